@@ -1,0 +1,93 @@
+#include "app/flows.h"
+
+#include <atomic>
+#include <thread>
+
+#include "flowlog/reader.h"
+#include "traffic/flow_table.h"
+
+namespace moat::app {
+namespace {
+
+// One object to read, in input order.
+struct Item {
+  std::string name;
+  ObjectStore* store = nullptr;  // nullptr: stdin
+  std::string list_error;        // set when listing the source failed: counted as unreadable
+};
+
+std::vector<Item> Resolve(const FlowsRequest& req, const FlowsDeps& deps) {
+  std::vector<Item> items;
+  for (const std::string& src : req.sources) {
+    if (src == "-") {
+      items.push_back({"-", nullptr, ""});
+      continue;
+    }
+    auto listed = deps.local->List(src);
+    if (!listed) {
+      items.push_back({src, deps.local, listed.error().message});
+      continue;
+    }
+    for (auto& obj : *listed) items.push_back({std::move(obj.name), deps.local, ""});
+  }
+  return items;
+}
+
+// The reason part of a store error "name: reason" (the skip example names the object itself).
+std::string ReasonOnly(const std::string& message, const std::string& name) {
+  const std::string prefix = name + ": ";
+  return message.starts_with(prefix) ? message.substr(prefix.size()) : message;
+}
+
+void ReadItem(const Item& item, const FlowsDeps& deps, flowlog::RecordSink& sink, flowlog::Stats& stats) {
+  if (!item.list_error.empty()) {
+    ++stats.files;
+    stats.Skip(flowlog::SkipReason::kUnreadable, item.name, ReasonOnly(item.list_error, item.name));
+    return;
+  }
+  if (item.store == nullptr) {
+    flowlog::ReadFlowLog(deps.open_stdin(), "-", sink, stats);
+    return;
+  }
+  auto stream = item.store->Open(item.name);
+  if (!stream) {
+    ++stats.files;
+    stats.Skip(flowlog::SkipReason::kUnreadable, item.name, ReasonOnly(stream.error().message, item.name));
+    return;
+  }
+  flowlog::ReadFlowLog(std::move(*stream), item.name, sink, stats);
+}
+
+}  // namespace
+
+Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& deps) {
+  if (req.sources.empty()) return Fail(InvalidInput("no sources given (files, directories or -)"));
+  const std::vector<Item> items = Resolve(req, deps);
+  const traffic::ServicePorts service_ports(req.service_ports);
+
+  unsigned threads = req.threads ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(items.size(), 1)));
+
+  std::vector<flowlog::Stats> stats(items.size());
+  std::vector<std::unique_ptr<traffic::FlowTable>> tables;
+  for (unsigned t = 0; t < threads; ++t) tables.push_back(std::make_unique<traffic::FlowTable>(service_ports));
+  std::atomic<size_t> next{0};
+  auto work = [&](unsigned t) {
+    for (size_t i = next++; i < items.size(); i = next++) ReadItem(items[i], deps, *tables[t], stats[i]);
+  };
+  if (threads == 1) {
+    work(0);
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < threads; ++t) pool.emplace_back(work, t);
+    for (auto& th : pool) th.join();
+  }
+
+  traffic::FlowsReport report;
+  for (const auto& s : stats) report.stats.Merge(s);
+  for (unsigned t = 1; t < threads; ++t) tables[0]->Merge(*tables[t]);
+  report.flows = tables[0]->Sorted();
+  return report;
+}
+
+}  // namespace moat::app

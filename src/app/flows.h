@@ -1,0 +1,31 @@
+// RunFlows: `moat flows` — resolve sources into objects, read them on a pool of threads (one
+// flow table per thread, merged at the end), and report. Sources are local paths, directories and
+// `-` (stdin); further stores (s3://) plug in through Deps. Input errors are counted in the
+// report, never returned; an Error means the request itself could not run.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/byte_stream.h"
+#include "base/result.h"
+#include "traffic/report.h"
+
+namespace moat::app {
+
+struct FlowsRequest {
+  std::vector<std::string> sources;     // paths, directories, "-"
+  unsigned threads = 0;                 // 0: one per core
+  std::vector<uint16_t> service_ports;  // in addition to ports below 1024
+};
+
+struct FlowsDeps {
+  ObjectStore* local = nullptr;                             // files and directories
+  std::unique_ptr<ByteStream> (*open_stdin)() = nullptr;    // for "-"
+};
+
+Result<traffic::FlowsReport> RunFlows(const FlowsRequest& request, const FlowsDeps& deps);
+
+}  // namespace moat::app

@@ -1,0 +1,23 @@
+// LocalStore: the local filesystem as an ObjectStore. A name that is a file lists as itself
+// (an explicitly named file is always read); a directory lists recursively the files ending
+// `.log` or `.log.gz`, in name order, leaving out anything under a `moat/` directory (moat's own
+// state). StdinStream reads standard input (`-`). Errors name the path and the system's reason.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/byte_stream.h"
+
+namespace moat::app {
+
+class LocalStore : public ObjectStore {
+ public:
+  Result<std::vector<ObjectInfo>> List(const std::string& path) override;
+  Result<std::unique_ptr<ByteStream>> Open(const std::string& path) override;
+};
+
+// Reads file descriptor 0. Not owned: closing is left to the process.
+std::unique_ptr<ByteStream> NewStdinStream();
+
+}  // namespace moat::app

@@ -1,0 +1,152 @@
+// moat's command line: argv -> request -> app -> exit code. The commands are one static table;
+// each maps its options to a request, calls the app layer, and writes the result. Errors are one
+// line on stderr: "moat: <what>: <why>".
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/flows.h"
+#include "app/local_store.h"
+#include "cli/options.h"
+#include "traffic/report.h"
+
+namespace moat::cli {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+
+int Error(const std::string& what, const std::string& why) {
+  std::fprintf(stderr, "moat: %s: %s\n", what.c_str(), why.c_str());
+  return kExitError;
+}
+
+void WriteOut(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
+
+// Parses `args` (after the command name) into `app`, adding options from the environment.
+// Returns an exit code when the command is done already (help, or an error).
+std::optional<int> Parse(CLI::App& app, const std::string& command, std::vector<std::string> args) {
+  auto env = ArgsFromEnvironment(app, args, [](const char* n) { return std::getenv(n); });
+  if (!env) return Error(command, env.error().message);
+  args.insert(args.end(), env->begin(), env->end());
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp&) {
+    WriteOut(app.help());
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    return Error(command, e.what());
+  }
+  return std::nullopt;
+}
+
+int Flows(std::vector<std::string> args) {
+  CLI::App app("Read VPC flow logs and summarise who talks to whom.", "moat flows");
+  app.set_help_flag("-h,--help", "show this help");
+  app::FlowsRequest req;
+  bool json = false;
+  traffic::TextOptions text;
+  app.add_option("source", req.sources, "flow-log files (.log, .log.gz), directories (recursive), or - for stdin")
+      ->required();
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  app.add_option("--threads", req.threads, "reading threads (default: one per core)")->check(CLI::Range(0u, 256u));
+  app.add_option("--service-port", req.service_ports,
+                 "a port that marks the responding side (repeatable; ports below 1024 always do)")
+      ->expected(1, 1 << 16);
+  app.add_option("--top", text.max_initiators_per_responder, "initiators shown per responder (text)");
+  app.add_option("--limit", text.max_responders, "responders shown (text)");
+  if (auto done = Parse(app, "flows", std::move(args))) return *done;
+
+  app::LocalStore local;
+  const app::FlowsDeps deps{&local, &app::NewStdinStream};
+  auto report = app::RunFlows(req, deps);
+  if (!report) return Error("flows", report.error().message);
+  WriteOut(json ? traffic::RenderJson(*report) : traffic::RenderText(*report, text));
+  std::fflush(stdout);
+  if (report->stats.files_read == 0) {
+    return Error("flows", fmt::format("nothing could be read ({} of {} sources skipped)",
+                                      report->stats.TotalSkipped(), report->stats.files));
+  }
+  return kExitOk;
+}
+
+int Help(std::vector<std::string> args);
+
+int NotYet(const char* name) {
+  return Error(name, "not available in this version of moat (see 'moat help')");
+}
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(std::vector<std::string> args);
+};
+
+constexpr Command kCommands[] = {
+    {"flows", "read flow logs (files, -, directories) -> summary table; --json", Flows},
+    {"policy", "policy show --policy SRC: print the targets a policy protects and their allow sets",
+     [](std::vector<std::string>) { return NotYet("policy"); }},
+    {"plan", "compute the security-group plan; --json, --detailed-exitcode",
+     [](std::vector<std::string>) { return NotYet("plan"); }},
+    {"apply", "compute and execute the plan; --yes not to ask",
+     [](std::vector<std::string>) { return NotYet("apply"); }},
+    {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
+     [](std::vector<std::string>) { return NotYet("map"); }},
+    {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE",
+     [](std::vector<std::string>) { return NotYet("pce"); }},
+    {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)",
+     [](std::vector<std::string>) { return NotYet("lambda"); }},
+    {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications",
+     [](std::vector<std::string>) { return NotYet("watch"); }},
+    {"help", "print this table; help COMMAND prints a command's options", Help},
+};
+
+const Command* Find(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+int Help(std::vector<std::string> args) {
+  if (!args.empty()) {
+    const Command* c = Find(args[0]);
+    if (c == nullptr) return Error("help", "unknown command '" + args[0] + "'");
+    return c->run({"--help"});
+  }
+  std::string out = "usage: moat COMMAND [options]\n\n"
+                    "moat keeps network access to managed databases equal to a label-based policy,\n"
+                    "and shows who actually talks to them.\n\ncommands:\n";
+  for (const Command& c : kCommands) out += fmt::format("  {:<8} {}\n", c.name, c.summary);
+  out += "\nEvery option --a-b can also be set as MOAT_A_B in the environment.\n"
+         "moat --version prints the version.\n";
+  WriteOut(out);
+  return kExitOk;
+}
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Help({});
+  const std::string first = args.front();
+  args.erase(args.begin());
+  if (first == "--version" || first == "-V" || first == "version") {
+    WriteOut(fmt::format("moat {}\n", MOAT_VERSION));
+    return kExitOk;
+  }
+  if (first == "--help" || first == "-h") return Help({});
+  const Command* c = Find(first);
+  if (c == nullptr) return Error(first, "unknown command; 'moat help' lists the commands");
+  return c->run(std::move(args));
+}
+
+}  // namespace
+}  // namespace moat::cli
+
+int main(int argc, char** argv) { return moat::cli::Main(argc, argv); }

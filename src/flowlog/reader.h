@@ -1,0 +1,22 @@
+// ReadFlowLog: one flow-log object (plain or gzip text) -> records into a sink, and what was seen
+// into Stats. Bad input never stops the run: a bad line is skipped and counted by reason, a bad
+// file (corrupt gzip, binary, no header, a header lacking flow fields) is counted once and
+// abandoned with the lines read so far kept. Memory is bounded by kBufferSize, whatever the file.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "base/byte_stream.h"
+#include "flowlog/record.h"
+#include "flowlog/stats.h"
+
+namespace moat::flowlog {
+
+inline constexpr size_t kBufferSize = 1 << 20;     // decompressed text window, bytes
+inline constexpr size_t kMaxLineLength = 1 << 16;  // longer lines are skipped as line-too-long
+
+// Reads `input` (named `name` in messages) to its end or its first unrecoverable error.
+void ReadFlowLog(std::unique_ptr<ByteStream> input, std::string_view name, RecordSink& sink, Stats& stats);
+
+}  // namespace moat::flowlog

@@ -1,0 +1,42 @@
+// RecordParser: one flow-log line -> Record, by the columns of its file's header. The hot path:
+// fields are read in place (views into the line), integers through std::from_chars, nothing is
+// allocated. A line that does not parse is classified by SkipReason; the message that names the
+// field is built only when asked for (it is kept once per reason). Not thread-safe; one per file.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "flowlog/header.h"
+#include "flowlog/record.h"
+#include "flowlog/stats.h"
+
+namespace moat::flowlog {
+
+enum class LineKind { kRecord, kNoData, kSkipData, kSkipped };
+
+class RecordParser {
+ public:
+  // REQUIRES: header.missing is empty. `header` must outlive the parser.
+  explicit RecordParser(const Header& header);
+
+  // Parses `line` (no trailing newline) into *out. On kSkipped, reason() and Message() say why.
+  LineKind Parse(std::string_view line, Record* out);
+
+  SkipReason reason() const { return reason_; }
+  // "field 'dstport': not an integer \"x\"". Valid after Parse returned kSkipped, while the line
+  // it was given is alive (it quotes from it).
+  std::string Message() const;
+
+ private:
+  LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
+
+  const Header& header_;
+  SkipReason reason_ = SkipReason::kBadValue;
+  size_t err_column_ = 0;
+  std::string_view err_value_;
+  const char* err_what_ = "";
+  size_t err_found_ = 0;  // for kBadFieldCount
+};
+
+}  // namespace moat::flowlog

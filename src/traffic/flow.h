@@ -1,0 +1,45 @@
+// Flow: the aggregate of records of one conversation shape — key (initiator, responder, responder
+// port, protocol, action) with records, packets, bytes, first and last seen. Values.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+
+#include "flowlog/record.h"
+#include "net/address.h"
+
+namespace moat::traffic {
+
+struct FlowKey {
+  net::Address initiator;
+  net::Address responder;
+  uint16_t port = 0;  // the responder's port
+  uint8_t protocol = 0;
+  flowlog::Action action = flowlog::Action::kNone;
+
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+  friend auto operator<=>(const FlowKey&, const FlowKey&) = default;
+};
+
+struct FlowCounts {
+  uint64_t records = 0;
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+  int64_t first = flowlog::kNoTime;  // earliest start; kNoTime when the input has no times
+  int64_t last = flowlog::kNoTime;   // latest end
+
+  void Add(const FlowCounts& o) {
+    records += o.records;
+    packets += o.packets;
+    bytes += o.bytes;
+    if (o.first != flowlog::kNoTime && (first == flowlog::kNoTime || o.first < first)) first = o.first;
+    if (o.last != flowlog::kNoTime && (last == flowlog::kNoTime || o.last > last)) last = o.last;
+  }
+};
+
+struct Flow {
+  FlowKey key;
+  FlowCounts counts;
+};
+
+}  // namespace moat::traffic

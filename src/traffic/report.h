@@ -1,0 +1,30 @@
+// The `moat flows` report: totals, skips with examples, and flows — rendered as JSON (the keys
+// of DESIGN.md §4 are a contract) or as a human summary per responder. Pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "flowlog/stats.h"
+#include "traffic/flow.h"
+
+namespace moat::traffic {
+
+struct FlowsReport {
+  flowlog::Stats stats;
+  std::vector<Flow> flows;  // in output order (FlowTable::Sorted)
+};
+
+struct TextOptions {
+  size_t max_responders = 20;           // responders shown, busiest first
+  size_t max_initiators_per_responder = 5;
+};
+
+std::string RenderJson(const FlowsReport& report);
+std::string RenderText(const FlowsReport& report, const TextOptions& options);
+
+// "tcp", "udp", "icmp", "icmpv6", or the number.
+std::string ProtocolName(uint8_t protocol);
+std::string_view ActionName(flowlog::Action action);  // "ACCEPT", "REJECT", "-"
+
+}  // namespace moat::traffic
