@@ -27,7 +27,7 @@ class FdStream : public ByteStream {
       const ssize_t n = ::read(fd_, out.data(), out.size());
       if (n >= 0) return static_cast<size_t>(n);
       if (errno == EINTR) continue;
-      return Fail(InvalidInput(name_ + ": " + std::strerror(errno)));
+      return Fail(InvalidInput(std::strerror(errno)));  // the reader names the stream
     }
   }
 

@@ -1,5 +1,6 @@
 #include "flowlog/reader.h"
 
+#include <array>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -50,11 +51,10 @@ class FileReader {
     if (!parser_) return FirstLine(line);
     if (line[0] >= 'a' && line[0] <= 'z' && IsHeaderAgain(line)) return SetHeader(line);
     ++stats_.lines;
-    Record rec;
-    switch (parser_->Parse(line, &rec)) {
+    switch (parser_->Parse(line, &batch_[batched_])) {
       case LineKind::kRecord:
         ++stats_.records;
-        sink_.Add(rec);
+        if (++batched_ == kBatch) Flush();
         break;
       case LineKind::kNoData: ++stats_.nodata; break;
       case LineKind::kSkipData: ++stats_.skipdata; break;
@@ -88,6 +88,12 @@ class FileReader {
     if (!parser_ && !abandoned_) stats_.Skip(SkipReason::kNoHeader, name_, "empty file, no header line");
   }
 
+  // Hands the parsed records to the sink. Called when the batch is full and at the end.
+  void Flush() {
+    sink_.AddBatch(std::span<const Record>(batch_.data(), batched_));
+    batched_ = 0;
+  }
+
   std::string Where() const { return std::string(name_) + ":" + std::to_string(line_no_); }
 
  private:
@@ -117,6 +123,12 @@ class FileReader {
       stats_.Skip(SkipReason::kMissingFields, Where(), "header lacks " + names);
       return false;
     }
+    if (h.size() > kMaxFields) {
+      abandoned_ = true;
+      stats_.Skip(SkipReason::kBadFieldCount, Where(),
+                  "header has " + std::to_string(h.size()) + " fields, more than " + std::to_string(kMaxFields));
+      return false;
+    }
     if (!h.unknown.empty()) {
       std::string names;
       for (const auto& u : h.unknown) names += (names.empty() ? "'" : ", '") + u + "'";
@@ -135,40 +147,23 @@ class FileReader {
   std::unique_ptr<RecordParser> parser_;
   uint64_t line_no_ = 0;
   bool abandoned_ = false;
+  static constexpr size_t kBatch = 64;
+  std::array<Record, kBatch> batch_;
+  size_t batched_ = 0;
 };
 
 bool IsBinary(std::string_view head) {
   return head.find('\0') != std::string_view::npos;
 }
 
-}  // namespace
-
-void ReadFlowLog(std::unique_ptr<ByteStream> input, std::string_view name, RecordSink& sink, Stats& stats) {
-  ++stats.files;
-  // Sniff the format from the first bytes.
-  std::string head(kSniffBytes, '\0');
-  size_t got = 0;
-  while (got < 2) {
-    auto n = input->Read(std::span<char>(head.data() + got, head.size() - got));
-    if (!n) {
-      stats.Skip(SkipReason::kUnreadable, name, n.error().message);
-      return;
-    }
-    if (*n == 0) break;
-    got += *n;
-  }
-  head.resize(got);
-  const bool gzip = IsGzip(head);
-  std::unique_ptr<ByteStream> text = gzip ? NewGzipStream(std::move(input), std::move(head))
-                                          : std::make_unique<PrefixedStream>(std::move(input), std::move(head));
-
-  FileReader file(name, sink, stats);
+// Splits the decompressed text into lines for `file`, until its end or an unrecoverable error.
+void ReadLines(ByteStream& text, bool gzip, std::string_view name, FileReader& file, Stats& stats) {
   std::vector<char> buf(kBufferSize);
   size_t len = 0;
   bool discarding = false;  // inside a line already counted as too long
   bool first_chunk = true;
   for (;;) {
-    auto n = text->Read(std::span<char>(buf.data() + len, buf.size() - len));
+    auto n = text.Read(std::span<char>(buf.data() + len, buf.size() - len));
     if (!n) {
       const bool corrupt = gzip && n.error().code == ErrorCode::kInvalidInput;
       file.FileError(corrupt ? SkipReason::kCorruptGzip : SkipReason::kUnreadable, n.error().message);
@@ -215,5 +210,32 @@ void ReadFlowLog(std::unique_ptr<ByteStream> input, std::string_view name, Recor
   }
   file.End();
 }
+
+}  // namespace
+
+void ReadFlowLog(std::unique_ptr<ByteStream> input, std::string_view name, RecordSink& sink, Stats& stats) {
+  ++stats.files;
+  // Sniff the format from the first bytes.
+  std::string head(kSniffBytes, '\0');
+  size_t got = 0;
+  while (got < 2) {
+    auto n = input->Read(std::span<char>(head.data() + got, head.size() - got));
+    if (!n) {
+      stats.Skip(SkipReason::kUnreadable, name, n.error().message);
+      return;
+    }
+    if (*n == 0) break;
+    got += *n;
+  }
+  head.resize(got);
+  const bool gzip = IsGzip(head);
+  std::unique_ptr<ByteStream> text = gzip ? NewGzipStream(std::move(input), std::move(head))
+                                          : std::make_unique<PrefixedStream>(std::move(input), std::move(head));
+
+  FileReader file(name, sink, stats);
+  ReadLines(*text, gzip, name, file, stats);
+  file.Flush();
+}
+
 
 }  // namespace moat::flowlog

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "net/address.h"
 
@@ -29,11 +30,12 @@ struct Record {
   int64_t end = kNoTime;
 };
 
-// Receives parsed records. Implemented by the traffic stage (aggregation).
+// Receives parsed records, in batches (so that the receiver can prefetch). Implemented by the
+// traffic stage (aggregation).
 class RecordSink {
  public:
   virtual ~RecordSink() = default;
-  virtual void Add(const Record& record) = 0;
+  virtual void AddBatch(std::span<const Record> records) = 0;
 };
 
 }  // namespace moat::flowlog

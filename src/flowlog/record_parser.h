@@ -4,8 +4,10 @@
 // field is built only when asked for (it is kept once per reason). Not thread-safe; one per file.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "flowlog/header.h"
 #include "flowlog/record.h"
@@ -14,6 +16,9 @@
 namespace moat::flowlog {
 
 enum class LineKind { kRecord, kNoData, kSkipData, kSkipped };
+
+// Columns beyond this are counted (for the message) but not kept; no flow-log format comes near.
+inline constexpr size_t kMaxFields = 128;
 
 class RecordParser {
  public:
@@ -31,7 +36,14 @@ class RecordParser {
  private:
   LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
 
+  struct Used {
+    size_t column;
+    Slot slot;
+  };
+
   const Header& header_;
+  std::vector<Used> used_;  // the columns a record is built from, in column order
+  std::array<std::string_view, kMaxFields> fields_;  // the current line's fields
   SkipReason reason_ = SkipReason::kBadValue;
   size_t err_column_ = 0;
   std::string_view err_value_;

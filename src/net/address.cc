@@ -100,12 +100,26 @@ std::optional<Address> ParseAddress(std::string_view s) {
   return ParseV4(s);
 }
 
+namespace {
+
+void AppendDottedQuad(uint32_t v, std::string& out) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    const uint32_t o = (v >> shift) & 0xff;
+    if (o >= 100) out += static_cast<char>('0' + o / 100);
+    if (o >= 10) out += static_cast<char>('0' + o / 10 % 10);
+    out += static_cast<char>('0' + o % 10);
+    if (shift > 0) out += '.';
+  }
+}
+
+}  // namespace
+
 std::string ToString(const Address& a) {
   char buf[48];
   if (a.is_v4()) {
-    const auto v = static_cast<uint32_t>(a.lo);
-    std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
-    return buf;
+    std::string out;
+    AppendDottedQuad(static_cast<uint32_t>(a.lo), out);
+    return out;
   }
   if (!a.is_v6()) return "-";
   std::array<uint16_t, 8> g{};
@@ -113,9 +127,9 @@ std::string ToString(const Address& a) {
   for (int k = 0; k < 4; ++k) g[4 + k] = static_cast<uint16_t>(a.lo >> (48 - 16 * k));
   // IPv4-mapped addresses keep their dotted tail (RFC 5952 §5).
   if (a.hi == 0 && (a.lo >> 32) == 0xffff) {
-    const auto v = static_cast<uint32_t>(a.lo);
-    std::snprintf(buf, sizeof buf, "::ffff:%u.%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
-    return buf;
+    std::string out = "::ffff:";
+    AppendDottedQuad(static_cast<uint32_t>(a.lo), out);
+    return out;
   }
   int best = -1, best_len = 1;  // only runs of two or more groups are compressed
   for (int k = 0; k < 8;) {

@@ -25,6 +25,7 @@ inline uint64_t Hash(const FlowKey& k) {
 }
 
 constexpr size_t kInitialSlots = 1024;
+constexpr uint64_t kHighHalf = 0xffffffff00000000ULL;
 
 }  // namespace
 
@@ -32,45 +33,70 @@ FlowTable::FlowTable(const ServicePorts& service_ports)
     : service_ports_(service_ports), index_(kInitialSlots, 0), mask_(kInitialSlots - 1) {}
 
 void FlowTable::Grow() {
-  std::vector<uint32_t> bigger(index_.size() * 2, 0);
+  std::vector<uint64_t> bigger(index_.size() * 2, 0);
   const uint64_t mask = bigger.size() - 1;
   for (uint32_t i = 0; i < flows_.size(); ++i) {
-    uint64_t s = Hash(flows_[i].key) & mask;
+    const uint64_t h = Hash(flows_[i].key);
+    uint64_t s = h & mask;
     while (bigger[s] != 0) s = (s + 1) & mask;
-    bigger[s] = i + 1;
+    bigger[s] = (h & kHighHalf) | (i + 1);
   }
   index_.swap(bigger);
   mask_ = mask;
 }
 
-Flow& FlowTable::Slot(const FlowKey& key) {
-  uint64_t s = Hash(key) & mask_;
+Flow& FlowTable::Slot(const FlowKey& key, uint64_t hash) {
+  const uint64_t tag = hash & kHighHalf;
+  uint64_t s = hash & mask_;
   for (;;) {
-    const uint32_t i = index_[s];
-    if (i == 0) break;
-    if (flows_[i - 1].key == key) return flows_[i - 1];
+    const uint64_t e = index_[s];
+    if (e == 0) break;
+    if ((e & kHighHalf) == tag) {
+      Flow& f = flows_[(e & ~kHighHalf) - 1];
+      if (f.key == key) return f;
+    }
     s = (s + 1) & mask_;
   }
   if ((flows_.size() + 1) * 2 > index_.size()) {  // keep the load factor at or below 1/2
     Grow();
-    return Slot(key);
+    return Slot(key, hash);
   }
   flows_.push_back(Flow{key, {}});
-  index_[s] = static_cast<uint32_t>(flows_.size());
+  index_[s] = tag | flows_.size();
   return flows_.back();
 }
 
-void FlowTable::Add(const flowlog::Record& r) {
-  FlowCounts c;
-  c.records = 1;
-  c.packets = r.packets;
-  c.bytes = r.bytes;
-  c.first = r.start;
-  c.last = r.end;
-  Slot(KeyOf(r, service_ports_)).counts.Add(c);
+void FlowTable::AddBatch(std::span<const flowlog::Record> records) {
+  // Keys and hashes first, with the index slots prefetched; then the flows they point at; then
+  // the updates. The table outgrows the caches, so this hides most of the memory latency.
+  constexpr size_t kChunk = 64;
+  FlowKey keys[kChunk];
+  uint64_t hashes[kChunk];
+  for (size_t base = 0; base < records.size(); base += kChunk) {
+    const size_t n = std::min(kChunk, records.size() - base);
+    for (size_t i = 0; i < n; ++i) {
+      keys[i] = KeyOf(records[base + i], service_ports_);
+      hashes[i] = Hash(keys[i]);
+      __builtin_prefetch(&index_[hashes[i] & mask_]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t e = index_[hashes[i] & mask_];
+      if (e != 0) __builtin_prefetch(&flows_[(e & ~kHighHalf) - 1]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const flowlog::Record& r = records[base + i];
+      FlowCounts c;
+      c.records = 1;
+      c.packets = r.packets;
+      c.bytes = r.bytes;
+      c.first = r.start;
+      c.last = r.end;
+      Slot(keys[i], hashes[i]).counts.Add(c);
+    }
+  }
 }
 
-void FlowTable::Add(const FlowKey& key, const FlowCounts& counts) { Slot(key).counts.Add(counts); }
+void FlowTable::Add(const FlowKey& key, const FlowCounts& counts) { Slot(key, Hash(key)).counts.Add(counts); }
 
 void FlowTable::Merge(const FlowTable& other) {
   for (const Flow& f : other.flows_) Add(f.key, f.counts);

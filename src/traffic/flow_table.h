@@ -16,7 +16,9 @@ class FlowTable : public flowlog::RecordSink {
  public:
   explicit FlowTable(const ServicePorts& service_ports);
 
-  void Add(const flowlog::Record& record) override;
+  // Aggregates a batch of records, prefetching their table slots first.
+  void AddBatch(std::span<const flowlog::Record> records) override;
+  void Add(const flowlog::Record& record) { AddBatch(std::span(&record, 1)); }
   void Add(const FlowKey& key, const FlowCounts& counts);
   void Merge(const FlowTable& other);
 
@@ -26,12 +28,14 @@ class FlowTable : public flowlog::RecordSink {
   std::vector<Flow> Sorted() const;
 
  private:
-  Flow& Slot(const FlowKey& key);
+  Flow& Slot(const FlowKey& key, uint64_t hash);
   void Grow();
 
   const ServicePorts& service_ports_;
   std::vector<Flow> flows_;      // insertion order
-  std::vector<uint32_t> index_;  // 0 = empty, else flows_ index + 1
+  // Open addressing: 0 = empty, else (hash >> 32) << 32 | (flows_ index + 1). The high half
+  // rejects most mismatches without touching flows_.
+  std::vector<uint64_t> index_;
   uint64_t mask_ = 0;
 };
 

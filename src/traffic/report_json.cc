@@ -1,48 +1,66 @@
+#include <fmt/format.h>
+
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "traffic/report.h"
 
 namespace moat::traffic {
-
-using Json = nlohmann::ordered_json;
-
 namespace {
 
-Json Time(int64_t t) { return t == flowlog::kNoTime ? Json(nullptr) : Json(t); }
+// A JSON string literal (escaped by nlohmann).
+std::string Str(std::string_view s) {
+  return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void AppendTime(std::string& out, int64_t t) {
+  if (t == flowlog::kNoTime) {
+    out += "null";
+  } else {
+    fmt::format_to(std::back_inserter(out), "{}", t);
+  }
+}
 
 }  // namespace
 
+// Written as a stream rather than through a JSON document: a report can hold millions of flows,
+// and a document costs about a kilobyte per flow.
 std::string RenderJson(const FlowsReport& report) {
   const flowlog::Stats& s = report.stats;
-  Json out;
-  out["totals"] = {{"files", s.files},       {"lines", s.lines},       {"records", s.records},
-                   {"nodata", s.nodata},     {"skipdata", s.skipdata}, {"skipped", s.TotalSkipped()},
-                   {"flows", report.flows.size()}};
-  Json skipped = Json::array();
+  std::string out;
+  out.reserve(256 + report.flows.size() * 200);
+  auto it = std::back_inserter(out);
+  fmt::format_to(it,
+                 "{{\"totals\": {{\"files\": {}, \"lines\": {}, \"records\": {}, \"nodata\": {}, \"skipdata\": {}, "
+                 "\"skipped\": {}, \"flows\": {}}},\n \"skipped\": [",
+                 s.files, s.lines, s.records, s.nodata, s.skipdata, s.TotalSkipped(), report.flows.size());
+  bool first = true;
   for (size_t i = 0; i < flowlog::kSkipReasonCount; ++i) {
     if (s.skipped[i] == 0) continue;
-    skipped.push_back({{"reason", flowlog::SkipReasonName(static_cast<flowlog::SkipReason>(i))},
-                       {"count", s.skipped[i]},
-                       {"example", s.examples[i]}});
+    fmt::format_to(it, "{}{{\"reason\": \"{}\", \"count\": {}, \"example\": {}}}", first ? "" : ",\n   ",
+                   flowlog::SkipReasonName(static_cast<flowlog::SkipReason>(i)), s.skipped[i], Str(s.examples[i]));
+    first = false;
   }
-  out["skipped"] = std::move(skipped);
-  Json flows = Json::array();
+  out += "],\n \"flows\": [";
+  first = true;
   for (const Flow& f : report.flows) {
     const std::string_view action = ActionName(f.key.action);
-    flows.push_back({{"initiator", net::ToString(f.key.initiator)},
-                     {"responder", net::ToString(f.key.responder)},
-                     {"port", f.key.port},
-                     {"protocol", f.key.protocol},
-                     {"action", action == "-" ? Json(nullptr) : Json(action)},
-                     {"records", f.counts.records},
-                     {"packets", f.counts.packets},
-                     {"bytes", f.counts.bytes},
-                     {"first", Time(f.counts.first)},
-                     {"last", Time(f.counts.last)}});
+    fmt::format_to(it,
+                   "{}{{\"initiator\": \"{}\", \"responder\": \"{}\", \"port\": {}, \"protocol\": {}, \"action\": "
+                   "{}, \"records\": {}, \"packets\": {}, \"bytes\": {}, \"first\": ",
+                   first ? "\n  " : ",\n  ", net::ToString(f.key.initiator), net::ToString(f.key.responder), f.key.port,
+                   f.key.protocol, action == "-" ? "null" : fmt::format("\"{}\"", action), f.counts.records,
+                   f.counts.packets, f.counts.bytes);
+    AppendTime(out, f.counts.first);
+    out += ", \"last\": ";
+    AppendTime(out, f.counts.last);
+    out += '}';
+    first = false;
   }
-  out["flows"] = std::move(flows);
-  out["warnings"] = s.warnings;
-  return out.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+  out += "],\n \"warnings\": [";
+  for (size_t i = 0; i < s.warnings.size(); ++i) out += (i ? ", " : "") + Str(s.warnings[i]);
+  out += "]}\n";
+  return out;
 }
 
 }  // namespace moat::traffic
