@@ -33,7 +33,7 @@ Result<std::vector<std::string>> ArgsFromEnvironment(const CLI::App& command, co
     const char* value = getenv(env.c_str());
     if (value == nullptr) continue;
     const std::string v = value;
-    if (opt->get_type_size() == 0) {  // a flag
+    if (opt->get_expected_min() == 0) {  // a flag
       if (v == "true" || v == "1") {
         extra.push_back("--" + name);
       } else if (v != "false" && v != "0") {

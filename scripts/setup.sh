@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything moat needs to build and test, from Debian's packages only (Debian 12).
+# Run as root (or through sudo). Nothing is downloaded at build time.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  zlib1g-dev libisal-dev isal                    # gzip: ISA-L igzip, zlib fallback; igzip for the benchmark
+  libfmt-dev libcli11-dev nlohmann-json3-dev     # formatting, arguments, JSON out
+  libgtest-dev libgmock-dev                      # tests
+  clang libclang-rt-14-dev                       # libFuzzer
+  python3 time                                   # benchmark runner and its baseline
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null; then exec sudo "$0" "$@"; fi
+  echo "setup.sh: run as root: it installs packages with apt-get" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: unit and integration tests (ctest) in a release build and again
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the benchmark's smoke test, and a bounded
+# libFuzzer run of the flow-log parser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+jobs=$(nproc)
+fuzz_seconds=${MOAT_FUZZ_SECONDS:-60}
+
+echo "== release build and tests"
+scripts/build.sh
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== sanitizer build (ASan + UBSan) and tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMOAT_SANITIZE=ON -DMOAT_BENCH=OFF >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzing the flow-log reader for ${fuzz_seconds}s"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOAT_FUZZ=ON \
+  -DMOAT_BENCH=OFF >/dev/null
+ninja -C build-fuzz fuzz_record_parser
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+cp src/flowlog/fuzz_corpus/* "$corpus"/
+build-fuzz/src/flowlog/fuzz_record_parser -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \
+  "$corpus" 2>&1 | tail -n 4
+echo "fuzz: no crash in ${fuzz_seconds}s"
