@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "flowlog/fast_parse.h"
 #include "flowlog/gzip_stream.h"
 #include "flowlog/header.h"
 #include "flowlog/record_parser.h"
@@ -51,7 +52,7 @@ class FileReader {
     if (!parser_) return FirstLine(line);
     if (line[0] >= 'a' && line[0] <= 'z' && IsHeaderAgain(line)) return SetHeader(line);
     ++stats_.lines;
-    switch (parser_->Parse(line, &batch_[batched_])) {
+    switch (parser_->ParsePadded(line, &batch_[batched_])) {
       case LineKind::kRecord:
         ++stats_.records;
         if (++batched_ == kBatch) Flush();
@@ -158,12 +159,12 @@ bool IsBinary(std::string_view head) {
 
 // Splits the decompressed text into lines for `file`, until its end or an unrecoverable error.
 void ReadLines(ByteStream& text, bool gzip, std::string_view name, FileReader& file, Stats& stats) {
-  std::vector<char> buf(kBufferSize);
+  std::vector<char> buf(kBufferSize + kPadding);  // lines and fields are parsed in place
   size_t len = 0;
   bool discarding = false;  // inside a line already counted as too long
   bool first_chunk = true;
   for (;;) {
-    auto n = text.Read(std::span<char>(buf.data() + len, buf.size() - len));
+    auto n = text.Read(std::span<char>(buf.data() + len, kBufferSize - len));
     if (!n) {
       const bool corrupt = gzip && n.error().code == ErrorCode::kInvalidInput;
       file.FileError(corrupt ? SkipReason::kCorruptGzip : SkipReason::kUnreadable, n.error().message);

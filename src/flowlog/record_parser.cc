@@ -1,7 +1,6 @@
 #include "flowlog/record_parser.h"
 
-#include <charconv>
-#include <limits>
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -9,107 +8,47 @@
 #endif
 
 #include "base/strings.h"
+#include "flowlog/fast_parse.h"
 
 namespace moat::flowlog {
 namespace {
 
 inline bool IsAbsent(std::string_view f) { return f.size() == 1 && f[0] == '-'; }
 
-// Dotted quad in place, one pass; anything else (IPv6, odd input) goes to the full parser, which
-// also decides what is invalid.
-inline bool ParseAddr(std::string_view f, net::Address* out) {
-  const auto* p = reinterpret_cast<const unsigned char*>(f.data());
-  const auto* const end = p + f.size();
-  uint32_t value = 0, octet = 0, digits = 0, dots = 0;
-  bool leading_zero = false;
-  for (; p < end; ++p) {
-    const uint32_t d = static_cast<uint32_t>(*p) - '0';
-    if (d <= 9) {
-      leading_zero = leading_zero || (digits == 1 && octet == 0);
-      octet = octet * 10 + d;
-      ++digits;
-    } else if (*p == '.' && digits != 0 && dots < 3) {
-      if (octet > 255 || digits > 3) break;
-      value = (value << 8) | octet;
-      octet = digits = 0;
-      ++dots;
-    } else {
-      break;
-    }
-  }
-  if (p == end && dots == 3 && digits != 0 && digits <= 3 && octet <= 255 && !leading_zero) {
-    *out = net::Address::V4((value << 8) | octet);
-    return true;
-  }
-  if (auto a = net::ParseAddress(f)) {
-    *out = *a;
-    return true;
-  }
-  return false;
-}
-
-// Splits `line` at runs of spaces into `out` (at most kMaxFields kept). Returns the number of
-// fields, which may exceed kMaxFields. Scans 16 bytes at a time where SSE2 is available.
-inline size_t SplitFields(std::string_view line, std::string_view* out) {
-  const char* const base = line.data();
-  const size_t len = line.size();
-  size_t count = 0;
-  size_t start = 0;  // of the current field
-  auto at_space = [&](size_t pos) {
-    if (pos > start) {
-      if (count < kMaxFields) out[count] = std::string_view(base + start, pos - start);
-      ++count;
-    }
-    start = pos + 1;
-  };
-  size_t i = 0;
+// Bit i set when line[i] is a space, for the 64 bytes at p. REQUIRES: 64 readable bytes at p.
+[[gnu::always_inline]] inline uint64_t SpaceMask64(const char* p) {
 #if defined(__SSE2__)
   const __m128i space = _mm_set1_epi8(' ');
-  for (; i + 16 <= len; i += 16) {
-    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
-    auto mask = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, space)));
-    while (mask != 0) {
-      at_space(i + static_cast<size_t>(__builtin_ctz(mask)));
-      mask &= mask - 1;
-    }
-  }
+  auto part = [&](int off) {
+    return static_cast<uint64_t>(static_cast<uint32_t>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + off)), space))));
+  };
+  return part(0) | (part(16) << 16) | (part(32) << 32) | (part(48) << 48);
+#else
+  uint64_t m = 0;
+  for (int i = 0; i < 64; ++i) m |= static_cast<uint64_t>(p[i] == ' ') << i;
+  return m;
 #endif
-  for (; i < len; ++i) {
-    if (base[i] == ' ') at_space(i);
-  }
-  at_space(len);
-  return count;
 }
 
-// Decimal digits only: no sign, no spaces, no overflow of T.
-template <typename T>
-inline bool ParseInt(std::string_view f, T* out) {
-  const size_t n = f.size();
-  if (n == 0 || n > 19) {
-    if (n == 0 || f[0] == '-' || f[0] == '+') return false;
-    auto [ptr, ec] = std::from_chars(f.data(), f.data() + n, *out);  // 20 digits may still fit
-    return ec == std::errc() && ptr == f.data() + n;
+// The number of space-separated fields (the slow path, for messages).
+size_t CountFields(std::string_view line) {
+  size_t count = 0;
+  bool in_field = false;
+  for (char c : line) {
+    if (c == ' ') {
+      in_field = false;
+    } else if (!in_field) {
+      in_field = true;
+      ++count;
+    }
   }
-  uint64_t v = 0;  // 19 digits never overflow 64 bits
-  for (size_t i = 0; i < n; ++i) {
-    const auto d = static_cast<uint64_t>(static_cast<unsigned char>(f[i]) - '0');
-    if (d > 9) return false;
-    v = v * 10 + d;
-  }
-  if (v > static_cast<uint64_t>(std::numeric_limits<T>::max())) return false;
-  *out = static_cast<T>(v);
-  return true;
+  return count;
 }
 
 }  // namespace
 
-RecordParser::RecordParser(const Header& header) : header_(header) {
-  for (size_t c = 0; c < header.slots.size(); ++c) {
-    if (header.slots[c] != Slot::kOther && header.slots[c] != Slot::kUnknown && header.slots[c] != Slot::kVersion) {
-      used_.push_back({c, header.slots[c]});
-    }
-  }
-}
+RecordParser::RecordParser(const Header& header) : header_(header) {}
 
 LineKind RecordParser::Fail(SkipReason reason, size_t column, std::string_view value, const char* what) {
   reason_ = reason;
@@ -120,30 +59,56 @@ LineKind RecordParser::Fail(SkipReason reason, size_t column, std::string_view v
 }
 
 LineKind RecordParser::Parse(std::string_view line, Record* out) {
+  copy_.assign(line);
+  copy_.append(kPadding, '\0');
+  return ParsePadded(std::string_view(copy_.data(), line.size()), out);
+}
+
+LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
   *out = Record{};
   net::Address pkt_src, pkt_dst;
   bool has_src = false, has_dst = false, has_sport = false, has_dport = false, has_proto = false;
   enum { kOk, kNoData, kSkipData } status = kOk;
 
-  std::string_view* const fields = fields_.data();
   const size_t n = header_.slots.size();
-  const size_t found = SplitFields(line, fields);
-  if (found != n) {
-    err_found_ = found;
-    return Fail(SkipReason::kBadFieldCount, 0, {}, "");
-  }
-  for (const Used& u : used_) {
-    const size_t col = u.column;
-    const std::string_view f = fields[col];
-    switch (u.slot) {
+  const Slot* const slots = header_.slots.data();
+  const char* p = line.data();
+  size_t col = 0;
+  // A bad field: unless the line has the wrong number of fields (which says more), name it.
+  auto fail = [&](SkipReason reason, std::string_view f, const char* what) {
+    const size_t found = CountFields(line);
+    if (found != n) {
+      err_found_ = found;
+      return Fail(SkipReason::kBadFieldCount, 0, {}, "");
+    }
+    return Fail(reason, col - 1, f, what);
+  };
+  // The separators of 64 bytes at a time, as a bit mask; the line's end is one more separator.
+  // Empty fields (runs of spaces) are not fields.
+  const size_t len = line.size();
+  size_t start = 0;
+  for (size_t block = 0; block <= len; block += 64) {
+    uint64_t seps = SpaceMask64(p + block);
+    if (len - block < 64) seps = (seps & ((uint64_t{1} << (len - block)) - 1)) | (uint64_t{1} << (len - block));
+    for (; seps != 0; seps &= seps - 1) {
+      const size_t at = block + static_cast<size_t>(__builtin_ctzll(seps));
+      if (at == start) {
+        start = at + 1;
+        continue;
+      }
+      const std::string_view f(p + start, at - start);
+      start = at + 1;
+      const size_t this_col = col++;
+      if (this_col >= n) continue;  // counted, reported below
+      switch (slots[this_col]) {
       case Slot::kSrcAddr:
       case Slot::kDstAddr:
       case Slot::kPktSrcAddr:
       case Slot::kPktDstAddr: {
         if (IsAbsent(f)) break;
         net::Address a;
-        if (!ParseAddr(f, &a)) return Fail(SkipReason::kBadAddress, col, f, "not an IP address");
-        switch (u.slot) {
+        if (!ParseAddressField(f, &a)) return fail(SkipReason::kBadAddress, f, "not an IP address");
+        switch (slots[this_col]) {
           case Slot::kSrcAddr: out->src = a; has_src = true; break;
           case Slot::kDstAddr: out->dst = a; has_dst = true; break;
           case Slot::kPktSrcAddr: pkt_src = a; break;
@@ -155,9 +120,9 @@ LineKind RecordParser::Parse(std::string_view line, Record* out) {
       case Slot::kDstPort: {
         if (IsAbsent(f)) break;
         uint32_t v;
-        if (!ParseInt(f, &v)) return Fail(SkipReason::kBadPort, col, f, "not an integer");
-        if (v > 65535) return Fail(SkipReason::kBadPort, col, f, "out of range 0-65535");
-        if (u.slot == Slot::kSrcPort) {
+        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadPort, f, "not an integer");
+        if (v > 65535) return fail(SkipReason::kBadPort, f, "out of range 0-65535");
+        if (slots[this_col] == Slot::kSrcPort) {
           out->src_port = static_cast<uint16_t>(v);
           has_sport = true;
         } else {
@@ -169,8 +134,8 @@ LineKind RecordParser::Parse(std::string_view line, Record* out) {
       case Slot::kProtocol: {
         if (IsAbsent(f)) break;
         uint32_t v;
-        if (!ParseInt(f, &v)) return Fail(SkipReason::kBadNumber, col, f, "not an integer");
-        if (v > 255) return Fail(SkipReason::kBadValue, col, f, "out of range 0-255");
+        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+        if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
         out->protocol = static_cast<uint8_t>(v);
         has_proto = true;
         break;
@@ -179,44 +144,49 @@ LineKind RecordParser::Parse(std::string_view line, Record* out) {
       case Slot::kBytes: {
         if (IsAbsent(f)) break;
         uint64_t v;
-        if (!ParseInt(f, &v)) return Fail(SkipReason::kBadNumber, col, f, "not an integer");
-        (u.slot == Slot::kPackets ? out->packets : out->bytes) = v;
+        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+        (slots[this_col] == Slot::kPackets ? out->packets : out->bytes) = v;
         break;
       }
       case Slot::kStart:
       case Slot::kEnd: {
         if (IsAbsent(f)) break;
         int64_t v;
-        if (!ParseInt(f, &v)) return Fail(SkipReason::kBadNumber, col, f, "not an integer");
-        (u.slot == Slot::kStart ? out->start : out->end) = v;
+        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+        (slots[this_col] == Slot::kStart ? out->start : out->end) = v;
         break;
       }
       case Slot::kTcpFlags: {
         if (IsAbsent(f)) break;
         uint32_t v;
-        if (!ParseInt(f, &v)) return Fail(SkipReason::kBadNumber, col, f, "not an integer");
-        if (v > 255) return Fail(SkipReason::kBadValue, col, f, "out of range 0-255");
+        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+        if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
         out->tcp_flags = static_cast<int>(v);
         break;
       }
       case Slot::kAction:
         if (f == "ACCEPT") out->action = Action::kAccept;
         else if (f == "REJECT") out->action = Action::kReject;
-        else if (!IsAbsent(f)) return Fail(SkipReason::kBadValue, col, f, "not ACCEPT, REJECT or -");
+        else if (!IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not ACCEPT, REJECT or -");
         break;
       case Slot::kLogStatus:
         if (f == "NODATA") status = kNoData;
         else if (f == "SKIPDATA") status = kSkipData;
-        else if (f != "OK" && !IsAbsent(f)) return Fail(SkipReason::kBadValue, col, f, "not OK, NODATA or SKIPDATA");
+        else if (f != "OK" && !IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not OK, NODATA or SKIPDATA");
         break;
       case Slot::kFlowDirection:
         if (f == "ingress") out->direction = Direction::kIngress;
         else if (f == "egress") out->direction = Direction::kEgress;
-        else if (!IsAbsent(f)) return Fail(SkipReason::kBadValue, col, f, "not ingress, egress or -");
+        else if (!IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not ingress, egress or -");
         break;
       default:
         break;
+      }
     }
+  }
+  if (col != n) {
+    err_found_ = col;
+    return Fail(SkipReason::kBadFieldCount, 0, {}, "");
   }
   if (status == kNoData) return LineKind::kNoData;
   if (status == kSkipData) return LineKind::kSkipData;

@@ -26,6 +26,9 @@ class RecordParser {
   explicit RecordParser(const Header& header);
 
   // Parses `line` (no trailing newline) into *out. On kSkipped, reason() and Message() say why.
+  // REQUIRES: kPadding (fast_parse.h) readable bytes after the line's end.
+  LineKind ParsePadded(std::string_view line, Record* out);
+  // The same for a line without padding after it (copies it first).
   LineKind Parse(std::string_view line, Record* out);
 
   SkipReason reason() const { return reason_; }
@@ -36,14 +39,8 @@ class RecordParser {
  private:
   LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
 
-  struct Used {
-    size_t column;
-    Slot slot;
-  };
-
   const Header& header_;
-  std::vector<Used> used_;  // the columns a record is built from, in column order
-  std::array<std::string_view, kMaxFields> fields_;  // the current line's fields
+  std::string copy_;                                  // Parse()'s padded copy of its line
   SkipReason reason_ = SkipReason::kBadValue;
   size_t err_column_ = 0;
   std::string_view err_value_;

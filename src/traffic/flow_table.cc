@@ -5,23 +5,19 @@
 namespace moat::traffic {
 namespace {
 
-inline uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
+// Multiply-xorshift over the key's words: cheap, and good enough for linear probing with the
+// high half kept as a tag.
 inline uint64_t Hash(const FlowKey& k) {
-  uint64_t h = Mix(k.initiator.lo ^ (k.initiator.hi * 0x9e3779b97f4a7c15ULL));
-  h = Mix(h ^ k.responder.lo ^ (k.responder.hi * 0xbf58476d1ce4e5b9ULL));
   const uint64_t small = (uint64_t{k.port} << 32) | (uint64_t{k.protocol} << 16) |
                          (uint64_t{static_cast<uint8_t>(k.action)} << 8) |
                          (uint64_t{static_cast<uint8_t>(k.initiator.family)} << 4) |
                          uint64_t{static_cast<uint8_t>(k.responder.family)};
-  return Mix(h ^ small);
+  uint64_t h = (k.initiator.lo ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+  h ^= (k.responder.lo ^ (h >> 31)) * 0x94d049bb133111ebULL;
+  h ^= (k.initiator.hi + k.responder.hi * 3 + small) * 0xd6e8feb86659fd93ULL;
+  h ^= h >> 32;
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
 }
 
 constexpr size_t kInitialSlots = 1024;
