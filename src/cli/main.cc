@@ -70,6 +70,9 @@ int Flows(std::vector<std::string> args) {
   if (!report) return Error("flows", report.error().message);
   WriteOut(json ? traffic::RenderJson(*report) : traffic::RenderText(*report, text));
   std::fflush(stdout);
+  if (report->stats.files == 0) {
+    return Error("flows", "no flow-log files found (directories are searched for *.log and *.log.gz)");
+  }
   if (report->stats.files_read == 0) {
     return Error("flows", fmt::format("nothing could be read ({} of {} sources skipped)",
                                       report->stats.TotalSkipped(), report->stats.files));

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,20 @@ Result<Next> AfterMember(Input& in) {
   }
 }
 
+// The text already inflated in this call is returned first; the error is reported by the next
+// call, so that the lines before a corruption are not lost.
+class Pending {
+ public:
+  Result<size_t> Stop(size_t produced, Error error) {
+    if (produced == 0) return Fail(std::move(error));
+    pending_ = std::move(error);
+    return produced;
+  }
+
+ protected:
+  std::optional<Error> pending_;
+};
+
 // Makes input available unless at its end. Errors of the inner stream pass through.
 Status Refill(Input& in) {
   if (in.available() > 0) return {};
@@ -72,7 +87,7 @@ Status Refill(Input& in) {
   return {};
 }
 
-class ZlibStream : public ByteStream {
+class ZlibStream : public ByteStream, private Pending {
  public:
   ZlibStream(std::unique_ptr<ByteStream> inner, std::string head) : in_(std::move(inner), std::move(head)) {
     std::memset(&z_, 0, sizeof z_);
@@ -82,9 +97,10 @@ class ZlibStream : public ByteStream {
 
   Result<size_t> Read(std::span<char> out) override {
     if (!ok_) return Fail(Internal("zlib initialisation failed"));
+    if (pending_) return Fail(*pending_);
     size_t produced = 0;
     while (produced < out.size() && !done_) {
-      if (auto st = Refill(in_); !st) return Fail(std::move(st).error());
+      if (auto st = Refill(in_); !st) return Stop(produced, std::move(st).error());
       z_.next_in = in_.data();
       z_.avail_in = static_cast<uInt>(in_.available());
       z_.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
@@ -95,16 +111,16 @@ class ZlibStream : public ByteStream {
       in_.SetAvailable(z_.avail_in);
       if (rc == Z_STREAM_END) {
         auto next = AfterMember(in_);
-        if (!next) return Fail(std::move(next).error());
-        if (*next == Next::kGarbage) return Fail(InvalidInput("data after the end of the gzip stream"));
+        if (!next) return Stop(produced, std::move(next).error());
+        if (*next == Next::kGarbage) return Stop(produced, InvalidInput("data after the end of the gzip stream"));
         if (*next == Next::kEnd) done_ = true;
         else inflateReset(&z_);
       } else if (rc == Z_DATA_ERROR) {
-        return Fail(InvalidInput(std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "invalid")));
+        return Stop(produced, InvalidInput(std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "invalid")));
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-        return Fail(InvalidInput("gzip decoding failed (zlib code " + std::to_string(rc) + ")"));
+        return Stop(produced, InvalidInput("gzip decoding failed (zlib code " + std::to_string(rc) + ")"));
       } else if (in_.exhausted() && produced == before) {
-        return Fail(InvalidInput("truncated gzip stream"));
+        return Stop(produced, InvalidInput("truncated gzip stream"));
       }
     }
     return produced;
@@ -130,7 +146,7 @@ std::string IsalError(int rc) {
   }
 }
 
-class IsalStream : public ByteStream {
+class IsalStream : public ByteStream, private Pending {
  public:
   IsalStream(std::unique_ptr<ByteStream> inner, std::string head)
       : in_(std::move(inner), std::move(head)), state_(std::make_unique<inflate_state>()) {
@@ -139,9 +155,10 @@ class IsalStream : public ByteStream {
   }
 
   Result<size_t> Read(std::span<char> out) override {
+    if (pending_) return Fail(*pending_);
     size_t produced = 0;
     while (produced < out.size() && !done_) {
-      if (auto st = Refill(in_); !st) return Fail(std::move(st).error());
+      if (auto st = Refill(in_); !st) return Stop(produced, std::move(st).error());
       state_->next_in = in_.data();
       state_->avail_in = static_cast<uint32_t>(in_.available());
       state_->next_out = reinterpret_cast<uint8_t*>(out.data() + produced);
@@ -150,11 +167,11 @@ class IsalStream : public ByteStream {
       const size_t before = produced;
       produced = out.size() - state_->avail_out;
       in_.SetAvailable(state_->avail_in);
-      if (rc < 0) return Fail(InvalidInput("corrupt gzip data: " + IsalError(rc)));
+      if (rc < 0) return Stop(produced, InvalidInput("corrupt gzip data: " + IsalError(rc)));
       if (state_->block_state == ISAL_BLOCK_FINISH) {
         auto next = AfterMember(in_);
-        if (!next) return Fail(std::move(next).error());
-        if (*next == Next::kGarbage) return Fail(InvalidInput("data after the end of the gzip stream"));
+        if (!next) return Stop(produced, std::move(next).error());
+        if (*next == Next::kGarbage) return Stop(produced, InvalidInput("data after the end of the gzip stream"));
         if (*next == Next::kEnd) {
           done_ = true;
         } else {
@@ -162,7 +179,7 @@ class IsalStream : public ByteStream {
           state_->crc_flag = ISAL_GZIP;
         }
       } else if (in_.exhausted() && produced == before) {
-        return Fail(InvalidInput("truncated gzip stream"));
+        return Stop(produced, InvalidInput("truncated gzip stream"));
       }
     }
     return produced;

@@ -68,6 +68,20 @@ TEST_P(GzipStreamTest, TruncatedStreamIsAnError) {
   ASSERT_FALSE(no_trailer);
 }
 
+TEST_P(GzipStreamTest, TextBeforeACutComesBeforeTheError) {
+  const std::string text = SampleText(2000);
+  const std::string gz = Gzip(text);
+  auto stream = make()(std::make_unique<StringStream>(gz.substr(2, gz.size() / 2)), gz.substr(0, 2));
+  std::string out(1 << 20, '\0');
+  auto n = stream->Read(std::span<char>(out.data(), out.size()));  // room for everything
+  ASSERT_TRUE(n) << n.error().message;
+  ASSERT_GT(*n, 0u);
+  EXPECT_EQ(out.substr(0, *n), text.substr(0, *n));
+  auto next = stream->Read(std::span<char>(out.data(), out.size()));
+  ASSERT_FALSE(next);
+  EXPECT_EQ(next.error().message, "truncated gzip stream");
+}
+
 TEST_P(GzipStreamTest, CorruptDataIsAnError) {
   std::string gz = Gzip(SampleText(5000));
   for (size_t i = 20; i < 60; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x5a);

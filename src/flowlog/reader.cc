@@ -130,7 +130,8 @@ class FileReader {
                   "header has " + std::to_string(h.size()) + " fields, more than " + std::to_string(kMaxFields));
       return false;
     }
-    if (!h.unknown.empty()) {
+    if (!h.unknown.empty() && !warned_unknown_) {  // once per file, even when the header repeats
+      warned_unknown_ = true;
       std::string names;
       for (const auto& u : h.unknown) names += (names.empty() ? "'" : ", '") + u + "'";
       stats_.warnings.push_back(Where() + ": unknown field " + names + " ignored");
@@ -148,6 +149,7 @@ class FileReader {
   std::unique_ptr<RecordParser> parser_;
   uint64_t line_no_ = 0;
   bool abandoned_ = false;
+  bool warned_unknown_ = false;
   static constexpr size_t kBatch = 64;
   std::array<Record, kBatch> batch_;
   size_t batched_ = 0;

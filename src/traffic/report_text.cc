@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "base/strings.h"
 #include "traffic/report.h"
@@ -33,6 +34,7 @@ struct Responder {
   FlowCounts accepted, rejected, all;
   std::map<std::pair<uint8_t, uint16_t>, uint64_t> ports;  // (protocol, port) -> records
   std::vector<const Flow*> flows;                          // busiest first (input order)
+  std::set<net::Address> initiators;
 };
 
 std::vector<Responder> ByResponder(const std::vector<Flow>& flows) {
@@ -45,6 +47,7 @@ std::vector<Responder> ByResponder(const std::vector<Flow>& flows) {
     if (f.key.action == flowlog::Action::kReject) r.rejected.Add(f.counts);
     r.ports[{f.key.protocol, f.key.port}] += f.counts.records;
     r.flows.push_back(&f);
+    r.initiators.insert(f.key.initiator);
   }
   std::vector<Responder> out;
   for (auto& [addr, r] : by) out.push_back(std::move(r));
@@ -68,18 +71,21 @@ std::string LastSeen(int64_t t) { return t == flowlog::kNoTime ? "-" : FormatUtc
 void RenderResponder(const Responder& r, const TextOptions& opt, std::string& out) {
   out += fmt::format("{}  ports {}\n", net::ToString(r.address), Ports(r));
   out += fmt::format("  records {}  accepted {}  rejected {}  initiators {}\n", WithThousands(r.all.records),
-                     WithThousands(r.accepted.records), WithThousands(r.rejected.records), r.flows.size());
-  out += fmt::format("  {:<39} {:<12} {:<7} {:>12} {:>14} {:>16}  {}\n", "initiator", "port", "action", "records",
-                     "packets", "bytes", "last seen");
+                     WithThousands(r.accepted.records), WithThousands(r.rejected.records),
+                     WithThousands(r.initiators.size()));
   const size_t shown = std::min(r.flows.size(), opt.max_initiators_per_responder);
+  size_t width = 15;  // a dotted quad; IPv6 initiators widen the column
+  for (size_t i = 0; i < shown; ++i) width = std::max(width, net::ToString(r.flows[i]->key.initiator).size());
+  out += fmt::format("  {:<{}} {:<12} {:<7} {:>12} {:>14} {:>16}  {}\n", "initiator", width, "port", "action",
+                     "records", "packets", "bytes", "last seen");
   for (size_t i = 0; i < shown; ++i) {
     const Flow& f = *r.flows[i];
-    out += fmt::format("  {:<39} {:<12} {:<7} {:>12} {:>14} {:>16}  {}\n", net::ToString(f.key.initiator),
+    out += fmt::format("  {:<{}} {:<12} {:<7} {:>12} {:>14} {:>16}  {}\n", net::ToString(f.key.initiator), width,
                        fmt::format("{}/{}", f.key.port, ProtocolName(f.key.protocol)), ActionName(f.key.action),
                        WithThousands(f.counts.records), WithThousands(f.counts.packets),
                        WithThousands(f.counts.bytes), LastSeen(f.counts.last));
   }
-  if (r.flows.size() > shown) out += fmt::format("  ... and {} more\n", WithThousands(r.flows.size() - shown));
+  if (r.flows.size() > shown) out += fmt::format("  ... and {} more flows\n", WithThousands(r.flows.size() - shown));
   out += "\n";
 }
 
