@@ -20,18 +20,18 @@ namespace moat::bench {
 namespace {
 
 constexpr uint64_t kSeed = 0x6d6f61742d62656eULL;  // "moat-ben"
-constexpr int64_t kStartTime = 1714521600;          // 2024-05-01T00:00:00Z
+constexpr int64_t kStartTime = 1714521600;         // 2024-05-01T00:00:00Z
 constexpr int64_t kDaySeconds = 86400;
-constexpr int kNumV4Databases = 48;                 // 10.0.2.10 .. 10.0.2.57
-constexpr int kNumV6Databases = 2;                  // 2001:db8:2::1, ::2 (half weight: ~2% of flows)
+constexpr int kNumV4Databases = 48;  // 10.0.2.10 .. 10.0.2.57
+constexpr int kNumV6Databases = 2;   // 2001:db8:2::1, ::2 (half weight: ~2% of flows)
 constexpr int kNumDatabases = kNumV4Databases + kNumV6Databases;
 constexpr int kNumInterfaces = 6;
 constexpr uint16_t kDbPorts[] = {5432, 5432, 5432, 3306, 3306, 1433, 1521, 6379};
 constexpr const char* kAccounts[] = {"123456789012", "210987654321", "555566667777"};
-constexpr uint64_t kRejectPerMille = 30;            // 3% of flows are REJECT
-constexpr uint64_t kNodataPerMillion = 1000;        // 0.1% of records are NODATA
-constexpr uint64_t kUniformPickPerTen = 1;          // 10% of records pick a flow uniformly
-constexpr int kMaxClients = 120000;                 // distinct addresses in 10.1/16 + 10.2/16
+constexpr uint64_t kRejectPerMille = 30;      // 3% of flows are REJECT
+constexpr uint64_t kNodataPerMillion = 1000;  // 0.1% of records are NODATA
+constexpr uint64_t kUniformPickPerTen = 1;    // 10% of records pick a flow uniformly
+constexpr int kMaxClients = 120000;           // distinct addresses in 10.1/16 + 10.2/16
 constexpr size_t kFlushBytes = 1 << 20;
 constexpr char kHeader[] =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
@@ -64,9 +64,7 @@ class Rng {
     return result;
   }
   // REQUIRES: n > 0. Returns a value in [0, n).
-  uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
-  }
+  uint64_t Below(uint64_t n) { return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64); }
 
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -102,7 +100,7 @@ struct Database {
   bool v6;
 };
 
-struct Flow {  // one aggregated flow: client → database port, one action
+struct Flow {       // one aggregated flow: client → database port, one action
   uint32_t client;  // index into World::client_v4 or client_v6 (the database's family)
   uint16_t db;      // index into World::dbs
   bool reject;
@@ -136,8 +134,7 @@ std::vector<std::string> MakeClientsV4(size_t n, Rng& rng) {
     const uint32_t third = rng.Below(256);
     const uint32_t fourth = 1 + rng.Below(254);
     if (!seen.insert(second << 16 | third << 8 | fourth).second) continue;
-    clients.push_back("10." + std::to_string(second) + "." + std::to_string(third) + "." +
-                      std::to_string(fourth));
+    clients.push_back("10." + std::to_string(second) + "." + std::to_string(third) + "." + std::to_string(fourth));
   }
   return clients;
 }
@@ -176,14 +173,12 @@ int PickDatabase(Rng& rng) {
 void MakeFlows(int64_t want, Rng& rng, World& world) {
   const ZipfPicker client_picker(world.client_v4.size());
   std::unordered_set<uint64_t> seen;
-  for (int64_t attempt = 0; attempt < 100 * want + 1000 && std::ssize(world.flows) < want;
-       ++attempt) {
+  for (int64_t attempt = 0; attempt < 100 * want + 1000 && std::ssize(world.flows) < want; ++attempt) {
     const uint64_t client = client_picker.Pick(rng);
     const int db = PickDatabase(rng);
     if (!seen.insert(client << 8 | static_cast<uint64_t>(db)).second) continue;
     const bool reject = rng.Below(1000) < kRejectPerMille;
-    world.flows.push_back(
-        {static_cast<uint32_t>(client), static_cast<uint16_t>(db), reject});
+    world.flows.push_back({static_cast<uint32_t>(client), static_cast<uint16_t>(db), reject});
   }
 }
 
@@ -227,10 +222,9 @@ class Output {
  private:
   bool Flush() {
     if (buffer_.empty()) return true;
-    const bool ok = file_ != nullptr
-                        ? std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size()
-                        : gzwrite(gz_, buffer_.data(), static_cast<unsigned>(buffer_.size())) ==
-                              static_cast<int>(buffer_.size());
+    const bool ok = file_ != nullptr ? std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size()
+                                     : gzwrite(gz_, buffer_.data(), static_cast<unsigned>(buffer_.size())) ==
+                                           static_cast<int>(buffer_.size());
     buffer_.clear();
     return ok || Fail("write failed");
   }
@@ -274,8 +268,7 @@ void AppendNodata(std::string& out, int64_t start, int64_t end, Rng& rng, const 
 }
 
 // Half the records go client → database, half are the return direction.
-void AppendData(std::string& out, int64_t start, int64_t end, const Flow& flow, Rng& rng,
-                const World& world) {
+void AppendData(std::string& out, int64_t start, int64_t end, const Flow& flow, Rng& rng, const World& world) {
   const int64_t ephemeral = 32768 + rng.Below(60999 - 32768 + 1);
   const int64_t packets = 1 + rng.Below(200);
   const int64_t bytes = packets * (40 + rng.Below(1500 - 40 + 1));
@@ -331,8 +324,7 @@ class RecordWriter {
       ++counts_.nodata;
       return AppendNodata(out, start, end, rng_, world_);
     }
-    const size_t f = rng_.Below(10) < kUniformPickPerTen ? rng_.Below(world_.flows.size())
-                                                         : flow_picker_.Pick(rng_);
+    const size_t f = rng_.Below(10) < kUniformPickPerTen ? rng_.Below(world_.flows.size()) : flow_picker_.Pick(rng_);
     counts_.flow_used[f] = true;
     ++counts_.data;
     AppendData(out, start, end, world_.flows[f], rng_, world_);
@@ -410,11 +402,10 @@ int Run(int argc, char** argv) {
   std::fprintf(stderr,
                "gen_flowlogs: wrote %lld records (%lld OK, %lld NODATA) in %lld lines to %d "
                "file(s); %zu flows defined, %lld used\n",
-               static_cast<long long>(counts.data + counts.nodata),
-               static_cast<long long>(counts.data), static_cast<long long>(counts.nodata),
-               static_cast<long long>(counts.lines), options->files, world.flows.size(),
-               static_cast<long long>(std::count(counts.flow_used.begin(),
-                                                 counts.flow_used.end(), true)));
+               static_cast<long long>(counts.data + counts.nodata), static_cast<long long>(counts.data),
+               static_cast<long long>(counts.nodata), static_cast<long long>(counts.lines), options->files,
+               world.flows.size(),
+               static_cast<long long>(std::count(counts.flow_used.begin(), counts.flow_used.end(), true)));
   return 0;
 }
 

@@ -9,6 +9,7 @@ packages=(
   libfmt-dev libcli11-dev nlohmann-json3-dev     # formatting, arguments, JSON out
   libgtest-dev libgmock-dev                      # tests
   clang libclang-rt-14-dev                       # libFuzzer
+  clang-format clang-tidy                        # style and lint checks
   python3 time                                   # benchmark runner and its baseline
 )
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit and integration tests (ctest) in a release build and again
-# under AddressSanitizer + UndefinedBehaviorSanitizer, the benchmark's smoke test, and a bounded
-# libFuzzer run of the flow-log parser.
+# under AddressSanitizer + UndefinedBehaviorSanitizer, the benchmark's smoke test, a bounded
+# libFuzzer run of the flow-log reader, and the style (clang-format) and lint (clang-tidy) checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -28,3 +28,11 @@ cp src/flowlog/fuzz_corpus/* "$corpus"/
 build-fuzz/src/flowlog/fuzz_record_parser -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \
   "$corpus" 2>&1 | tail -n 4
 echo "fuzz: no crash in ${fuzz_seconds}s"
+
+echo "== style and lint"
+clang-format --dry-run --Werror src/*/*.cc src/*/*.h tests/*.cc tests/*.h bench/*.cc
+find src -name '*.cc' -print0 | xargs -0 -P "$jobs" -n 4 clang-tidy -p build --quiet 2>&1 \
+  | { grep -v -E '^[0-9]+ warnings? generated|^Suppressed|^Use -header-filter|^$' || true; } > build/clang-tidy.log
+if [ -s build/clang-tidy.log ]; then cat build/clang-tidy.log; echo "clang-tidy: findings above" >&2; exit 1; fi
+echo "style and lint: clean"
+echo "all checks passed"

@@ -1,18 +1,18 @@
 // Integration tests of `moat flows` and the command table. The real moat binary runs as a
 // subprocess on inputs written to a fresh temporary directory per test, and on samples/flowlogs.
 // Where DESIGN.md §4/§8 fix a text (keys, reasons, one-line errors, exit codes), it is asserted exactly.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-#include <zlib.h>
 
 #include "moat_process.h"
 

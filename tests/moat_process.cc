@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <chrono>
@@ -16,8 +17,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <zlib.h>
 
 extern char** environ;
 

@@ -22,8 +22,8 @@ struct FlowsRequest {
 };
 
 struct FlowsDeps {
-  ObjectStore* local = nullptr;                             // files and directories
-  std::unique_ptr<ByteStream> (*open_stdin)() = nullptr;    // for "-"
+  ObjectStore* local = nullptr;                           // files and directories
+  std::unique_ptr<ByteStream> (*open_stdin)() = nullptr;  // for "-"
 };
 
 Result<traffic::FlowsReport> RunFlows(const FlowsRequest& request, const FlowsDeps& deps);

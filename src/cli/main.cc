@@ -1,15 +1,14 @@
 // moat's command line: argv -> request -> app -> exit code. The commands are one static table;
 // each maps its options to a request, calls the app layer, and writes the result. Errors are one
 // line on stderr: "moat: <what>: <why>".
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "app/flows.h"
 #include "app/local_store.h"
@@ -47,7 +46,7 @@ std::optional<int> Parse(CLI::App& app, const std::string& command, std::vector<
   return std::nullopt;
 }
 
-int Flows(std::vector<std::string> args) {
+int Flows(const std::vector<std::string>& args) {
   CLI::App app("Read VPC flow logs and summarise who talks to whom.", "moat flows");
   app.set_help_flag("-h,--help", "show this help");
   app::FlowsRequest req;
@@ -62,7 +61,7 @@ int Flows(std::vector<std::string> args) {
       ->expected(1, 1 << 16);
   app.add_option("--top", text.max_initiators_per_responder, "initiators shown per responder (text)");
   app.add_option("--limit", text.max_responders, "responders shown (text)");
-  if (auto done = Parse(app, "flows", std::move(args))) return *done;
+  if (auto done = Parse(app, "flows", args)) return *done;
 
   app::LocalStore local;
   const app::FlowsDeps deps{&local, &app::NewStdinStream};
@@ -74,40 +73,38 @@ int Flows(std::vector<std::string> args) {
     return Error("flows", "no flow-log files found (directories are searched for *.log and *.log.gz)");
   }
   if (report->stats.files_read == 0) {
-    return Error("flows", fmt::format("nothing could be read ({} of {} sources skipped)",
-                                      report->stats.TotalSkipped(), report->stats.files));
+    return Error("flows", fmt::format("nothing could be read ({} of {} sources skipped)", report->stats.TotalSkipped(),
+                                      report->stats.files));
   }
   return kExitOk;
 }
 
-int Help(std::vector<std::string> args);
+int Help(const std::vector<std::string>& args);
 
-int NotYet(const char* name) {
-  return Error(name, "not available in this version of moat (see 'moat help')");
-}
+int NotYet(const char* name) { return Error(name, "not available in this version of moat (see 'moat help')"); }
 
 struct Command {
   const char* name;
   const char* summary;
-  int (*run)(std::vector<std::string> args);
+  int (*run)(const std::vector<std::string>& args);
 };
 
 constexpr Command kCommands[] = {
     {"flows", "read flow logs (files, -, directories) -> summary table; --json", Flows},
     {"policy", "policy show --policy SRC: print the targets a policy protects and their allow sets",
-     [](std::vector<std::string>) { return NotYet("policy"); }},
+     [](const std::vector<std::string>&) { return NotYet("policy"); }},
     {"plan", "compute the security-group plan; --json, --detailed-exitcode",
-     [](std::vector<std::string>) { return NotYet("plan"); }},
+     [](const std::vector<std::string>&) { return NotYet("plan"); }},
     {"apply", "compute and execute the plan; --yes not to ask",
-     [](std::vector<std::string>) { return NotYet("apply"); }},
+     [](const std::vector<std::string>&) { return NotYet("apply"); }},
     {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
-     [](std::vector<std::string>) { return NotYet("map"); }},
+     [](const std::vector<std::string>&) { return NotYet("map"); }},
     {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE",
-     [](std::vector<std::string>) { return NotYet("pce"); }},
+     [](const std::vector<std::string>&) { return NotYet("pce"); }},
     {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)",
-     [](std::vector<std::string>) { return NotYet("lambda"); }},
+     [](const std::vector<std::string>&) { return NotYet("lambda"); }},
     {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications",
-     [](std::vector<std::string>) { return NotYet("watch"); }},
+     [](const std::vector<std::string>&) { return NotYet("watch"); }},
     {"help", "print this table; help COMMAND prints a command's options", Help},
 };
 
@@ -118,18 +115,20 @@ const Command* Find(const std::string& name) {
   return nullptr;
 }
 
-int Help(std::vector<std::string> args) {
+int Help(const std::vector<std::string>& args) {
   if (!args.empty()) {
     const Command* c = Find(args[0]);
     if (c == nullptr) return Error("help", "unknown command '" + args[0] + "'");
     return c->run({"--help"});
   }
-  std::string out = "usage: moat COMMAND [options]\n\n"
-                    "moat keeps network access to managed databases equal to a label-based policy,\n"
-                    "and shows who actually talks to them.\n\ncommands:\n";
+  std::string out =
+      "usage: moat COMMAND [options]\n\n"
+      "moat keeps network access to managed databases equal to a label-based policy,\n"
+      "and shows who actually talks to them.\n\ncommands:\n";
   for (const Command& c : kCommands) out += fmt::format("  {:<8} {}\n", c.name, c.summary);
-  out += "\nEvery option --a-b can also be set as MOAT_A_B in the environment.\n"
-         "moat --version prints the version.\n";
+  out +=
+      "\nEvery option --a-b can also be set as MOAT_A_B in the environment.\n"
+      "moat --version prints the version.\n";
   WriteOut(out);
   return kExitOk;
 }
@@ -146,7 +145,7 @@ int Main(int argc, char** argv) {
   if (first == "--help" || first == "-h") return Help({});
   const Command* c = Find(first);
   if (c == nullptr) return Error(first, "unknown command; 'moat help' lists the commands");
-  return c->run(std::move(args));
+  return c->run(args);
 }
 
 }  // namespace

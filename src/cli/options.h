@@ -3,11 +3,10 @@
 // options are comma-separated there (`\,` escapes a comma); booleans are true|false|1|0.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/result.h"
 

@@ -42,8 +42,8 @@ TEST_F(OptionsTest, EnvironmentFillsOptionsNotOnTheCommandLine) {
   Env env{{{"MOAT_JSON", "true"}, {"MOAT_THREADS", "3"}, {"MOAT_SERVICE_PORT", "5432,3306"}}};
   auto extra = ArgsFromEnvironment(app_, {"x.log"}, env.getter());
   ASSERT_TRUE(extra);
-  EXPECT_EQ(*extra, (std::vector<std::string>{"--json", "--threads", "3", "--service-port", "5432", "--service-port",
-                                              "3306"}));
+  EXPECT_EQ(*extra,
+            (std::vector<std::string>{"--json", "--threads", "3", "--service-port", "5432", "--service-port", "3306"}));
 }
 
 TEST_F(OptionsTest, CommandLineWinsOverEnvironment) {

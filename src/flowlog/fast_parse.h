@@ -27,7 +27,8 @@ namespace internal {
   constexpr uint64_t kZeros = 0x3030303030303030ULL;
   // Every byte in 0x30-0x3f, and still so after adding 6 (so not 0x3a-0x3f). The first test
   // rules out carries between bytes in the second.
-  if ((chunk & 0xF0F0F0F0F0F0F0F0ULL) != kZeros || ((chunk + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) != kZeros) {
+  if ((chunk & 0xF0F0F0F0F0F0F0F0ULL) != kZeros ||
+      ((chunk + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) != kZeros) {
     return false;
   }
   uint64_t x = chunk - kZeros;

@@ -11,7 +11,10 @@ namespace {
 // Holds a field with kPadding bytes after it, the way the reader's buffer does; the padding
 // is filled with digits and dots so that a parser reading past the field would notice.
 struct Padded {
-  explicit Padded(std::string s) : text(s + std::string(kPadding, '7')) { text[s.size()] = ' '; size = s.size(); }
+  explicit Padded(const std::string& s) : text(s + std::string(kPadding, '7')) {
+    text[s.size()] = ' ';
+    size = s.size();
+  }
   std::string_view view() const { return std::string_view(text.data(), size); }
   std::string text;
   size_t size;
@@ -45,8 +48,8 @@ TEST(FastParseTest, UnsignedMatchesAReferenceForEveryLength) {
 }
 
 TEST(FastParseTest, UnsignedRejectsNonDigitsAnywhere) {
-  for (const char* bad : {"", "-1", "+1", "1a", "a1", "12345678x", "x2345678", "1234567890x", "1 2", "1.5",
-                          "123456789012345678901"}) {
+  for (const char* bad :
+       {"", "-1", "+1", "1a", "a1", "12345678x", "x2345678", "1234567890x", "1 2", "1.5", "123456789012345678901"}) {
     uint64_t v;
     EXPECT_FALSE(ParseUnsigned(Padded(bad).view(), &v)) << bad;
   }

@@ -113,8 +113,10 @@ class ZlibStream : public ByteStream, private Pending {
         auto next = AfterMember(in_);
         if (!next) return Stop(produced, std::move(next).error());
         if (*next == Next::kGarbage) return Stop(produced, InvalidInput("data after the end of the gzip stream"));
-        if (*next == Next::kEnd) done_ = true;
-        else inflateReset(&z_);
+        if (*next == Next::kEnd)
+          done_ = true;
+        else
+          inflateReset(&z_);
       } else if (rc == Z_DATA_ERROR) {
         return Stop(produced, InvalidInput(std::string("corrupt gzip data: ") + (z_.msg ? z_.msg : "invalid")));
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
@@ -136,13 +138,20 @@ class ZlibStream : public ByteStream, private Pending {
 #ifdef MOAT_WITH_ISAL
 std::string IsalError(int rc) {
   switch (rc) {
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid back-reference distance";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
-    case ISAL_INCORRECT_CHECKSUM: return "bad checksum";
-    default: return "decoding failed (code " + std::to_string(rc) + ")";
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INCORRECT_CHECKSUM:
+      return "bad checksum";
+    default:
+      return "decoding failed (code " + std::to_string(rc) + ")";
   }
 }
 

@@ -27,7 +27,8 @@ Result<std::string> Inflate(const Factory& make, const std::string& compressed, 
 
 std::string SampleText(size_t lines) {
   std::string s;
-  for (size_t i = 0; i < lines; ++i) s += "2 123456789012 eni-1 10.0.0." + std::to_string(i % 250) + " 10.0.2.45 1 2 6\n";
+  for (size_t i = 0; i < lines; ++i)
+    s += "2 123456789012 eni-1 10.0.0." + std::to_string(i % 250) + " 10.0.2.45 1 2 6\n";
   return s;
 }
 

@@ -7,18 +7,49 @@ namespace moat::flowlog {
 const std::vector<std::string_view>& KnownFieldNames() {
   static const std::vector<std::string_view> kNames = {
       // version 2
-      "version", "account-id", "interface-id", "srcaddr", "dstaddr", "srcport", "dstport", "protocol",
-      "packets", "bytes", "start", "end", "action", "log-status",
+      "version",
+      "account-id",
+      "interface-id",
+      "srcaddr",
+      "dstaddr",
+      "srcport",
+      "dstport",
+      "protocol",
+      "packets",
+      "bytes",
+      "start",
+      "end",
+      "action",
+      "log-status",
       // version 3
-      "vpc-id", "subnet-id", "instance-id", "tcp-flags", "type", "pkt-srcaddr", "pkt-dstaddr",
+      "vpc-id",
+      "subnet-id",
+      "instance-id",
+      "tcp-flags",
+      "type",
+      "pkt-srcaddr",
+      "pkt-dstaddr",
       // version 4
-      "region", "az-id", "sublocation-type", "sublocation-id",
+      "region",
+      "az-id",
+      "sublocation-type",
+      "sublocation-id",
       // version 5
-      "pkt-src-aws-service", "pkt-dst-aws-service", "flow-direction", "traffic-path",
+      "pkt-src-aws-service",
+      "pkt-dst-aws-service",
+      "flow-direction",
+      "traffic-path",
       // version 7
-      "ecs-cluster-arn", "ecs-cluster-name", "ecs-container-instance-arn", "ecs-container-instance-id",
-      "ecs-container-id", "ecs-second-container-id", "ecs-service-name", "ecs-task-definition-arn",
-      "ecs-task-arn", "ecs-task-id",
+      "ecs-cluster-arn",
+      "ecs-cluster-name",
+      "ecs-container-instance-arn",
+      "ecs-container-instance-id",
+      "ecs-container-id",
+      "ecs-second-container-id",
+      "ecs-service-name",
+      "ecs-task-definition-arn",
+      "ecs-task-arn",
+      "ecs-task-id",
       // version 8
       "reject-reason",
   };
@@ -33,14 +64,22 @@ struct SlotName {
 };
 
 constexpr SlotName kUsed[] = {
-    {"version", Slot::kVersion},       {"srcaddr", Slot::kSrcAddr},
-    {"dstaddr", Slot::kDstAddr},       {"srcport", Slot::kSrcPort},
-    {"dstport", Slot::kDstPort},       {"protocol", Slot::kProtocol},
-    {"packets", Slot::kPackets},       {"bytes", Slot::kBytes},
-    {"start", Slot::kStart},           {"end", Slot::kEnd},
-    {"action", Slot::kAction},         {"log-status", Slot::kLogStatus},
-    {"tcp-flags", Slot::kTcpFlags},    {"pkt-srcaddr", Slot::kPktSrcAddr},
-    {"pkt-dstaddr", Slot::kPktDstAddr}, {"flow-direction", Slot::kFlowDirection},
+    {"version", Slot::kVersion},
+    {"srcaddr", Slot::kSrcAddr},
+    {"dstaddr", Slot::kDstAddr},
+    {"srcport", Slot::kSrcPort},
+    {"dstport", Slot::kDstPort},
+    {"protocol", Slot::kProtocol},
+    {"packets", Slot::kPackets},
+    {"bytes", Slot::kBytes},
+    {"start", Slot::kStart},
+    {"end", Slot::kEnd},
+    {"action", Slot::kAction},
+    {"log-status", Slot::kLogStatus},
+    {"tcp-flags", Slot::kTcpFlags},
+    {"pkt-srcaddr", Slot::kPktSrcAddr},
+    {"pkt-dstaddr", Slot::kPktDstAddr},
+    {"flow-direction", Slot::kFlowDirection},
 };
 
 // The fields without which a record is not a flow.

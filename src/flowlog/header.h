@@ -37,10 +37,10 @@ enum class Slot : uint8_t {
 const std::vector<std::string_view>& KnownFieldNames();
 
 struct Header {
-  std::vector<Slot> slots;            // one per column
-  std::vector<std::string> names;     // the column names as written
-  std::vector<std::string> unknown;   // names moat does not know (ignored)
-  std::vector<std::string> missing;   // fields a flow needs that the header lacks
+  std::vector<Slot> slots;           // one per column
+  std::vector<std::string> names;    // the column names as written
+  std::vector<std::string> unknown;  // names moat does not know (ignored)
+  std::vector<std::string> missing;  // fields a flow needs that the header lacks
 
   size_t size() const { return slots.size(); }
   bool Has(Slot s) const;

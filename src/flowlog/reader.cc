@@ -57,8 +57,12 @@ class FileReader {
         ++stats_.records;
         if (++batched_ == kBatch) Flush();
         break;
-      case LineKind::kNoData: ++stats_.nodata; break;
-      case LineKind::kSkipData: ++stats_.skipdata; break;
+      case LineKind::kNoData:
+        ++stats_.nodata;
+        break;
+      case LineKind::kSkipData:
+        ++stats_.skipdata;
+        break;
       case LineKind::kSkipped: {
         const SkipReason r = parser_->reason();
         if (stats_.skipped[static_cast<size_t>(r)] == 0) {
@@ -155,9 +159,7 @@ class FileReader {
   size_t batched_ = 0;
 };
 
-bool IsBinary(std::string_view head) {
-  return head.find('\0') != std::string_view::npos;
-}
+bool IsBinary(std::string_view head) { return head.find('\0') != std::string_view::npos; }
 
 // Splits the decompressed text into lines for `file`, until its end or an unrecoverable error.
 void ReadLines(ByteStream& text, bool gzip, std::string_view name, FileReader& file, Stats& stats) {
@@ -239,6 +241,5 @@ void ReadFlowLog(std::unique_ptr<ByteStream> input, std::string_view name, Recor
   ReadLines(*text, gzip, name, file, stats);
   file.Flush();
 }
-
 
 }  // namespace moat::flowlog

@@ -12,7 +12,8 @@ using moat::testing::Gzip;
 constexpr const char* kHeader =
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
     "log-status\n";
-constexpr const char* kRecord = "2 123456789012 eni-1 10.1.0.17 10.0.2.45 49152 5432 6 10 840 1714521600 1714521660 ACCEPT OK\n";
+constexpr const char* kRecord =
+    "2 123456789012 eni-1 10.1.0.17 10.0.2.45 49152 5432 6 10 840 1714521600 1714521660 ACCEPT OK\n";
 
 struct Outcome {
   Stats stats;
@@ -59,8 +60,7 @@ TEST(ReaderTest, LastLineWithoutNewlineAndCrLfAreRead) {
 }
 
 TEST(ReaderTest, BadLinesAreSkippedCountedAndTheFirstKeptAsExample) {
-  auto o = Read(std::string(kHeader) + kRecord +
-                "2 1 eni-1 10.1.0.17 10.0.2.45 49152 x 6 1 1 1 2 ACCEPT OK\n" +
+  auto o = Read(std::string(kHeader) + kRecord + "2 1 eni-1 10.1.0.17 10.0.2.45 49152 x 6 1 1 1 2 ACCEPT OK\n" +
                 "2 1 eni-1 10.1.0.17 10.0.2.45 49152 y 6 1 1 1 2 ACCEPT OK\n" +
                 "2 1 eni-1 10.1.0.17 10.0.2.45 49152 5432 6 1 1 1 2 ACCEPT\n" + kRecord);
   EXPECT_EQ(o.stats.records, 2u);
@@ -95,8 +95,9 @@ TEST(ReaderTest, HeaderLackingFlowFieldsIsMissingFields) {
 }
 
 TEST(ReaderTest, UnknownHeaderFieldWarnsOnceAndRecordsStillParse) {
-  auto o = Read("srcaddr dstaddr srcport dstport protocol future-field\n"
-                "10.1.0.17 10.0.2.45 40000 5432 6 abc\n10.1.0.17 10.0.2.45 40001 5432 6 def\n");
+  auto o = Read(
+      "srcaddr dstaddr srcport dstport protocol future-field\n"
+      "10.1.0.17 10.0.2.45 40000 5432 6 abc\n10.1.0.17 10.0.2.45 40001 5432 6 def\n");
   EXPECT_EQ(o.stats.records, 2u);
   ASSERT_EQ(o.stats.warnings.size(), 1u);
   EXPECT_EQ(o.stats.warnings[0], "a.log:1: unknown field 'future-field' ignored");

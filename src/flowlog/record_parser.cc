@@ -101,86 +101,105 @@ LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
       const size_t this_col = col++;
       if (this_col >= n) continue;  // counted, reported below
       switch (slots[this_col]) {
-      case Slot::kSrcAddr:
-      case Slot::kDstAddr:
-      case Slot::kPktSrcAddr:
-      case Slot::kPktDstAddr: {
-        if (IsAbsent(f)) break;
-        net::Address a;
-        if (!ParseAddressField(f, &a)) return fail(SkipReason::kBadAddress, f, "not an IP address");
-        switch (slots[this_col]) {
-          case Slot::kSrcAddr: out->src = a; has_src = true; break;
-          case Slot::kDstAddr: out->dst = a; has_dst = true; break;
-          case Slot::kPktSrcAddr: pkt_src = a; break;
-          default: pkt_dst = a; break;
+        case Slot::kSrcAddr:
+        case Slot::kDstAddr:
+        case Slot::kPktSrcAddr:
+        case Slot::kPktDstAddr: {
+          if (IsAbsent(f)) break;
+          net::Address a;
+          if (!ParseAddressField(f, &a)) return fail(SkipReason::kBadAddress, f, "not an IP address");
+          switch (slots[this_col]) {
+            case Slot::kSrcAddr:
+              out->src = a;
+              has_src = true;
+              break;
+            case Slot::kDstAddr:
+              out->dst = a;
+              has_dst = true;
+              break;
+            case Slot::kPktSrcAddr:
+              pkt_src = a;
+              break;
+            default:
+              pkt_dst = a;
+              break;
+          }
+          break;
         }
-        break;
-      }
-      case Slot::kSrcPort:
-      case Slot::kDstPort: {
-        if (IsAbsent(f)) break;
-        uint32_t v;
-        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadPort, f, "not an integer");
-        if (v > 65535) return fail(SkipReason::kBadPort, f, "out of range 0-65535");
-        if (slots[this_col] == Slot::kSrcPort) {
-          out->src_port = static_cast<uint16_t>(v);
-          has_sport = true;
-        } else {
-          out->dst_port = static_cast<uint16_t>(v);
-          has_dport = true;
+        case Slot::kSrcPort:
+        case Slot::kDstPort: {
+          if (IsAbsent(f)) break;
+          uint32_t v;
+          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadPort, f, "not an integer");
+          if (v > 65535) return fail(SkipReason::kBadPort, f, "out of range 0-65535");
+          if (slots[this_col] == Slot::kSrcPort) {
+            out->src_port = static_cast<uint16_t>(v);
+            has_sport = true;
+          } else {
+            out->dst_port = static_cast<uint16_t>(v);
+            has_dport = true;
+          }
+          break;
         }
-        break;
-      }
-      case Slot::kProtocol: {
-        if (IsAbsent(f)) break;
-        uint32_t v;
-        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-        if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
-        out->protocol = static_cast<uint8_t>(v);
-        has_proto = true;
-        break;
-      }
-      case Slot::kPackets:
-      case Slot::kBytes: {
-        if (IsAbsent(f)) break;
-        uint64_t v;
-        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-        (slots[this_col] == Slot::kPackets ? out->packets : out->bytes) = v;
-        break;
-      }
-      case Slot::kStart:
-      case Slot::kEnd: {
-        if (IsAbsent(f)) break;
-        int64_t v;
-        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-        (slots[this_col] == Slot::kStart ? out->start : out->end) = v;
-        break;
-      }
-      case Slot::kTcpFlags: {
-        if (IsAbsent(f)) break;
-        uint32_t v;
-        if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-        if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
-        out->tcp_flags = static_cast<int>(v);
-        break;
-      }
-      case Slot::kAction:
-        if (f == "ACCEPT") out->action = Action::kAccept;
-        else if (f == "REJECT") out->action = Action::kReject;
-        else if (!IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not ACCEPT, REJECT or -");
-        break;
-      case Slot::kLogStatus:
-        if (f == "NODATA") status = kNoData;
-        else if (f == "SKIPDATA") status = kSkipData;
-        else if (f != "OK" && !IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not OK, NODATA or SKIPDATA");
-        break;
-      case Slot::kFlowDirection:
-        if (f == "ingress") out->direction = Direction::kIngress;
-        else if (f == "egress") out->direction = Direction::kEgress;
-        else if (!IsAbsent(f)) return fail(SkipReason::kBadValue, f, "not ingress, egress or -");
-        break;
-      default:
-        break;
+        case Slot::kProtocol: {
+          if (IsAbsent(f)) break;
+          uint32_t v;
+          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+          if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
+          out->protocol = static_cast<uint8_t>(v);
+          has_proto = true;
+          break;
+        }
+        case Slot::kPackets:
+        case Slot::kBytes: {
+          if (IsAbsent(f)) break;
+          uint64_t v;
+          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+          (slots[this_col] == Slot::kPackets ? out->packets : out->bytes) = v;
+          break;
+        }
+        case Slot::kStart:
+        case Slot::kEnd: {
+          if (IsAbsent(f)) break;
+          int64_t v;
+          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+          (slots[this_col] == Slot::kStart ? out->start : out->end) = v;
+          break;
+        }
+        case Slot::kTcpFlags: {
+          if (IsAbsent(f)) break;
+          uint32_t v;
+          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
+          if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
+          out->tcp_flags = static_cast<int>(v);
+          break;
+        }
+        case Slot::kAction:
+          if (f == "ACCEPT")
+            out->action = Action::kAccept;
+          else if (f == "REJECT")
+            out->action = Action::kReject;
+          else if (!IsAbsent(f))
+            return fail(SkipReason::kBadValue, f, "not ACCEPT, REJECT or -");
+          break;
+        case Slot::kLogStatus:
+          if (f == "NODATA")
+            status = kNoData;
+          else if (f == "SKIPDATA")
+            status = kSkipData;
+          else if (f != "OK" && !IsAbsent(f))
+            return fail(SkipReason::kBadValue, f, "not OK, NODATA or SKIPDATA");
+          break;
+        case Slot::kFlowDirection:
+          if (f == "ingress")
+            out->direction = Direction::kIngress;
+          else if (f == "egress")
+            out->direction = Direction::kEgress;
+          else if (!IsAbsent(f))
+            return fail(SkipReason::kBadValue, f, "not ingress, egress or -");
+          break;
+        default:
+          break;
       }
     }
   }
@@ -205,7 +224,8 @@ LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
   }
   if (!has_proto) {
     for (size_t c = 0; c < n; ++c) {
-      if (header_.slots[c] == Slot::kProtocol) return Fail(SkipReason::kBadNumber, c, "-", "absent in a record with data");
+      if (header_.slots[c] == Slot::kProtocol)
+        return Fail(SkipReason::kBadNumber, c, "-", "absent in a record with data");
     }
   }
   if (pkt_src.valid()) out->src = pkt_src;

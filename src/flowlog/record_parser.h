@@ -40,7 +40,7 @@ class RecordParser {
   LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
 
   const Header& header_;
-  std::string copy_;                                  // Parse()'s padded copy of its line
+  std::string copy_;  // Parse()'s padded copy of its line
   SkipReason reason_ = SkipReason::kBadValue;
   size_t err_column_ = 0;
   std::string_view err_value_;

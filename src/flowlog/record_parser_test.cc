@@ -51,8 +51,8 @@ TEST(RecordParserTest, ParsesDefaultFormatRecord) {
 }
 
 TEST(RecordParserTest, ParsesByHeaderNotByPosition) {
-  auto p = ParseWith("action dstport srcport protocol dstaddr srcaddr bytes",
-                     "REJECT 5432 40000 17 10.0.2.45 10.1.0.17 99");
+  auto p =
+      ParseWith("action dstport srcport protocol dstaddr srcaddr bytes", "REJECT 5432 40000 17 10.0.2.45 10.1.0.17 99");
   ASSERT_EQ(p.kind, LineKind::kRecord);
   EXPECT_EQ(Addr(p.record.src), "10.1.0.17");
   EXPECT_EQ(p.record.dst_port, 5432);
@@ -112,8 +112,9 @@ TEST(RecordParserTest, NonNumericCountsAreBadNumber) {
 }
 
 TEST(RecordParserTest, LargestCountsParse) {
-  auto p = ParseV2("2 1 eni-1 10.1.0.17 10.0.2.45 49152 5432 6 18446744073709551615 9223372036854775807 "
-                   "9223372036854775807 1 ACCEPT OK");
+  auto p = ParseV2(
+      "2 1 eni-1 10.1.0.17 10.0.2.45 49152 5432 6 18446744073709551615 9223372036854775807 "
+      "9223372036854775807 1 ACCEPT OK");
   ASSERT_EQ(p.kind, LineKind::kRecord);
   EXPECT_EQ(p.record.packets, 18446744073709551615u);
   EXPECT_EQ(p.record.start, 9223372036854775807);

@@ -4,8 +4,8 @@ namespace moat::flowlog {
 
 std::string_view SkipReasonName(SkipReason r) {
   static constexpr std::string_view kNames[kSkipReasonCount] = {
-      "bad-field-count", "bad-address", "bad-port",     "bad-number", "bad-value",      "line-too-long",
-      "not-text",        "corrupt-gzip", "unreadable",  "no-header",  "missing-fields",
+      "bad-field-count", "bad-address",  "bad-port",   "bad-number", "bad-value",      "line-too-long",
+      "not-text",        "corrupt-gzip", "unreadable", "no-header",  "missing-fields",
   };
   return kNames[static_cast<size_t>(r)];
 }

@@ -30,10 +30,10 @@ inline constexpr size_t kSkipReasonCount = 11;
 std::string_view SkipReasonName(SkipReason r);
 
 struct Stats {
-  uint64_t files = 0;     // sources opened
+  uint64_t files = 0;       // sources opened
   uint64_t files_read = 0;  // sources with a usable header
-  uint64_t lines = 0;     // non-header, non-blank lines read
-  uint64_t records = 0;   // records that parsed into a flow
+  uint64_t lines = 0;       // non-header, non-blank lines read
+  uint64_t records = 0;     // records that parsed into a flow
   uint64_t nodata = 0;
   uint64_t skipdata = 0;
   std::array<uint64_t, kSkipReasonCount> skipped{};

@@ -56,7 +56,6 @@ std::optional<Address> ParseV6(std::string_view s) {
       if (!v4 || count > 6) return std::nullopt;
       groups[count++] = static_cast<uint16_t>(v4->lo >> 16);
       groups[count++] = static_cast<uint16_t>(v4->lo & 0xffff);
-      i = s.size();
       break;
     }
     uint32_t v = 0;
@@ -133,10 +132,16 @@ std::string ToString(const Address& a) {
   }
   int best = -1, best_len = 1;  // only runs of two or more groups are compressed
   for (int k = 0; k < 8;) {
-    if (g[k] != 0) { ++k; continue; }
+    if (g[k] != 0) {
+      ++k;
+      continue;
+    }
     int j = k;
     while (j < 8 && g[j] == 0) ++j;
-    if (j - k > best_len) { best = k; best_len = j - k; }
+    if (j - k > best_len) {
+      best = k;
+      best_len = j - k;
+    }
     k = j;
   }
   std::string out;

@@ -8,10 +8,9 @@ namespace {
 // Multiply-xorshift over the key's words: cheap, and good enough for linear probing with the
 // high half kept as a tag.
 inline uint64_t Hash(const FlowKey& k) {
-  const uint64_t small = (uint64_t{k.port} << 32) | (uint64_t{k.protocol} << 16) |
-                         (uint64_t{static_cast<uint8_t>(k.action)} << 8) |
-                         (uint64_t{static_cast<uint8_t>(k.initiator.family)} << 4) |
-                         uint64_t{static_cast<uint8_t>(k.responder.family)};
+  const uint64_t small =
+      (uint64_t{k.port} << 32) | (uint64_t{k.protocol} << 16) | (uint64_t{static_cast<uint8_t>(k.action)} << 8) |
+      (uint64_t{static_cast<uint8_t>(k.initiator.family)} << 4) | uint64_t{static_cast<uint8_t>(k.responder.family)};
   uint64_t h = (k.initiator.lo ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
   h ^= (k.responder.lo ^ (h >> 31)) * 0x94d049bb133111ebULL;
   h ^= (k.initiator.hi + k.responder.hi * 3 + small) * 0xd6e8feb86659fd93ULL;

@@ -32,7 +32,7 @@ class FlowTable : public flowlog::RecordSink {
   void Grow();
 
   const ServicePorts& service_ports_;
-  std::vector<Flow> flows_;      // insertion order
+  std::vector<Flow> flows_;  // insertion order
   // Open addressing: 0 = empty, else (hash >> 32) << 32 | (flows_ index + 1). The high half
   // rejects most mismatches without touching flows_.
   std::vector<uint64_t> index_;

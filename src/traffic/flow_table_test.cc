@@ -22,10 +22,13 @@ flowlog::Record Rec(const char* src, uint16_t sport, const char* dst, uint16_t d
   return r;
 }
 
-const ServicePorts kPorts;
+const ServicePorts& Ports() {
+  static const ServicePorts ports;
+  return ports;
+}
 
 TEST(FlowTableTest, BothDirectionsOfAConversationAggregateIntoOneFlow) {
-  FlowTable t(kPorts);
+  FlowTable t(Ports());
   t.Add(Rec("10.1.0.17", 49152, "10.0.2.45", 5432, flowlog::Action::kAccept, 100, 1000, 1060));
   t.Add(Rec("10.0.2.45", 5432, "10.1.0.17", 49152, flowlog::Action::kAccept, 300, 990, 1100));
   t.Add(Rec("10.1.0.17", 50000, "10.0.2.45", 5432, flowlog::Action::kAccept, 1, 1200, 1300));  // new client port
@@ -42,14 +45,14 @@ TEST(FlowTableTest, BothDirectionsOfAConversationAggregateIntoOneFlow) {
 }
 
 TEST(FlowTableTest, ActionIsPartOfTheKey) {
-  FlowTable t(kPorts);
+  FlowTable t(Ports());
   t.Add(Rec("10.1.0.17", 49152, "10.0.2.45", 5432, flowlog::Action::kAccept));
   t.Add(Rec("10.1.0.17", 49152, "10.0.2.45", 5432, flowlog::Action::kReject));
   EXPECT_EQ(t.size(), 2u);
 }
 
 TEST(FlowTableTest, RecordsWithoutTimesKeepFirstAndLastUnset) {
-  FlowTable t(kPorts);
+  FlowTable t(Ports());
   t.Add(Rec("10.1.0.17", 49152, "10.0.2.45", 5432, flowlog::Action::kAccept, 1, flowlog::kNoTime, flowlog::kNoTime));
   EXPECT_EQ(t.flows()[0].counts.first, flowlog::kNoTime);
   EXPECT_EQ(t.flows()[0].counts.last, flowlog::kNoTime);
@@ -59,7 +62,7 @@ TEST(FlowTableTest, RecordsWithoutTimesKeepFirstAndLastUnset) {
 }
 
 TEST(FlowTableTest, GrowsWithoutLosingFlows) {
-  FlowTable t(kPorts);
+  FlowTable t(Ports());
   std::vector<flowlog::Record> batch;
   for (uint32_t i = 0; i < 100000; ++i) {
     flowlog::Record r = Rec("10.0.0.1", 40000, "10.0.2.45", 5432);
@@ -73,7 +76,7 @@ TEST(FlowTableTest, GrowsWithoutLosingFlows) {
 }
 
 TEST(FlowTableTest, MergeEqualsReadingEverythingIntoOneTable) {
-  FlowTable all(kPorts), a(kPorts), b(kPorts);
+  FlowTable all(Ports()), a(Ports()), b(Ports());
   for (uint16_t i = 0; i < 500; ++i) {
     auto r = Rec("10.1.0.17", static_cast<uint16_t>(40000 + i), i % 2 ? "10.0.2.45" : "10.0.3.12", 5432,
                  flowlog::Action::kAccept, i, 1000 + i, 2000 + i);
@@ -92,7 +95,7 @@ TEST(FlowTableTest, MergeEqualsReadingEverythingIntoOneTable) {
 }
 
 TEST(FlowTableTest, SortedByRecordsDescendingThenByKey) {
-  FlowTable t(kPorts);
+  FlowTable t(Ports());
   t.Add(Rec("10.1.0.9", 40000, "10.0.2.45", 5432));
   t.Add(Rec("10.1.0.10", 40000, "10.0.2.45", 5432));
   t.Add(Rec("10.1.0.10", 40000, "10.0.2.45", 5432));

@@ -16,7 +16,7 @@ struct FlowsReport {
 };
 
 struct TextOptions {
-  size_t max_responders = 20;           // responders shown, busiest first
+  size_t max_responders = 20;  // responders shown, busiest first
   size_t max_initiators_per_responder = 5;
 };
 

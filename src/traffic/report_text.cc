@@ -11,19 +11,27 @@ namespace moat::traffic {
 
 std::string ProtocolName(uint8_t protocol) {
   switch (protocol) {
-    case 1: return "icmp";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 58: return "icmpv6";
-    default: return std::to_string(protocol);
+    case 1:
+      return "icmp";
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 58:
+      return "icmpv6";
+    default:
+      return std::to_string(protocol);
   }
 }
 
 std::string_view ActionName(flowlog::Action action) {
   switch (action) {
-    case flowlog::Action::kAccept: return "ACCEPT";
-    case flowlog::Action::kReject: return "REJECT";
-    default: return "-";
+    case flowlog::Action::kAccept:
+      return "ACCEPT";
+    case flowlog::Action::kReject:
+      return "REJECT";
+    default:
+      return "-";
   }
 }
 
@@ -50,6 +58,7 @@ std::vector<Responder> ByResponder(const std::vector<Flow>& flows) {
     r.initiators.insert(f.key.initiator);
   }
   std::vector<Responder> out;
+  out.reserve(by.size());
   for (auto& [addr, r] : by) out.push_back(std::move(r));
   std::stable_sort(out.begin(), out.end(),
                    [](const Responder& a, const Responder& b) { return a.all.records > b.all.records; });
@@ -82,8 +91,8 @@ void RenderResponder(const Responder& r, const TextOptions& opt, std::string& ou
     const Flow& f = *r.flows[i];
     out += fmt::format("  {:<{}} {:<12} {:<7} {:>12} {:>14} {:>16}  {}\n", net::ToString(f.key.initiator), width,
                        fmt::format("{}/{}", f.key.port, ProtocolName(f.key.protocol)), ActionName(f.key.action),
-                       WithThousands(f.counts.records), WithThousands(f.counts.packets),
-                       WithThousands(f.counts.bytes), LastSeen(f.counts.last));
+                       WithThousands(f.counts.records), WithThousands(f.counts.packets), WithThousands(f.counts.bytes),
+                       LastSeen(f.counts.last));
   }
   if (r.flows.size() > shown) out += fmt::format("  ... and {} more flows\n", WithThousands(r.flows.size() - shown));
   out += "\n";
@@ -95,10 +104,11 @@ std::string RenderText(const FlowsReport& report, const TextOptions& opt) {
   const flowlog::Stats& s = report.stats;
   std::string out;
   const std::vector<Responder> responders = ByResponder(report.flows);
-  out += fmt::format("{} files, {} lines: {} records ({} NODATA, {} SKIPDATA, {} skipped) -> {} flows, {} responders\n\n",
-                     WithThousands(s.files), WithThousands(s.lines), WithThousands(s.records), WithThousands(s.nodata),
-                     WithThousands(s.skipdata), WithThousands(s.TotalSkipped()), WithThousands(report.flows.size()),
-                     WithThousands(responders.size()));
+  out +=
+      fmt::format("{} files, {} lines: {} records ({} NODATA, {} SKIPDATA, {} skipped) -> {} flows, {} responders\n\n",
+                  WithThousands(s.files), WithThousands(s.lines), WithThousands(s.records), WithThousands(s.nodata),
+                  WithThousands(s.skipdata), WithThousands(s.TotalSkipped()), WithThousands(report.flows.size()),
+                  WithThousands(responders.size()));
   const size_t shown = std::min(responders.size(), opt.max_responders);
   for (size_t i = 0; i < shown; ++i) RenderResponder(responders[i], opt, out);
   if (responders.size() > shown) {
