@@ -91,8 +91,8 @@ template <typename T>
                           _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(-1)), _mm_cmplt_epi8(d, _mm_set1_epi8(10))))) &
                       field_mask;
   if ((dots | digits) != field_mask) return false;
-  alignas(16) uint8_t buf[24] = {};  // digit values at buf[2 + i]; two zero bytes in front
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(buf + 2), d);
+  alignas(16) uint8_t buf[24] = {};  // digit values at buf[3 + i]; three zero bytes in front
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(buf + 3), d);
 #else
   uint32_t dots = 0;
   uint8_t buf[24] = {};
@@ -101,7 +101,7 @@ template <typename T>
     if (c == '.') {
       dots |= 1u << i;
     } else if (c - '0' <= 9u) {
-      buf[2 + i] = static_cast<uint8_t>(c - '0');
+      buf[3 + i] = static_cast<uint8_t>(c - '0');
     } else {
       return false;
     }
@@ -120,9 +120,9 @@ template <typename T>
   bool ok = true;
   for (int i = 0; i < 4; ++i) {
     const uint32_t len = ends[i] - start;
-    const uint8_t* e = buf + 2 + ends[i];  // e[-1] is the octet's last digit
+    const uint8_t* e = buf + 3 + ends[i];  // e[-1] is the octet's last digit; e[-3] >= buf
     const uint32_t octet = e[-1] + (len >= 2) * 10u * e[-2] + (len >= 3) * 100u * e[-3];
-    ok &= len - 1 < 3 && octet <= 255 && !(len > 1 && buf[2 + start] == 0);
+    ok &= len - 1 < 3 && octet <= 255 && !(len > 1 && buf[3 + start] == 0);
     value = (value << 8) | (octet & 0xff);
     start = ends[i] + 1;
   }
