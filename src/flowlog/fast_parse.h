@@ -130,10 +130,48 @@ template <typename T>
   return ok;
 }
 
+// Remembers the dotted quads it parsed, by their exact text: a flow log repeats the same few
+// thousand addresses millions of times, and a lookup costs less than half a parse. A miss parses.
+// Direct-mapped; 96 KiB. Not thread-safe (one per parser).
+class DottedQuadCache {
+ public:
+  // REQUIRES: kPadding readable bytes at f.data().
+  [[gnu::always_inline]] bool Parse(std::string_view f, uint32_t* out) {
+    const size_t n = f.size();
+    if (n - 7 > 8) return false;  // not 7..15 characters
+    uint64_t w0, w1;
+    std::memcpy(&w0, f.data(), 8);
+    std::memcpy(&w1, f.data() + 8, 8);
+    if (n <= 8) {  // keep the field's bytes only (little-endian: its first byte is the lowest)
+      w0 &= n == 8 ? ~uint64_t{0} : (uint64_t{1} << (n * 8)) - 1;
+      w1 = 0;
+    } else {
+      w1 &= (uint64_t{1} << ((n - 8) * 8)) - 1;
+    }
+    Entry& e = entries_[((w0 * 0x9e3779b97f4a7c15ULL) ^ (w1 * 0xc2b2ae3d27d4eb4fULL)) >> (64 - kBits)];
+    if (e.w0 == w0 && e.w1 == w1 && e.size == n) {
+      *out = e.value;
+      return true;
+    }
+    if (!ParseDottedQuad(f, out)) return false;
+    e = {w0, w1, *out, static_cast<uint32_t>(n)};
+    return true;
+  }
+
+ private:
+  static constexpr int kBits = 12;
+  struct Entry {
+    uint64_t w0, w1;  // the text, zero past its end
+    uint32_t value;
+    uint32_t size;  // 0: empty
+  };
+  Entry entries_[1 << kBits] = {};
+};
+
 // An IPv4 or IPv6 address. REQUIRES: kPadding readable bytes at f.data().
-inline bool ParseAddressField(std::string_view f, net::Address* out) {
+inline bool ParseAddressField(std::string_view f, net::Address* out, DottedQuadCache* cache = nullptr) {
   uint32_t v4;
-  if (ParseDottedQuad(f, &v4)) {
+  if (cache != nullptr ? cache->Parse(f, &v4) : ParseDottedQuad(f, &v4)) {
     *out = net::Address::V4(v4);
     return true;
   }

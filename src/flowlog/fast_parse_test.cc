@@ -106,6 +106,30 @@ TEST(FastParseTest, DottedQuadRejectsOtherShapes) {
   }
 }
 
+TEST(FastParseTest, CachedDottedQuadsAgreeWithParsingThemAgain) {
+  DottedQuadCache cache;
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 20000; ++i) {
+    inputs.push_back(std::to_string(i % 7 * 40) + "." + std::to_string(i % 256) + "." + std::to_string(i % 13) + "." +
+                     std::to_string(i * 7 % 300));
+  }
+  inputs.push_back("10.0.2.4");  // the same first bytes as a longer address
+  inputs.push_back("10.0.2.45");
+  inputs.push_back("10.0.2.4");
+  inputs.push_back("1.2.3.4");  // seven characters
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& s : inputs) {
+      uint32_t a = 0, b = 0;
+      const bool ok_cached = cache.Parse(Padded(s).view(), &a);
+      const bool ok_plain = ParseDottedQuad(Padded(s).view(), &b);
+      ASSERT_EQ(ok_cached, ok_plain) << s;
+      if (ok_plain) {
+        ASSERT_EQ(a, b) << s;
+      }
+    }
+  }
+}
+
 TEST(FastParseTest, AddressFieldTakesBothFamilies) {
   net::Address a;
   ASSERT_TRUE(ParseAddressField(Padded("10.0.2.45").view(), &a));

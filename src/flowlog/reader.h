@@ -13,7 +13,10 @@
 
 namespace moat::flowlog {
 
-inline constexpr size_t kBufferSize = 1 << 20;     // decompressed text window, bytes
+inline constexpr size_t kBufferSize =
+    1 << 18;  // decompressed text window, bytes (fits L2 with the parser's data)  // decompressed text window, bytes //
+              // decompressed text window, bytes  // decompressed text window, bytes     // decompressed text window,
+              // bytes
 inline constexpr size_t kMaxLineLength = 1 << 16;  // longer lines are skipped as line-too-long
 
 // Reads `input` (named `name` in messages) to its end or its first unrecoverable error.

@@ -107,7 +107,7 @@ LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
         case Slot::kPktDstAddr: {
           if (IsAbsent(f)) break;
           net::Address a;
-          if (!ParseAddressField(f, &a)) return fail(SkipReason::kBadAddress, f, "not an IP address");
+          if (!ParseAddressField(f, &a, &quads_)) return fail(SkipReason::kBadAddress, f, "not an IP address");
           switch (slots[this_col]) {
             case Slot::kSrcAddr:
               out->src = a;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "flowlog/fast_parse.h"
 #include "flowlog/header.h"
 #include "flowlog/record.h"
 #include "flowlog/stats.h"
@@ -40,6 +41,7 @@ class RecordParser {
   LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
 
   const Header& header_;
+  DottedQuadCache quads_;
   std::string copy_;  // Parse()'s padded copy of its line
   SkipReason reason_ = SkipReason::kBadValue;
   size_t err_column_ = 0;
