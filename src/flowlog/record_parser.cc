@@ -15,6 +15,18 @@ namespace {
 
 inline bool IsAbsent(std::string_view f) { return f.size() == 1 && f[0] == '-'; }
 
+// f == word, with the length known at compile time (no library call).
+template <size_t N>
+[[gnu::always_inline]] inline bool Is(std::string_view f, const char (&word)[N]) {
+  return f.size() == N - 1 && std::memcmp(f.data(), word, N - 1) == 0;
+}
+
+// Why a port field failed: digits that overflow a port, or not digits at all.
+inline const char* kPortWhy(std::string_view f) {
+  uint64_t v;
+  return ParseUnsigned(f, &v) ? "out of range 0-65535" : "not an integer";
+}
+
 // Bit i set when line[i] is a space, for the 64 bytes at p. REQUIRES: 64 readable bytes at p.
 [[gnu::always_inline]] inline uint64_t SpaceMask64(const char* p) {
 #if defined(__SSE2__)
@@ -31,24 +43,14 @@ inline bool IsAbsent(std::string_view f) { return f.size() == 1 && f[0] == '-'; 
 #endif
 }
 
-// The number of space-separated fields (the slow path, for messages).
-size_t CountFields(std::string_view line) {
-  size_t count = 0;
-  bool in_field = false;
-  for (char c : line) {
-    if (c == ' ') {
-      in_field = false;
-    } else if (!in_field) {
-      in_field = true;
-      ++count;
-    }
-  }
-  return count;
-}
-
 }  // namespace
 
-RecordParser::RecordParser(const Header& header) : header_(header) {}
+RecordParser::RecordParser(const Header& header) : header_(header) {
+  column_.fill(kAbsent);
+  for (size_t c = 0; c < header.slots.size() && c < kMaxFields; ++c) {
+    column_[static_cast<size_t>(header.slots[c])] = static_cast<int>(c);
+  }
+}
 
 LineKind RecordParser::Fail(SkipReason reason, size_t column, std::string_view value, const char* what) {
   reason_ = reason;
@@ -64,172 +66,126 @@ LineKind RecordParser::Parse(std::string_view line, Record* out) {
   return ParsePadded(std::string_view(copy_.data(), line.size()), out);
 }
 
-LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
-  *out = Record{};
-  net::Address pkt_src, pkt_dst;
-  bool has_src = false, has_dst = false, has_sport = false, has_dport = false, has_proto = false;
-  enum { kOk, kNoData, kSkipData } status = kOk;
-
-  const size_t n = header_.slots.size();
-  const Slot* const slots = header_.slots.data();
-  const char* p = line.data();
-  size_t col = 0;
-  // A bad field: unless the line has the wrong number of fields (which says more), name it.
-  auto fail = [&](SkipReason reason, std::string_view f, const char* what) {
-    const size_t found = CountFields(line);
-    if (found != n) {
-      err_found_ = found;
-      return Fail(SkipReason::kBadFieldCount, 0, {}, "");
-    }
-    return Fail(reason, col - 1, f, what);
-  };
-  // The separators of 64 bytes at a time, as a bit mask; the line's end is one more separator.
-  // Empty fields (runs of spaces) are not fields.
+size_t RecordParser::Split(std::string_view line) {
+  // The separators of 64 bytes at a time as a bit mask; the line's end is one more separator.
+  // Runs of spaces make no empty fields.
+  const char* const p = line.data();
   const size_t len = line.size();
-  size_t start = 0;
+  size_t count = 0;
+  uint32_t start = 0;
   for (size_t block = 0; block <= len; block += 64) {
     uint64_t seps = SpaceMask64(p + block);
     if (len - block < 64) seps = (seps & ((uint64_t{1} << (len - block)) - 1)) | (uint64_t{1} << (len - block));
     for (; seps != 0; seps &= seps - 1) {
-      const size_t at = block + static_cast<size_t>(__builtin_ctzll(seps));
-      if (at == start) {
-        start = at + 1;
-        continue;
+      const auto at = static_cast<uint32_t>(block + static_cast<size_t>(__builtin_ctzll(seps)));
+      if (at != start) {
+        if (count < kMaxFields) bounds_[count] = {start, at};
+        ++count;
       }
-      const std::string_view f(p + start, at - start);
       start = at + 1;
-      const size_t this_col = col++;
-      if (this_col >= n) continue;  // counted, reported below
-      switch (slots[this_col]) {
-        case Slot::kSrcAddr:
-        case Slot::kDstAddr:
-        case Slot::kPktSrcAddr:
-        case Slot::kPktDstAddr: {
-          if (IsAbsent(f)) break;
-          net::Address a;
-          if (!ParseAddressField(f, &a, &quads_)) return fail(SkipReason::kBadAddress, f, "not an IP address");
-          switch (slots[this_col]) {
-            case Slot::kSrcAddr:
-              out->src = a;
-              has_src = true;
-              break;
-            case Slot::kDstAddr:
-              out->dst = a;
-              has_dst = true;
-              break;
-            case Slot::kPktSrcAddr:
-              pkt_src = a;
-              break;
-            default:
-              pkt_dst = a;
-              break;
-          }
-          break;
-        }
-        case Slot::kSrcPort:
-        case Slot::kDstPort: {
-          if (IsAbsent(f)) break;
-          uint32_t v;
-          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadPort, f, "not an integer");
-          if (v > 65535) return fail(SkipReason::kBadPort, f, "out of range 0-65535");
-          if (slots[this_col] == Slot::kSrcPort) {
-            out->src_port = static_cast<uint16_t>(v);
-            has_sport = true;
-          } else {
-            out->dst_port = static_cast<uint16_t>(v);
-            has_dport = true;
-          }
-          break;
-        }
-        case Slot::kProtocol: {
-          if (IsAbsent(f)) break;
-          uint32_t v;
-          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-          if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
-          out->protocol = static_cast<uint8_t>(v);
-          has_proto = true;
-          break;
-        }
-        case Slot::kPackets:
-        case Slot::kBytes: {
-          if (IsAbsent(f)) break;
-          uint64_t v;
-          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-          (slots[this_col] == Slot::kPackets ? out->packets : out->bytes) = v;
-          break;
-        }
-        case Slot::kStart:
-        case Slot::kEnd: {
-          if (IsAbsent(f)) break;
-          int64_t v;
-          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-          (slots[this_col] == Slot::kStart ? out->start : out->end) = v;
-          break;
-        }
-        case Slot::kTcpFlags: {
-          if (IsAbsent(f)) break;
-          uint32_t v;
-          if (!ParseUnsigned(f, &v)) return fail(SkipReason::kBadNumber, f, "not an integer");
-          if (v > 255) return fail(SkipReason::kBadValue, f, "out of range 0-255");
-          out->tcp_flags = static_cast<int>(v);
-          break;
-        }
-        case Slot::kAction:
-          if (f == "ACCEPT")
-            out->action = Action::kAccept;
-          else if (f == "REJECT")
-            out->action = Action::kReject;
-          else if (!IsAbsent(f))
-            return fail(SkipReason::kBadValue, f, "not ACCEPT, REJECT or -");
-          break;
-        case Slot::kLogStatus:
-          if (f == "NODATA")
-            status = kNoData;
-          else if (f == "SKIPDATA")
-            status = kSkipData;
-          else if (f != "OK" && !IsAbsent(f))
-            return fail(SkipReason::kBadValue, f, "not OK, NODATA or SKIPDATA");
-          break;
-        case Slot::kFlowDirection:
-          if (f == "ingress")
-            out->direction = Direction::kIngress;
-          else if (f == "egress")
-            out->direction = Direction::kEgress;
-          else if (!IsAbsent(f))
-            return fail(SkipReason::kBadValue, f, "not ingress, egress or -");
-          break;
-        default:
-          break;
-      }
     }
   }
-  if (col != n) {
-    err_found_ = col;
+  return count;
+}
+
+LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
+  *out = Record{};
+  const size_t found = Split(line);
+  if (found != header_.size()) {
+    err_found_ = found;
     return Fail(SkipReason::kBadFieldCount, 0, {}, "");
   }
-  if (status == kNoData) return LineKind::kNoData;
-  if (status == kSkipData) return LineKind::kSkipData;
-  if (!has_src && !has_dst && !has_sport && !has_dport && !has_proto) return LineKind::kNoData;
-  if (!has_src || !has_dst) {
-    const Slot missing = has_src ? Slot::kDstAddr : Slot::kSrcAddr;
-    for (size_t c = 0; c < n; ++c) {
-      if (header_.slots[c] == missing) return Fail(SkipReason::kBadAddress, c, "-", "absent in a record with data");
+  // Each slot the header has, in a fixed order (no dispatch per column): the first field that
+  // fails names the line's reason. `-` means absent.
+  const char* const p = line.data();
+  auto col = [&](Slot s) { return column_[static_cast<size_t>(s)]; };
+  auto field = [&](int c) {
+    const Bounds& b = bounds_[static_cast<size_t>(c)];
+    return std::string_view(p + b.begin, b.end - b.begin);
+  };
+  auto fail = [&](SkipReason reason, int c, const char* what) {
+    return Fail(reason, static_cast<size_t>(c), field(c), what);
+  };
+
+  if (const int c = col(Slot::kLogStatus); c != kAbsent) {
+    const std::string_view f = field(c);
+    if (Is(f, "NODATA")) return LineKind::kNoData;
+    if (Is(f, "SKIPDATA")) return LineKind::kSkipData;
+    if (!Is(f, "OK") && !IsAbsent(f)) return fail(SkipReason::kBadValue, c, "not OK, NODATA or SKIPDATA");
+  }
+  // The header has these five (else the file was skipped as missing-fields).
+  const int c_src = col(Slot::kSrcAddr), c_dst = col(Slot::kDstAddr), c_sport = col(Slot::kSrcPort),
+            c_dport = col(Slot::kDstPort), c_proto = col(Slot::kProtocol);
+  const std::string_view src = field(c_src), dst = field(c_dst), sport = field(c_sport), dport = field(c_dport),
+                         proto = field(c_proto);
+  if (IsAbsent(src) && IsAbsent(dst) && IsAbsent(sport) && IsAbsent(dport) && IsAbsent(proto)) {
+    return LineKind::kNoData;  // no flow at all, in a format without log-status
+  }
+  constexpr const char* kAbsentInData = "absent in a record with data";
+  constexpr const char* kNotAnInteger = "not an integer";
+  if (IsAbsent(src)) return fail(SkipReason::kBadAddress, c_src, kAbsentInData);
+  if (!ParseAddressField(src, &out->src, &quads_)) return fail(SkipReason::kBadAddress, c_src, "not an IP address");
+  if (IsAbsent(dst)) return fail(SkipReason::kBadAddress, c_dst, kAbsentInData);
+  if (!ParseAddressField(dst, &out->dst, &quads_)) return fail(SkipReason::kBadAddress, c_dst, "not an IP address");
+  if (IsAbsent(sport)) return fail(SkipReason::kBadPort, c_sport, kAbsentInData);
+  if (!ParseUnsigned(sport, &out->src_port)) return fail(SkipReason::kBadPort, c_sport, kPortWhy(sport));
+  if (IsAbsent(dport)) return fail(SkipReason::kBadPort, c_dport, kAbsentInData);
+  if (!ParseUnsigned(dport, &out->dst_port)) return fail(SkipReason::kBadPort, c_dport, kPortWhy(dport));
+  if (IsAbsent(proto)) return fail(SkipReason::kBadNumber, c_proto, kAbsentInData);
+  if (uint32_t v; !ParseUnsigned(proto, &v)) {
+    return fail(SkipReason::kBadNumber, c_proto, kNotAnInteger);
+  } else if (v > 255) {
+    return fail(SkipReason::kBadValue, c_proto, "out of range 0-255");
+  } else {
+    out->protocol = static_cast<uint8_t>(v);
+  }
+
+  // Optional fields.
+  if (const int c = col(Slot::kPackets); c != kAbsent && !IsAbsent(field(c))) {
+    if (!ParseUnsigned(field(c), &out->packets)) return fail(SkipReason::kBadNumber, c, kNotAnInteger);
+  }
+  if (const int c = col(Slot::kBytes); c != kAbsent && !IsAbsent(field(c))) {
+    if (!ParseUnsigned(field(c), &out->bytes)) return fail(SkipReason::kBadNumber, c, kNotAnInteger);
+  }
+  if (const int c = col(Slot::kStart); c != kAbsent && !IsAbsent(field(c))) {
+    if (!ParseUnsigned(field(c), &out->start)) return fail(SkipReason::kBadNumber, c, kNotAnInteger);
+  }
+  if (const int c = col(Slot::kEnd); c != kAbsent && !IsAbsent(field(c))) {
+    if (!ParseUnsigned(field(c), &out->end)) return fail(SkipReason::kBadNumber, c, kNotAnInteger);
+  }
+  if (const int c = col(Slot::kAction); c != kAbsent) {
+    const std::string_view f = field(c);
+    if (Is(f, "ACCEPT")) {
+      out->action = Action::kAccept;
+    } else if (Is(f, "REJECT")) {
+      out->action = Action::kReject;
+    } else if (!IsAbsent(f)) {
+      return fail(SkipReason::kBadValue, c, "not ACCEPT, REJECT or -");
     }
   }
-  if (!has_sport || !has_dport) {
-    const Slot missing = has_sport ? Slot::kDstPort : Slot::kSrcPort;
-    for (size_t c = 0; c < n; ++c) {
-      if (header_.slots[c] == missing) return Fail(SkipReason::kBadPort, c, "-", "absent in a record with data");
+  if (const int c = col(Slot::kTcpFlags); c != kAbsent && !IsAbsent(field(c))) {
+    uint32_t v;
+    if (!ParseUnsigned(field(c), &v)) return fail(SkipReason::kBadNumber, c, kNotAnInteger);
+    if (v > 255) return fail(SkipReason::kBadValue, c, "out of range 0-255");
+    out->tcp_flags = static_cast<int>(v);
+  }
+  if (const int c = col(Slot::kFlowDirection); c != kAbsent) {
+    const std::string_view f = field(c);
+    if (Is(f, "ingress")) {
+      out->direction = Direction::kIngress;
+    } else if (Is(f, "egress")) {
+      out->direction = Direction::kEgress;
+    } else if (!IsAbsent(f)) {
+      return fail(SkipReason::kBadValue, c, "not ingress, egress or -");
     }
   }
-  if (!has_proto) {
-    for (size_t c = 0; c < n; ++c) {
-      if (header_.slots[c] == Slot::kProtocol)
-        return Fail(SkipReason::kBadNumber, c, "-", "absent in a record with data");
-    }
+  // The packet-level addresses replace the interface-level ones when present.
+  for (const Slot s : {Slot::kPktSrcAddr, Slot::kPktDstAddr}) {
+    const int c = col(s);
+    if (c == kAbsent || IsAbsent(field(c))) continue;
+    net::Address* target = s == Slot::kPktSrcAddr ? &out->src : &out->dst;
+    if (!ParseAddressField(field(c), target, &quads_)) return fail(SkipReason::kBadAddress, c, "not an IP address");
   }
-  if (pkt_src.valid()) out->src = pkt_src;
-  if (pkt_dst.valid()) out->dst = pkt_dst;
   return LineKind::kRecord;
 }
 

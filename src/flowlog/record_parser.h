@@ -39,8 +39,18 @@ class RecordParser {
 
  private:
   LineKind Fail(SkipReason reason, size_t column, std::string_view value, const char* what);
+  // Finds the fields of `line` into bounds_; returns how many there are.
+  size_t Split(std::string_view line);
+
+  struct Bounds {
+    uint32_t begin, end;  // offsets into the line
+  };
+  static constexpr int kAbsent = -1;
+  static constexpr size_t kSlotCount = static_cast<size_t>(Slot::kFlowDirection) + 1;
 
   const Header& header_;
+  std::array<int, kSlotCount> column_;     // slot -> its column, or kAbsent
+  std::array<Bounds, kMaxFields> bounds_;  // the current line's fields
   DottedQuadCache quads_;
   std::string copy_;  // Parse()'s padded copy of its line
   SkipReason reason_ = SkipReason::kBadValue;

@@ -22,19 +22,36 @@ class FlowTable : public flowlog::RecordSink {
   void Add(const FlowKey& key, const FlowCounts& counts);
   void Merge(const FlowTable& other);
 
-  size_t size() const { return flows_.size(); }
-  const std::vector<Flow>& flows() const { return flows_; }
+  size_t size() const { return entries_.size(); }
+  // The flows in the order they were first seen.
+  std::vector<Flow> flows() const;
   // The flows sorted as output lists them: records descending, then by key.
   std::vector<Flow> Sorted() const;
 
  private:
-  Flow& Slot(const FlowKey& key, uint64_t hash);
+  // A FlowKey in five words without padding: compared and hashed without branches.
+  struct PackedKey {
+    uint64_t w[5];
+    bool operator==(const PackedKey& o) const {
+      return ((w[0] ^ o.w[0]) | (w[1] ^ o.w[1]) | (w[2] ^ o.w[2]) | (w[3] ^ o.w[3]) | (w[4] ^ o.w[4])) == 0;
+    }
+  };
+  struct Entry {
+    PackedKey key;
+    FlowCounts counts;
+  };
+  static PackedKey Pack(const FlowKey& k);
+  static FlowKey Unpack(const PackedKey& k);
+  static uint64_t Hash(const PackedKey& k);
+
+  FlowCounts& Slot(const PackedKey& key, uint64_t hash);  // finds or inserts
+  [[gnu::noinline]] FlowCounts& Insert(const PackedKey& key, uint64_t hash, uint64_t slot);
   void Grow();
 
   const ServicePorts& service_ports_;
-  std::vector<Flow> flows_;  // insertion order
-  // Open addressing: 0 = empty, else (hash >> 32) << 32 | (flows_ index + 1). The high half
-  // rejects most mismatches without touching flows_.
+  std::vector<Entry> entries_;  // insertion order
+  // Open addressing: 0 = empty, else (hash >> 32) << 32 | (entries_ index + 1). The high half
+  // rejects most mismatches without touching entries_.
   std::vector<uint64_t> index_;
   uint64_t mask_ = 0;
 };

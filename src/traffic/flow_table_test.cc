@@ -33,7 +33,7 @@ TEST(FlowTableTest, BothDirectionsOfAConversationAggregateIntoOneFlow) {
   t.Add(Rec("10.0.2.45", 5432, "10.1.0.17", 49152, flowlog::Action::kAccept, 300, 990, 1100));
   t.Add(Rec("10.1.0.17", 50000, "10.0.2.45", 5432, flowlog::Action::kAccept, 1, 1200, 1300));  // new client port
   ASSERT_EQ(t.size(), 1u);
-  const Flow& f = t.flows()[0];
+  const Flow f = t.flows()[0];
   EXPECT_EQ(net::ToString(f.key.initiator), "10.1.0.17");
   EXPECT_EQ(net::ToString(f.key.responder), "10.0.2.45");
   EXPECT_EQ(f.key.port, 5432);
