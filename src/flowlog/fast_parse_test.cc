@@ -109,6 +109,7 @@ TEST(FastParseTest, DottedQuadRejectsOtherShapes) {
 TEST(FastParseTest, CachedDottedQuadsAgreeWithParsingThemAgain) {
   DottedQuadCache cache;
   std::vector<std::string> inputs;
+  inputs.reserve(20004);
   for (int i = 0; i < 20000; ++i) {
     inputs.push_back(std::to_string(i % 7 * 40) + "." + std::to_string(i % 256) + "." + std::to_string(i % 13) + "." +
                      std::to_string(i * 7 % 300));
