@@ -18,16 +18,19 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== fuzzing the flow-log reader for ${fuzz_seconds}s"
+echo "== fuzzing the flow-log reader and the policy loader, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOAT_FUZZ=ON \
   -DMOAT_BENCH=OFF >/dev/null
-ninja -C build-fuzz fuzz_record_parser
+ninja -C build-fuzz fuzz_record_parser fuzz_policy_loader
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-cp src/flowlog/fuzz_corpus/* "$corpus"/
-build-fuzz/src/flowlog/fuzz_record_parser -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \
-  "$corpus" 2>&1 | tail -n 4
-echo "fuzz: no crash in ${fuzz_seconds}s"
+for target in flowlog/fuzz_record_parser policy/fuzz_policy_loader; do
+  rm -rf "${corpus:?}"/*
+  cp "src/$(dirname "$target")"/fuzz_corpus/* "$corpus"/
+  "build-fuzz/src/$target" -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \
+    "$corpus" 2>&1 | tail -n 4
+  echo "fuzz $(basename "$target"): no crash in ${fuzz_seconds}s"
+done
 
 echo "== style and lint"
 clang-format --dry-run --Werror src/*/*.cc src/*/*.h tests/*.cc tests/*.h bench/*.cc

@@ -12,7 +12,9 @@
 
 #include "app/flows.h"
 #include "app/local_store.h"
+#include "app/policy.h"
 #include "cli/options.h"
+#include "compile/render.h"
 #include "traffic/report.h"
 
 namespace moat::cli {
@@ -81,6 +83,33 @@ int Flows(const std::vector<std::string>& args) {
 
 int Help(const std::vector<std::string>& args);
 
+int PolicyShow(const std::vector<std::string>& args) {
+  CLI::App app("Load and validate a policy; print the targets it protects and their allow sets.", "moat policy show");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PolicyShowRequest req;
+  bool json = false;
+  app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option("--target", req.targets, "only this target: name, endpoint, or RDS identifier (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (auto done = Parse(app, "policy show", args)) return *done;
+  app::LocalStore local;
+  auto compiled = app::RunPolicyShow(req, app::PolicyDeps{&local});
+  if (!compiled) return Error("policy show", compiled.error().message);
+  WriteOut(json ? compile::RenderJson(*compiled) : compile::RenderText(*compiled));
+  return kExitOk;
+}
+
+int Policy(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    WriteOut("usage: moat policy show --policy SRC [--policy-version V] [--target ID]... [--json]\n");
+    return args.empty() ? kExitError : kExitOk;
+  }
+  if (args[0] != "show") return Error("policy", "unknown subcommand '" + args[0] + "'; expected 'show'");
+  return PolicyShow(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
 int NotYet(const char* name) { return Error(name, "not available in this version of moat (see 'moat help')"); }
 
 struct Command {
@@ -91,8 +120,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"flows", "read flow logs (files, -, directories) -> summary table; --json", Flows},
-    {"policy", "policy show --policy SRC: print the targets a policy protects and their allow sets",
-     [](const std::vector<std::string>&) { return NotYet("policy"); }},
+    {"policy", "policy show --policy SRC: print the targets a policy protects and their allow sets", Policy},
     {"plan", "compute the security-group plan; --json, --detailed-exitcode",
      [](const std::vector<std::string>&) { return NotYet("plan"); }},
     {"apply", "compute and execute the plan; --yes not to ask",

@@ -1,0 +1,69 @@
+#include "app/policy.h"
+
+#include <algorithm>
+
+#include "policy/loader.h"
+
+namespace moat::app {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+Result<std::string> ReadAll(ByteStream& stream) {
+  std::string out;
+  std::string buf(1 << 16, '\0');
+  for (;;) {
+    auto n = stream.Read(std::span<char>(buf.data(), buf.size()));
+    if (!n) return Fail(std::move(n).error());
+    if (*n == 0) return out;
+    out.append(buf.data(), *n);
+  }
+}
+
+bool TargetMatches(const compile::Target& t, std::string_view id) {
+  const std::string_view fqdn = t.fqdn;
+  return EqualsIgnoreCase(t.name, id) || EqualsIgnoreCase(fqdn, id) ||
+         EqualsIgnoreCase(fqdn.substr(0, fqdn.find('.')), id);
+}
+
+Result<compile::Compiled> RunPolicyShow(const PolicyShowRequest& req, const PolicyDeps& deps) {
+  if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
+  if (!policy::IsPolicyVersion(req.version)) {
+    return Fail(
+        InvalidInput("--policy-version: expected active, draft or a version number, got '" + req.version + "'"));
+  }
+  if (req.policy == "pce") {
+    return Fail(InvalidInput("--policy pce: reading from a PCE is not available in this version; export a bundle"));
+  }
+  auto stream = deps.local->Open(req.policy);
+  if (!stream) return Fail(std::move(stream).error());
+  auto text = ReadAll(**stream);
+  if (!text) return Fail(std::move(text).error().Context(req.policy));
+  auto loaded = policy::LoadBundle(*text, req.policy, req.version);
+  if (!loaded) return Fail(std::move(loaded).error());
+  compile::Compiled compiled = compile::Compile(*loaded);
+  if (!req.targets.empty()) {
+    std::vector<compile::Target> kept;
+    for (const std::string& id : req.targets) {
+      bool found = false;
+      for (const compile::Target& t : compiled.targets) {
+        if (TargetMatches(t, id)) {
+          found = true;
+          if (std::none_of(kept.begin(), kept.end(), [&](const auto& k) { return k.name == t.name; }))
+            kept.push_back(t);
+        }
+      }
+      if (!found) return Fail(NotFound("--target " + id + ": no target of the policy has that name or endpoint"));
+    }
+    compiled.targets = std::move(kept);
+  }
+  return compiled;
+}
+
+}  // namespace moat::app

@@ -1,0 +1,34 @@
+// RunPolicyShow: `moat policy show` — load a policy (a bundle file; the PCE through deps), compile
+// every target's allow set, keep the targets asked for. Errors: the policy could not be read or is
+// invalid (kInvalidInput, naming where), or a --target matches nothing (kNotFound).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/byte_stream.h"
+#include "base/result.h"
+#include "compile/compile.h"
+
+namespace moat::app {
+
+struct PolicyShowRequest {
+  std::string policy;                // "pce", or a path to a policy bundle file
+  std::string version = "active";    // active, draft or a number
+  std::vector<std::string> targets;  // names, FQDNs or RDS identifiers; empty: all
+};
+
+struct PolicyDeps {
+  ObjectStore* local = nullptr;  // reads bundle files
+};
+
+Result<compile::Compiled> RunPolicyShow(const PolicyShowRequest& request, const PolicyDeps& deps);
+
+// True when `id` names the target: its name, its FQDN, or the FQDN's first label (an RDS
+// endpoint starts with the instance identifier). Case-insensitive.
+bool TargetMatches(const compile::Target& target, std::string_view id);
+
+// Reads a whole stream.
+Result<std::string> ReadAll(ByteStream& stream);
+
+}  // namespace moat::app

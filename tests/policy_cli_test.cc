@@ -1,0 +1,98 @@
+// Integration tests of `moat policy show`: the real binary on the shared PCE fixture and on bad
+// policy files, checking the JSON contract, the target filter and one-line errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "moat_process.h"
+
+namespace moat::integration {
+namespace {
+
+using Json = nlohmann::json;
+
+const char* const kFixture = MOAT_SOURCE_DIR "/../shared/testdata/pce/orders-db.bundle.json";
+const char* const kExpected = MOAT_SOURCE_DIR "/../shared/testdata/pce/orders-db.expected.json";
+
+class PolicyCliTest : public ::testing::Test {
+ protected:
+  RunResult Moat(const std::vector<std::string>& args) { return RunProcess(MOAT_BINARY, args, {}, dir_.path()); }
+  TempDir dir_;
+};
+
+bool OneLine(const std::string& s) { return !s.empty() && s.find('\n') == s.size() - 1; }
+
+TEST_F(PolicyCliTest, FixtureJsonIsTheExpectedCompilation) {
+  const RunResult r = Moat({"policy", "show", "--policy", kFixture, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json got = Json::parse(r.out);
+  const Json want = Json::parse(ReadFile(kExpected));
+  EXPECT_EQ(got["targets"], want["targets"]);
+  EXPECT_EQ(got["warnings"], want["warnings"]);
+}
+
+TEST_F(PolicyCliTest, TextNamesTargetPrefixesAndRules) {
+  const RunResult r = Moat({"policy", "show", "--policy", kFixture});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.out.find("VS-RDS-orders-db  orders-db.c9xk2example.us-east-2.rds.amazonaws.com  [10.0.2.45]"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("5432/tcp"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("192.168.50.0/25"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/orgs/1/sec_policy/active/rule_sets/24/sec_rules/62"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fqdn vpn.example.com cannot be expressed as a CIDR"), std::string::npos) << r.out;
+}
+
+TEST_F(PolicyCliTest, TargetSelectsByRdsIdentifierAndUnknownTargetIsAnError) {
+  const RunResult r = Moat({"policy", "show", "--policy", kFixture, "--json", "--target", "orders-db"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Json::parse(r.out)["targets"].size(), 1u);
+  const RunResult bad = Moat({"policy", "show", "--policy", kFixture, "--target", "billing-db"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(OneLine(bad.err)) << bad.err;
+  EXPECT_EQ(bad.err, "moat: policy show: --target billing-db: no target of the policy has that name or endpoint\n");
+}
+
+TEST_F(PolicyCliTest, BadPolicyFileFailsWithOneLineNamingTheJsonPath) {
+  std::string text = ReadFile(kFixture);
+  const std::string from = "\"from_ip\": \"192.168.50.0/24\"";
+  text.replace(text.find(from), from.size(), "\"from_ip\": \"192.168.50.0/33\"");
+  const std::string path = dir_.Write("bad.json", text);
+  const RunResult r = Moat({"policy", "show", "--policy", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err, "moat: policy show: " + path +
+                       ": ip_lists[0].ip_ranges[0].from_ip: not an IP address or CIDR: \"192.168.50.0/33\"\n");
+}
+
+TEST_F(PolicyCliTest, MissingReferenceAndMissingFileAreErrors) {
+  std::string text = ReadFile(kFixture);
+  // The rule's reference to the IP list (its last mention in the file) points at a list that is not there.
+  const std::string from = "/orgs/1/sec_policy/active/ip_lists/7";
+  ASSERT_NE(text.rfind(from), std::string::npos);
+  text.replace(text.rfind(from), from.size(), "/orgs/1/sec_policy/active/ip_lists/8");
+  const std::string path = dir_.Write("dangling.json", text);
+  const RunResult r = Moat({"policy", "show", "--policy", path});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(OneLine(r.err)) << r.err;
+  EXPECT_NE(r.err.find("IP list /orgs/1/sec_policy/*/ip_lists/8 does not exist in the active policy"),
+            std::string::npos)
+      << r.err;
+  const RunResult missing = Moat({"policy", "show", "--policy", dir_.path() + "/none.json"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(missing.err, "moat: policy show: " + dir_.path() + "/none.json: No such file or directory\n");
+  const RunResult nothing = Moat({"policy", "show"});
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_TRUE(OneLine(nothing.err)) << nothing.err;
+}
+
+TEST_F(PolicyCliTest, PolicyFromTheEnvironment) {
+  RunOptions options;
+  options.env = {{"MOAT_POLICY", kFixture}, {"MOAT_TARGET", "orders-db"}};
+  const RunResult r = RunProcess(MOAT_BINARY, {"policy", "show", "--json"}, options, dir_.path());
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Json::parse(r.out)["targets"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace moat::integration
