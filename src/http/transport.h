@@ -1,0 +1,53 @@
+// HttpTransport: one HTTP exchange, request in, response out. The real one is libcurl (the only
+// place in moat with curl); tests use fakes or talk to test servers on loopback. Failures of the
+// exchange itself (connect, TLS, timeout) are Errors: kTransient when a retry may help, kDenied
+// for TLS verification failures. HTTP statuses are not errors here: callers classify them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace moat::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  Headers headers;
+  std::string body;
+  // The user name and password of HTTP Basic auth; never logged.
+  std::string basic_user, basic_password;
+  int timeout_ms = 30000;
+};
+
+struct Response {
+  int status = 0;
+  Headers headers;  // names lower-cased
+  std::string body;
+
+  // The first header of that name (lower-case), or "".
+  std::string Header(std::string_view name) const;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual Result<Response> Send(const Request& request) = 0;
+};
+
+struct TlsOptions {
+  std::string ca_file;  // PEM bundle to verify against; empty: the system's
+  bool verify = true;   // false only when asked for (ILLUMIO_ALLOW_INSECURE_TLS)
+};
+
+std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls);
+
+// "Basic <base64(user:password)>".
+std::string BasicAuth(std::string_view user, std::string_view password);
+
+}  // namespace moat::http

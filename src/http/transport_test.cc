@@ -1,0 +1,33 @@
+#include "http/transport.h"
+
+#include <gtest/gtest.h>
+
+namespace moat::http {
+namespace {
+
+TEST(TransportTest, BasicAuthIsBase64OfUserColonPassword) {
+  EXPECT_EQ(BasicAuth("api_1", "s3cret"), "Basic YXBpXzE6czNjcmV0");
+  EXPECT_EQ(BasicAuth("a", ""), "Basic YTo=");
+  EXPECT_EQ(BasicAuth("ab", "c"), "Basic YWI6Yw==");
+}
+
+TEST(TransportTest, ResponseHeadersByLowerCaseName) {
+  Response r;
+  r.headers = {{"x-total-count", "1200"}, {"retry-after", "2"}};
+  EXPECT_EQ(r.Header("x-total-count"), "1200");
+  EXPECT_EQ(r.Header("location"), "");
+}
+
+TEST(TransportTest, RefusedConnectionIsTransient) {
+  auto t = NewCurlTransport({});
+  Request req;
+  req.url = "http://127.0.0.1:9/";  // discard port: nothing listens
+  req.timeout_ms = 2000;
+  auto r = t->Send(req);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTransient);
+  EXPECT_TRUE(r.error().message.starts_with("GET http://127.0.0.1:9/: ")) << r.error().message;
+}
+
+}  // namespace
+}  // namespace moat::http

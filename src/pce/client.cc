@@ -1,0 +1,279 @@
+#include "pce/client.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+#include "base/strings.h"
+#include "policy/loader.h"
+
+namespace moat::pce {
+namespace {
+
+class ThreadSleeper : public Sleeper {
+ public:
+  void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
+};
+
+int ParseSeconds(std::string_view s, int fallback) {
+  int v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size() && v >= 0 ? v : fallback;
+}
+
+// The message of a PCE error body: [{"token","message"}], {"token","message"} or {"error"}.
+std::string ErrorText(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS) return Quote(body, 120);
+  simdjson::dom::element item = doc;
+  if (doc.is_array()) {
+    simdjson::dom::array a = doc.get_array().value_unsafe();
+    if (a.size() == 0) return "";
+    item = a.at(0).value_unsafe();
+  }
+  std::string out;
+  for (const char* key : {"token", "message", "error"}) {
+    std::string_view v;
+    if (item.is_object() && item[key].get(v) == simdjson::SUCCESS) out += (out.empty() ? "" : ": ") + std::string(v);
+  }
+  return out.empty() ? Quote(body, 120) : out;
+}
+
+bool IsJsonArray(const std::string& body, size_t* count) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_array()) return false;
+  *count = doc.get_array().value_unsafe().size();
+  return true;
+}
+
+}  // namespace
+
+Sleeper& RealSleeper() {
+  static ThreadSleeper sleeper;
+  return sleeper;
+}
+
+Result<Config> Config::FromEnvironment(const std::function<const char*(const char*)>& getenv) {
+  auto get = [&](const char* name) -> std::string {
+    const char* v = getenv(name);
+    return v == nullptr ? "" : v;
+  };
+  Config c;
+  std::string host = get("ILLUMIO_PCE_HOST");
+  if (host.empty())
+    return Fail(InvalidInput("ILLUMIO_PCE_HOST is not set (the PCE's URL, https://pce.example.com:8443)"));
+  if (host.find("://") == std::string::npos) host = "https://" + host;
+  while (!host.empty() && host.back() == '/') host.pop_back();
+  const std::string port = get("ILLUMIO_PCE_PORT");
+  if (!port.empty()) {
+    if (ParseSeconds(port, -1) <= 0 || ParseSeconds(port, -1) > 65535) {
+      return Fail(InvalidInput("ILLUMIO_PCE_PORT: not a port number: " + Quote(port)));
+    }
+    const size_t authority = host.find("://") + 3;
+    if (host.find(':', authority) == std::string::npos) host += ":" + port;
+  }
+  c.base_url = host;
+  if (const std::string org = get("ILLUMIO_PCE_ORG_ID"); !org.empty()) {
+    if (ParseSeconds(org, -1) <= 0) return Fail(InvalidInput("ILLUMIO_PCE_ORG_ID: not an org number: " + Quote(org)));
+    c.org_id = org;
+  }
+  c.user = get("ILLUMIO_API_KEY_USERNAME");
+  c.secret = get("ILLUMIO_API_KEY_SECRET");
+  if (c.user.empty() || c.secret.empty()) {
+    return Fail(InvalidInput("ILLUMIO_API_KEY_USERNAME and ILLUMIO_API_KEY_SECRET must both be set"));
+  }
+  c.tls.ca_file = get("ILLUMIO_CA_FILE");
+  const std::string insecure = get("ILLUMIO_ALLOW_INSECURE_TLS");
+  if (insecure == "true" || insecure == "1") {
+    c.tls.verify = false;
+  } else if (!insecure.empty() && insecure != "false" && insecure != "0") {
+    return Fail(InvalidInput("ILLUMIO_ALLOW_INSECURE_TLS: expected true, false, 1 or 0"));
+  }
+  return c;
+}
+
+Client::Client(Config config, http::Transport& transport, Sleeper& sleeper, RetryPolicy retry)
+    : config_(std::move(config)), transport_(transport), sleeper_(sleeper), retry_(retry) {}
+
+Result<http::Response> Client::Send(const Call& call) {
+  http::Request req;
+  req.method = call.method;
+  req.url = config_.base_url + "/api/v2" + call.path;
+  req.headers = call.headers;
+  req.headers.emplace_back("Accept", "application/json");
+  req.body = call.body;
+  req.basic_user = config_.user;
+  req.basic_password = config_.secret;
+  req.timeout_ms = retry_.request_timeout_ms;
+  std::string last;
+  for (int attempt = 1;; ++attempt) {
+    ++requests_;
+    auto resp = transport_.Send(req);
+    std::chrono::milliseconds wait{0};
+    if (!resp) {
+      if (resp.error().code != ErrorCode::kTransient) return Fail(std::move(resp).error());
+      last = resp.error().message;
+    } else if (resp->status == 429) {
+      last = Name(call) + ": 429 too many requests";
+      const int after = ParseSeconds(resp->Header("retry-after"), -1);
+      if (after >= 0) wait = std::min<std::chrono::milliseconds>(std::chrono::seconds(after), retry_.max_retry_after);
+    } else if (resp->status >= 500) {
+      last = Name(call) + ": " + std::to_string(resp->status) + " server error";
+    } else if (resp->status == 401) {
+      return Fail(Error{ErrorCode::kDenied, Name(call) + ": 401 authentication failed: check ILLUMIO_API_KEY_USERNAME "
+                                                         "and ILLUMIO_API_KEY_SECRET"});
+    } else if (resp->status == 403) {
+      return Fail(Error{ErrorCode::kDenied, Name(call) + ": 403 forbidden: the API key lacks the permission, or "
+                                                         "ILLUMIO_PCE_ORG_ID is not its org"});
+    } else if (resp->status >= 400) {
+      return Fail(InvalidInput(Name(call) + ": " + std::to_string(resp->status) + " " + ErrorText(resp->body)));
+    } else {
+      return std::move(*resp);
+    }
+    if (attempt >= retry_.max_attempts) {
+      return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
+    }
+    if (wait.count() == 0) {
+      // Capped exponential backoff with jitter: base * 2^(attempt-1), then 50-100% of it.
+      auto d = retry_.base_delay * (1LL << std::min(attempt - 1, 20));
+      d = std::min<std::chrono::milliseconds>(d, retry_.max_delay);
+      jitter_state_ = jitter_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      wait =
+          std::chrono::milliseconds(d.count() / 2 + static_cast<int64_t>((jitter_state_ >> 33) % (d.count() / 2 + 1)));
+    }
+    sleeper_.Sleep(wait);
+  }
+}
+
+Result<std::string> Client::GetCollection(std::string_view path) {
+  const std::string org_path = OrgPath(path);
+  auto resp = Send({"GET", org_path, "", {}});
+  if (!resp) return Fail(std::move(resp).error());
+  size_t count = 0;
+  if (!IsJsonArray(resp->body, &count)) {
+    return Fail(InvalidInput("GET " + org_path + ": the response is not a JSON array: " + Quote(resp->body, 60)));
+  }
+  const std::string total_header = resp->Header("x-total-count");
+  const int total = ParseSeconds(total_header, -1);
+  // The synchronous answer stops at 500 objects: a larger collection comes through a job.
+  const bool truncated = total >= 0 ? static_cast<size_t>(total) > count : count >= 500;
+  if (!truncated) return std::move(resp->body);
+  return RunJob(org_path);
+}
+
+Result<std::string> Client::RunJob(const std::string& org_path) {
+  auto started = Send({"GET", org_path, "", {{"Prefer", "respond-async"}}});
+  if (!started) return Fail(std::move(started).error());
+  const std::string job = started->Header("location");
+  if (started->status != 202 || job.empty()) {
+    return Fail(InvalidInput("GET " + org_path + " (async): expected 202 with a Location, got " +
+                             std::to_string(started->status)));
+  }
+  auto waited = std::chrono::milliseconds(0);
+  std::chrono::milliseconds next{std::chrono::seconds(ParseSeconds(started->Header("retry-after"), 1))};
+  for (;;) {
+    sleeper_.Sleep(next);
+    waited += next;
+    auto poll = Send({"GET", job, "", {}});
+    if (!poll) return Fail(std::move(poll).error());
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    std::string_view status, result;
+    if (parser.parse(poll->body).get(doc) != simdjson::SUCCESS || doc["status"].get(status) != simdjson::SUCCESS) {
+      return Fail(InvalidInput("GET " + job + ": not a job: " + Quote(poll->body, 60)));
+    }
+    if (status == "done") {
+      if (doc["result"]["href"].get(result) != simdjson::SUCCESS) {
+        return Fail(InvalidInput("GET " + job + ": a done job without result.href"));
+      }
+      auto data = Send({"GET", std::string(result), "", {}});
+      if (!data) return Fail(std::move(data).error());
+      size_t count = 0;
+      if (!IsJsonArray(data->body, &count)) {
+        return Fail(InvalidInput("GET " + std::string(result) + ": the datafile is not a JSON array"));
+      }
+      return std::move(data->body);
+    }
+    if (status == "failed") return Fail(Transient("GET " + job + ": the PCE's job for " + org_path + " failed"));
+    if (waited >= retry_.job_deadline) {
+      return Fail(Transient("GET " + job + ": the job for " + org_path + " did not finish in " +
+                            std::to_string(retry_.job_deadline.count()) + " s"));
+    }
+    next = std::min<std::chrono::milliseconds>(next * 2, std::chrono::seconds(10));
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> PolicyCollections(const std::string& version) {
+  const std::string v = "sec_policy/" + version + "/";
+  return {{"labels", "labels"},
+          {"label_groups", v + "label_groups"},
+          {"workloads", "workloads"},
+          {"virtual_services", v + "virtual_services"},
+          {"service_bindings", "service_bindings"},
+          {"ip_lists", v + "ip_lists"},
+          {"services", v + "services"},
+          {"rule_sets", v + "rule_sets"}};
+}
+
+Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
+  if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
+  policy::PolicyBuilder builder(version);
+  for (const auto& [name, path] : PolicyCollections(version)) {
+    auto json = GetCollection(path);
+    if (!json) return Fail(std::move(json).error());
+    if (auto st = builder.AddCollection(name, *json, "GET " + OrgPath(path)); !st) return Fail(std::move(st).error());
+  }
+  return std::move(builder).Build();
+}
+
+Result<std::string> Client::ExportBundle(const std::string& version) {
+  if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
+  std::string out = "{";
+  for (const auto& [name, path] : PolicyCollections(version)) {
+    auto json = GetCollection(path);
+    if (!json) return Fail(std::move(json).error());
+    out += (out.size() > 1 ? ",\n\"" : "\n\"") + name + "\": " + *json;
+  }
+  out += "\n}\n";
+  // What is written must load: check it now rather than when it is needed.
+  if (auto p = policy::LoadBundle(out, "the exported bundle", version); !p) return Fail(std::move(p).error());
+  return out;
+}
+
+Result<UploadResult> Client::UploadFlows(const std::vector<std::string>& lines) {
+  UploadResult r;
+  const std::string path = OrgPath("agents/bulk_traffic_flows");
+  for (size_t begin = 0; begin < lines.size(); begin += kMaxUploadLines) {
+    const size_t end = std::min(lines.size(), begin + kMaxUploadLines);
+    std::string body;
+    for (size_t i = begin; i < end; ++i) body += lines[i] + "\n";
+    auto resp = Send({"POST", path, body, {{"Content-Type", "text/csv"}}});
+    if (!resp) return Fail(std::move(resp).error());
+    ++r.requests;
+    r.sent += end - begin;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    uint64_t received = 0, failed = 0;
+    if (parser.parse(resp->body).get(doc) != simdjson::SUCCESS ||
+        doc["num_flows_received"].get(received) != simdjson::SUCCESS ||
+        doc["num_flows_failed"].get(failed) != simdjson::SUCCESS) {
+      return Fail(InvalidInput("POST " + path + ": unexpected response: " + Quote(resp->body, 80)));
+    }
+    r.received += received;
+    r.failed += failed;
+    simdjson::dom::array bad;
+    if (doc["failed_flows"].get(bad) == simdjson::SUCCESS) {
+      for (auto line : bad) {
+        std::string_view s;
+        if (line.get(s) == simdjson::SUCCESS && r.failed_flows.size() < 10) r.failed_flows.emplace_back(s);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace moat::pce

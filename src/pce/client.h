@@ -1,0 +1,102 @@
+// The PCE REST API v2 client: collections (the 500-object cap, X-Total-Count, and the async job
+// flow for large ones), the policy of one version as a Policy or as a policy bundle, and the bulk
+// traffic loader. Every request goes through one retry loop: 429 waits as Retry-After says, 5xx
+// and transport failures back off (capped, with jitter), all bounded; 401, 403 and 406 fail at
+// once with a message naming the request. The API secret never appears in messages.
+// Not thread-safe: one client per thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "http/transport.h"
+#include "policy/model.h"
+
+namespace moat::pce {
+
+struct Config {
+  std::string base_url;  // scheme://host:port, no trailing slash
+  std::string org_id = "1";
+  std::string user;    // ILLUMIO_API_KEY_USERNAME
+  std::string secret;  // ILLUMIO_API_KEY_SECRET; never logged
+  http::TlsOptions tls;
+
+  // From ILLUMIO_PCE_HOST (a URL or a host name; https when no scheme), ILLUMIO_PCE_PORT,
+  // ILLUMIO_PCE_ORG_ID, ILLUMIO_API_KEY_USERNAME, ILLUMIO_API_KEY_SECRET, ILLUMIO_CA_FILE and
+  // ILLUMIO_ALLOW_INSECURE_TLS. Errors name the variable.
+  static Result<Config> FromEnvironment(const std::function<const char*(const char*)>& getenv);
+};
+
+struct RetryPolicy {
+  int max_attempts = 6;                        // per request, the first included
+  std::chrono::milliseconds base_delay{500};   // doubled per attempt
+  std::chrono::milliseconds max_delay{30000};  // cap of one wait
+  std::chrono::seconds max_retry_after{120};   // longer Retry-After values are capped
+  std::chrono::seconds job_deadline{600};      // an async job must finish within this
+  int request_timeout_ms = 60000;
+};
+
+// Waits; a fake in tests records instead.
+class Sleeper {
+ public:
+  virtual ~Sleeper() = default;
+  virtual void Sleep(std::chrono::milliseconds d) = 0;
+};
+Sleeper& RealSleeper();
+
+struct UploadResult {
+  uint64_t sent = 0;                      // lines sent
+  uint64_t received = 0;                  // num_flows_received summed
+  uint64_t failed = 0;                    // num_flows_failed summed
+  std::vector<std::string> failed_flows;  // the first few rejected lines
+  int requests = 0;
+};
+
+inline constexpr size_t kMaxUploadLines = 1000;  // the bulk loader's limit per request
+
+class Client {
+ public:
+  Client(Config config, http::Transport& transport, Sleeper& sleeper = RealSleeper(), RetryPolicy retry = {});
+
+  // Every object of a collection, as the JSON array text the PCE returned. `path` is relative to
+  // the org: "labels", "sec_policy/active/rule_sets".
+  Result<std::string> GetCollection(std::string_view path);
+
+  // The policy of `version` (active, draft or a number).
+  Result<policy::Policy> FetchPolicy(const std::string& version);
+  // The same collections as one policy bundle file's text.
+  Result<std::string> ExportBundle(const std::string& version);
+
+  // Sends "source_ip,destination_ip,destination_port,protocol" lines in requests of at most
+  // kMaxUploadLines.
+  Result<UploadResult> UploadFlows(const std::vector<std::string>& lines);
+
+  int requests() const { return requests_; }
+
+ private:
+  struct Call {
+    std::string method = "GET";
+    std::string path;  // relative to /api/v2
+    std::string body;
+    http::Headers headers;
+  };
+  Result<http::Response> Send(const Call& call);
+  Result<std::string> RunJob(const std::string& org_path);
+  std::string Name(const Call& call) const { return call.method + " " + call.path; }
+  std::string OrgPath(std::string_view path) const { return "/orgs/" + config_.org_id + "/" + std::string(path); }
+
+  Config config_;
+  http::Transport& transport_;
+  Sleeper& sleeper_;
+  RetryPolicy retry_;
+  int requests_ = 0;
+  uint64_t jitter_state_ = 0x9e3779b97f4a7c15ULL;
+};
+
+// The collection paths of one policy version, in bundle order: (bundle key, path under the org).
+std::vector<std::pair<std::string, std::string>> PolicyCollections(const std::string& version);
+
+}  // namespace moat::pce

@@ -1,0 +1,74 @@
+#include "pce_server.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include "http/transport.h"
+
+extern char** environ;
+
+namespace moat::integration {
+
+PceServer::PceServer(const std::string& bundle, int extra_workloads) {
+  const std::string port_file = dir_.path() + "/port";
+  std::vector<std::string> args = {"python3",
+                                   MOAT_SOURCE_DIR "/tests/pce_test_server.py",
+                                   "--bundle",
+                                   bundle,
+                                   "--port-file",
+                                   port_file,
+                                   "--user",
+                                   kPceUser,
+                                   "--secret",
+                                   kPceSecret,
+                                   "--extra-workloads",
+                                   std::to_string(extra_workloads)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) {
+    pid_ = -1;
+    return;
+  }
+  for (int i = 0; i < 200 && port_ == 0; ++i) {  // up to 10 s
+    std::ifstream in(port_file);
+    if (!(in >> port_)) {
+      port_ = 0;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+PceServer::~PceServer() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+void PceServer::Faults(const std::string& json) {
+  auto t = http::NewCurlTransport({});
+  http::Request req;
+  req.method = "POST";
+  req.url = url() + "/_test/faults";
+  req.body = json;
+  (void)t->Send(req);
+}
+
+std::string PceServer::Get(const std::string& what) {
+  auto t = http::NewCurlTransport({});
+  http::Request req;
+  req.url = url() + "/_test/" + what;
+  auto r = t->Send(req);
+  return r ? r->body : "";
+}
+
+}  // namespace moat::integration

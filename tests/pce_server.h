@@ -1,0 +1,37 @@
+// The PCE test server (pce_test_server.py) as a fixture: started on a free loopback port for a
+// test, stopped with it. Faults and inspection go through its /_test endpoints.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "moat_process.h"
+
+namespace moat::integration {
+
+inline constexpr const char* kPceUser = "api_1a2b3c4d5e6f";
+inline constexpr const char* kPceSecret = "test-secret-0123456789";
+
+class PceServer {
+ public:
+  // REQUIRES: python3 on PATH. `bundle` seeds the policy; `extra_workloads` pads the workloads.
+  explicit PceServer(const std::string& bundle, int extra_workloads = 0);
+  ~PceServer();
+  PceServer(const PceServer&) = delete;
+  PceServer& operator=(const PceServer&) = delete;
+
+  bool ok() const { return port_ > 0; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // POST /_test/faults with this JSON object.
+  void Faults(const std::string& json);
+  // GET /_test/<what> ("log", "flows").
+  std::string Get(const std::string& what);
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace moat::integration
