@@ -32,20 +32,25 @@ bool TargetMatches(const compile::Target& t, std::string_view id) {
          EqualsIgnoreCase(fqdn.substr(0, fqdn.find('.')), id);
 }
 
+Result<policy::Policy> LoadPolicy(const std::string& source, const std::string& version, const PolicyDeps& deps) {
+  if (source == "pce") {
+    if (!deps.fetch_pce) return Fail(InvalidInput("--policy pce: no PCE connection available"));
+    return deps.fetch_pce(version);
+  }
+  auto stream = deps.local->Open(source);
+  if (!stream) return Fail(std::move(stream).error());
+  auto text = ReadAll(**stream);
+  if (!text) return Fail(std::move(text).error().Context(source));
+  return policy::LoadBundle(*text, source, version);
+}
+
 Result<compile::Compiled> RunPolicyShow(const PolicyShowRequest& req, const PolicyDeps& deps) {
   if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
   if (!policy::IsPolicyVersion(req.version)) {
     return Fail(
         InvalidInput("--policy-version: expected active, draft or a version number, got '" + req.version + "'"));
   }
-  if (req.policy == "pce") {
-    return Fail(InvalidInput("--policy pce: reading from a PCE is not available in this version; export a bundle"));
-  }
-  auto stream = deps.local->Open(req.policy);
-  if (!stream) return Fail(std::move(stream).error());
-  auto text = ReadAll(**stream);
-  if (!text) return Fail(std::move(text).error().Context(req.policy));
-  auto loaded = policy::LoadBundle(*text, req.policy, req.version);
+  auto loaded = LoadPolicy(req.policy, req.version, deps);
   if (!loaded) return Fail(std::move(loaded).error());
   compile::Compiled compiled = compile::Compile(*loaded);
   if (!req.targets.empty()) {

@@ -3,12 +3,14 @@
 // invalid (kInvalidInput, naming where), or a --target matches nothing (kNotFound).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "base/byte_stream.h"
 #include "base/result.h"
 #include "compile/compile.h"
+#include "policy/model.h"
 
 namespace moat::app {
 
@@ -20,9 +22,15 @@ struct PolicyShowRequest {
 
 struct PolicyDeps {
   ObjectStore* local = nullptr;  // reads bundle files
+  // Reads the policy from the PCE (app/pce.h FetchPcePolicy); unset: --policy pce is refused.
+  std::function<Result<policy::Policy>(const std::string& version)> fetch_pce;
 };
 
 Result<compile::Compiled> RunPolicyShow(const PolicyShowRequest& request, const PolicyDeps& deps);
+
+// The policy of `version` from `source`: "pce" (the PCE), or a path to a bundle file ("./pce" is
+// a file named pce).
+Result<policy::Policy> LoadPolicy(const std::string& source, const std::string& version, const PolicyDeps& deps);
 
 // True when `id` names the target: its name, its FQDN, or the FQDN's first label (an RDS
 // endpoint starts with the instance identifier). Case-insensitive.

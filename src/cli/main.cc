@@ -12,6 +12,7 @@
 
 #include "app/flows.h"
 #include "app/local_store.h"
+#include "app/pce.h"
 #include "app/policy.h"
 #include "cli/options.h"
 #include "compile/render.h"
@@ -83,6 +84,13 @@ int Flows(const std::vector<std::string>& args) {
 
 int Help(const std::vector<std::string>& args);
 
+app::PceDeps RealPceDeps() {
+  app::PceDeps deps;
+  deps.getenv = [](const char* n) { return std::getenv(n); };
+  deps.transport = [](const http::TlsOptions& tls) { return http::NewCurlTransport(tls); };
+  return deps;
+}
+
 int PolicyShow(const std::vector<std::string>& args) {
   CLI::App app("Load and validate a policy; print the targets it protects and their allow sets.", "moat policy show");
   app.set_help_flag("-h,--help", "show this help");
@@ -95,7 +103,8 @@ int PolicyShow(const std::vector<std::string>& args) {
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   if (auto done = Parse(app, "policy show", args)) return *done;
   app::LocalStore local;
-  auto compiled = app::RunPolicyShow(req, app::PolicyDeps{&local});
+  app::PolicyDeps deps{&local, [](const std::string& v) { return app::FetchPcePolicy(v, RealPceDeps()); }};
+  auto compiled = app::RunPolicyShow(req, deps);
   if (!compiled) return Error("policy show", compiled.error().message);
   WriteOut(json ? compile::RenderJson(*compiled) : compile::RenderText(*compiled));
   return kExitOk;
@@ -112,6 +121,62 @@ int Policy(const std::vector<std::string>& args) {
 
 int NotYet(const char* name) { return Error(name, "not available in this version of moat (see 'moat help')"); }
 
+int PceExport(const std::vector<std::string>& args) {
+  CLI::App app("Snapshot the PCE's policy into a policy bundle file (--policy FILE loads it).", "moat pce export");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceExportRequest req;
+  app.add_option("--out", req.out, "the bundle file to write")->required();
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  if (auto done = Parse(app, "pce export", args)) return *done;
+  auto size = app::RunPceExport(req, RealPceDeps());
+  if (!size) return Error("pce export", size.error().message);
+  std::fprintf(stderr, "moat: pce export: wrote %s (%zu bytes, %s policy)\n", req.out.c_str(), *size,
+               req.version.c_str());
+  return kExitOk;
+}
+
+int PceUploadFlows(const std::vector<std::string>& args) {
+  CLI::App app("Send the distinct flows of flow logs to the PCE's bulk traffic loader.", "moat pce upload-flows");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceUploadRequest req;
+  app.add_option("source", req.flows.sources, "flow-log files, directories, or - for stdin")->required();
+  app.add_option("--threads", req.flows.threads, "reading threads (default: one per core)");
+  app.add_option("--service-port", req.flows.service_ports, "a port that marks the responding side (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_flag("--include-rejected", req.include_rejected, "send REJECT flows too");
+  if (auto done = Parse(app, "pce upload-flows", args)) return *done;
+  app::LocalStore local;
+  const app::FlowsDeps flows_deps{&local, &app::NewStdinStream};
+  auto report = app::RunPceUpload(req, flows_deps, RealPceDeps());
+  if (!report) return Error("pce upload-flows", report.error().message);
+  const auto& u = report->upload;
+  WriteOut(
+      fmt::format("read {} records from {} files: {} distinct flows sent in {} requests; the PCE received {}, "
+                  "rejected {}\n",
+                  report->flows.stats.records, report->flows.stats.files, u.sent, u.requests, u.received, u.failed));
+  for (const auto& f : u.failed_flows) WriteOut("  rejected: " + f + "\n");
+  if (report->flows.stats.TotalSkipped() > 0) {
+    WriteOut(fmt::format("{} input lines or files were skipped (moat flows shows why)\n",
+                         report->flows.stats.TotalSkipped()));
+  }
+  return u.failed > 0 ? kExitError : kExitOk;
+}
+
+int Pce(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    WriteOut(
+        "usage: moat pce export --out FILE [--policy-version V]\n"
+        "       moat pce upload-flows SOURCE... [--include-rejected]\n"
+        "The PCE is reached with ILLUMIO_PCE_HOST, ILLUMIO_PCE_PORT, ILLUMIO_PCE_ORG_ID,\n"
+        "ILLUMIO_API_KEY_USERNAME, ILLUMIO_API_KEY_SECRET, ILLUMIO_CA_FILE, ILLUMIO_ALLOW_INSECURE_TLS.\n");
+    return args.empty() ? kExitError : kExitOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "export") return PceExport(rest);
+  if (args[0] == "upload-flows") return PceUploadFlows(rest);
+  return Error("pce", "unknown subcommand '" + args[0] + "'; expected 'export' or 'upload-flows'");
+}
+
 struct Command {
   const char* name;
   const char* summary;
@@ -127,8 +192,7 @@ constexpr Command kCommands[] = {
      [](const std::vector<std::string>&) { return NotYet("apply"); }},
     {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
      [](const std::vector<std::string>&) { return NotYet("map"); }},
-    {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE",
-     [](const std::vector<std::string>&) { return NotYet("pce"); }},
+    {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},
     {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)",
      [](const std::vector<std::string>&) { return NotYet("lambda"); }},
     {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications",

@@ -1,0 +1,79 @@
+#include "app/pce.h"
+
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+namespace moat::app {
+namespace {
+
+struct Connection {
+  std::unique_ptr<http::Transport> transport;
+  std::unique_ptr<pce::Client> client;
+};
+
+Result<Connection> Connect(const PceDeps& deps) {
+  auto config = pce::Config::FromEnvironment(deps.getenv);
+  if (!config) return Fail(std::move(config).error());
+  Connection c;
+  c.transport = deps.transport(config->tls);
+  c.client = std::make_unique<pce::Client>(*config, *c.transport,
+                                           deps.sleeper != nullptr ? *deps.sleeper : pce::RealSleeper());
+  return c;
+}
+
+}  // namespace
+
+Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps) {
+  auto c = Connect(deps);
+  if (!c) return Fail(std::move(c).error());
+  return c->client->FetchPolicy(version);
+}
+
+Result<size_t> RunPceExport(const PceExportRequest& req, const PceDeps& deps) {
+  if (req.out.empty()) return Fail(InvalidInput("--out FILE is required"));
+  auto c = Connect(deps);
+  if (!c) return Fail(std::move(c).error());
+  auto bundle = c->client->ExportBundle(req.version);
+  if (!bundle) return Fail(std::move(bundle).error());
+  const std::string tmp = req.out + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bundle->data(), static_cast<std::streamsize>(bundle->size()));
+    if (!out.flush()) return Fail(InvalidInput(tmp + ": cannot write"));
+  }
+  if (std::rename(tmp.c_str(), req.out.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Fail(InvalidInput(req.out + ": cannot write"));
+  }
+  return bundle->size();
+}
+
+std::vector<std::string> UploadLines(const std::vector<traffic::Flow>& flows, bool include_rejected) {
+  std::set<std::tuple<net::Address, net::Address, uint16_t, uint8_t>> seen;
+  std::vector<std::string> out;
+  for (const traffic::Flow& f : flows) {
+    if (f.key.action == flowlog::Action::kReject && !include_rejected) continue;
+    if (!seen.emplace(f.key.initiator, f.key.responder, f.key.port, f.key.protocol).second) continue;
+    out.push_back(net::ToString(f.key.initiator) + "," + net::ToString(f.key.responder) + "," +
+                  std::to_string(f.key.port) + "," + std::to_string(f.key.protocol));
+  }
+  return out;
+}
+
+Result<PceUploadReport> RunPceUpload(const PceUploadRequest& req, const FlowsDeps& flows_deps, const PceDeps& deps) {
+  auto c = Connect(deps);  // before reading: a missing configuration is found at once
+  if (!c) return Fail(std::move(c).error());
+  auto flows = RunFlows(req.flows, flows_deps);
+  if (!flows) return Fail(std::move(flows).error());
+  PceUploadReport report;
+  report.flows = std::move(*flows);
+  if (report.flows.stats.files_read == 0) return Fail(InvalidInput("nothing could be read from the sources"));
+  auto uploaded = c->client->UploadFlows(UploadLines(report.flows.flows, req.include_rejected));
+  if (!uploaded) return Fail(std::move(uploaded).error());
+  report.upload = std::move(*uploaded);
+  return report;
+}
+
+}  // namespace moat::app
