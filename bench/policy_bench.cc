@@ -30,16 +30,22 @@ int main(int argc, char** argv) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
-  double best_parse = 1e9, best_load = 1e9, best_compile = 1e9;
+  const simdjson::padded_string padded(text);
+  double best_parse = 1e9, best_cold = 1e9, best_load = 1e9, best_compile = 1e9;
   size_t targets = 0, entries = 0, workloads = 0, rules = 0;
   for (int r = 0; r < reps; ++r) {
     auto t0 = std::chrono::steady_clock::now();
     {
+      // Cold: a new parser, as one CLI run has (its buffers are allocated and faulted in).
       simdjson::dom::parser parser;
       simdjson::dom::element doc;
-      if (parser.parse(simdjson::padded_string(text)).get(doc) != simdjson::SUCCESS) return 1;
+      if (parser.parse(padded).get(doc) != simdjson::SUCCESS) return 1;
+      best_cold = std::min(best_cold, Seconds(t0));
+      // Warm: the same parser again: the parsing itself.
+      t0 = std::chrono::steady_clock::now();
+      if (parser.parse(padded).get(doc) != simdjson::SUCCESS) return 1;
+      best_parse = std::min(best_parse, Seconds(t0));
     }
-    best_parse = std::min(best_parse, Seconds(t0));
     t0 = std::chrono::steady_clock::now();
     auto policy = moat::policy::LoadBundle(text, argv[1], "active");
     if (!policy) {
@@ -62,7 +68,8 @@ int main(int argc, char** argv) {
   const double mb = static_cast<double>(text.size()) / 1e6;
   std::printf("bundle %.1f MB: %zu workloads, %zu rules -> %zu targets, %zu allow entries\n", mb, workloads, rules,
               targets, entries);
-  std::printf("json parse   %.3f s  %.0f MB/s\n", best_parse, mb / best_parse);
+  std::printf("json parse   %.3f s  %.0f MB/s (simdjson %s; a fresh parser: %.3f s, %.0f MB/s)\n", best_parse,
+              mb / best_parse, simdjson::get_active_implementation()->name().c_str(), best_cold, mb / best_cold);
   std::printf("load         %.3f s  (parse included)\n", best_load);
   std::printf("compile      %.3f s\n", best_compile);
   std::printf("load+compile %.3f s\n", best_load + best_compile);

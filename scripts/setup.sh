@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev                      # tests
   clang libclang-rt-14-dev                       # libFuzzer
   clang-format clang-tidy                        # style and lint checks
-  python3 time                                   # benchmark runner and its baseline
+  python3 time openssl                           # test servers, benchmark runner; TLS test certificates
 )
 
 if [ "$(id -u)" -ne 0 ]; then

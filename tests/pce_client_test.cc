@@ -151,6 +151,36 @@ TEST_F(PceClientTest, UploadSendsChunksOfAtMostAThousandAndCountsFailures) {
   }
 }
 
+TEST(PceTlsTest, VerifiesTheCertificateUnlessToldOtherwise) {
+  PceServer server(kFixture, PceServer::Tls{});
+  ASSERT_TRUE(server.ok()) << "the TLS PCE test server did not start (python3, openssl?)";
+  FakeSleeper sleeper;
+  pce::Config c;
+  c.base_url = server.url();
+  c.user = kPceUser;
+  c.secret = kPceSecret;
+  {
+    auto transport = http::NewCurlTransport(c.tls);  // the system's CAs: a self-signed PCE fails
+    pce::Client client(c, *transport, sleeper);
+    auto r = client.GetCollection("labels");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::kDenied);
+    EXPECT_NE(r.error().message.find("ILLUMIO_CA_FILE"), std::string::npos) << r.error().message;
+  }
+  {
+    c.tls.ca_file = server.ca_file();  // ILLUMIO_CA_FILE
+    auto transport = http::NewCurlTransport(c.tls);
+    pce::Client client(c, *transport, sleeper);
+    EXPECT_TRUE(client.GetCollection("labels"));
+  }
+  {
+    c.tls = {"", false};  // ILLUMIO_ALLOW_INSECURE_TLS=true
+    auto transport = http::NewCurlTransport(c.tls);
+    pce::Client client(c, *transport, sleeper);
+    EXPECT_TRUE(client.GetCollection("labels"));
+  }
+}
+
 class LargePceTest : public PceClientTest {
  protected:
   LargePceTest() : PceClientTest(1200) {}

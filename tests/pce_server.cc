@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 #include <vector>
@@ -16,7 +17,18 @@ extern char** environ;
 
 namespace moat::integration {
 
-PceServer::PceServer(const std::string& bundle, int extra_workloads) {
+PceServer::PceServer(const std::string& bundle, int extra_workloads) { Start(bundle, extra_workloads); }
+
+PceServer::PceServer(const std::string& bundle, Tls) : tls_(true) {
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout '" +
+      dir_.path() + "/key.pem' -out '" + ca_file() + "' >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) return;
+  Start(bundle, 0);
+}
+
+void PceServer::Start(const std::string& bundle, int extra_workloads) {
   const std::string port_file = dir_.path() + "/port";
   std::vector<std::string> args = {"python3",
                                    MOAT_SOURCE_DIR "/tests/pce_test_server.py",
@@ -30,6 +42,9 @@ PceServer::PceServer(const std::string& bundle, int extra_workloads) {
                                    kPceSecret,
                                    "--extra-workloads",
                                    std::to_string(extra_workloads)};
+  if (tls_) {
+    args.insert(args.end(), {"--tls-cert", ca_file(), "--tls-key", dir_.path() + "/key.pem"});
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -55,7 +70,7 @@ PceServer::~PceServer() {
 }
 
 void PceServer::Faults(const std::string& json) {
-  auto t = http::NewCurlTransport({});
+  auto t = http::NewCurlTransport({tls_ ? ca_file() : "", true});
   http::Request req;
   req.method = "POST";
   req.url = url() + "/_test/faults";
@@ -64,7 +79,7 @@ void PceServer::Faults(const std::string& json) {
 }
 
 std::string PceServer::Get(const std::string& what) {
-  auto t = http::NewCurlTransport({});
+  auto t = http::NewCurlTransport({tls_ ? ca_file() : "", true});
   http::Request req;
   req.url = url() + "/_test/" + what;
   auto r = t->Send(req);

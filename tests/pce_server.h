@@ -17,19 +17,26 @@ class PceServer {
  public:
   // REQUIRES: python3 on PATH. `bundle` seeds the policy; `extra_workloads` pads the workloads.
   explicit PceServer(const std::string& bundle, int extra_workloads = 0);
+  // Serves HTTPS with a self-signed certificate for 127.0.0.1 (made with openssl); ca_file() is it.
+  struct Tls {};
+  PceServer(const std::string& bundle, Tls);
   ~PceServer();
   PceServer(const PceServer&) = delete;
   PceServer& operator=(const PceServer&) = delete;
 
   bool ok() const { return port_ > 0; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
+  std::string ca_file() const { return dir_.path() + "/cert.pem"; }
   // POST /_test/faults with this JSON object.
   void Faults(const std::string& json);
   // GET /_test/<what> ("log", "flows").
   std::string Get(const std::string& what);
 
  private:
+  void Start(const std::string& bundle, int extra_workloads);
+
   TempDir dir_;
+  bool tls_ = false;
   pid_t pid_ = -1;
   int port_ = 0;
 };

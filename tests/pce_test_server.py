@@ -13,6 +13,7 @@ Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "gar
 "retry_after": s} makes the next n API requests fail that way; GET /_test/log lists the requests
 seen; GET /_test/flows the uploaded flows. Usage:
   pce_test_server.py --bundle FILE --port-file FILE [--user U --secret S --org 1 --extra-workloads N]
+                    [--tls-cert CERT --tls-key KEY]
 """
 import argparse
 import base64
@@ -238,9 +239,16 @@ def main():
     p.add_argument("--secret", default="test-secret-0123456789")
     p.add_argument("--org", default="1")
     p.add_argument("--extra-workloads", type=int, default=0)
+    p.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    p.add_argument("--tls-key", help="and this key (PEM)")
     args = p.parse_args()
     Handler.state = State(args)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
     import os
