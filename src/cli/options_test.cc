@@ -4,18 +4,12 @@
 
 #include <map>
 
+#include "testing/env.h"
+
 namespace moat::cli {
 namespace {
 
-struct Env {
-  std::map<std::string, std::string> vars;
-  std::function<const char*(const char*)> getter() const {
-    return [this](const char* n) -> const char* {
-      auto it = vars.find(n);
-      return it == vars.end() ? nullptr : it->second.c_str();
-    };
-  }
-};
+using moat::testing::Env;
 
 class OptionsTest : public ::testing::Test {
  protected:

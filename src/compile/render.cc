@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "net/protocol.h"
+
 namespace moat::compile {
 namespace {
 
@@ -18,28 +20,11 @@ std::vector<std::string> Addresses(const net::AddressSet& s) {
   return out;
 }
 
-std::string Protocol(int p) {
-  switch (p) {
-    case policy::kAllProtocols:
-      return "all";
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    default:
-      return std::to_string(p);
-  }
-}
-
 std::string Ports(const AllowEntry& e) {
   if (e.protocol == policy::kAllProtocols) return "all traffic";
-  if (e.ports.from == 0 && e.ports.to == 65535) return Protocol(e.protocol) + " (all ports)";
-  if (e.ports.from == e.ports.to) return fmt::format("{}/{}", e.ports.from, Protocol(e.protocol));
-  return fmt::format("{}-{}/{}", e.ports.from, e.ports.to, Protocol(e.protocol));
+  if (e.ports.from == 0 && e.ports.to == 65535) return net::ProtocolName(e.protocol) + " (all ports)";
+  if (e.ports.from == e.ports.to) return fmt::format("{}/{}", e.ports.from, net::ProtocolName(e.protocol));
+  return fmt::format("{}-{}/{}", e.ports.from, e.ports.to, net::ProtocolName(e.protocol));
 }
 
 }  // namespace

@@ -5,24 +5,12 @@
 #include <set>
 
 #include "base/strings.h"
+#include "net/protocol.h"
 #include "traffic/report.h"
 
 namespace moat::traffic {
 
-std::string ProtocolName(uint8_t protocol) {
-  switch (protocol) {
-    case 1:
-      return "icmp";
-    case 6:
-      return "tcp";
-    case 17:
-      return "udp";
-    case 58:
-      return "icmpv6";
-    default:
-      return std::to_string(protocol);
-  }
-}
+std::string ProtocolName(uint8_t protocol) { return net::ProtocolName(protocol); }
 
 std::string_view ActionName(flowlog::Action action) {
   switch (action) {
