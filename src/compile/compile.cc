@@ -16,7 +16,6 @@ using namespace policy;  // NOLINT: the model's names read better unqualified he
 struct Obj {
   bool vs = false;
   size_t index = 0;
-  friend bool operator==(const Obj&, const Obj&) = default;
 };
 
 // A rule side or a scope with its references turned into label numbers (indexes into
