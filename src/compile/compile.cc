@@ -167,7 +167,9 @@ class Matcher {
         for (int l : labels) n += by_label_[static_cast<size_t>(l)].size();
         if (n < best_n) best_n = n, best = &labels;
       }
-      for (int l : *best) Append(l, out);
+      if (best != nullptr) {
+        for (int l : *best) Append(l, out);
+      }
     }
     for (int g : s.groups) {
       for (int l : group_labels_[static_cast<size_t>(g)]) Append(l, out);
