@@ -7,3 +7,6 @@ scripts/setup.sh
 scripts/build.sh >/dev/null
 echo "\$ moat flows samples/flowlogs"
 build/src/cli/moat flows samples/flowlogs
+echo
+echo "\$ moat policy show --policy samples/policy/orders-db.bundle.json"
+build/src/cli/moat policy show --policy samples/policy/orders-db.bundle.json

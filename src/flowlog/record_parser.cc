@@ -22,7 +22,7 @@ template <size_t N>
 }
 
 // Why a port field failed: digits that overflow a port, or not digits at all.
-inline const char* kPortWhy(std::string_view f) {
+inline const char* PortProblem(std::string_view f) {
   uint64_t v;
   return ParseUnsigned(f, &v) ? "out of range 0-65535" : "not an integer";
 }
@@ -128,9 +128,9 @@ LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
   if (IsAbsent(dst)) return fail(SkipReason::kBadAddress, c_dst, kAbsentInData);
   if (!ParseAddressField(dst, &out->dst, &quads_)) return fail(SkipReason::kBadAddress, c_dst, "not an IP address");
   if (IsAbsent(sport)) return fail(SkipReason::kBadPort, c_sport, kAbsentInData);
-  if (!ParseUnsigned(sport, &out->src_port)) return fail(SkipReason::kBadPort, c_sport, kPortWhy(sport));
+  if (!ParseUnsigned(sport, &out->src_port)) return fail(SkipReason::kBadPort, c_sport, PortProblem(sport));
   if (IsAbsent(dport)) return fail(SkipReason::kBadPort, c_dport, kAbsentInData);
-  if (!ParseUnsigned(dport, &out->dst_port)) return fail(SkipReason::kBadPort, c_dport, kPortWhy(dport));
+  if (!ParseUnsigned(dport, &out->dst_port)) return fail(SkipReason::kBadPort, c_dport, PortProblem(dport));
   if (IsAbsent(proto)) return fail(SkipReason::kBadNumber, c_proto, kAbsentInData);
   if (uint32_t v; !ParseUnsigned(proto, &v)) {
     return fail(SkipReason::kBadNumber, c_proto, kNotAnInteger);
