@@ -1,0 +1,40 @@
+// Where moat's AWS calls go and as whom, resolved as the AWS CLI and SDKs do:
+// credentials from the environment, then the shared credentials/config files (AWS_PROFILE), then
+// container credentials (ECS, Lambda's are in the environment already), then IMDSv2; the region
+// from AWS_REGION, AWS_DEFAULT_REGION or the profile; endpoints from AWS_ENDPOINT_URL_<SERVICE>,
+// AWS_ENDPOINT_URL, or the service's regional default. Everything outside comes through
+// AwsEnvironment, so tests use fakes. Errors name the variable or file; secrets never appear.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "aws/sigv4.h"
+#include "base/result.h"
+#include "http/transport.h"
+
+namespace moat::aws {
+
+struct AwsEnvironment {
+  std::function<const char*(const char*)> getenv;
+  std::function<std::optional<std::string>(const std::string& path)> read_file;  // nullopt: missing
+  http::Transport* transport = nullptr;                                          // for container credentials and IMDS
+};
+
+// "[name]" / "[profile name]" sections of the shared files. Values of `profile`, or nullopt.
+std::optional<std::string> ProfileValue(const std::string& file_text, const std::string& profile,
+                                        const std::string& key, bool config_file);
+
+// Where the credentials came from, for messages ("environment", "profile default", ...).
+struct ResolvedCredentials {
+  Credentials credentials;
+  std::string source;
+};
+
+Result<ResolvedCredentials> ResolveCredentials(const AwsEnvironment& env);
+Result<std::string> ResolveRegion(const AwsEnvironment& env);
+// The endpoint URL for `service` ("ec2", "rds", "s3", "sqs", "secretsmanager") in `region`.
+std::string ResolveEndpoint(const AwsEnvironment& env, const std::string& service, const std::string& region);
+
+}  // namespace moat::aws
