@@ -1,0 +1,152 @@
+#include "aws/ec2.h"
+
+namespace moat::aws {
+namespace {
+
+std::string ProtocolWire(int p) {
+  switch (p) {
+    case 6:
+      return "tcp";
+    case 17:
+      return "udp";
+    case 1:
+      return "icmp";
+    case 58:
+      return "icmpv6";
+    default:
+      return std::to_string(p);
+  }
+}
+
+int IntOr(const std::string& s, int fallback) {
+  if (s.empty()) return fallback;
+  try {
+    return std::stoi(s);
+  } catch (...) {
+    return fallback;
+  }
+}
+
+void AddPermissions(Params& params, const std::vector<IngressRule>& rules) {
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const IngressRule& r = rules[i];
+    const std::string p = "IpPermissions." + std::to_string(i + 1) + ".";
+    params.emplace_back(p + "IpProtocol", ProtocolWire(r.protocol));
+    if (r.protocol != -1) {
+      params.emplace_back(p + "FromPort", std::to_string(r.from_port));
+      params.emplace_back(p + "ToPort", std::to_string(r.to_port));
+    }
+    const bool v6 = r.cidr.base.is_v6();
+    const std::string range = p + (v6 ? "Ipv6Ranges.1." : "IpRanges.1.");
+    params.emplace_back(range + (v6 ? "CidrIpv6" : "CidrIp"), net::ToString(r.cidr));
+    if (!r.description.empty()) params.emplace_back(range + "Description", r.description);
+  }
+}
+
+SecurityGroup ParseGroup(const pugi::xml_node& item) {
+  SecurityGroup g;
+  g.id = Sub(item, "groupId").text().get();
+  g.name = Sub(item, "groupName").text().get();
+  g.description = Sub(item, "groupDescription").text().get();
+  g.vpc_id = Sub(item, "vpcId").text().get();
+  for (const auto& t : Children(Sub(item, "tagSet"), "item"))
+    g.tags[Sub(t, "key").text().get()] = Sub(t, "value").text().get();
+  for (const auto& perm : Children(Sub(item, "ipPermissions"), "item")) {
+    IngressRule base;
+    base.protocol = ParseIpProtocol(Sub(perm, "ipProtocol").text().get());
+    base.from_port = IntOr(Sub(perm, "fromPort").text().get(), -1);
+    base.to_port = IntOr(Sub(perm, "toPort").text().get(), -1);
+    for (const char* ranges : {"ipRanges", "ipv6Ranges"}) {
+      for (const auto& r : Children(Sub(perm, ranges), "item")) {
+        IngressRule rule = base;
+        const std::string cidr = Sub(r, ranges == std::string_view("ipRanges") ? "cidrIp" : "cidrIpv6").text().get();
+        auto prefix = net::ParsePrefix(cidr);
+        if (!prefix) {
+          ++g.other_ingress;
+          continue;
+        }
+        rule.cidr = *prefix;
+        rule.description = Sub(r, "description").text().get();
+        g.ingress.push_back(rule);
+      }
+    }
+    g.other_ingress += static_cast<int>(Children(Sub(perm, "groups"), "item").size() +
+                                        Children(Sub(perm, "prefixListIds"), "item").size());
+  }
+  return g;
+}
+
+}  // namespace
+
+int ParseIpProtocol(std::string_view s) {
+  if (s == "tcp") return 6;
+  if (s == "udp") return 17;
+  if (s == "icmp") return 1;
+  if (s == "icmpv6") return 58;
+  if (s == "-1" || s == "all") return -1;
+  const int v = IntOr(std::string(s), -2);
+  return v >= 0 && v <= 255 ? v : -2;
+}
+
+Result<std::vector<SecurityGroup>> Ec2::DescribeSecurityGroups(
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& filters, const std::vector<std::string>& ids) {
+  std::vector<SecurityGroup> out;
+  std::string token;
+  do {
+    Params params;
+    for (size_t i = 0; i < ids.size(); ++i) params.emplace_back("GroupId." + std::to_string(i + 1), ids[i]);
+    for (size_t i = 0; i < filters.size(); ++i) {
+      const std::string f = "Filter." + std::to_string(i + 1) + ".";
+      params.emplace_back(f + "Name", filters[i].first);
+      for (size_t j = 0; j < filters[i].second.size(); ++j) {
+        params.emplace_back(f + "Value." + std::to_string(j + 1), filters[i].second[j]);
+      }
+    }
+    if (ids.empty()) params.emplace_back("MaxResults", "1000");
+    if (!token.empty()) params.emplace_back("NextToken", token);
+    auto doc = client_.Call("DescribeSecurityGroups", params);
+    if (!doc) return Fail(std::move(doc).error());
+    const pugi::xml_node root = doc->document_element();
+    for (const auto& item : Children(Sub(root, "securityGroupInfo"), "item")) out.push_back(ParseGroup(item));
+    token = Sub(root, "nextToken").text().get();
+  } while (!token.empty());
+  return out;
+}
+
+Result<std::string> Ec2::CreateSecurityGroup(const std::string& name, const std::string& description,
+                                             const std::string& vpc_id,
+                                             const std::map<std::string, std::string>& tags) {
+  Params params = {{"GroupName", name}, {"GroupDescription", description}, {"VpcId", vpc_id}};
+  if (!tags.empty()) {
+    params.emplace_back("TagSpecification.1.ResourceType", "security-group");
+    int i = 0;
+    for (const auto& [k, v] : tags) {
+      ++i;
+      params.emplace_back("TagSpecification.1.Tag." + std::to_string(i) + ".Key", k);
+      params.emplace_back("TagSpecification.1.Tag." + std::to_string(i) + ".Value", v);
+    }
+  }
+  auto doc = client_.Call("CreateSecurityGroup", params);
+  if (!doc) return Fail(std::move(doc).error());
+  std::string id = Sub(doc->document_element(), "groupId").text().get();
+  if (id.empty()) return Fail(InvalidInput("ec2 CreateSecurityGroup: no groupId in the answer"));
+  return id;
+}
+
+Status Ec2::AuthorizeIngress(const std::string& group_id, const std::vector<IngressRule>& rules) {
+  Params params = {{"GroupId", group_id}};
+  AddPermissions(params, rules);
+  auto doc = client_.Call("AuthorizeSecurityGroupIngress", params);
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+Status Ec2::RevokeIngress(const std::string& group_id, const std::vector<IngressRule>& rules) {
+  Params params = {{"GroupId", group_id}};
+  AddPermissions(params, rules);
+  auto doc = client_.Call("RevokeSecurityGroupIngress", params);
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+}  // namespace moat::aws

@@ -1,0 +1,58 @@
+// The EC2 calls moat makes on security groups, over a QueryClient: describe (paginated), create
+// with tags, authorize and revoke ingress. Values in, values out; the wire names are AWS's
+// (reference/aws-apis.md §3). InvalidPermission.Duplicate on authorize is kConflict and
+// InvalidPermission.NotFound on revoke kNotFound: callers treat both as converged.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aws/query.h"
+#include "net/address_set.h"
+
+namespace moat::aws {
+
+inline constexpr const char* kEc2ApiVersion = "2016-11-15";
+
+// One ingress rule: one protocol and port range from one CIDR.
+struct IngressRule {
+  int protocol = 6;   // IANA number; -1 for all traffic
+  int from_port = 0;  // -1 when the protocol has no ports
+  int to_port = 0;
+  net::Prefix cidr;
+  std::string description;
+
+  friend bool operator==(const IngressRule& a, const IngressRule& b) {
+    return a.protocol == b.protocol && a.from_port == b.from_port && a.to_port == b.to_port && a.cidr == b.cidr;
+  }
+};
+
+struct SecurityGroup {
+  std::string id, name, description, vpc_id;
+  std::map<std::string, std::string> tags;
+  std::vector<IngressRule> ingress;  // CIDR rules only; rules naming groups or prefix lists are kept apart
+  int other_ingress = 0;             // ingress entries that are not CIDRs (group references, prefix lists)
+};
+
+class Ec2 {
+ public:
+  explicit Ec2(QueryClient& client) : client_(client) {}
+
+  // Filters as (name, values), e.g. {"tag:moat:managed", {"true"}}; ids may be empty.
+  Result<std::vector<SecurityGroup>> DescribeSecurityGroups(
+      const std::vector<std::pair<std::string, std::vector<std::string>>>& filters,
+      const std::vector<std::string>& ids = {});
+  Result<std::string> CreateSecurityGroup(const std::string& name, const std::string& description,
+                                          const std::string& vpc_id, const std::map<std::string, std::string>& tags);
+  Status AuthorizeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
+  Status RevokeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
+
+ private:
+  QueryClient& client_;
+};
+
+// "tcp" -> 6, "-1" -> -1, "50" -> 50; -2 when unknown.
+int ParseIpProtocol(std::string_view s);
+
+}  // namespace moat::aws

@@ -1,0 +1,160 @@
+#include "aws/query.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "aws/ec2.h"
+
+namespace moat::aws {
+namespace {
+
+// Replies from a queue; records requests.
+class ScriptedTransport : public http::Transport {
+ public:
+  std::deque<http::Response> replies;
+  std::vector<http::Request> seen;
+  Result<http::Response> Send(const http::Request& r) override {
+    seen.push_back(r);
+    if (replies.empty()) return Fail(Transient("no reply scripted"));
+    http::Response x = replies.front();
+    replies.pop_front();
+    return x;
+  }
+};
+
+struct Fixture {
+  ScriptedTransport transport;
+  std::vector<std::chrono::milliseconds> waits;
+  QueryClient client{{"ec2", "http://127.0.0.1:5000", "us-east-1", kEc2ApiVersion},
+                     [] {
+                       return Result<Credentials>(Credentials{"AKID", "SECRETKEY", ""});
+                     },
+                     transport,
+                     [] { return int64_t{1440938160}; },
+                     [this](std::chrono::milliseconds d) { waits.push_back(d); }};
+};
+
+const char* kError = R"(<?xml version="1.0" encoding="UTF-8"?>
+<Response><Errors><Error><Code>%s</Code><Message>msg</Message></Error></Errors><RequestID>r</RequestID></Response>)";
+
+http::Response ErrorReply(int status, const std::string& code) {
+  char buf[512];
+  std::snprintf(buf, sizeof buf, kError, code.c_str());
+  return {status, {}, buf};
+}
+
+TEST(QueryClientTest, SignsAFormPostWithActionAndVersion) {
+  Fixture f;
+  f.transport.replies.push_back({200, {}, "<DescribeSecurityGroupsResponse/>"});
+  ASSERT_TRUE(f.client.Call("DescribeSecurityGroups", {{"GroupId.1", "sg-1"}}));
+  ASSERT_EQ(f.transport.seen.size(), 1u);
+  const http::Request& r = f.transport.seen[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.body, "Action=DescribeSecurityGroups&Version=2016-11-15&GroupId.1=sg-1");
+  bool auth = false;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Authorization") {
+      auth = true;
+      EXPECT_TRUE(v.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20150830/us-east-1/ec2/aws4_request")) << v;
+      EXPECT_EQ(v.find("SECRETKEY"), std::string::npos);
+    }
+  }
+  EXPECT_TRUE(auth);
+}
+
+TEST(QueryClientTest, ThrottlingIsRetriedWithBackoffThenGivenUp) {
+  Fixture f;
+  f.transport.replies = {ErrorReply(503, "RequestLimitExceeded"), ErrorReply(500, "InternalError"), {200, {}, "<ok/>"}};
+  ASSERT_TRUE(f.client.Call("DescribeSecurityGroups", {}));
+  EXPECT_EQ(f.waits.size(), 2u);
+  EXPECT_EQ(f.client.requests(), 3);
+  Fixture g;
+  for (int i = 0; i < 10; ++i) g.transport.replies.push_back(ErrorReply(503, "RequestLimitExceeded"));
+  auto r = g.client.Call("AuthorizeSecurityGroupIngress", {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTransient);
+  EXPECT_EQ(r.error().message,
+            "ec2 AuthorizeSecurityGroupIngress: RequestLimitExceeded: msg (gave up after 6 attempts)");
+}
+
+TEST(QueryClientTest, ErrorCodesBecomeWhatTheCallerDoesNext) {
+  const std::pair<const char*, ErrorCode> cases[] = {{"InvalidPermission.Duplicate", ErrorCode::kConflict},
+                                                     {"InvalidPermission.NotFound", ErrorCode::kNotFound},
+                                                     {"InvalidGroup.NotFound", ErrorCode::kNotFound},
+                                                     {"AuthFailure", ErrorCode::kDenied},
+                                                     {"UnauthorizedOperation", ErrorCode::kDenied},
+                                                     {"RulesPerSecurityGroupLimitExceeded", ErrorCode::kInvalidInput}};
+  for (const auto& [code, want] : cases) {
+    Fixture f;
+    f.transport.replies.push_back(ErrorReply(400, code));
+    auto r = f.client.Call("X", {});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, want) << code;
+    EXPECT_EQ(r.error().message, std::string("ec2 X: ") + code + ": msg");
+    EXPECT_EQ(f.client.requests(), 1) << code;
+  }
+  Fixture rds_style;  // <ErrorResponse><Error>... as RDS and moto's auth failures answer
+  rds_style.transport.replies.push_back(
+      {403,
+       {},
+       "<ErrorResponse "
+       "xmlns=\"x\"><Error><Code>SignatureDoesNotMatch</Code><Message>m</Message></Error></ErrorResponse>"});
+  EXPECT_EQ(rds_style.client.Call("X", {}).error().code, ErrorCode::kDenied);
+}
+
+TEST(Ec2Test, ParsesGroupsTagsAndRulesAndFollowsNextToken) {
+  Fixture f;
+  f.transport.replies.push_back(
+      {200, {}, R"(<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+<securityGroupInfo><item><groupId>sg-1</groupId><groupName>moat-orders-db-1</groupName><vpcId>vpc-1</vpcId>
+<groupDescription>d</groupDescription>
+<ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort>5432</fromPort><toPort>5432</toPort>
+<groups/><ipRanges><item><cidrIp>10.0.1.20/31</cidrIp><description>rule 61</description></item></ipRanges>
+<ipv6Ranges><item><cidrIpv6>2001:db8::/64</cidrIpv6></item></ipv6Ranges></item>
+<item><ipProtocol>-1</ipProtocol><groups><item><groupId>sg-9</groupId></item></groups></item></ipPermissions>
+<ipPermissionsEgress><item><ipProtocol>-1</ipProtocol><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item></ipPermissionsEgress>
+<tagSet><item><key>moat:managed</key><value>true</value></item></tagSet></item></securityGroupInfo>
+<nextToken>page2</nextToken></DescribeSecurityGroupsResponse>)"});
+  f.transport.replies.push_back(
+      {200,
+       {},
+       R"(<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-2</groupId></item></securityGroupInfo></DescribeSecurityGroupsResponse>)"});
+  Ec2 ec2(f.client);
+  auto groups = ec2.DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
+  ASSERT_TRUE(groups) << groups.error().message;
+  ASSERT_EQ(groups->size(), 2u);
+  const SecurityGroup& g = (*groups)[0];
+  EXPECT_EQ(g.id, "sg-1");
+  EXPECT_EQ(g.tags.at("moat:managed"), "true");
+  ASSERT_EQ(g.ingress.size(), 2u);  // egress is not ingress
+  EXPECT_EQ(g.ingress[0].protocol, 6);
+  EXPECT_EQ(g.ingress[0].from_port, 5432);
+  EXPECT_EQ(net::ToString(g.ingress[0].cidr), "10.0.1.20/31");
+  EXPECT_EQ(g.ingress[0].description, "rule 61");
+  EXPECT_EQ(net::ToString(g.ingress[1].cidr), "2001:db8::/64");
+  EXPECT_EQ(g.other_ingress, 1);
+  EXPECT_NE(f.transport.seen[0].body.find("Filter.1.Name=tag%3Amoat%3Amanaged&Filter.1.Value.1=true"),
+            std::string::npos);
+  EXPECT_NE(f.transport.seen[1].body.find("NextToken=page2"), std::string::npos);
+}
+
+TEST(Ec2Test, AuthorizeSendsTheWireNamesOfBothFamilies) {
+  Fixture f;
+  f.transport.replies.push_back(
+      {200,
+       {},
+       "<AuthorizeSecurityGroupIngressResponse><return>true</return></AuthorizeSecurityGroupIngressResponse>"});
+  Ec2 ec2(f.client);
+  ASSERT_TRUE(ec2.AuthorizeIngress("sg-1", {{6, 5432, 5432, *net::ParsePrefix("10.0.1.20/31"), "moat rule 61"},
+                                            {-1, -1, -1, *net::ParsePrefix("2001:db8::/64"), ""}}));
+  EXPECT_EQ(
+      f.transport.seen[0].body,
+      "Action=AuthorizeSecurityGroupIngress&Version=2016-11-15&GroupId=sg-1&IpPermissions.1.IpProtocol=tcp&"
+      "IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.IpRanges.1.CidrIp=10.0.1.20%2F31&"
+      "IpPermissions.1.IpRanges.1.Description=moat+rule+61&IpPermissions.2.IpProtocol=-1&"
+      "IpPermissions.2.Ipv6Ranges.1.CidrIpv6=2001%3Adb8%3A%3A%2F64");
+}
+
+}  // namespace
+}  // namespace moat::aws

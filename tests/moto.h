@@ -1,0 +1,35 @@
+// moto's AWS server (moto_server, preinstalled with pip) as a test fixture: started on a free
+// loopback port with signature checking on, an IAM user and key made for the tests, stopped with
+// the fixture.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "moat_process.h"
+
+namespace moat::integration {
+
+class MotoServer {
+ public:
+  MotoServer();
+  ~MotoServer();
+  MotoServer(const MotoServer&) = delete;
+  MotoServer& operator=(const MotoServer&) = delete;
+
+  bool ok() const { return !access_key_id_.empty(); }
+  const std::string& error() const { return error_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& access_key_id() const { return access_key_id_; }
+  const std::string& secret_access_key() const { return secret_; }
+  const std::string& vpc_id() const { return vpc_; }
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string access_key_id_, secret_, vpc_, error_;
+};
+
+}  // namespace moat::integration

@@ -1,0 +1,30 @@
+#!/usr/bin/env python3
+"""Prepares a moto_server started with INITIAL_NO_AUTH_ACTION_COUNT=4 for signed requests: creates
+an IAM user allowed everything and its access key (the four unsigned calls), then, signed with
+that key, a VPC. Prints {"access_key_id", "secret_access_key", "vpc_id"} as JSON.
+Usage: moto_setup.py ENDPOINT"""
+import json
+import sys
+
+import boto3
+
+
+def main():
+    endpoint = sys.argv[1]
+    common = dict(endpoint_url=endpoint, region_name="us-east-1",
+                  aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+    iam = boto3.client("iam", **common)
+    iam.create_user(UserName="moat")
+    policy = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.attach_user_policy(UserName="moat", PolicyArn=policy["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="moat")["AccessKey"]
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
+                      "vpc_id": vpc}))
+
+
+if __name__ == "__main__":
+    main()
