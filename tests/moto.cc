@@ -44,7 +44,7 @@ bool Accepts(int port) {
 
 }  // namespace
 
-MotoServer::MotoServer() {
+MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   port_ = FreePort();
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
@@ -69,8 +69,11 @@ MotoServer::MotoServer() {
     return;
   }
   for (int i = 0; i < 300 && !Accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const RunResult setup =
-      RunProcess("/usr/bin/env", {"python3", MOAT_SOURCE_DIR "/tests/moto_setup.py", url()}, {}, dir_.path());
+  const RunResult setup = RunProcess(
+      "/usr/bin/env",
+      bucket.empty() ? std::vector<std::string>{"python3", MOAT_SOURCE_DIR "/tests/moto_setup.py", url()}
+                     : std::vector<std::string>{"python3", MOAT_SOURCE_DIR "/tests/moto_setup.py", url(), bucket, dir},
+      {}, dir_.path());
   if (setup.exit_code != 0) {
     error_ = "moto setup failed: " + Describe(setup);
     return;

@@ -13,7 +13,8 @@ namespace moat::integration {
 
 class MotoServer {
  public:
-  MotoServer();
+  // With `bucket` and `dir`: that bucket, holding every file under `dir`.
+  explicit MotoServer(const std::string& bucket = "", const std::string& dir = "");
   ~MotoServer();
   MotoServer(const MotoServer&) = delete;
   MotoServer& operator=(const MotoServer&) = delete;

@@ -2,7 +2,8 @@
 """Prepares a moto_server started with INITIAL_NO_AUTH_ACTION_COUNT=4 for signed requests: creates
 an IAM user allowed everything and its access key (the four unsigned calls), then, signed with
 that key, a VPC. Prints {"access_key_id", "secret_access_key", "vpc_id"} as JSON.
-Usage: moto_setup.py ENDPOINT"""
+With BUCKET and DIR, also creates the bucket and uploads every file under DIR (key = its path
+relative to DIR, '=' written as '-'). Usage: moto_setup.py ENDPOINT [BUCKET DIR]"""
 import json
 import sys
 
@@ -22,6 +23,18 @@ def main():
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    if len(sys.argv) > 3:
+        import os
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        bucket, root = sys.argv[2], sys.argv[3]
+        s3.create_bucket(Bucket=bucket)
+        for dirpath, _, files in os.walk(root):
+            for name in files:
+                path = os.path.join(dirpath, name)
+                # moto's S3 signature check rejects keys with '=' (Hive-style partitions) although
+                # boto3 and AWS accept them: spell those as '-' here.
+                s3.upload_file(path, bucket, os.path.relpath(path, root).replace("=", "-"))
     print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
                       "vpc_id": vpc}))
 

@@ -23,12 +23,17 @@ std::vector<Item> Resolve(const FlowsRequest& req, const FlowsDeps& deps) {
       items.push_back({"-", nullptr, ""});
       continue;
     }
-    auto listed = deps.local->List(src);
-    if (!listed) {
-      items.push_back({src, deps.local, listed.error().message});
+    ObjectStore* store = src.starts_with("s3://") ? deps.s3 : deps.local;
+    if (store == nullptr) {
+      items.push_back({src, deps.local, src + ": s3:// sources need AWS (AWS_REGION and credentials)"});
       continue;
     }
-    for (auto& obj : *listed) items.push_back({std::move(obj.name), deps.local, ""});
+    auto listed = store->List(src);
+    if (!listed) {
+      items.push_back({src, store, listed.error().message});
+      continue;
+    }
+    for (auto& obj : *listed) items.push_back({std::move(obj.name), store, ""});
   }
   return items;
 }

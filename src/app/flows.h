@@ -16,7 +16,7 @@
 namespace moat::app {
 
 struct FlowsRequest {
-  std::vector<std::string> sources;     // paths, directories, "-"
+  std::vector<std::string> sources;     // paths, directories, "-", s3://bucket/prefix
   unsigned threads = 0;                 // 0: one per core
   std::vector<uint16_t> service_ports;  // in addition to ports below 1024
 };
@@ -24,6 +24,7 @@ struct FlowsRequest {
 struct FlowsDeps {
   ObjectStore* local = nullptr;                           // files and directories
   std::unique_ptr<ByteStream> (*open_stdin)() = nullptr;  // for "-"
+  ObjectStore* s3 = nullptr;                              // for s3://bucket/prefix; nullptr: refused
 };
 
 Result<traffic::FlowsReport> RunFlows(const FlowsRequest& request, const FlowsDeps& deps);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/aws.h"
 #include "app/flows.h"
 #include "app/local_store.h"
 #include "app/pce.h"
@@ -55,7 +56,8 @@ int Flows(const std::vector<std::string>& args) {
   app::FlowsRequest req;
   bool json = false;
   traffic::TextOptions text;
-  app.add_option("source", req.sources, "flow-log files (.log, .log.gz), directories (recursive), or - for stdin")
+  app.add_option("source", req.sources,
+                 "flow-log files (.log, .log.gz), directories (recursive), s3://bucket/prefix, or - for stdin")
       ->required();
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   app.add_option("--threads", req.threads, "reading threads (default: one per core)")->check(CLI::Range(0u, 256u));
@@ -67,7 +69,13 @@ int Flows(const std::vector<std::string>& args) {
   if (auto done = Parse(app, "flows", args)) return *done;
 
   app::LocalStore local;
-  const app::FlowsDeps deps{&local, &app::NewStdinStream};
+  app::FlowsDeps deps{&local, &app::NewStdinStream, nullptr};
+  app::AwsServices aws;
+  if (std::any_of(req.sources.begin(), req.sources.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
+    auto s3 = aws.S3();
+    if (!s3) return Error("flows", s3.error().message);
+    deps.s3 = *s3;
+  }
   auto report = app::RunFlows(req, deps);
   if (!report) return Error("flows", report.error().message);
   WriteOut(json ? traffic::RenderJson(*report) : traffic::RenderText(*report, text));

@@ -1,0 +1,160 @@
+#include "aws/s3.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "aws/query.h"
+#include "base/strings.h"
+
+namespace moat::aws {
+namespace {
+
+bool IsFlowLogKey(const std::string& key, const std::string& prefix) {
+  if (!EndsWith(key, ".log") && !EndsWith(key, ".log.gz")) return false;
+  // Nothing under a moat/ directory below the listed prefix (moat's own state).
+  const std::string rest = key.substr(std::min(prefix.size(), key.size()));
+  return !StartsWith(rest, "moat/") && rest.find("/moat/") == std::string::npos && !StartsWith(key, "moat/");
+}
+
+std::string S3Error(const http::Response& r) {
+  pugi::xml_document doc;
+  if (doc.load_string(r.body.c_str())) {
+    const std::string code = Text(doc, "Code");
+    if (!code.empty()) return code + ": " + Text(doc, "Message");
+  }
+  return "HTTP " + std::to_string(r.status);
+}
+
+ErrorCode S3Code(const http::Response& r) {
+  if (r.status == 404) return ErrorCode::kNotFound;
+  if (r.status == 401 || r.status == 403) return ErrorCode::kDenied;
+  if (r.status == 429 || r.status >= 500) return ErrorCode::kTransient;
+  return ErrorCode::kInvalidInput;
+}
+
+// Reads an object in ranged GETs of `range` bytes, one at a time, as the reader asks.
+class RangeStream : public ByteStream {
+ public:
+  RangeStream(S3Store& store, std::string bucket, std::string key, size_t range)
+      : store_(store), bucket_(std::move(bucket)), key_(std::move(key)), range_(range) {}
+
+  Result<size_t> Read(std::span<char> out) override {
+    if (pos_ == chunk_.size()) {
+      if (done_) return size_t{0};
+      auto r =
+          store_.Request("GET", bucket_, key_, "",
+                         {{"Range", "bytes=" + std::to_string(offset_) + "-" + std::to_string(offset_ + range_ - 1)}});
+      if (!r) return Fail(std::move(r).error());
+      if (r->status == 416) {  // asked past the end (an empty object)
+        done_ = true;
+        return size_t{0};
+      }
+      if (r->status != 206 && r->status != 200) {
+        return Fail(Error{S3Code(*r), "s3://" + bucket_ + "/" + key_ + ": " + S3Error(*r)});
+      }
+      chunk_ = std::move(r->body);
+      pos_ = 0;
+      offset_ += chunk_.size();
+      // 200 is the whole object; a short 206 is its last part.
+      done_ = r->status == 200 || chunk_.size() < range_;
+      if (chunk_.empty()) return size_t{0};
+    }
+    const size_t n = std::min(out.size(), chunk_.size() - pos_);
+    std::memcpy(out.data(), chunk_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  S3Store& store_;
+  std::string bucket_, key_;
+  size_t range_;
+  std::string chunk_;
+  size_t pos_ = 0;
+  uint64_t offset_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+bool ParseS3Url(std::string_view url, std::string* bucket, std::string* key) {
+  if (!url.starts_with("s3://")) return false;
+  url.remove_prefix(5);
+  const size_t slash = url.find('/');
+  *bucket = std::string(url.substr(0, slash));
+  *key = slash == std::string_view::npos ? "" : std::string(url.substr(slash + 1));
+  return !bucket->empty();
+}
+
+S3Store::S3Store(S3Config config, std::function<Result<Credentials>()> credentials, http::Transport& transport,
+                 std::function<int64_t()> now)
+    : config_(std::move(config)), credentials_(std::move(credentials)), transport_(transport), now_(std::move(now)) {}
+
+Result<http::Response> S3Store::Request(const std::string& method, const std::string& bucket, const std::string& key,
+                                        const std::string& query, const http::Headers& extra) {
+  auto creds = credentials_();
+  if (!creds) return Fail(std::move(creds).error().Context("s3://" + bucket));
+  std::string host = config_.endpoint.substr(config_.endpoint.find("://") + 3);
+  host = host.substr(0, host.find('/'));
+  Message m;
+  m.method = method;
+  m.path = key.empty() ? "/" + bucket : "/" + bucket + "/" + key;  // bucket operations: no trailing slash
+  m.query = query;
+  m.headers = {{"Host", host}};
+  m.headers.insert(m.headers.end(), extra.begin(), extra.end());
+  SigningParams sp;
+  sp.credentials = *creds;
+  sp.region = config_.region;
+  sp.service = "s3";
+  sp.unix_time = now_();
+  sp.normalize_path = false;  // S3 keys are taken as they are
+  sp.sign_body = true;        // S3 wants x-amz-content-sha256
+  const Signature sig = SignWithHeaders(m, sp);
+  http::Request req;
+  req.method = method;
+  req.url = config_.endpoint + UriEncode(m.path, /*keep_slash=*/true) + (query.empty() ? "" : "?" + query);
+  req.headers = m.headers;
+  req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
+  req.timeout_ms = 120000;
+  return transport_.Send(req);
+}
+
+Result<std::vector<ObjectInfo>> S3Store::List(const std::string& url) {
+  std::string bucket, prefix;
+  if (!ParseS3Url(url, &bucket, &prefix)) return Fail(InvalidInput(url + ": not an s3://bucket/prefix URL"));
+  std::vector<ObjectInfo> out;
+  std::string token;
+  bool any = false;
+  do {
+    std::string query = "list-type=2&prefix=" + UriEncode(prefix);
+    if (!token.empty()) query += "&continuation-token=" + UriEncode(token);
+    auto r = Request("GET", bucket, "", query);
+    if (!r) return Fail(std::move(r).error());
+    if (r->status != 200) return Fail(Error{S3Code(*r), url + ": " + S3Error(*r)});
+    pugi::xml_document doc;
+    if (!doc.load_string(r->body.c_str())) return Fail(InvalidInput(url + ": the listing is not XML"));
+    const pugi::xml_node root = doc.document_element();
+    for (const auto& c : Children(root, "Contents")) {
+      any = true;
+      const std::string key = Sub(c, "Key").text().get();
+      // An explicitly named object is always read, as a named file is.
+      if (key == prefix || IsFlowLogKey(key, prefix)) {
+        out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(Sub(c, "Size").text().as_ullong())});
+      }
+    }
+    token = std::string(Sub(root, "IsTruncated").text().get()) == "true"
+                ? Sub(root, "NextContinuationToken").text().get()
+                : "";
+  } while (!token.empty());
+  if (!any) return Fail(NotFound(url + ": no objects under this prefix"));
+  std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::unique_ptr<ByteStream>> S3Store::Open(const std::string& name) {
+  std::string bucket, key;
+  if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
+  return std::unique_ptr<ByteStream>(std::make_unique<RangeStream>(*this, bucket, key, config_.range_bytes));
+}
+
+}  // namespace moat::aws

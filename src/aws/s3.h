@@ -1,0 +1,46 @@
+// S3 as an ObjectStore: `s3://bucket/prefix` lists the flow-log objects under a prefix
+// (ListObjectsV2, paginated; the same filter as a directory: .log and .log.gz, nothing under a
+// moat/ prefix), and an object opens as a ByteStream that reads it in ranged GETs, so memory stays
+// bounded whatever the object's size. Path-style URLs, SigV4 with the payload hash S3 wants.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "aws/sigv4.h"
+#include "base/byte_stream.h"
+#include "http/transport.h"
+
+namespace moat::aws {
+
+struct S3Config {
+  std::string endpoint;  // "https://s3.us-east-1.amazonaws.com" or a test server
+  std::string region;
+  size_t range_bytes = 8 << 20;  // bytes per ranged GET
+};
+
+class S3Store : public ObjectStore {
+ public:
+  S3Store(S3Config config, std::function<Result<Credentials>()> credentials, http::Transport& transport,
+          std::function<int64_t()> now);
+
+  // `prefix` is "s3://bucket/key-prefix"; names returned are "s3://bucket/key".
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
+  Result<std::unique_ptr<ByteStream>> Open(const std::string& name) override;
+
+  // One signed request to the bucket: `key` without the leading '/', `query` raw.
+  Result<http::Response> Request(const std::string& method, const std::string& bucket, const std::string& key,
+                                 const std::string& query, const http::Headers& extra = {});
+
+ private:
+  S3Config config_;
+  std::function<Result<Credentials>()> credentials_;
+  http::Transport& transport_;
+  std::function<int64_t()> now_;
+};
+
+// Splits "s3://bucket/key" into (bucket, key); false when it is not one.
+bool ParseS3Url(std::string_view url, std::string* bucket, std::string* key);
+
+}  // namespace moat::aws
