@@ -8,11 +8,12 @@ namespace {
 net::Prefix P(const char* s) { return *net::ParsePrefix(s); }
 
 compile::AllowEntry Entry(int protocol, uint16_t from, uint16_t to,
-                          std::vector<std::pair<const char*, const char*>> rules) {
+                          const std::vector<std::pair<const char*, const char*>>& rules) {
   compile::AllowEntry e{protocol, {from, to}, {}, {}};
-  for (const auto& [rule, prefix] : rules) {
+  for (const auto& rule_prefix : rules) {
+    const std::string rule = rule_prefix.first;
     net::AddressSet s;
-    s.Add(P(prefix));
+    s.Add(P(rule_prefix.second));
     e.sources.Add(s);
     auto it = std::find_if(e.provenance.begin(), e.provenance.end(), [&](const auto& pv) { return pv.rule == rule; });
     if (it == e.provenance.end()) {
