@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "aws/ec2.h"
+#include "aws/rds.h"
 #include "moto.h"
 
 namespace moat::integration {
@@ -71,6 +72,37 @@ TEST_F(Ec2MotoTest, ManagedGroupLifecycle) {
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code, ErrorCode::kNotFound) << gone.error().message;
   EXPECT_EQ((*ec2.DescribeSecurityGroups({}, {*id}))[0].ingress.size(), 2u);
+}
+
+TEST_F(Ec2MotoTest, DatabaseIsDescribedAndMovedOntoManagedGroups) {
+  auto ec2_client = Client(moto_.secret_access_key());
+  aws::Ec2 ec2(ec2_client);
+  auto managed = ec2.CreateSecurityGroup("moat-orders-db-1", "moat: orders-db", moto_.vpc_id(),
+                                         {{"moat:managed", "true"}, {"moat:target", "orders-db"}});
+  ASSERT_TRUE(managed) << managed.error().message;
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::QueryClient rds_client(
+      {"rds", moto_.url(), "us-east-1", aws::kRdsApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
+      *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+  aws::Rds rds(rds_client);
+  auto dbs = rds.DescribeInstances("orders-db");
+  ASSERT_TRUE(dbs) << dbs.error().message;
+  ASSERT_EQ(dbs->size(), 1u);
+  const aws::Database db = (*dbs)[0];
+  EXPECT_EQ(db.id, "orders-db");
+  EXPECT_FALSE(db.endpoint.empty());
+  EXPECT_EQ(db.port, 5432);
+  EXPECT_EQ(db.security_groups, std::vector<std::string>{moto_.db_group()});
+  EXPECT_EQ(db.tags.at("team"), "payments");
+  // The list replaces the whole set: make-before-break sends the old group and the new one.
+  ASSERT_TRUE(rds.SetSecurityGroups(db, {moto_.db_group(), *managed}));
+  EXPECT_EQ((*rds.DescribeInstances("orders-db"))[0].security_groups,
+            (std::vector<std::string>{moto_.db_group(), *managed}));
+  ASSERT_TRUE(rds.SetSecurityGroups(db, {*managed}));
+  EXPECT_EQ((*rds.DescribeInstances("orders-db"))[0].security_groups, std::vector<std::string>{*managed});
+  auto missing = rds.DescribeInstances("no-such-db");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
 }
 
 }  // namespace

@@ -82,6 +82,7 @@ MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   access_key_id_ = j["access_key_id"];
   secret_ = j["secret_access_key"];
   vpc_ = j["vpc_id"];
+  db_group_ = j["db_group"];
 }
 
 MotoServer::~MotoServer() {

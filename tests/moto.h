@@ -25,12 +25,13 @@ class MotoServer {
   const std::string& access_key_id() const { return access_key_id_; }
   const std::string& secret_access_key() const { return secret_; }
   const std::string& vpc_id() const { return vpc_; }
+  const std::string& db_group() const { return db_group_; }  // orders-db's hand-made group
 
  private:
   TempDir dir_;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string access_key_id_, secret_, vpc_, error_;
+  std::string access_key_id_, secret_, vpc_, db_group_, error_;
 };
 
 }  // namespace moat::integration

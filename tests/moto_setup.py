@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prepares a moto_server started with INITIAL_NO_AUTH_ACTION_COUNT=4 for signed requests: creates
 an IAM user allowed everything and its access key (the four unsigned calls), then, signed with
-that key, a VPC. Prints {"access_key_id", "secret_access_key", "vpc_id"} as JSON.
+that key, a VPC with a database (orders-db) on a hand-made group. Prints {"access_key_id", "secret_access_key", "vpc_id"} as JSON.
 With BUCKET and DIR, also creates the bucket and uploads every file under DIR (key = its path
 relative to DIR, '=' written as '-'). Usage: moto_setup.py ENDPOINT [BUCKET DIR]"""
 import json
@@ -23,6 +23,18 @@ def main():
     ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    # A database to protect: orders-db (PostgreSQL) in the VPC, on one hand-made group.
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="hand-made", Description="hand-made", VpcId=vpc)["GroupId"]
+    rds = boto3.client("rds", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    rds.create_db_subnet_group(DBSubnetGroupName="db-subnets", DBSubnetGroupDescription="db",
+                               SubnetIds=[subnet, subnet_b])
+    rds.create_db_instance(DBInstanceIdentifier="orders-db", DBInstanceClass="db.t3.micro", Engine="postgres",
+                           AllocatedStorage=20, MasterUsername="app", MasterUserPassword="not-a-secret-0",
+                           DBSubnetGroupName="db-subnets", VpcSecurityGroupIds=[sg],
+                           Tags=[{"Key": "team", "Value": "payments"}])
     if len(sys.argv) > 3:
         import os
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
@@ -36,7 +48,7 @@ def main():
                 # boto3 and AWS accept them: spell those as '-' here.
                 s3.upload_file(path, bucket, os.path.relpath(path, root).replace("=", "-"))
     print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
-                      "vpc_id": vpc}))
+                      "vpc_id": vpc, "db_group": sg}))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "aws/ec2.h"
+#include "aws/rds.h"
 
 namespace moat::aws {
 namespace {
@@ -154,6 +155,28 @@ TEST(Ec2Test, AuthorizeSendsTheWireNamesOfBothFamilies) {
       "IpPermissions.1.FromPort=5432&IpPermissions.1.ToPort=5432&IpPermissions.1.IpRanges.1.CidrIp=10.0.1.20%2F31&"
       "IpPermissions.1.IpRanges.1.Description=moat+rule+61&IpPermissions.2.IpProtocol=-1&"
       "IpPermissions.2.Ipv6Ranges.1.CidrIpv6=2001%3Adb8%3A%3A%2F64");
+}
+
+TEST(RdsTest, ClustersAreDescribedAndModifiedAsClusters) {
+  Fixture f;
+  f.transport.replies.push_back({200, {}, R"(<DescribeDBClustersResponse><DescribeDBClustersResult><DBClusters>
+<DBCluster><DBClusterIdentifier>orders</DBClusterIdentifier><Endpoint>orders.cluster-x.rds.amazonaws.com</Endpoint>
+<Port>5432</Port><Status>available</Status><VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-1</VpcSecurityGroupId>
+</VpcSecurityGroupMembership></VpcSecurityGroups><TagList><Tag><Key>team</Key><Value>a</Value></Tag></TagList></DBCluster>
+</DBClusters></DescribeDBClustersResult></DescribeDBClustersResponse>)"});
+  f.transport.replies.push_back({200, {}, "<ModifyDBClusterResponse/>"});
+  Rds rds(f.client);
+  auto clusters = rds.DescribeClusters();
+  ASSERT_TRUE(clusters) << clusters.error().message;
+  ASSERT_EQ(clusters->size(), 1u);
+  const Database& c = (*clusters)[0];
+  EXPECT_TRUE(c.cluster);
+  EXPECT_EQ(c.endpoint, "orders.cluster-x.rds.amazonaws.com");
+  EXPECT_EQ(c.security_groups, std::vector<std::string>{"sg-1"});
+  ASSERT_TRUE(rds.SetSecurityGroups(c, {"sg-1", "sg-2"}));
+  EXPECT_EQ(f.transport.seen[1].body,
+            "Action=ModifyDBCluster&Version=2016-11-15&DBClusterIdentifier=orders&ApplyImmediately=true&"
+            "VpcSecurityGroupIds.VpcSecurityGroupId.1=sg-1&VpcSecurityGroupIds.VpcSecurityGroupId.2=sg-2");
 }
 
 }  // namespace
