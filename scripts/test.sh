@@ -25,7 +25,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 ninja -C build-fuzz fuzz_record_parser fuzz_policy_loader
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-for target in flowlog/fuzz_record_parser policy/fuzz_policy_loader; do
+for target in flowlog/fuzz_record_parser compile/fuzz_policy_loader; do
   rm -rf "${corpus:?}"/*
   cp "src/$(dirname "$target")"/fuzz_corpus/* "$corpus"/
   "build-fuzz/src/$target" -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \

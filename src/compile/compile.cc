@@ -59,9 +59,6 @@ class Matcher {
   }
 
   uint32_t size() const { return static_cast<uint32_t>(labels_.size()); }
-  uint32_t Id(Obj o) const {
-    return o.vs ? workloads_ + static_cast<uint32_t>(o.index) : static_cast<uint32_t>(o.index);
-  }
   Obj ObjOf(uint32_t id) const { return id < workloads_ ? Obj{false, id} : Obj{true, id - workloads_}; }
 
   bool Has(uint32_t o, int label) const { return std::binary_search(labels_[o].begin(), labels_[o].end(), label); }
