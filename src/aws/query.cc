@@ -90,7 +90,8 @@ QueryClient::QueryClient(ServiceConfig config, std::function<Result<Credentials>
       transport_(transport),
       now_(std::move(now)),
       sleep_(std::move(sleep)),
-      retry_(retry) {}
+      retry_(retry),
+      backoff_(retry.base_delay, retry.max_delay) {}
 
 Result<pugi::xml_document> QueryClient::Call(const std::string& action, const Params& params) {
   const std::string what = config_.service + " " + action;
@@ -141,10 +142,7 @@ Result<pugi::xml_document> QueryClient::Call(const std::string& action, const Pa
     if (attempt >= retry_.max_attempts) {
       return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
     }
-    auto d =
-        std::min<std::chrono::milliseconds>(retry_.base_delay * (1LL << std::min(attempt - 1, 20)), retry_.max_delay);
-    jitter_ = jitter_ * 6364136223846793005ULL + 1442695040888963407ULL;
-    sleep_(std::chrono::milliseconds(d.count() / 2 + static_cast<int64_t>((jitter_ >> 33) % (d.count() / 2 + 1))));
+    sleep_(backoff_.Delay(attempt));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "aws/sigv4.h"
+#include "base/backoff.h"
 #include "base/result.h"
 #include "http/transport.h"
 
@@ -53,7 +54,7 @@ class QueryClient {
   std::function<void(std::chrono::milliseconds)> sleep_;
   QueryRetry retry_;
   int requests_ = 0;
-  uint64_t jitter_ = 0x853c49e6748fea9bULL;
+  Backoff backoff_;
 };
 
 // The first descendant element of that local name (namespaces ignored), or an empty node.

@@ -2,27 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
-
 #include "aws/ec2.h"
 #include "aws/rds.h"
+#include "testing/scripted_transport.h"
 
 namespace moat::aws {
 namespace {
 
-// Replies from a queue; records requests.
-class ScriptedTransport : public http::Transport {
- public:
-  std::deque<http::Response> replies;
-  std::vector<http::Request> seen;
-  Result<http::Response> Send(const http::Request& r) override {
-    seen.push_back(r);
-    if (replies.empty()) return Fail(Transient("no reply scripted"));
-    http::Response x = replies.front();
-    replies.pop_front();
-    return x;
-  }
-};
+using moat::testing::ScriptedTransport;
 
 struct Fixture {
   ScriptedTransport transport;

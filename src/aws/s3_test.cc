@@ -2,22 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <deque>
+#include "testing/scripted_transport.h"
 
 namespace moat::aws {
 namespace {
 
-class ScriptedTransport : public http::Transport {
- public:
-  std::deque<http::Response> replies;
-  std::vector<http::Request> seen;
-  Result<http::Response> Send(const http::Request& r) override {
-    seen.push_back(r);
-    http::Response x = replies.front();
-    replies.pop_front();
-    return x;
-  }
-};
+using moat::testing::ScriptedTransport;
 
 TEST(S3Test, ParsesS3Urls) {
   std::string b, k;

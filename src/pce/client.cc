@@ -97,7 +97,11 @@ Result<Config> Config::FromEnvironment(const std::function<const char*(const cha
 }
 
 Client::Client(Config config, http::Transport& transport, Sleeper& sleeper, RetryPolicy retry)
-    : config_(std::move(config)), transport_(transport), sleeper_(sleeper), retry_(retry) {}
+    : config_(std::move(config)),
+      transport_(transport),
+      sleeper_(sleeper),
+      retry_(retry),
+      backoff_(retry.base_delay, retry.max_delay) {}
 
 Result<http::Response> Client::Send(const Call& call) {
   http::Request req;
@@ -137,14 +141,7 @@ Result<http::Response> Client::Send(const Call& call) {
     if (attempt >= retry_.max_attempts) {
       return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
     }
-    if (wait.count() == 0) {
-      // Capped exponential backoff with jitter: base * 2^(attempt-1), then 50-100% of it.
-      auto d = retry_.base_delay * (1LL << std::min(attempt - 1, 20));
-      d = std::min<std::chrono::milliseconds>(d, retry_.max_delay);
-      jitter_state_ = jitter_state_ * 6364136223846793005ULL + 1442695040888963407ULL;
-      wait =
-          std::chrono::milliseconds(d.count() / 2 + static_cast<int64_t>((jitter_state_ >> 33) % (d.count() / 2 + 1)));
-    }
+    if (wait.count() == 0) wait = backoff_.Delay(attempt);
     sleeper_.Sleep(wait);
   }
 }

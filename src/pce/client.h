@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/backoff.h"
 #include "base/result.h"
 #include "http/transport.h"
 #include "policy/model.h"
@@ -93,7 +94,7 @@ class Client {
   Sleeper& sleeper_;
   RetryPolicy retry_;
   int requests_ = 0;
-  uint64_t jitter_state_ = 0x9e3779b97f4a7c15ULL;
+  Backoff backoff_;
 };
 
 // The collection paths of one policy version, in bundle order: (bundle key, path under the org).
