@@ -574,11 +574,4 @@ Decision Decide(const Target& target, const net::Address& source, int protocol, 
   return d;
 }
 
-const Target* FindTarget(const Compiled& compiled, const net::Address& address) {
-  for (const Target& t : compiled.targets) {
-    if (t.addresses.Contains(address)) return &t;
-  }
-  return nullptr;
-}
-
 }  // namespace moat::compile

@@ -61,7 +61,4 @@ struct Decision {
 // Whether `target` admits traffic from `source` on (protocol, port), and by which rules.
 Decision Decide(const Target& target, const net::Address& source, int protocol, uint16_t port);
 
-// The target whose addresses hold `address`, or nullptr.
-const Target* FindTarget(const Compiled& compiled, const net::Address& address);
-
 }  // namespace moat::compile

@@ -114,22 +114,6 @@ std::string Response::Header(std::string_view name) const {
   return "";
 }
 
-std::string BasicAuth(std::string_view user, std::string_view password) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::string in = std::string(user) + ":" + std::string(password);
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    const uint32_t n = (static_cast<uint8_t>(in[i]) << 16) |
-                       (i + 1 < in.size() ? static_cast<uint8_t>(in[i + 1]) << 8 : 0) |
-                       (i + 2 < in.size() ? static_cast<uint8_t>(in[i + 2]) : 0);
-    out += kB64[(n >> 18) & 63];
-    out += kB64[(n >> 12) & 63];
-    out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kB64[n & 63] : '=';
-  }
-  return "Basic " + out;
-}
-
 std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls) { return std::make_unique<CurlTransport>(tls); }
 
 }  // namespace moat::http

@@ -47,7 +47,4 @@ struct TlsOptions {
 
 std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls);
 
-// "Basic <base64(user:password)>".
-std::string BasicAuth(std::string_view user, std::string_view password);
-
 }  // namespace moat::http

@@ -5,12 +5,6 @@
 namespace moat::http {
 namespace {
 
-TEST(TransportTest, BasicAuthIsBase64OfUserColonPassword) {
-  EXPECT_EQ(BasicAuth("api_1", "s3cret"), "Basic YXBpXzE6czNjcmV0");
-  EXPECT_EQ(BasicAuth("a", ""), "Basic YTo=");
-  EXPECT_EQ(BasicAuth("ab", "c"), "Basic YWI6Yw==");
-}
-
 TEST(TransportTest, ResponseHeadersByLowerCaseName) {
   Response r;
   r.headers = {{"x-total-count", "1200"}, {"retry-after", "2"}};
