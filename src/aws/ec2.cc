@@ -1,5 +1,7 @@
 #include "aws/ec2.h"
 
+#include <algorithm>
+
 namespace moat::aws {
 namespace {
 
@@ -40,6 +42,16 @@ void AddPermissions(Params& params, const std::vector<IngressRule>& rules) {
     const std::string range = p + (v6 ? "Ipv6Ranges.1." : "IpRanges.1.");
     params.emplace_back(range + (v6 ? "CidrIpv6" : "CidrIp"), net::ToString(r.cidr));
     if (!r.description.empty()) params.emplace_back(range + "Description", r.description);
+  }
+}
+
+void AddFilters(Params& params, const Filters& filters) {
+  for (size_t i = 0; i < filters.size(); ++i) {
+    const std::string f = "Filter." + std::to_string(i + 1) + ".";
+    params.emplace_back(f + "Name", filters[i].first);
+    for (size_t j = 0; j < filters[i].second.size(); ++j) {
+      params.emplace_back(f + "Value." + std::to_string(j + 1), filters[i].second[j]);
+    }
   }
 }
 
@@ -88,20 +100,14 @@ int ParseIpProtocol(std::string_view s) {
   return v >= 0 && v <= 255 ? v : -2;
 }
 
-Result<std::vector<SecurityGroup>> Ec2::DescribeSecurityGroups(
-    const std::vector<std::pair<std::string, std::vector<std::string>>>& filters, const std::vector<std::string>& ids) {
+Result<std::vector<SecurityGroup>> Ec2::DescribeSecurityGroups(const Filters& filters,
+                                                               const std::vector<std::string>& ids) {
   std::vector<SecurityGroup> out;
   std::string token;
   do {
     Params params;
     for (size_t i = 0; i < ids.size(); ++i) params.emplace_back("GroupId." + std::to_string(i + 1), ids[i]);
-    for (size_t i = 0; i < filters.size(); ++i) {
-      const std::string f = "Filter." + std::to_string(i + 1) + ".";
-      params.emplace_back(f + "Name", filters[i].first);
-      for (size_t j = 0; j < filters[i].second.size(); ++j) {
-        params.emplace_back(f + "Value." + std::to_string(j + 1), filters[i].second[j]);
-      }
-    }
+    AddFilters(params, filters);
     if (ids.empty()) params.emplace_back("MaxResults", "1000");
     if (!token.empty()) params.emplace_back("NextToken", token);
     auto doc = client_.Call("DescribeSecurityGroups", params);
@@ -147,6 +153,107 @@ Status Ec2::RevokeIngress(const std::string& group_id, const std::vector<Ingress
   auto doc = client_.Call("RevokeSecurityGroupIngress", params);
   if (!doc) return Fail(std::move(doc).error());
   return {};
+}
+
+Result<std::vector<IdentifiedRule>> Ec2::DescribeIngressRules(const std::string& group_id) {
+  std::vector<IdentifiedRule> out;
+  std::string token;
+  do {
+    Params params = {{"Filter.1.Name", "group-id"}, {"Filter.1.Value.1", group_id}, {"MaxResults", "1000"}};
+    if (!token.empty()) params.emplace_back("NextToken", token);
+    auto doc = client_.Call("DescribeSecurityGroupRules", params);
+    if (!doc) return Fail(std::move(doc).error());
+    const pugi::xml_node root = doc->document_element();
+    for (const auto& item : Children(Sub(root, "securityGroupRuleSet"), "item")) {
+      if (std::string_view(Sub(item, "isEgress").text().get()) == "true") continue;
+      std::string cidr = Sub(item, "cidrIpv4").text().get();
+      if (cidr.empty()) cidr = Sub(item, "cidrIpv6").text().get();
+      auto prefix = net::ParsePrefix(cidr);
+      if (!prefix) continue;  // a group reference or a prefix list
+      IdentifiedRule r;
+      r.id = Sub(item, "securityGroupRuleId").text().get();
+      r.rule.protocol = ParseIpProtocol(Sub(item, "ipProtocol").text().get());
+      r.rule.from_port = IntOr(Sub(item, "fromPort").text().get(), -1);
+      r.rule.to_port = IntOr(Sub(item, "toPort").text().get(), -1);
+      r.rule.cidr = *prefix;
+      r.rule.description = Sub(item, "description").text().get();
+      out.push_back(std::move(r));
+    }
+    token = Sub(root, "nextToken").text().get();
+  } while (!token.empty());
+  return out;
+}
+
+Status Ec2::SetRuleDescriptions(const std::string& group_id, const std::vector<IdentifiedRule>& rules) {
+  Params params = {{"GroupId", group_id}};
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const IngressRule& r = rules[i].rule;
+    const std::string p = "SecurityGroupRule." + std::to_string(i + 1) + ".";
+    params.emplace_back(p + "SecurityGroupRuleId", rules[i].id);
+    params.emplace_back(p + "SecurityGroupRule.IpProtocol", ProtocolWire(r.protocol));
+    params.emplace_back(p + "SecurityGroupRule.FromPort", std::to_string(r.protocol == -1 ? -1 : r.from_port));
+    params.emplace_back(p + "SecurityGroupRule.ToPort", std::to_string(r.protocol == -1 ? -1 : r.to_port));
+    params.emplace_back(p + (r.cidr.base.is_v6() ? "SecurityGroupRule.CidrIpv6" : "SecurityGroupRule.CidrIpv4"),
+                        net::ToString(r.cidr));
+    params.emplace_back(p + "SecurityGroupRule.Description", r.description);
+  }
+  auto doc = client_.Call("ModifySecurityGroupRules", params);
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+Status Ec2::CreateTags(const std::vector<std::string>& resource_ids, const std::map<std::string, std::string>& tags) {
+  Params params;
+  for (size_t i = 0; i < resource_ids.size(); ++i)
+    params.emplace_back("ResourceId." + std::to_string(i + 1), resource_ids[i]);
+  int i = 0;
+  for (const auto& [k, v] : tags) {
+    ++i;
+    params.emplace_back("Tag." + std::to_string(i) + ".Key", k);
+    params.emplace_back("Tag." + std::to_string(i) + ".Value", v);
+  }
+  auto doc = client_.Call("CreateTags", params);
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+Result<std::vector<NetworkInterface>> Ec2::DescribeNetworkInterfaces(const Filters& filters) {
+  std::vector<NetworkInterface> out;
+  std::string token;
+  do {
+    Params params;
+    AddFilters(params, filters);
+    params.emplace_back("MaxResults", "1000");
+    if (!token.empty()) params.emplace_back("NextToken", token);
+    auto doc = client_.Call("DescribeNetworkInterfaces", params);
+    if (!doc) return Fail(std::move(doc).error());
+    const pugi::xml_node root = doc->document_element();
+    for (const auto& item : Children(Sub(root, "networkInterfaceSet"), "item")) {
+      NetworkInterface n;
+      n.id = Sub(item, "networkInterfaceId").text().get();
+      n.description = Sub(item, "description").text().get();
+      n.vpc_id = Sub(item, "vpcId").text().get();
+      n.subnet_id = Sub(item, "subnetId").text().get();
+      const std::string primary = Sub(item, "privateIpAddress").text().get();
+      if (!primary.empty()) n.private_addresses.push_back(primary);
+      for (const auto& a : Children(Sub(item, "privateIpAddressesSet"), "item")) {
+        std::string addr = Sub(a, "privateIpAddress").text().get();
+        if (!addr.empty() &&
+            std::find(n.private_addresses.begin(), n.private_addresses.end(), addr) == n.private_addresses.end()) {
+          n.private_addresses.push_back(std::move(addr));
+        }
+      }
+      for (const auto& a : Children(Sub(item, "ipv6AddressesSet"), "item")) {
+        std::string addr = Sub(a, "ipv6Address").text().get();
+        if (!addr.empty()) n.private_addresses.push_back(std::move(addr));
+      }
+      for (const auto& g : Children(Sub(item, "groupSet"), "item"))
+        n.security_groups.emplace_back(Sub(g, "groupId").text().get());
+      out.push_back(std::move(n));
+    }
+    token = Sub(root, "nextToken").text().get();
+  } while (!token.empty());
+  return out;
 }
 
 }  // namespace moat::aws

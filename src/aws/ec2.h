@@ -1,6 +1,7 @@
-// The EC2 calls moat makes on security groups, over a QueryClient: describe (paginated), create
-// with tags, authorize and revoke ingress. Values in, values out; the wire names are AWS's
-// (reference/aws-apis.md §3). InvalidPermission.Duplicate on authorize is kConflict and
+// The EC2 calls moat makes, over a QueryClient: security groups (describe, paginated; create with
+// tags; authorize and revoke ingress; rules described one by one and their descriptions changed
+// with ModifySecurityGroupRules), tags, and network interfaces (describe, paginated). Values in, values out; the wire
+// names are AWS's (reference/aws-apis.md §3). InvalidPermission.Duplicate on authorize is kConflict and
 // InvalidPermission.NotFound on revoke kNotFound: callers treat both as converged.
 #pragma once
 
@@ -35,18 +36,37 @@ struct SecurityGroup {
   int other_ingress = 0;             // ingress entries that are not CIDRs (group references, prefix lists)
 };
 
+// One ingress rule as DescribeSecurityGroupRules has it: with its id (sgr-...).
+struct IdentifiedRule {
+  std::string id;
+  IngressRule rule;
+};
+
+struct NetworkInterface {
+  std::string id, description, vpc_id, subnet_id;
+  std::vector<std::string> private_addresses;  // every private address, primary first
+  std::vector<std::string> security_groups;
+};
+
+using Filters = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
 class Ec2 {
  public:
   explicit Ec2(QueryClient& client) : client_(client) {}
 
   // Filters as (name, values), e.g. {"tag:moat:managed", {"true"}}; ids may be empty.
-  Result<std::vector<SecurityGroup>> DescribeSecurityGroups(
-      const std::vector<std::pair<std::string, std::vector<std::string>>>& filters,
-      const std::vector<std::string>& ids = {});
+  Result<std::vector<SecurityGroup>> DescribeSecurityGroups(const Filters& filters,
+                                                            const std::vector<std::string>& ids = {});
   Result<std::string> CreateSecurityGroup(const std::string& name, const std::string& description,
                                           const std::string& vpc_id, const std::map<std::string, std::string>& tags);
   Status AuthorizeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
   Status RevokeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
+  // The ingress CIDR rules of a group, each with its id (paginated).
+  Result<std::vector<IdentifiedRule>> DescribeIngressRules(const std::string& group_id);
+  // Sets the descriptions of existing rules, named by id; the rules themselves stay as they are.
+  Status SetRuleDescriptions(const std::string& group_id, const std::vector<IdentifiedRule>& rules);
+  Status CreateTags(const std::vector<std::string>& resource_ids, const std::map<std::string, std::string>& tags);
+  Result<std::vector<NetworkInterface>> DescribeNetworkInterfaces(const Filters& filters);
 
  private:
   QueryClient& client_;

@@ -163,6 +163,10 @@ bool TargetPlan::HasChanges() const {
   });
 }
 
+bool TargetPlan::IsDrift(const std::string& group) const {
+  return std::find(drift.begin(), drift.end(), group) != drift.end();
+}
+
 TargetPlan Diff(const std::string& target_id, const std::vector<PackedGroup>& desired,
                 const std::vector<GroupState>& existing, const std::vector<std::string>& attached,
                 const std::vector<std::string>& keep) {

@@ -30,6 +30,7 @@ struct SgRule {
   int to_port = 0;
   net::Prefix cidr;
   std::string description;  // where it comes from; not part of the rule's identity
+  bool drift = false;       // in a plan: this change reverts drift (not part of the identity either)
 
   bool v6() const { return cidr.base.is_v6(); }
   friend bool operator==(const SgRule& a, const SgRule& b) {
@@ -84,7 +85,9 @@ struct TargetPlan {
   std::vector<GroupChange> groups;
   std::vector<std::string> attach;  // group ids (or names of groups to create)
   std::vector<std::string> detach;  // foreign groups to remove from the target
+  std::vector<std::string> drift;   // the attach and detach entries that revert drift
   bool HasChanges() const;
+  bool IsDrift(const std::string& group) const;
 };
 
 // Desired (packed) vs actual: `attached` are the group ids the target has now; `keep` the foreign

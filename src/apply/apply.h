@@ -1,0 +1,56 @@
+// Apply: executes one target's plan through the EC2 and RDS clients, make-before-break:
+//   1. create the missing managed groups (tagged moat:managed=true, moat:target=<id>),
+//   2. authorize the missing rules and fix changed descriptions,
+//   3. set the database's group list (ModifyDBInstance, or ModifyDBCluster for a cluster) to its
+//      managed groups plus the foreign groups it keeps — one call, since the list replaces the
+//      old one atomically, made only once the new groups hold their rules,
+//   4. revoke the rules that must go.
+// InvalidPermission.Duplicate on authorize and InvalidPermission.NotFound on revoke mean the rule
+// is already as wanted (another run got there first). Every change done is written to the audit
+// log, marked as drift when it reverts one. The first failing call stops the target.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "apply/audit.h"
+#include "aws/ec2.h"
+#include "aws/rds.h"
+#include "base/result.h"
+#include "plan/plan.h"
+
+namespace moat::apply {
+
+struct TargetWork {
+  aws::Database db;
+  std::string vpc_id;                       // where new groups are made
+  plan::TargetPlan plan;                    // from plan::Reconcile
+  std::vector<plan::PackedGroup> groups;    // the managed groups as they will be (in order)
+  std::vector<std::string> kept_foreign;    // foreign groups attached now that stay
+  std::map<std::string, std::string> tags;  // extra tags for new groups (beyond moat:managed/target)
+};
+
+struct Outcome {
+  int writes = 0;                              // mutating calls made
+  int converged = 0;                           // changes another run had already made (Duplicate / NotFound)
+  std::map<std::string, std::string> created;  // group name -> new id
+  std::vector<std::string> attached;           // the database's group list afterwards
+};
+
+struct Env {
+  aws::Ec2* ec2 = nullptr;
+  aws::Rds* rds = nullptr;
+  AuditLog* audit = nullptr;
+  std::function<void(std::chrono::milliseconds)> sleep;  // for eventual consistency after a create
+};
+
+// Errors name the target, the group and the call; changes made before the failure stay logged.
+Result<Outcome> ApplyTarget(const TargetWork& work, const Env& env);
+
+// "tcp 5432 from 10.0.1.20/32", "all traffic from 10.0.0.0/8", "udp 1000-2000 from ::/0".
+std::string DescribeRule(const plan::SgRule& rule);
+
+}  // namespace moat::apply

@@ -1,0 +1,145 @@
+#include "apply/apply.h"
+
+#include <gtest/gtest.h>
+
+#include "testing/scripted_transport.h"
+
+namespace moat::apply {
+namespace {
+
+http::Response Ok(const std::string& body) { return {200, {}, body}; }
+http::Response Ec2Error(const std::string& code) {
+  return {
+      400, {}, "<Response><Errors><Error><Code>" + code + "</Code><Message>m</Message></Error></Errors></Response>"};
+}
+
+plan::SgRule R(int port, const char* cidr, bool drift = false) {
+  plan::SgRule r{6, port, port, *net::ParsePrefix(cidr), "moat r1"};
+  r.drift = drift;
+  return r;
+}
+
+std::string ActionOf(const http::Request& r) {
+  const size_t start = r.body.find("Action=") + 7;
+  return r.body.substr(start, r.body.find('&', start) - start);
+}
+
+class ApplyTest : public ::testing::Test {
+ protected:
+  aws::QueryClient Client(const char* service) {
+    return aws::QueryClient(
+        {service, "http://127.0.0.1:1", "us-east-1", "v"},
+        [] {
+          return Result<aws::Credentials>(aws::Credentials{"AKID", "SECRET", ""});
+        },
+        transport_, [] { return int64_t{1700000000}; }, [](std::chrono::milliseconds) {});
+  }
+  std::vector<std::string> Actions() const {
+    std::vector<std::string> out;
+    for (const auto& r : transport_.seen) out.push_back(ActionOf(r));
+    return out;
+  }
+  testing::ScriptedTransport transport_;
+  aws::QueryClient ec2_client_ = Client("ec2");
+  aws::QueryClient rds_client_ = Client("rds");
+  aws::Ec2 ec2_{ec2_client_};
+  aws::Rds rds_{rds_client_};
+  MemoryAuditLog audit_;
+  Env env_{&ec2_, &rds_, &audit_, [](std::chrono::milliseconds) {}};
+};
+
+TEST_F(ApplyTest, FirstApplyIsMakeBeforeBreak) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.vpc_id = "vpc-1";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {R(5432, "10.0.1.20/32")}, {}, {}});
+  w.plan.attach = {"moat-orders-db-1"};
+  w.plan.detach = {"sg-legacy"};
+  w.groups.push_back({"", "moat-orders-db-1", 1, {R(5432, "10.0.1.20/32")}});
+  transport_.replies = {Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse><return>true</return></"
+                           "AuthorizeSecurityGroupIngressResponse>"),
+                        Ok("<ModifyDBInstanceResponse/>")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(Actions(),
+            (std::vector<std::string>{"CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "ModifyDBInstance"}));
+  EXPECT_EQ(out->writes, 3);
+  EXPECT_EQ(out->attached, std::vector<std::string>{"sg-new"});
+  // The new list holds the new group only; the legacy group goes in the same call.
+  EXPECT_NE(transport_.seen[2].body.find("VpcSecurityGroupId.1=sg-new"), std::string::npos);
+  EXPECT_EQ(transport_.seen[2].body.find("sg-legacy"), std::string::npos);
+  ASSERT_EQ(audit_.entries.size(), 4u);
+  EXPECT_EQ(audit_.entries[0].change, "create-group");
+  EXPECT_EQ(audit_.entries[1].rule, "tcp 5432 from 10.0.1.20/32");
+  EXPECT_EQ(audit_.entries[3].change, "detach");
+  EXPECT_EQ(audit_.entries[3].group, "sg-legacy");
+}
+
+TEST_F(ApplyTest, DuplicateAndNotFoundAreConverged) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"sg-m1",
+                           "moat-orders-db-1",
+                           1,
+                           false,
+                           {R(5432, "10.0.1.20/32"), R(5432, "10.0.1.21/32")},
+                           {R(22, "0.0.0.0/0", true)},
+                           {}});
+  w.groups.push_back({"sg-m1", "moat-orders-db-1", 1, {}});
+  transport_.replies = {Ec2Error("InvalidPermission.Duplicate"), Ec2Error("InvalidPermission.Duplicate"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse/>"), Ec2Error("InvalidPermission.NotFound"),
+                        Ec2Error("InvalidPermission.NotFound")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress",
+                                                 "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                                 "RevokeSecurityGroupIngress"}));
+  EXPECT_EQ(out->converged, 2);
+  ASSERT_EQ(audit_.entries.size(), 3u);
+  EXPECT_TRUE(audit_.entries[0].converged);
+  EXPECT_FALSE(audit_.entries[1].converged);
+  EXPECT_TRUE(audit_.entries[2].drift);
+  EXPECT_NE(AuditLine(audit_.entries[2]).find("\"reason\":\"drift\""), std::string::npos);
+}
+
+TEST_F(ApplyTest, OtherErrorsStopTheTargetAndNameIt) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"sg-m1", "moat-orders-db-1", 1, false, {R(5432, "10.0.1.20/32")}, {R(22, "0.0.0.0/0")}, {}});
+  w.groups.push_back({"sg-m1", "moat-orders-db-1", 1, {}});
+  transport_.replies = {Ec2Error("RulesPerSecurityGroupLimitExceeded")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(
+      out.error().message,
+      "orders-db: group moat-orders-db-1: ec2 AuthorizeSecurityGroupIngress: RulesPerSecurityGroupLimitExceeded: m");
+  EXPECT_EQ(transport_.seen.size(), 1u);  // nothing revoked after a failed authorize
+}
+
+TEST_F(ApplyTest, ClusterIsModifiedAsACluster) {
+  TargetWork w;
+  w.db.id = "ledger";
+  w.db.cluster = true;
+  w.plan.target = "cluster/ledger";
+  w.plan.groups.push_back({"sg-m1", "moat-cluster-ledger-1", 1, false, {}, {}, {}});
+  w.plan.attach = {"sg-m1"};
+  w.groups.push_back({"sg-m1", "moat-cluster-ledger-1", 1, {}});
+  w.kept_foreign = {"sg-ops"};
+  transport_.replies = {Ok("<ModifyDBClusterResponse/>")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(Actions(), std::vector<std::string>{"ModifyDBCluster"});
+  EXPECT_EQ(out->attached, (std::vector<std::string>{"sg-m1", "sg-ops"}));
+}
+
+TEST(DescribeRuleTest, ReadsLikeARule) {
+  EXPECT_EQ(DescribeRule({-1, -1, -1, *net::ParsePrefix("10.0.0.0/8"), ""}), "all traffic from 10.0.0.0/8");
+  EXPECT_EQ(DescribeRule({17, 1000, 2000, *net::ParsePrefix("::/0"), ""}), "udp 1000-2000 from ::/0");
+}
+
+}  // namespace
+}  // namespace moat::apply

@@ -1,0 +1,43 @@
+#include "apply/audit.h"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+
+namespace moat::apply {
+
+std::string AuditLine(const AuditEntry& e) {
+  nlohmann::ordered_json j;
+  j["time"] = FormatUtc(e.time);
+  j["target"] = e.target;
+  j["group"] = e.group;
+  j["group_name"] = e.group_name;
+  j["change"] = e.change;
+  j["rule"] = e.rule;
+  j["reason"] = e.drift ? "drift" : "policy";
+  j["drift"] = e.drift;
+  j["result"] = e.converged ? "converged" : "done";
+  return j.dump();
+}
+
+Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path, std::function<int64_t()> now) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) return Fail(Internal("audit log " + path + ": cannot be opened for appending"));
+  return std::unique_ptr<FileAuditLog>(new FileAuditLog(f, std::move(now)));
+}
+
+FileAuditLog::~FileAuditLog() { std::fclose(file_); }
+
+void FileAuditLog::Write(const AuditEntry& entry) {
+  AuditEntry e = entry;
+  if (e.time == 0) e.time = now_();
+  const std::string line = AuditLine(e) + "\n";
+  std::fwrite(line.data(), 1, line.size(), file_);
+  std::fflush(file_);
+}
+
+}  // namespace moat::apply
