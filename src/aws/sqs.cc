@@ -1,0 +1,81 @@
+#include "aws/sqs.h"
+
+#include <charconv>
+
+namespace moat::aws {
+namespace {
+
+constexpr int kMaxVisibilitySeconds = 43200;  // 12 hours, SQS's limit
+
+int IntOr(const std::string& s, int fallback) {
+  int v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && end == s.data() + s.size() ? v : fallback;
+}
+
+SqsMessage ParseMessage(const pugi::xml_node& m) {
+  SqsMessage out;
+  out.id = Sub(m, "MessageId").text().get();
+  out.receipt_handle = Sub(m, "ReceiptHandle").text().get();
+  out.body = Sub(m, "Body").text().get();
+  for (const auto& a : Children(m, "Attribute")) {
+    if (std::string_view(Sub(a, "Name").text().get()) == "ApproximateReceiveCount") {
+      out.receive_count = IntOr(Sub(a, "Value").text().get(), 0);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<pugi::xml_document> Sqs::Call(const std::string& action, Params params) {
+  params.insert(params.begin(), {"QueueUrl", queue_url_});
+  auto doc = client_.Call(action, params);
+  if (!doc) {
+    Error e = std::move(doc).error();
+    // QueryClient puts the service's error code after the action: "sqs ReceiveMessage: <code>: ...".
+    if (e.code == ErrorCode::kInvalidInput &&
+        e.message.find(": AWS.SimpleQueueService.NonExistentQueue") != std::string::npos) {
+      e.code = ErrorCode::kNotFound;
+    }
+    return Fail(std::move(e));
+  }
+  return doc;
+}
+
+Result<std::vector<SqsMessage>> Sqs::Receive(int max_messages, int wait_seconds, int visibility_timeout) {
+  if (max_messages < 1 || max_messages > 10 || wait_seconds < 0 || wait_seconds > 20 || visibility_timeout < -1 ||
+      visibility_timeout > kMaxVisibilitySeconds) {
+    return Fail(InvalidInput("sqs ReceiveMessage: " + std::to_string(max_messages) + " messages, wait " +
+                             std::to_string(wait_seconds) + " s, visibility " + std::to_string(visibility_timeout) +
+                             " s: out of range (1..10 messages, 0..20 s wait, 0..43200 s visibility)"));
+  }
+  Params params = {{"MaxNumberOfMessages", std::to_string(max_messages)},
+                   {"WaitTimeSeconds", std::to_string(wait_seconds)},
+                   {"AttributeName.1", "ApproximateReceiveCount"}};
+  if (visibility_timeout >= 0) params.emplace_back("VisibilityTimeout", std::to_string(visibility_timeout));
+  auto doc = Call("ReceiveMessage", std::move(params));
+  if (!doc) return Fail(std::move(doc).error());
+  std::vector<SqsMessage> out;
+  for (const auto& m : Children(Child(*doc, "ReceiveMessageResult"), "Message")) out.push_back(ParseMessage(m));
+  return out;
+}
+
+Status Sqs::Delete(const std::string& receipt_handle) {
+  auto doc = Call("DeleteMessage", {{"ReceiptHandle", receipt_handle}});
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+Status Sqs::ChangeVisibility(const std::string& receipt_handle, int timeout_seconds) {
+  if (timeout_seconds < 0 || timeout_seconds > kMaxVisibilitySeconds) {
+    return Fail(InvalidInput("sqs ChangeMessageVisibility: visibility " + std::to_string(timeout_seconds) +
+                             " s: out of range (0..43200 s)"));
+  }
+  auto doc = Call("ChangeMessageVisibility",
+                  {{"ReceiptHandle", receipt_handle}, {"VisibilityTimeout", std::to_string(timeout_seconds)}});
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
+}
+
+}  // namespace moat::aws
