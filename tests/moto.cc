@@ -83,6 +83,15 @@ MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   secret_ = j["secret_access_key"];
   vpc_ = j["vpc_id"];
   db_group_ = j["db_group"];
+  cluster_group_ = j["cluster_group"];
+  cluster_endpoint_ = j["cluster_endpoint"];
+}
+
+std::vector<std::pair<std::string, std::string>> MotoServer::Environment() const {
+  return {{"AWS_ENDPOINT_URL", url()},
+          {"AWS_ACCESS_KEY_ID", access_key_id_},
+          {"AWS_SECRET_ACCESS_KEY", secret_},
+          {"AWS_REGION", "us-east-1"}};
 }
 
 MotoServer::~MotoServer() {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "moat_process.h"
 
@@ -26,12 +27,16 @@ class MotoServer {
   const std::string& secret_access_key() const { return secret_; }
   const std::string& vpc_id() const { return vpc_; }
   const std::string& db_group() const { return db_group_; }  // orders-db's hand-made group
+  const std::string& cluster_group() const { return cluster_group_; }  // the ledger cluster's
+  const std::string& cluster_endpoint() const { return cluster_endpoint_; }
+  // The environment that points moat at this server as the test user.
+  std::vector<std::pair<std::string, std::string>> Environment() const;
 
  private:
   TempDir dir_;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string access_key_id_, secret_, vpc_, db_group_, error_;
+  std::string access_key_id_, secret_, vpc_, db_group_, cluster_group_, cluster_endpoint_, error_;
 };
 
 }  // namespace moat::integration

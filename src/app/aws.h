@@ -1,32 +1,68 @@
 // The AWS services of a run, made from the process environment (credentials, region, endpoints:
-// aws/config.h) on first use, and shared by the commands that need them.
+// aws/config.h) on first use, and shared by the commands that need them. Every HTTP request goes
+// through one counting transport, so a run can say how many read and write calls it made.
 #pragma once
 
 #include <memory>
 #include <string>
 
 #include "aws/config.h"
+#include "aws/ec2.h"
+#include "aws/rds.h"
 #include "aws/s3.h"
 #include "base/result.h"
 #include "http/transport.h"
 
 namespace moat::app {
 
+// Counts requests: writes are the Query actions that change something (Create*, Authorize*,
+// Revoke*, Modify*, Update*, Delete*), reads everything else.
+class CountingTransport : public http::Transport {
+ public:
+  explicit CountingTransport(http::Transport& inner) : inner_(inner) {}
+  Result<http::Response> Send(const http::Request& request) override;
+  int reads() const { return reads_; }
+  int writes() const { return writes_; }
+
+ private:
+  http::Transport& inner_;
+  int reads_ = 0, writes_ = 0;
+};
+
+// True for a Query action that changes something.
+bool IsWriteAction(std::string_view action);
+
+// The addresses a host name resolves to (getaddrinfo); empty when it does not resolve.
+std::vector<std::string> ResolveHost(const std::string& host);
+
 class AwsServices {
  public:
   AwsServices();
+  // Over another transport (tests: a scripted or faulty one) and environment.
+  AwsServices(http::Transport& transport, aws::AwsEnvironment env);
   ~AwsServices();
 
   // An S3 store for this region and endpoint; errors name what is missing.
   Result<ObjectStore*> S3();
+  Result<aws::Ec2*> Ec2();
+  Result<aws::Rds*> Rds();
+  const CountingTransport& calls() const { return counter_; }
+  // True when the RDS endpoint is not AWS's own (AWS_ENDPOINT_URL[_RDS]): database endpoints
+  // are then not names to resolve.
+  bool CustomRdsEndpoint() const;
 
  private:
   Result<aws::Credentials> Credentials();
+  Result<aws::QueryClient*> Client(const char* service, const char* version, std::unique_ptr<aws::QueryClient>& slot);
 
-  std::unique_ptr<http::Transport> transport_;
+  std::unique_ptr<http::Transport> owned_;
+  CountingTransport counter_;
   aws::AwsEnvironment env_;
   std::optional<aws::Credentials> credentials_;
   std::unique_ptr<aws::S3Store> s3_;
+  std::unique_ptr<aws::QueryClient> ec2_client_, rds_client_;
+  std::unique_ptr<aws::Ec2> ec2_;
+  std::unique_ptr<aws::Rds> rds_;
 };
 
 }  // namespace moat::app

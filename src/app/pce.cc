@@ -31,6 +31,12 @@ Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps&
   return c->client->FetchPolicy(version);
 }
 
+Result<std::string> FetchPceBundle(const std::string& version, const PceDeps& deps) {
+  auto c = Connect(deps);
+  if (!c) return Fail(std::move(c).error());
+  return c->client->ExportBundle(version);
+}
+
 Result<size_t> RunPceExport(const PceExportRequest& req, const PceDeps& deps) {
   if (req.out.empty()) return Fail(InvalidInput("--out FILE is required"));
   auto c = Connect(deps);

@@ -23,6 +23,8 @@ struct PceDeps {
 };
 
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps);
+// The PCE's policy of `version` as policy bundle text (what `moat pce export` writes).
+Result<std::string> FetchPceBundle(const std::string& version, const PceDeps& deps);
 
 struct PceExportRequest {
   std::string out;  // the file to write

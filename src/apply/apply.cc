@@ -168,7 +168,10 @@ class Runner {
         if (ids_[p.name] == id) name = p.name;
       Log(id, name, "attach", "", w_.plan.IsDrift(a), false);
     }
-    for (const std::string& d : w_.plan.detach) Log(d, "", "detach", "", w_.plan.IsDrift(d), false);
+    for (const std::string& d : w_.plan.detach) {
+      auto name = w_.group_names.find(d);
+      Log(d, name != w_.group_names.end() ? name->second : "", "detach", "", w_.plan.IsDrift(d), false);
+    }
     return {};
   }
 

@@ -26,11 +26,12 @@ namespace moat::apply {
 
 struct TargetWork {
   aws::Database db;
-  std::string vpc_id;                       // where new groups are made
-  plan::TargetPlan plan;                    // from plan::Reconcile
-  std::vector<plan::PackedGroup> groups;    // the managed groups as they will be (in order)
-  std::vector<std::string> kept_foreign;    // foreign groups attached now that stay
-  std::map<std::string, std::string> tags;  // extra tags for new groups (beyond moat:managed/target)
+  std::string vpc_id;                              // where new groups are made
+  plan::TargetPlan plan;                           // from plan::Reconcile
+  std::vector<plan::PackedGroup> groups;           // the managed groups as they will be (in order)
+  std::vector<std::string> kept_foreign;           // foreign groups attached now that stay
+  std::map<std::string, std::string> tags;         // extra tags for new groups (beyond moat:managed/target)
+  std::map<std::string, std::string> group_names;  // id -> name of the groups attached now, for the log
 };
 
 struct Outcome {

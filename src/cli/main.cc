@@ -7,14 +7,20 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/aws.h"
+#include "app/enforce.h"
 #include "app/flows.h"
 #include "app/local_store.h"
 #include "app/pce.h"
 #include "app/policy.h"
+#include "app/state.h"
+#include "apply/audit.h"
 #include "cli/options.h"
 #include "compile/render.h"
 #include "traffic/report.h"
@@ -127,6 +133,96 @@ int Policy(const std::vector<std::string>& args) {
   return PolicyShow(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 
+constexpr int kExitChanges = 2;
+
+// `moat plan` and `moat apply`: the same options; apply executes.
+int Enforce(const std::vector<std::string>& args, bool execute) {
+  const char* name = execute ? "apply" : "plan";
+  CLI::App app(execute ? "Compute the security-group plan and execute it (make-before-break)."
+                       : "Compute the security-group plan: what apply would change, and why.",
+               std::string("moat ") + name);
+  app.set_help_flag("-h,--help", "show this help");
+  app::EnforceRequest req;
+  req.execute = execute;
+  bool json = false, detailed = false, yes = false;
+  std::string state, audit_log;
+  app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option("--target", req.targets,
+                 "a database: DBInstanceIdentifier, cluster/<DBClusterIdentifier>, or tag:KEY=VALUE (repeatable; "
+                 "default: every database the policy protects)")
+      ->expected(1, 1 << 16);
+  app.add_option("--keep-group", req.keep_groups, "a foreign group (id or name) to leave attached (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_option("--mode", req.mode, "enforce (default), or visibility: compute and report, never write");
+  app.add_option("--state", state, "state directory (default $XDG_STATE_HOME/moat or ~/.local/state/moat)");
+  app.add_option("--audit-log", audit_log, "where apply appends its JSON lines (default STATE/audit.log)");
+  app.add_option("--max-revoke-share", req.guards.max_revoke_share,
+                 "hold back a policy change that revokes more than this share of a target's rules (default 0.5)");
+  app.add_flag("--allow-large-revoke", req.guards.allow_large_revoke, "apply such a change anyway");
+  app.add_flag("--allow-empty", req.guards.allow_empty, "apply a policy that leaves a target with no rules");
+  app.add_option("--rules-per-group", req.quotas.rules_per_group, "inbound rules per security group (default 60)");
+  app.add_option("--groups-per-interface", req.quotas.groups_per_interface,
+                 "security groups per network interface (default 5)");
+  app.add_option("--max-rules-times-groups", req.quotas.max_rules_times_groups,
+                 "rules per group x groups per interface limit (default 1000)");
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (execute) {
+    app.add_flag("--yes", yes, "do not ask before changing AWS");
+  } else {
+    app.add_flag("--detailed-exitcode", detailed, "exit 0: no changes, 2: changes, 1: error");
+  }
+  if (auto done = Parse(app, name, args)) return *done;
+  req.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+
+  app::LocalStore local;
+  app::AwsServices aws;
+  app::EnforceDeps deps;
+  deps.policy = {&local, nullptr};
+  deps.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
+  deps.aws = &aws;
+  if (!aws.CustomRdsEndpoint()) deps.resolve = app::ResolveHost;
+  deps.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  deps.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  std::unique_ptr<apply::FileAuditLog> audit;
+  if (execute && req.mode == "enforce") {
+    auto opened = apply::FileAuditLog::Open(audit_log.empty() ? req.state_dir + "/audit.log" : audit_log, deps.now);
+    if (!opened) return Error(name, opened.error().message);
+    audit = std::move(*opened);
+    deps.audit = audit.get();
+  }
+  deps.confirm = [&](const app::EnforceReport& plan) {
+    if (yes) return true;
+    if (isatty(STDIN_FILENO) == 0) {
+      WriteOut(json ? app::RenderPlanJson(plan) : app::RenderPlanText(plan));
+      std::fflush(stdout);
+      Error(name, "not applying without --yes: standard input is not a terminal to ask on");
+      return false;
+    }
+    WriteOut(app::RenderPlanText(plan));
+    WriteOut("\nApply these changes? Only 'yes' is accepted: ");
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+  };
+  auto report = app::RunEnforce(req, deps);
+  if (!report) return Error(name, report.error().message);
+  if (report->cancelled) {
+    if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
+    return kExitError;
+  }
+  WriteOut(json ? app::RenderPlanJson(*report) : app::RenderPlanText(*report));
+  std::fflush(stdout);
+  if (!report->policy_error.empty()) {
+    return Error(name, "the policy could not be used (" + report->policy_error +
+                           "); only drift against the last known good was reverted");
+  }
+  if (report->Failed()) return Error(name, "not every target could be planned or applied (see above)");
+  if (!execute && detailed && report->HasChanges()) return kExitChanges;
+  return kExitOk;
+}
+
 int NotYet(const char* name) { return Error(name, "not available in this version of moat (see 'moat help')"); }
 
 int PceExport(const std::vector<std::string>& args) {
@@ -195,9 +291,9 @@ constexpr Command kCommands[] = {
     {"flows", "read flow logs (files, -, directories) -> summary table; --json", Flows},
     {"policy", "policy show --policy SRC: print the targets a policy protects and their allow sets", Policy},
     {"plan", "compute the security-group plan; --json, --detailed-exitcode",
-     [](const std::vector<std::string>&) { return NotYet("plan"); }},
+     [](const std::vector<std::string>& a) { return Enforce(a, false); }},
     {"apply", "compute and execute the plan; --yes not to ask",
-     [](const std::vector<std::string>&) { return NotYet("apply"); }},
+     [](const std::vector<std::string>& a) { return Enforce(a, true); }},
     {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
      [](const std::vector<std::string>&) { return NotYet("map"); }},
     {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},

@@ -1,0 +1,387 @@
+#include "app/enforce.h"
+
+#include <algorithm>
+#include <set>
+
+#include "app/state.h"
+#include "apply/apply.h"
+#include "aws/sigv4.h"
+#include "policy/loader.h"
+
+namespace moat::app {
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
+
+// Whether a --target selector names this database.
+bool Selects(const std::string& selector, const aws::Database& db) {
+  if (selector.starts_with("tag:")) {
+    const std::string kv = selector.substr(4);
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos) return db.tags.count(kv) > 0;
+    auto it = db.tags.find(kv.substr(0, eq));
+    return it != db.tags.end() && it->second == kv.substr(eq + 1);
+  }
+  if (selector.starts_with("cluster/")) return db.cluster && db.id == selector.substr(8);
+  return db.id == selector;
+}
+
+struct PolicyLoad {
+  std::string text;
+  std::optional<compile::Compiled> compiled;
+  std::string error;
+};
+
+PolicyLoad LoadCompiled(const EnforceRequest& req, const EnforceDeps& deps) {
+  PolicyLoad out;
+  Result<std::string> text = std::string();
+  if (req.policy == "pce") {
+    if (!deps.fetch_pce_bundle) {
+      out.error = "--policy pce: no PCE connection available";
+      return out;
+    }
+    text = deps.fetch_pce_bundle(req.version);
+  } else {
+    auto stream = deps.policy.local->Open(req.policy);
+    if (!stream) {
+      out.error = stream.error().message;
+      return out;
+    }
+    text = ReadAll(**stream);
+    if (!text) text = Fail(std::move(text).error().Context(req.policy));
+  }
+  if (!text) {
+    out.error = text.error().message;
+    return out;
+  }
+  auto loaded = policy::LoadBundle(*text, req.policy, req.version);
+  if (!loaded) {
+    out.error = loaded.error().message;
+    return out;
+  }
+  out.text = std::move(*text);
+  out.compiled = compile::Compile(*loaded);
+  return out;
+}
+
+int GroupNumber(const std::string& name) {
+  const size_t dash = name.rfind('-');
+  if (dash == std::string::npos) return 0;
+  try {
+    return std::stoi(name.substr(dash + 1));
+  } catch (...) {
+    return 0;
+  }
+}
+
+plan::SgRule FromIngress(const aws::IngressRule& r) {
+  return {r.protocol, r.from_port, r.to_port, r.cidr, r.description};
+}
+
+const compile::Target* MatchPolicy(const compile::Compiled& compiled, const aws::Database& db,
+                                   const std::vector<std::string>& addresses, std::string& how) {
+  for (const compile::Target& t : compiled.targets) {
+    if (!db.endpoint.empty() && EqualsIgnoreCase(t.fqdn, db.endpoint)) {
+      how = "endpoint";
+      return &t;
+    }
+  }
+  for (const std::string& a : addresses) {
+    auto address = net::ParseAddress(a);
+    if (!address) continue;
+    for (const compile::Target& t : compiled.targets) {
+      if (t.addresses.Contains(*address)) {
+        how = "address";
+        return &t;
+      }
+    }
+  }
+  return nullptr;
+}
+
+bool AdmitsPort(const compile::Target& t, int port) {
+  return std::any_of(t.allow.begin(), t.allow.end(), [&](const compile::AllowEntry& e) {
+    return e.protocol == -1 || (e.protocol == 6 && e.ports.from <= port && port <= e.ports.to);
+  });
+}
+
+}  // namespace
+
+bool EnforceReport::HasChanges() const {
+  return std::any_of(targets.begin(), targets.end(),
+                     [](const TargetReport& t) { return t.error.empty() && t.plan.plan.HasChanges(); });
+}
+
+bool EnforceReport::Failed() const {
+  return !policy_error.empty() || !errors.empty() || std::any_of(targets.begin(), targets.end(), [](const auto& t) {
+    return !t.error.empty() || !t.plan.held.empty();
+  });
+}
+
+Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
+  if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
+  if (!policy::IsPolicyVersion(req.version)) {
+    return Fail(
+        InvalidInput("--policy-version: expected active, draft or a version number, got '" + req.version + "'"));
+  }
+  if (req.mode != "enforce" && req.mode != "visibility") {
+    return Fail(InvalidInput("--mode: expected enforce or visibility, got '" + req.mode + "'"));
+  }
+  if (auto st = req.quotas.Validate(); !st) return Fail(std::move(st).error());
+  if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
+    return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
+  }
+  auto state = LoadState(req.state_dir);
+  if (!state) return Fail(std::move(state).error());
+
+  EnforceReport report;
+  report.policy_source = req.policy;
+  report.policy_version = req.version;
+  report.mode = req.mode;
+  PolicyLoad policy = LoadCompiled(req, deps);
+  report.policy_error = policy.error;
+  if (policy.compiled) {
+    report.digest = aws::Sha256Hex(policy.text);
+    report.warnings = policy.compiled->warnings;
+  }
+
+  auto ec2 = deps.aws->Ec2();
+  if (!ec2) return Fail(std::move(ec2).error());
+  auto rds = deps.aws->Rds();
+  if (!rds) return Fail(std::move(rds).error());
+
+  // The estate, in a fixed number of reads.
+  auto instances = (*rds)->DescribeInstances();
+  if (!instances) return Fail(std::move(instances).error());
+  auto clusters = (*rds)->DescribeClusters();
+  if (!clusters) return Fail(std::move(clusters).error());
+  std::vector<aws::Database> dbs;
+  for (auto& d : *instances) {
+    if (d.cluster_id.empty()) dbs.push_back(std::move(d));  // an Aurora member is its cluster's
+  }
+  for (auto& c : *clusters) dbs.push_back(std::move(c));
+
+  std::vector<const aws::Database*> chosen;
+  for (const std::string& s : req.targets) {
+    bool any = false;
+    for (const aws::Database& d : dbs) {
+      if (!Selects(s, d)) continue;
+      any = true;
+      if (std::find(chosen.begin(), chosen.end(), &d) == chosen.end()) chosen.push_back(&d);
+    }
+    if (!any)
+      report.errors.push_back("--target " + s + ": no RDS instance or Aurora cluster has that identifier or tag");
+  }
+  if (req.targets.empty()) {
+    for (const aws::Database& d : dbs) chosen.push_back(&d);
+  }
+
+  auto managed_groups = (*ec2)->DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
+  if (!managed_groups) return Fail(std::move(managed_groups).error());
+  std::map<std::string, std::vector<const aws::SecurityGroup*>> managed_by_target;
+  std::set<std::string> managed_ids;
+  for (const aws::SecurityGroup& g : *managed_groups) {
+    auto t = g.tags.find("moat:target");
+    if (t == g.tags.end()) continue;
+    managed_by_target[t->second].push_back(&g);
+    managed_ids.insert(g.id);
+  }
+  // The other groups attached to the chosen databases: names, VPCs, and --keep-group by name.
+  std::vector<std::string> foreign_ids;
+  for (const aws::Database* d : chosen) {
+    for (const std::string& g : d->security_groups) {
+      if (!managed_ids.count(g) && std::find(foreign_ids.begin(), foreign_ids.end(), g) == foreign_ids.end()) {
+        foreign_ids.push_back(g);
+      }
+    }
+  }
+  std::map<std::string, const aws::SecurityGroup*> groups_by_id;
+  for (const aws::SecurityGroup& g : *managed_groups) groups_by_id[g.id] = &g;
+  std::vector<aws::SecurityGroup> foreign;
+  for (size_t i = 0; i < foreign_ids.size(); i += 200) {
+    const std::vector<std::string> chunk(
+        foreign_ids.begin() + static_cast<long>(i),
+        foreign_ids.begin() + static_cast<long>(std::min(i + 200, foreign_ids.size())));
+    auto found = (*ec2)->DescribeSecurityGroups({{"group-id", chunk}});
+    if (!found) return Fail(std::move(found).error());
+    foreign.insert(foreign.end(), found->begin(), found->end());
+  }
+  for (const aws::SecurityGroup& g : foreign) groups_by_id[g.id] = &g;
+
+  // Private addresses: DNS, else the RDS network interfaces (one read for all).
+  std::map<const aws::Database*, std::vector<std::string>> addresses;
+  bool need_interfaces = false;
+  for (const aws::Database* d : chosen) {
+    if (deps.resolve && !d->endpoint.empty()) addresses[d] = deps.resolve(d->endpoint);
+    if (addresses[d].empty()) need_interfaces = true;
+  }
+  std::vector<aws::NetworkInterface> interfaces;
+  if (need_interfaces) {
+    auto found = (*ec2)->DescribeNetworkInterfaces({{"description", {"RDSNetworkInterface"}}});
+    if (!found) return Fail(std::move(found).error());
+    interfaces = std::move(*found);
+  }
+
+  for (const aws::Database* d : chosen) {
+    TargetReport t;
+    t.id = TargetId(*d);
+    t.cluster = d->cluster;
+    t.endpoint = d->endpoint;
+    t.port = d->port;
+    t.attached = d->security_groups;
+    t.vpc_id = d->vpc_id;
+    for (const std::string& g : d->security_groups) {
+      auto it = groups_by_id.find(g);
+      if (it != groups_by_id.end()) {
+        t.group_names[g] = it->second->name;
+        if (t.vpc_id.empty()) t.vpc_id = it->second->vpc_id;
+      }
+    }
+    std::vector<std::string>& addrs = addresses[d];
+    if (addrs.empty()) {
+      std::vector<const aws::NetworkInterface*> candidates;
+      for (const aws::NetworkInterface& n : interfaces) {
+        std::vector<std::string> a = n.security_groups, b = d->security_groups;
+        std::sort(a.begin(), a.end());
+        std::sort(b.begin(), b.end());
+        if ((t.vpc_id.empty() || n.vpc_id == t.vpc_id) && a == b) candidates.push_back(&n);
+      }
+      if (candidates.size() == 1) {
+        addrs = candidates[0]->private_addresses;
+      } else {
+        t.warnings.push_back("private address not found (" + std::to_string(candidates.size()) +
+                             " RDS network interfaces in its VPC carry its groups); matched by endpoint only");
+      }
+    }
+    t.addresses = addrs;
+
+    std::optional<std::vector<plan::SgRule>> wanted;
+    const auto applied = state->targets.find(t.id);
+    std::optional<std::vector<plan::SgRule>> last;
+    if (applied != state->targets.end()) last = applied->second.rules;
+    if (policy.compiled) {
+      const compile::Target* match = MatchPolicy(*policy.compiled, *d, addrs, t.matched_by);
+      if (match == nullptr) {
+        const std::string why = "no virtual service of the policy has its endpoint " + d->endpoint +
+                                (addrs.empty() ? std::string() : ", and no workload has its address " + addrs[0]);
+        if (req.targets.empty() && !last) {
+          report.skipped.emplace_back(t.id, why);
+          continue;
+        }
+        t.error = why + "; left untouched";
+        report.targets.push_back(std::move(t));
+        continue;
+      }
+      t.policy_target = match->name;
+      if (d->port > 0 && !AdmitsPort(*match, d->port)) {
+        t.warnings.push_back("the policy admits nothing on its endpoint port " + std::to_string(d->port));
+      }
+      wanted = plan::DesiredRules(*match);
+    } else if (!last) {
+      if (req.targets.empty()) continue;  // never applied, and no policy to tell whether it is protected
+    }
+
+    plan::ReconcileInput in;
+    in.target_id = t.id;
+    in.wanted = std::move(wanted);
+    in.last_applied = last;
+    for (const aws::SecurityGroup* g : managed_by_target[t.id]) {
+      plan::GroupState s{g->id, g->name, GroupNumber(g->name), {}};
+      for (const aws::IngressRule& r : g->ingress) s.rules.push_back(FromIngress(r));
+      in.managed.push_back(std::move(s));
+      t.group_names[g->id] = g->name;
+      if (g->other_ingress > 0) {
+        t.warnings.push_back("group " + g->id + " has " + std::to_string(g->other_ingress) +
+                             " rules naming other groups or prefix lists; moat manages CIDR rules only");
+      }
+    }
+    in.attached = d->security_groups;
+    for (const std::string& k : req.keep_groups) {
+      for (const std::string& a : d->security_groups) {
+        if (a == k || t.group_names[a] == k) in.keep.push_back(a);
+      }
+    }
+    in.quotas = req.quotas;
+    in.guards = req.guards;
+    auto reconciled = plan::Reconcile(in);
+    if (!reconciled) {
+      t.error = reconciled.error().message;
+    } else {
+      t.plan = std::move(*reconciled);
+      if (t.vpc_id.empty() && std::any_of(t.plan.plan.groups.begin(), t.plan.plan.groups.end(),
+                                          [](const plan::GroupChange& g) { return g.create; })) {
+        t.error = t.id + ": its VPC is unknown (no group attached to it could be read); nothing on it is changed";
+      }
+    }
+    report.targets.push_back(std::move(t));
+  }
+
+  const bool write = req.execute && req.mode == "enforce";
+  report.reads = deps.aws->calls().reads();
+  if (write && report.HasChanges() && deps.confirm && !deps.confirm(report)) {
+    report.cancelled = true;
+    return report;
+  }
+  if (write) {
+    report.executed = true;
+    bool state_changed = false;
+    for (TargetReport& t : report.targets) {
+      if (!t.error.empty()) continue;
+      const aws::Database* db = nullptr;
+      for (const aws::Database* d : chosen) {
+        if (TargetId(*d) == t.id) db = d;
+      }
+      if (t.plan.plan.HasChanges()) {
+        apply::TargetWork work;
+        work.db = *db;
+        work.vpc_id = t.vpc_id;
+        work.plan = t.plan.plan;
+        work.groups = t.plan.groups;
+        work.group_names = t.group_names;
+        for (const std::string& a : db->security_groups) {
+          const bool managed = std::any_of(work.groups.begin(), work.groups.end(),
+                                           [&](const plan::PackedGroup& g) { return g.id == a; });
+          if (!managed && std::find(work.plan.detach.begin(), work.plan.detach.end(), a) == work.plan.detach.end()) {
+            work.kept_foreign.push_back(a);
+          }
+        }
+        auto outcome = apply::ApplyTarget(work, apply::Env{*ec2, *rds, deps.audit, deps.sleep});
+        if (!outcome) {
+          t.error = outcome.error().message;
+          continue;
+        }
+        t.applied = true;
+        t.writes = outcome->writes;
+        t.converged = outcome->converged;
+        for (const auto& [name, id] : outcome->created) t.group_names[id] = name;
+      }
+      if (t.plan.policy_applied) {
+        AppliedTarget& a = state->targets[t.id];
+        if (a.rules != t.plan.desired || a.digest != report.digest) {
+          a.time = deps.now ? deps.now() : 0;
+          a.digest = report.digest;
+          a.rules = t.plan.desired;
+          state_changed = true;
+        }
+      }
+    }
+    if (state_changed) {
+      if (auto st = SaveSnapshot(req.state_dir, policy.text, report.digest); !st) {
+        report.errors.push_back(st.error().message);
+      } else if (auto st2 = SaveState(req.state_dir, *state); !st2) {
+        report.errors.push_back(st2.error().message);
+      }
+    }
+  }
+  report.reads = deps.aws->calls().reads();
+  report.writes = deps.aws->calls().writes();
+  return report;
+}
+
+}  // namespace moat::app

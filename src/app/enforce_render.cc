@@ -1,0 +1,188 @@
+// The plan and apply reports: text in the manner of `terraform plan` (+ to add, - to remove, ~ to
+// change, per group and per target, drift marked), and JSON (docs/formats.md).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/enforce.h"
+#include "apply/apply.h"
+
+namespace moat::app {
+namespace {
+
+struct Totals {
+  int create = 0, authorize = 0, revoke = 0, redescribe = 0, attach = 0, detach = 0, drift = 0;
+};
+
+Totals Count(const EnforceReport& r) {
+  Totals t;
+  for (const TargetReport& target : r.targets) {
+    if (!target.error.empty()) continue;
+    const plan::TargetPlan& p = target.plan.plan;
+    for (const plan::GroupChange& g : p.groups) {
+      t.create += g.create ? 1 : 0;
+      t.authorize += static_cast<int>(g.authorize.size());
+      t.revoke += static_cast<int>(g.revoke.size());
+      t.redescribe += static_cast<int>(g.redescribe.size());
+      for (const auto* v : {&g.authorize, &g.revoke, &g.redescribe}) {
+        t.drift += static_cast<int>(std::count_if(v->begin(), v->end(), [](const plan::SgRule& x) { return x.drift; }));
+      }
+    }
+    t.attach += static_cast<int>(p.attach.size());
+    t.detach += static_cast<int>(p.detach.size());
+    t.drift += static_cast<int>(p.drift.size());
+  }
+  return t;
+}
+
+std::string GroupLabel(const TargetReport& t, const std::string& handle) {
+  auto it = t.group_names.find(handle);
+  if (it != t.group_names.end() && it->second != handle) return handle + " (" + it->second + ")";
+  return handle;
+}
+
+std::string RuleLine(char sign, const plan::SgRule& r, const std::string& note) {
+  std::string tail;
+  if (r.protocol == -1) tail += " ALL TRAFFIC";
+  if (r.drift) tail += " [drift]";
+  if (!note.empty()) tail += " " + note;
+  if (tail.empty()) return fmt::format("      {} {}\n", sign, apply::DescribeRule(r));
+  return fmt::format("      {} {:<40}{}\n", sign, apply::DescribeRule(r), tail);
+}
+
+nlohmann::ordered_json RuleJson(const plan::SgRule& r) {
+  return {{"protocol", r.protocol},        {"from_port", r.from_port},     {"to_port", r.to_port},
+          {"cidr", net::ToString(r.cidr)}, {"description", r.description}, {"reason", r.drift ? "drift" : "policy"}};
+}
+
+}  // namespace
+
+std::string RenderPlanText(const EnforceReport& r) {
+  std::string out = fmt::format("moat {}: policy {} ({}{}), mode {}\n", r.executed ? "apply" : "plan", r.policy_source,
+                                r.policy_version, r.digest.empty() ? "" : ", sha256 " + r.digest.substr(0, 12), r.mode);
+  if (!r.policy_error.empty()) {
+    out += "! the policy could not be used: " + r.policy_error +
+           "\n! enforcing what moat last applied: drift is reverted, nothing else changes\n";
+  }
+  for (const std::string& w : r.warnings) out += "! warning: " + w + "\n";
+  for (const TargetReport& t : r.targets) {
+    out += fmt::format("\n# {} ({} {}:{}", t.id, t.cluster ? "cluster" : "instance", t.endpoint, t.port);
+    if (!t.policy_target.empty()) out += ", policy " + t.policy_target + " by " + t.matched_by;
+    if (!t.addresses.empty()) out += ", address " + t.addresses[0];
+    out += ")\n";
+    for (const std::string& w : t.warnings) out += "  ! warning: " + w + "\n";
+    if (!t.error.empty()) {
+      out += "  ! error: " + t.error + "\n";
+      continue;
+    }
+    if (!t.plan.held.empty()) out += "  ! held: " + t.plan.held + "\n";
+    const plan::TargetPlan& p = t.plan.plan;
+    if (!p.HasChanges()) {
+      out += "  no changes\n";
+      continue;
+    }
+    for (const plan::GroupChange& g : p.groups) {
+      if (!g.create && g.authorize.empty() && g.revoke.empty() && g.redescribe.empty()) continue;
+      out += g.create ? fmt::format("  + group {} (to create, tagged moat:managed=true moat:target={})\n", g.name, t.id)
+                      : fmt::format("  ~ group {} ({})\n", g.id, g.name);
+      for (const auto& x : g.authorize) out += RuleLine('+', x, "");
+      for (const auto& x : g.revoke) out += RuleLine('-', x, "");
+      for (const auto& x : g.redescribe) out += RuleLine('~', x, "description: " + x.description);
+    }
+    if (!p.attach.empty() || !p.detach.empty()) {
+      out += "  ~ attached groups\n";
+      for (const std::string& a : p.attach)
+        out += fmt::format("      + {}{}\n", GroupLabel(t, a), p.IsDrift(a) ? " [drift]" : "");
+      for (const std::string& d : p.detach)
+        out += fmt::format("      - {}{}\n", GroupLabel(t, d), p.IsDrift(d) ? " [drift]" : "");
+    }
+    if (t.applied) out += fmt::format("  applied: {} calls, {} already done by another run\n", t.writes, t.converged);
+  }
+  for (const auto& [id, why] : r.skipped) out += fmt::format("\n# {}: not protected by the policy ({})\n", id, why);
+  for (const std::string& e : r.errors) out += "\n! error: " + e + "\n";
+  const Totals n = Count(r);
+  if (!r.HasChanges()) {
+    out += "\nNo changes. AWS matches the policy.\n";
+  } else {
+    out += fmt::format(
+        "\n{}: {} group(s) to create, {} rule(s) to authorize, {} to revoke, {} to redescribe, {} group(s) to attach, "
+        "{} to detach; {} of these revert drift.\n",
+        r.executed ? "Applied" : "Plan", n.create, n.authorize, n.revoke, n.redescribe, n.attach, n.detach, n.drift);
+  }
+  if (r.cancelled) out += "Cancelled: nothing was changed.\n";
+  if (r.mode == "visibility" && r.HasChanges()) out += "Visibility mode: nothing is written.\n";
+  out += fmt::format("AWS calls: {} read, {} write.\n", r.reads, r.writes);
+  return out;
+}
+
+std::string RenderPlanJson(const EnforceReport& r) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["policy"] = {{"source", r.policy_source},
+                 {"version", r.policy_version},
+                 {"sha256", r.digest},
+                 {"ok", r.policy_error.empty()},
+                 {"error", r.policy_error}};
+  j["mode"] = r.mode;
+  j["executed"] = r.executed;
+  j["changes"] = r.HasChanges();
+  ordered_json targets = ordered_json::array();
+  for (const TargetReport& t : r.targets) {
+    ordered_json x;
+    x["id"] = t.id;
+    x["kind"] = t.cluster ? "cluster" : "instance";
+    x["endpoint"] = t.endpoint;
+    x["port"] = t.port;
+    x["vpc_id"] = t.vpc_id;
+    x["policy_target"] = t.policy_target;
+    x["matched_by"] = t.matched_by;
+    x["addresses"] = t.addresses;
+    x["attached"] = t.attached;
+    x["error"] = t.error;
+    x["held"] = t.plan.held;
+    x["warnings"] = t.warnings;
+    ordered_json groups = ordered_json::array();
+    for (const plan::GroupChange& g : t.plan.plan.groups) {
+      ordered_json gj = {{"id", g.id}, {"name", g.name}, {"create", g.create}};
+      for (const auto& [key, rules] : {std::pair{"authorize", &g.authorize}, std::pair{"revoke", &g.revoke},
+                                       std::pair{"redescribe", &g.redescribe}}) {
+        gj[key] = ordered_json::array();
+        for (const auto& rule : *rules) gj[key].push_back(RuleJson(rule));
+      }
+      size_t count = 0;
+      for (const auto& pg : t.plan.groups) {
+        if (pg.name == g.name) count = pg.rules.size();
+      }
+      gj["rules"] = count;
+      groups.push_back(std::move(gj));
+    }
+    x["groups"] = std::move(groups);
+    for (const auto& [key, list] :
+         {std::pair{"attach", &t.plan.plan.attach}, std::pair{"detach", &t.plan.plan.detach}}) {
+      x[key] = ordered_json::array();
+      for (const std::string& g : *list) {
+        auto name = t.group_names.find(g);
+        x[key].push_back({{"group", g},
+                          {"name", name != t.group_names.end() ? name->second : g},
+                          {"reason", t.plan.plan.IsDrift(g) ? "drift" : "policy"}});
+      }
+    }
+    x["changes"] = t.error.empty() && t.plan.plan.HasChanges();
+    x["applied"] = t.applied;
+    x["writes"] = t.writes;
+    x["converged"] = t.converged;
+    targets.push_back(std::move(x));
+  }
+  j["targets"] = std::move(targets);
+  j["skipped"] = ordered_json::array();
+  for (const auto& [id, why] : r.skipped) j["skipped"].push_back({{"id", id}, {"reason", why}});
+  j["warnings"] = r.warnings;
+  j["errors"] = r.errors;
+  const Totals n = Count(r);
+  j["summary"] = {{"create", n.create}, {"authorize", n.authorize}, {"revoke", n.revoke}, {"redescribe", n.redescribe},
+                  {"attach", n.attach}, {"detach", n.detach},       {"drift", n.drift}};
+  j["calls"] = {{"read", r.reads}, {"write", r.writes}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace moat::app
