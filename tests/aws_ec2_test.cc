@@ -105,5 +105,39 @@ TEST_F(Ec2MotoTest, DatabaseIsDescribedAndMovedOntoManagedGroups) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
 }
 
+TEST_F(Ec2MotoTest, RuleDescriptionsTagsAndNetworkInterfaces) {
+  auto client = Client(moto_.secret_access_key());
+  aws::Ec2 ec2(client);
+  auto id = ec2.CreateSecurityGroup("moat-orders-db-1", "moat: orders-db", moto_.vpc_id(), {});
+  ASSERT_TRUE(id) << id.error().message;
+  ASSERT_TRUE(ec2.AuthorizeIngress(*id, {Rule(5432, "10.0.1.20/32", "old"), Rule(5432, "2001:db8::/64", "old")}));
+  auto rules = ec2.DescribeIngressRules(*id);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_EQ(rules->size(), 2u);  // the egress rule moto adds is left out
+  EXPECT_TRUE((*rules)[0].id.starts_with("sgr-"));
+  std::vector<aws::IdentifiedRule> changed = *rules;
+  for (auto& r : changed) r.rule.description = "moat /orgs/1/sec_policy/active/rule_sets/24/sec_rules/61";
+  ASSERT_TRUE(ec2.SetRuleDescriptions(*id, changed));
+  auto described = ec2.DescribeSecurityGroups({}, {*id});
+  ASSERT_TRUE(described);
+  for (const auto& r : (*described)[0].ingress) {
+    EXPECT_EQ(r.description, "moat /orgs/1/sec_policy/active/rule_sets/24/sec_rules/61") << net::ToString(r.cidr);
+  }
+
+  ASSERT_TRUE(ec2.CreateTags({*id}, {{"moat:managed", "true"}, {"moat:target", "orders-db"}}));
+  auto tagged = ec2.DescribeSecurityGroups({{"tag:moat:target", {"orders-db"}}});
+  ASSERT_TRUE(tagged);
+  ASSERT_EQ(tagged->size(), 1u);
+  EXPECT_EQ((*tagged)[0].id, *id);
+
+  auto enis = ec2.DescribeNetworkInterfaces({{"description", {"RDSNetworkInterface"}}, {"vpc-id", {moto_.vpc_id()}}});
+  ASSERT_TRUE(enis) << enis.error().message;
+  ASSERT_EQ(enis->size(), 2u);  // the stand-ins of orders-db and of the ledger cluster
+  const auto& orders = (*enis)[0].security_groups[0] == moto_.db_group() ? (*enis)[0] : (*enis)[1];
+  EXPECT_EQ(orders.private_addresses, std::vector<std::string>{"10.0.2.45"});
+  EXPECT_EQ(orders.security_groups, std::vector<std::string>{moto_.db_group()});
+  EXPECT_EQ(orders.vpc_id, moto_.vpc_id());
+}
+
 }  // namespace
 }  // namespace moat::integration

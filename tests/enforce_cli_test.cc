@@ -225,6 +225,28 @@ TEST_F(EnforceCliTest, TamperingIsRevertedAndLoggedAsDrift) {
   for (const char* key : {"time", "target", "group", "change", "reason"}) EXPECT_TRUE(drift[0].contains(key));
 }
 
+TEST_F(EnforceCliTest, NewProvenanceChangesDescriptionsInPlace) {
+  ASSERT_EQ(Apply({"--target", "orders-db"}).exit_code, 0);
+  Json bundle = Bundle();
+  Json twin = bundle["rule_sets"][0]["rules"][0];  // a second rule admitting the web tier
+  twin["href"] = "/orgs/1/sec_policy/active/rule_sets/24/sec_rules/65";
+  bundle["rule_sets"][0]["rules"].push_back(twin);
+  WritePolicy(bundle);
+  RunResult r = Apply({"--target", "orders-db"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json report = Json::parse(r.out);
+  EXPECT_EQ(report["summary"]["redescribe"], 1);
+  EXPECT_EQ(report["summary"]["authorize"], 0);
+  EXPECT_EQ(report["summary"]["revoke"], 0);
+  for (const auto& rule : Managed("orders-db")[0].ingress) {
+    if (net::ToString(rule.cidr) == "10.0.1.20/31") {
+      EXPECT_NE(rule.description.find("sec_rules/61 /orgs/1/sec_policy/active/rule_sets/24/sec_rules/65"),
+                std::string::npos)
+          << rule.description;
+    }
+  }
+}
+
 TEST_F(EnforceCliTest, KeptForeignGroupStaysAttached) {
   RunResult r = Apply({"--keep-group", "hand-made"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);

@@ -52,7 +52,10 @@ MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::vector<std::string> args = {"moto_server", "-H", "127.0.0.1", "-p", std::to_string(port_)};
+  // moto_server through a launcher that keeps the interface stand-ins' groups equal to their
+  // database's, as AWS does (tests/moto_server.py).
+  std::vector<std::string> args = {
+      "python3", MOAT_SOURCE_DIR "/tests/moto_server.py", "-H", "127.0.0.1", "-p", std::to_string(port_)};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -61,14 +64,22 @@ MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   const std::string log = dir_.path() + "/moto.log";
   posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawnp(&pid_, "moto_server", &actions, nullptr, argv.data(), envp.data());
+  const int rc = posix_spawnp(&pid_, "python3", &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     pid_ = -1;
     error_ = "moto_server could not be started (pip install 'moto[server]')";
     return;
   }
-  for (int i = 0; i < 300 && !Accepts(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 300 && !Accepts(port_); ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      error_ = "moto could not be started (is it installed? pip install 'moto[server]'): " + ReadFile(log);
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   const RunResult setup = RunProcess(
       "/usr/bin/env",
       bucket.empty() ? std::vector<std::string>{"python3", MOAT_SOURCE_DIR "/tests/moto_setup.py", url()}

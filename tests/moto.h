@@ -26,7 +26,7 @@ class MotoServer {
   const std::string& access_key_id() const { return access_key_id_; }
   const std::string& secret_access_key() const { return secret_; }
   const std::string& vpc_id() const { return vpc_; }
-  const std::string& db_group() const { return db_group_; }  // orders-db's hand-made group
+  const std::string& db_group() const { return db_group_; }            // orders-db's hand-made group
   const std::string& cluster_group() const { return cluster_group_; }  // the ledger cluster's
   const std::string& cluster_endpoint() const { return cluster_endpoint_; }
   // The environment that points moat at this server as the test user.
