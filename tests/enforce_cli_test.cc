@@ -294,6 +294,20 @@ TEST_F(EnforceCliTest, TargetThatCannotFitIsAPlanErrorAndNothingOnItChanges) {
   EXPECT_NE(r.err.find("moat: apply: not every target"), std::string::npos) << r.err;
 }
 
+TEST_F(EnforceCliTest, OverPermissionBudgetMakesItFitAndIsReported) {
+  WritePolicy(Bundle(300));  // 304 exact rules, 300 fit
+  RunResult r = Apply({"--target", "orders-db", "--over-permission-budget", "16"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json report = Json::parse(r.out);
+  const Json& widened = report["targets"][0]["widened"];
+  ASSERT_FALSE(widened.empty());
+  EXPECT_NE(widened[0].get<std::string>().find("(+"), std::string::npos) << widened.dump();
+  size_t rules = 0;
+  for (const auto& g : Managed("orders-db")) rules += g.ingress.size();
+  EXPECT_LE(rules, 300u);
+  EXPECT_EQ(Managed("orders-db").size(), 5u);
+}
+
 TEST_F(EnforceCliTest, LargeRevokeIsHeldUnlessOverriddenWhileDriftIsReverted) {
   WritePolicy(Bundle(10));
   ASSERT_EQ(Apply({"--target", "orders-db"}).exit_code, 0);

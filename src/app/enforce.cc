@@ -283,6 +283,21 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         t.warnings.push_back("the policy admits nothing on its endpoint port " + std::to_string(d->port));
       }
       wanted = plan::DesiredRules(*match);
+      if (req.over_permission_budget > 0) {
+        int kept = 0;
+        for (const std::string& a : d->security_groups) {
+          const bool managed = std::any_of(managed_by_target[t.id].begin(), managed_by_target[t.id].end(),
+                                           [&](const aws::SecurityGroup* g) { return g->id == a; });
+          const bool keep = std::any_of(req.keep_groups.begin(), req.keep_groups.end(),
+                                        [&](const std::string& k) { return k == a || t.group_names[a] == k; });
+          if (!managed && keep) ++kept;
+        }
+        const size_t capacity = static_cast<size_t>(std::max(req.quotas.groups_per_interface - kept, 0)) *
+                                static_cast<size_t>(req.quotas.rules_per_group);
+        plan::Widened w = plan::Widen(std::move(*wanted), capacity, req.over_permission_budget);
+        for (const plan::Widening& x : w.widenings) t.widened.push_back(plan::DescribeWidening(x));
+        wanted = std::move(w.rules);
+      }
     } else if (!last) {
       if (req.targets.empty()) continue;  // never applied, and no policy to tell whether it is protected
     }

@@ -24,6 +24,7 @@
 #include "app/policy.h"
 #include "apply/audit.h"
 #include "plan/reconcile.h"
+#include "plan/widen.h"
 
 namespace moat::app {
 
@@ -35,8 +36,9 @@ struct EnforceRequest {
   std::string mode = "enforce";          // or visibility: never writes
   plan::Quotas quotas;
   plan::Guards guards;
-  std::string state_dir;  // resolved (StateDirectory)
-  bool execute = false;   // apply (else plan)
+  uint64_t over_permission_budget = 0;  // extra addresses a target may admit to fit its quota
+  std::string state_dir;                // resolved (StateDirectory)
+  bool execute = false;                 // apply (else plan)
 };
 
 struct EnforceReport;
@@ -68,7 +70,8 @@ struct TargetReport {
   std::map<std::string, std::string> group_names;  // id -> name, for the groups it mentions
   plan::Reconciled plan;
   std::vector<std::string> warnings;
-  std::string error;  // the plan or the apply failed: nothing (more) changed on it
+  std::vector<std::string> widened;  // over-permission spent on it (plan/widen.h), one line each
+  std::string error;                 // the plan or the apply failed: nothing (more) changed on it
   // After apply:
   bool applied = false;
   int writes = 0;

@@ -71,6 +71,7 @@ std::string RenderPlanText(const EnforceReport& r) {
     if (!t.addresses.empty()) out += ", address " + t.addresses[0];
     out += ")\n";
     for (const std::string& w : t.warnings) out += "  ! warning: " + w + "\n";
+    for (const std::string& w : t.widened) out += "  ! over-permission: " + w + "\n";
     if (!t.error.empty()) {
       out += "  ! error: " + t.error + "\n";
       continue;
@@ -141,6 +142,7 @@ std::string RenderPlanJson(const EnforceReport& r) {
     x["error"] = t.error;
     x["held"] = t.plan.held;
     x["warnings"] = t.warnings;
+    x["widened"] = t.widened;
     ordered_json groups = ordered_json::array();
     for (const plan::GroupChange& g : t.plan.plan.groups) {
       ordered_json gj = {{"id", g.id}, {"name", g.name}, {"create", g.create}};

@@ -166,6 +166,9 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
                  "security groups per network interface (default 5)");
   app.add_option("--max-rules-times-groups", req.quotas.max_rules_times_groups,
                  "rules per group x groups per interface limit (default 1000)");
+  app.add_option("--over-permission-budget", req.over_permission_budget,
+                 "extra addresses a target may admit when its exact rules do not fit (default 0: never; every "
+                 "widening is reported)");
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   if (execute) {
     app.add_flag("--yes", yes, "do not ask before changing AWS");
