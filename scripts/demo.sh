@@ -1,12 +1,42 @@
 #!/usr/bin/env bash
-# Sets up, builds, and runs moat's main job on the bundled sample: who talks to the databases,
-# read from VPC flow logs laid out as they are in S3.
+# Sets up, builds, and runs moat's main job against a local AWS emulator (moto, on loopback; no
+# AWS account needed): an estate of three databases on a legacy wide-open group, their flow logs
+# in S3, a policy bundle. moat shows who talks to the databases, plans, applies, and reverts a
+# hand-made change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh >/dev/null
-echo "\$ moat flows samples/flowlogs"
-build/src/cli/moat flows samples/flowlogs
-echo
-echo "\$ moat policy show --policy samples/policy/orders-db.bundle.json"
-build/src/cli/moat policy show --policy samples/policy/orders-db.bundle.json
+moat=build/src/cli/moat
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+INITIAL_NO_AUTH_ACTION_COUNT=4 python3 tests/moto_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+eval "$(python3 scripts/demo_estate.py seed "http://127.0.0.1:$port" samples/flowlogs)"
+policy=samples/demo/policy.json
+state="$work/state"
+
+# A titled step: the command, its output, and its exit status when not 0 (plan exits 2 with
+# --detailed-exitcode when there are changes).
+step() {
+  printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"
+  local rc=0
+  "${@:2}" || rc=$?
+  if [ "$rc" != 0 ]; then echo "(exit status $rc)"; fi
+}
+
+step "Who talks to the databases (flow logs read from S3)" \
+  "$moat" flows s3://flow-logs/AWSLogs --limit 2 --top 4
+step "What the policy allows" "$moat" policy show --policy "$policy"
+step "The plan: managed groups with exactly those rules; the legacy groups come off" \
+  "$moat" plan --policy "$policy" --state "$state"
+step "Apply it (make-before-break)" "$moat" apply --policy "$policy" --state "$state" --yes
+step "Someone opens orders-db to the world and puts the legacy group back" \
+  python3 scripts/demo_estate.py tamper "http://127.0.0.1:$port"
+step "The next run sees the drift" "$moat" plan --policy "$policy" --state "$state"
+step "... and reverts it" "$moat" apply --policy "$policy" --state "$state" --yes
+step "Every change is in the audit log, the reverts marked as drift" tail -n 3 "$state/audit.log"
+step "Converged: nothing to do (exit 0 with --detailed-exitcode)" \
+  "$moat" plan --policy "$policy" --state "$state" --detailed-exitcode

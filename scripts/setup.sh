@@ -34,5 +34,5 @@ fi
 # moto (the AWS emulator of the integration tests) is a Python tool, not a Debian package: it comes
 # preinstalled on the project's machines. Say how to get it rather than fail obscurely later.
 if ! command -v moto_server >/dev/null; then
-  echo "setup.sh: moto_server not found; the integration tests need it: pip install 'moto[server]'" >&2
+  echo "setup.sh: moto_server not found; the demo and the integration tests need it: pip install 'moto[server]'" >&2
 fi
