@@ -11,6 +11,7 @@ SgRule R(int port, const char* cidr, const char* description = "moat r1") {
 
 std::vector<SgRule> Rules(int n, int port = 5432) {
   std::vector<SgRule> out;
+  out.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(R(port, ("10.0.1." + std::to_string(i) + "/32").c_str()));
   return out;
 }

@@ -9,6 +9,7 @@ SgRule R(const char* cidr, int port = 5432) { return {6, port, port, *net::Parse
 
 std::vector<SgRule> EveryOther(int n) {
   std::vector<SgRule> out;
+  out.reserve(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) out.push_back(R(("10.9.0." + std::to_string(2 * i)).c_str()));
   return out;
 }
