@@ -225,6 +225,30 @@ TEST_F(EnforceCliTest, TamperingIsRevertedAndLoggedAsDrift) {
   for (const char* key : {"time", "target", "group", "change", "reason"}) EXPECT_TRUE(drift[0].contains(key));
 }
 
+TEST_F(EnforceCliTest, RulesNamingOtherGroupsAreRevokedAsDrift) {
+  ASSERT_EQ(Apply({"--target", "orders-db"}).exit_code, 0);
+  const std::string group = Managed("orders-db")[0].id;
+  // By hand: "let the hand-made group's members in" — a rule naming a group, not a CIDR.
+  auto added =
+      ec2_client_.Call("AuthorizeSecurityGroupIngress", {{"GroupId", group},
+                                                         {"IpPermissions.1.IpProtocol", "tcp"},
+                                                         {"IpPermissions.1.FromPort", "5432"},
+                                                         {"IpPermissions.1.ToPort", "5432"},
+                                                         {"IpPermissions.1.Groups.1.GroupId", moto_.db_group()}});
+  ASSERT_TRUE(added) << added.error().message;
+  RunResult plan = Moat({"plan", "--policy", dir_.path() + "/policy.json", "--target", "orders-db"});
+  EXPECT_NE(plan.out.find("- 1 rule(s) naming other groups or prefix lists [drift]"), std::string::npos) << plan.out;
+  RunResult r = Apply({"--target", "orders-db"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Json::parse(r.out)["summary"]["drift"], 1);
+  const auto after = Managed("orders-db");
+  EXPECT_EQ(after[0].other_ingress, 0);
+  EXPECT_EQ(after[0].ingress.size(), 4u);
+  const Json last = Audit().back();
+  EXPECT_EQ(last["rule"], "tcp 5432 from " + moto_.db_group());
+  EXPECT_EQ(last["reason"], "drift");
+}
+
 TEST_F(EnforceCliTest, NewProvenanceChangesDescriptionsInPlace) {
   ASSERT_EQ(Apply({"--target", "orders-db"}).exit_code, 0);
   Json bundle = Bundle();

@@ -307,14 +307,10 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     in.wanted = std::move(wanted);
     in.last_applied = last;
     for (const aws::SecurityGroup* g : managed_by_target[t.id]) {
-      plan::GroupState s{g->id, g->name, GroupNumber(g->name), {}};
+      plan::GroupState s{g->id, g->name, GroupNumber(g->name), {}, g->other_ingress};
       for (const aws::IngressRule& r : g->ingress) s.rules.push_back(FromIngress(r));
       in.managed.push_back(std::move(s));
       t.group_names[g->id] = g->name;
-      if (g->other_ingress > 0) {
-        t.warnings.push_back("group " + g->id + " has " + std::to_string(g->other_ingress) +
-                             " rules naming other groups or prefix lists; moat manages CIDR rules only");
-      }
     }
     in.attached = d->security_groups;
     for (const std::string& k : req.keep_groups) {

@@ -22,7 +22,8 @@ Totals Count(const EnforceReport& r) {
     for (const plan::GroupChange& g : p.groups) {
       t.create += g.create ? 1 : 0;
       t.authorize += static_cast<int>(g.authorize.size());
-      t.revoke += static_cast<int>(g.revoke.size());
+      t.revoke += static_cast<int>(g.revoke.size()) + g.revoke_other;
+      t.drift += g.revoke_other;
       t.redescribe += static_cast<int>(g.redescribe.size());
       for (const auto* v : {&g.authorize, &g.revoke, &g.redescribe}) {
         t.drift += static_cast<int>(std::count_if(v->begin(), v->end(), [](const plan::SgRule& x) { return x.drift; }));
@@ -83,12 +84,15 @@ std::string RenderPlanText(const EnforceReport& r) {
       continue;
     }
     for (const plan::GroupChange& g : p.groups) {
-      if (!g.create && g.authorize.empty() && g.revoke.empty() && g.redescribe.empty()) continue;
+      if (!g.create && g.authorize.empty() && g.revoke.empty() && g.redescribe.empty() && g.revoke_other == 0) continue;
       out += g.create ? fmt::format("  + group {} (to create, tagged moat:managed=true moat:target={})\n", g.name, t.id)
                       : fmt::format("  ~ group {} ({})\n", g.id, g.name);
       for (const auto& x : g.authorize) out += RuleLine('+', x, "");
       for (const auto& x : g.revoke) out += RuleLine('-', x, "");
       for (const auto& x : g.redescribe) out += RuleLine('~', x, "description: " + x.description);
+      if (g.revoke_other > 0) {
+        out += fmt::format("      - {} rule(s) naming other groups or prefix lists [drift]\n", g.revoke_other);
+      }
     }
     if (!p.attach.empty() || !p.detach.empty()) {
       out += "  ~ attached groups\n";
@@ -156,6 +160,7 @@ std::string RenderPlanJson(const EnforceReport& r) {
         if (pg.name == g.name) count = pg.rules.size();
       }
       gj["rules"] = count;
+      gj["revoke_other"] = g.revoke_other;
       groups.push_back(std::move(gj));
     }
     x["groups"] = std::move(groups);

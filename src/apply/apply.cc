@@ -136,7 +136,7 @@ class Runner {
     for (const auto& r : g.redescribe) {
       const aws::IngressRule want = ToIngress(r);
       for (const auto& e : *existing) {
-        if (e.rule == want) changes.push_back({e.id, want});
+        if (e.reference.empty() && e.rule == want) changes.push_back({e.id, want, ""});
       }
     }
     if (changes.empty()) return {};
@@ -175,7 +175,32 @@ class Runner {
     return {};
   }
 
+  // Rules naming another group or a prefix list: never moat's; revoked by their ids.
+  Status RevokeOther(const plan::GroupChange& g) {
+    if (g.revoke_other == 0) return {};
+    const std::string& id = ids_[g.name];
+    auto existing = env_.ec2->DescribeIngressRules(id);
+    if (!existing) return Fail(std::move(existing).error().Context(What(g.name)));
+    std::vector<std::string> ids;
+    std::vector<std::string> described;
+    for (const auto& r : *existing) {
+      if (r.reference.empty()) continue;
+      ids.push_back(r.id);
+      plan::SgRule shown{r.rule.protocol, r.rule.from_port, r.rule.to_port, {}, ""};
+      std::string text = DescribeRule(shown);
+      described.push_back(text.substr(0, text.rfind(" from ")) + " from " + r.reference);
+    }
+    if (ids.empty()) return {};
+    ++out_.writes;
+    Status st = env_.ec2->RevokeIngressById(id, ids);
+    if (!st && st.error().code != ErrorCode::kNotFound) return Fail(std::move(st).error().Context(What(g.name)));
+    if (!st) ++out_.converged;
+    for (const auto& d : described) Log(id, g.name, "revoke", d, true, !st);
+    return {};
+  }
+
   Status Revoke(const plan::GroupChange& g) {
+    if (auto st = RevokeOther(g); !st) return st;
     if (g.revoke.empty()) return {};
     const std::string& id = ids_[g.name];
     ++out_.writes;

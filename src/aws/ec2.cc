@@ -168,20 +168,33 @@ Result<std::vector<IdentifiedRule>> Ec2::DescribeIngressRules(const std::string&
       if (std::string_view(Sub(item, "isEgress").text().get()) == "true") continue;
       std::string cidr = Sub(item, "cidrIpv4").text().get();
       if (cidr.empty()) cidr = Sub(item, "cidrIpv6").text().get();
-      auto prefix = net::ParsePrefix(cidr);
-      if (!prefix) continue;  // a group reference or a prefix list
       IdentifiedRule r;
       r.id = Sub(item, "securityGroupRuleId").text().get();
       r.rule.protocol = ParseIpProtocol(Sub(item, "ipProtocol").text().get());
       r.rule.from_port = IntOr(Sub(item, "fromPort").text().get(), -1);
       r.rule.to_port = IntOr(Sub(item, "toPort").text().get(), -1);
-      r.rule.cidr = *prefix;
       r.rule.description = Sub(item, "description").text().get();
+      if (auto prefix = net::ParsePrefix(cidr)) {
+        r.rule.cidr = *prefix;
+      } else {
+        r.reference = Sub(item, "prefixListId").text().get();
+        if (r.reference.empty()) r.reference = Sub(Sub(item, "referencedGroupInfo"), "groupId").text().get();
+        if (r.reference.empty()) continue;  // nothing moat can name
+      }
       out.push_back(std::move(r));
     }
     token = Sub(root, "nextToken").text().get();
   } while (!token.empty());
   return out;
+}
+
+Status Ec2::RevokeIngressById(const std::string& group_id, const std::vector<std::string>& rule_ids) {
+  Params params = {{"GroupId", group_id}};
+  for (size_t i = 0; i < rule_ids.size(); ++i)
+    params.emplace_back("SecurityGroupRuleId." + std::to_string(i + 1), rule_ids[i]);
+  auto doc = client_.Call("RevokeSecurityGroupIngress", params);
+  if (!doc) return Fail(std::move(doc).error());
+  return {};
 }
 
 Status Ec2::SetRuleDescriptions(const std::string& group_id, const std::vector<IdentifiedRule>& rules) {

@@ -36,10 +36,12 @@ struct SecurityGroup {
   int other_ingress = 0;             // ingress entries that are not CIDRs (group references, prefix lists)
 };
 
-// One ingress rule as DescribeSecurityGroupRules has it: with its id (sgr-...).
+// One ingress rule as DescribeSecurityGroupRules has it: with its id (sgr-...). A rule whose
+// source is another group or a prefix list has `reference` set (the group or list id) and no CIDR.
 struct IdentifiedRule {
   std::string id;
   IngressRule rule;
+  std::string reference;
 };
 
 struct NetworkInterface {
@@ -61,8 +63,10 @@ class Ec2 {
                                           const std::string& vpc_id, const std::map<std::string, std::string>& tags);
   Status AuthorizeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
   Status RevokeIngress(const std::string& group_id, const std::vector<IngressRule>& rules);
-  // The ingress CIDR rules of a group, each with its id (paginated).
+  // The ingress rules of a group, each with its id (paginated).
   Result<std::vector<IdentifiedRule>> DescribeIngressRules(const std::string& group_id);
+  // Revokes ingress rules by id (SecurityGroupRuleId.N).
+  Status RevokeIngressById(const std::string& group_id, const std::vector<std::string>& rule_ids);
   // Sets the descriptions of existing rules, named by id; the rules themselves stay as they are.
   Status SetRuleDescriptions(const std::string& group_id, const std::vector<IdentifiedRule>& rules);
   Status CreateTags(const std::vector<std::string>& resource_ids, const std::map<std::string, std::string>& tags);

@@ -159,7 +159,7 @@ Result<std::vector<PackedGroup>> Pack(const std::string& target_id, const std::v
 bool TargetPlan::HasChanges() const {
   if (!attach.empty() || !detach.empty()) return true;
   return std::any_of(groups.begin(), groups.end(), [](const GroupChange& g) {
-    return g.create || !g.authorize.empty() || !g.revoke.empty() || !g.redescribe.empty();
+    return g.create || !g.authorize.empty() || !g.revoke.empty() || !g.redescribe.empty() || g.revoke_other > 0;
   });
 }
 
@@ -173,13 +173,14 @@ TargetPlan Diff(const std::string& target_id, const std::vector<PackedGroup>& de
   TargetPlan plan;
   plan.target = target_id;
   for (const PackedGroup& d : desired) {
-    GroupChange c{d.id, d.name, d.number, d.id.empty(), {}, {}, {}};
+    GroupChange c{d.id, d.name, d.number, d.id.empty(), {}, {}, {}, 0};
     const GroupState* actual = nullptr;
     for (const GroupState& e : existing) {
       if (e.id == d.id && !d.id.empty()) actual = &e;
     }
     const std::vector<SgRule> none;
     const std::vector<SgRule>& have = actual != nullptr ? actual->rules : none;
+    if (actual != nullptr) c.revoke_other = actual->other_rules;
     for (const SgRule& r : d.rules) {
       auto it = std::find(have.begin(), have.end(), r);
       if (it == have.end()) {

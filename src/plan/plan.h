@@ -53,6 +53,7 @@ struct GroupState {
   std::string name;
   int number = 0;  // N of moat-<id>-<N>
   std::vector<SgRule> rules;
+  int other_rules = 0;  // rules naming another group or a prefix list: never moat's, always drift
 };
 
 // A managed group as it should be.
@@ -78,6 +79,7 @@ struct GroupChange {
   std::vector<SgRule> authorize;   // missing rules
   std::vector<SgRule> revoke;      // rules no policy put there (drift), or no longer in the policy
   std::vector<SgRule> redescribe;  // present, with another description
+  int revoke_other = 0;            // rules naming another group or a prefix list, to revoke (drift)
 };
 
 struct TargetPlan {
