@@ -136,6 +136,34 @@ TEST_F(ApplyTest, ClusterIsModifiedAsACluster) {
   EXPECT_EQ(out->attached, (std::vector<std::string>{"sg-m1", "sg-ops"}));
 }
 
+TEST_F(ApplyTest, GroupMadeByAConcurrentRunIsAdoptedOnlyIfItIsOurs) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.vpc_id = "vpc-1";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {}, {}, {}, 0});
+  w.groups.push_back({"", "moat-orders-db-1", 1, {}});
+  const std::string ours =
+      "<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-other-run</groupId>"
+      "<groupName>moat-orders-db-1</groupName><tagSet><item><key>moat:managed</key><value>true</value></item>"
+      "<item><key>moat:target</key><value>orders-db</value></item></tagSet></item></securityGroupInfo>"
+      "</DescribeSecurityGroupsResponse>";
+  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"), Ok(ours)};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(out->created.at("moat-orders-db-1"), "sg-other-run");
+  EXPECT_EQ(out->converged, 1);
+
+  // A group of that name without moat's tags is someone else's: refused, nothing adopted.
+  transport_.seen.clear();
+  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"),
+                        Ok("<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-x</groupId>"
+                           "</item></securityGroupInfo></DescribeSecurityGroupsResponse>")};
+  auto refused = ApplyTarget(w, env_);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("without moat's tags"), std::string::npos) << refused.error().message;
+}
+
 TEST(DescribeRuleTest, ReadsLikeARule) {
   EXPECT_EQ(DescribeRule({-1, -1, -1, *net::ParsePrefix("10.0.0.0/8"), ""}), "all traffic from 10.0.0.0/8");
   EXPECT_EQ(DescribeRule({17, 1000, 2000, *net::ParsePrefix("::/0"), ""}), "udp 1000-2000 from ::/0");
