@@ -391,6 +391,23 @@ TEST_F(EnforceCliTest, PceDownKeepsLastKnownGood) {
   EXPECT_EQ(down.out.find(kPceSecret), std::string::npos);
 }
 
+TEST_F(EnforceCliTest, DatabaseGoneFromThePolicyKeepsWhatWasAppliedAndSaysSo) {
+  ASSERT_EQ(Apply().exit_code, 0);
+  const auto ledger = Managed("cluster/ledger");
+  ASSERT_TRUE(ec2_.AuthorizeIngress(ledger[0].id, {Rule("0.0.0.0/0")}));
+  Json bundle = Bundle();
+  bundle["rule_sets"][0]["rules"].erase(2);  // the rule that made the ledger workload a provider
+  WritePolicy(bundle);
+  RunResult r = Apply();
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  const Json report = Json::parse(r.out);
+  const Json& t = report["targets"][1];
+  EXPECT_EQ(t["id"], "cluster/ledger");
+  EXPECT_NE(t["held"].get<std::string>().find("stays enforced"), std::string::npos) << t.dump();
+  EXPECT_EQ(report["summary"]["revoke"], 1);  // the drift only
+  EXPECT_EQ(Managed("cluster/ledger")[0].ingress.size(), 3u);
+}
+
 TEST_F(EnforceCliTest, VisibilityModeNeverWrites) {
   RunResult r = Apply({"--mode", "visibility"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);

@@ -262,11 +262,12 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     t.addresses = addrs;
 
     std::optional<std::vector<plan::SgRule>> wanted;
+    std::string no_longer_in_policy;
     const auto applied = state->targets.find(t.id);
     std::optional<std::vector<plan::SgRule>> last;
     if (applied != state->targets.end()) last = applied->second.rules;
+    const compile::Target* match = policy.compiled ? MatchPolicy(*policy.compiled, *d, addrs, t.matched_by) : nullptr;
     if (policy.compiled) {
-      const compile::Target* match = MatchPolicy(*policy.compiled, *d, addrs, t.matched_by);
       if (match == nullptr) {
         const std::string why = "no virtual service of the policy has its endpoint " + d->endpoint +
                                 (addrs.empty() ? std::string() : ", and no workload has its address " + addrs[0]);
@@ -274,10 +275,17 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
           report.skipped.emplace_back(t.id, why);
           continue;
         }
-        t.error = why + "; left untouched";
-        report.targets.push_back(std::move(t));
-        continue;
+        if (!last) {
+          t.error = why + "; left untouched";
+          report.targets.push_back(std::move(t));
+          continue;
+        }
+        // Applied before, gone from the policy now: keep what was applied (drift is still
+        // reverted) and say so; taking its access away is not a decision to make by omission.
+        no_longer_in_policy = why + "; moat applied it before, so what it applied stays enforced";
       }
+    }
+    if (match != nullptr) {
       t.policy_target = match->name;
       if (d->port > 0 && !AdmitsPort(*match, d->port)) {
         t.warnings.push_back("the policy admits nothing on its endpoint port " + std::to_string(d->port));
@@ -298,8 +306,9 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         for (const plan::Widening& x : w.widenings) t.widened.push_back(plan::DescribeWidening(x));
         wanted = std::move(w.rules);
       }
-    } else if (!last) {
-      if (req.targets.empty()) continue;  // never applied, and no policy to tell whether it is protected
+    } else if (!policy.compiled && !last) {
+      report.skipped.emplace_back(t.id, "the policy could not be read, and moat never applied it");
+      continue;
     }
 
     plan::ReconcileInput in;
@@ -325,6 +334,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
       t.error = reconciled.error().message;
     } else {
       t.plan = std::move(*reconciled);
+      if (!no_longer_in_policy.empty()) t.plan.held = no_longer_in_policy;
       if (t.vpc_id.empty() && std::any_of(t.plan.plan.groups.begin(), t.plan.plan.groups.end(),
                                           [](const plan::GroupChange& g) { return g.create; })) {
         t.error = t.id + ": its VPC is unknown (no group attached to it could be read); nothing on it is changed";
