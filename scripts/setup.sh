@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
   zlib1g-dev libisal-dev isal                    # gzip: ISA-L igzip, zlib fallback; igzip for the benchmark
   libfmt-dev libcli11-dev nlohmann-json3-dev     # formatting, arguments, JSON out
+  libtomlplusplus-dev                            # the --config file (TOML)
   libsimdjson-dev libcurl4-openssl-dev libssl-dev # JSON in, HTTP (PCE, AWS), SHA-256 and HMAC (SigV4)
   libpugixml-dev                                 # AWS XML answers
   libgtest-dev libgmock-dev                      # tests

@@ -94,5 +94,25 @@ TEST_F(PolicyCliTest, PolicyFromTheEnvironment) {
   EXPECT_EQ(Json::parse(r.out)["targets"].size(), 1u);
 }
 
+TEST_F(PolicyCliTest, ConfigFileThenEnvironmentThenFlags) {
+  const std::string config =
+      dir_.Write("moat.toml", std::string("policy = \"") + kFixture + "\"\n[policy_show]\njson = true\n");
+  RunResult from_file = Moat({"policy", "show", "--config", config});
+  ASSERT_EQ(from_file.exit_code, 0) << Describe(from_file);
+  EXPECT_EQ(from_file.out.substr(0, 1), "{");
+  RunOptions env;
+  env.env = {{"MOAT_JSON", "false"}, {"MOAT_CONFIG", config}};
+  RunResult from_env = RunProcess(MOAT_BINARY, {"policy", "show"}, env, dir_.path());
+  ASSERT_EQ(from_env.exit_code, 0) << Describe(from_env);
+  EXPECT_EQ(from_env.out.substr(0, 16), "VS-RDS-orders-db");
+  RunResult flag = RunProcess(MOAT_BINARY, {"policy", "show", "--json"}, env, dir_.path());
+  EXPECT_EQ(flag.out.substr(0, 1), "{");
+  dir_.Write("bad.toml", "[policy_show]\npolcy = \"x\"\n");
+  RunResult bad = Moat({"policy", "show", "--config", dir_.path() + "/bad.toml"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_EQ(bad.err, "moat: policy show: " + dir_.path() +
+                         "/bad.toml: [policy_show] polcy: the command has no option --polcy\n");
+}
+
 }  // namespace
 }  // namespace moat::integration

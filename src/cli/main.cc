@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,9 +43,30 @@ void WriteOut(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout)
 // Parses `args` (after the command name) into `app`, adding options from the environment.
 // Returns an exit code when the command is done already (help, or an error).
 std::optional<int> Parse(CLI::App& app, const std::string& command, std::vector<std::string> args) {
-  auto env = ArgsFromEnvironment(app, args, [](const char* n) { return std::getenv(n); });
+  const auto getenv = [](const char* n) { return std::getenv(n); };
+  std::string table = command;
+  std::replace(table.begin(), table.end(), ' ', '_');
+  std::string config_file;
+  app.add_option("--config", config_file, "a TOML file of options: a_b = value, top level or in [" + table + "]");
+  auto env = ArgsFromEnvironment(app, args, getenv);
   if (!env) return Error(command, env.error().message);
   args.insert(args.end(), env->begin(), env->end());
+  if (const std::string path = ConfigPath(args, getenv); !path.empty()) {
+    std::ifstream in(path);
+    if (!in) return Error(command, path + ": the config file cannot be read");
+    std::stringstream text;
+    text << in.rdbuf();
+    // What the environment sets wins over the file, a false flag included.
+    std::vector<std::string> given = args;
+    for (const CLI::Option* opt : app.get_options()) {
+      if (!opt->get_lnames().empty() && getenv(EnvName(opt->get_lnames().front()).c_str()) != nullptr) {
+        given.push_back("--" + opt->get_lnames().front());
+      }
+    }
+    auto file = ArgsFromConfig(app, table, given, text.str(), path);
+    if (!file) return Error(command, file.error().message);
+    args.insert(args.end(), file->begin(), file->end());
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
     app.parse(args);
