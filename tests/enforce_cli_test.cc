@@ -147,6 +147,7 @@ TEST_F(EnforceCliTest, FirstApplyThenConvergedReapplyCostsNoWrites) {
   ASSERT_EQ(orders.size(), 1u);
   EXPECT_EQ(orders[0].name, "moat-orders-db-1");
   EXPECT_EQ(orders[0].tags.at("moat:managed"), "true");
+  EXPECT_EQ(orders[0].tags.at("moat:policy-sha256"), report["policy"]["sha256"]);
   EXPECT_EQ(Db("orders-db").security_groups, std::vector<std::string>{orders[0].id});
   std::vector<std::string> cidrs;
   for (const auto& r : orders[0].ingress) cidrs.push_back(net::ToString(r.cidr));
@@ -261,6 +262,7 @@ TEST_F(EnforceCliTest, NewProvenanceChangesDescriptionsInPlace) {
   const Json report = Json::parse(r.out);
   EXPECT_EQ(report["summary"]["redescribe"], 1);
   EXPECT_EQ(report["summary"]["authorize"], 0);
+  EXPECT_EQ(Managed("orders-db")[0].tags.at("moat:policy-sha256"), report["policy"]["sha256"]);
   EXPECT_EQ(report["summary"]["revoke"], 0);
   for (const auto& rule : Managed("orders-db")[0].ingress) {
     if (net::ToString(rule.cidr) == "10.0.1.20/31") {

@@ -365,6 +365,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         work.plan = t.plan.plan;
         work.groups = t.plan.groups;
         work.group_names = t.group_names;
+        if (!report.digest.empty() && t.plan.policy_applied) work.tags["moat:policy-sha256"] = report.digest;
         for (const std::string& a : db->security_groups) {
           const bool managed = std::any_of(work.groups.begin(), work.groups.end(),
                                            [&](const plan::PackedGroup& g) { return g.id == a; });

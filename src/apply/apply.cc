@@ -45,6 +45,20 @@ class Runner {
     for (const plan::GroupChange& g : w_.plan.groups) {
       if (auto st = Revoke(g); !st) return Fail(std::move(st).error());
     }
+    // 5. The policy digest on the existing groups a policy change touched.
+    std::vector<std::string> retag;
+    for (const plan::GroupChange& g : w_.plan.groups) {
+      const auto policy = [](const std::vector<plan::SgRule>& v) {
+        return std::any_of(v.begin(), v.end(), [](const plan::SgRule& r) { return !r.drift; });
+      };
+      if (!g.create && (policy(g.authorize) || policy(g.revoke) || policy(g.redescribe))) retag.push_back(g.id);
+    }
+    if (!retag.empty() && !w_.tags.empty()) {
+      ++out_.writes;
+      if (auto st = env_.ec2->CreateTags(retag, w_.tags); !st) {
+        return Fail(std::move(st).error().Context(w_.plan.target + ": tagging its groups"));
+      }
+    }
     return out_;
   }
 

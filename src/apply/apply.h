@@ -7,7 +7,8 @@
 //   4. revoke the rules that must go.
 // InvalidPermission.Duplicate on authorize and InvalidPermission.NotFound on revoke mean the rule
 // is already as wanted (another run got there first). Every change done is written to the audit
-// log, marked as drift when it reverts one. The first failing call stops the target.
+// log, marked as drift when it reverts one. The first failing call stops the target. Existing
+// groups that took a policy change get `tags` (the policy digest) in one CreateTags call at the end.
 #pragma once
 
 #include <chrono>
@@ -26,11 +27,13 @@ namespace moat::apply {
 
 struct TargetWork {
   aws::Database db;
-  std::string vpc_id;                              // where new groups are made
-  plan::TargetPlan plan;                           // from plan::Reconcile
-  std::vector<plan::PackedGroup> groups;           // the managed groups as they will be (in order)
-  std::vector<std::string> kept_foreign;           // foreign groups attached now that stay
-  std::map<std::string, std::string> tags;         // extra tags for new groups (beyond moat:managed/target)
+  std::string vpc_id;                     // where new groups are made
+  plan::TargetPlan plan;                  // from plan::Reconcile
+  std::vector<plan::PackedGroup> groups;  // the managed groups as they will be (in order)
+  std::vector<std::string> kept_foreign;  // foreign groups attached now that stay
+  // Tags for the target's groups beyond moat:managed and moat:target (the policy digest): set at
+  // creation, and on existing groups when a policy change is applied to them.
+  std::map<std::string, std::string> tags;
   std::map<std::string, std::string> group_names;  // id -> name of the groups attached now, for the log
 };
 
