@@ -264,7 +264,8 @@ TEST_F(EnforceCliTest, NewProvenanceChangesDescriptionsInPlace) {
   EXPECT_EQ(report["summary"]["authorize"], 0);
   EXPECT_EQ(Managed("orders-db")[0].tags.at("moat:policy-sha256"), report["policy"]["sha256"]);
   EXPECT_EQ(report["summary"]["revoke"], 0);
-  for (const auto& rule : Managed("orders-db")[0].ingress) {
+  const auto groups = Managed("orders-db");
+  for (const auto& rule : groups[0].ingress) {
     if (net::ToString(rule.cidr) == "10.0.1.20/31") {
       EXPECT_NE(rule.description.find("sec_rules/61 /orgs/1/sec_policy/active/rule_sets/24/sec_rules/65"),
                 std::string::npos)
