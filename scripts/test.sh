@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit and integration tests (ctest) in a release build and again
 # under AddressSanitizer + UndefinedBehaviorSanitizer, the benchmarks' smoke tests, a bounded
-# libFuzzer run of the flow-log reader, the policy loader and the AWS answer parsers, and the
+# libFuzzer run of the flow-log reader, the policy loader, the AWS answer and event parsers, and the
 # style (clang-format) and lint (clang-tidy) checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 command -v moto_server >/dev/null || { echo "test.sh: moto_server is needed: pip install 'moto[server]'" >&2; exit 1; }
 jobs=$(nproc)
-fuzz_seconds=${MOAT_FUZZ_SECONDS:-45}
+fuzz_seconds=${MOAT_FUZZ_SECONDS:-40}
 
 echo "== release build and tests"
 scripts/build.sh
@@ -20,13 +20,13 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j "$jobs"
 
-echo "== fuzzing the flow-log reader, the policy loader and the AWS answer parsers, ${fuzz_seconds}s each"
+echo "== fuzzing the flow-log reader, the policy loader, the AWS answer and the event parsers, ${fuzz_seconds}s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOAT_FUZZ=ON \
   -DMOAT_BENCH=OFF >/dev/null
-ninja -C build-fuzz fuzz_record_parser fuzz_policy_loader fuzz_aws_responses
+ninja -C build-fuzz fuzz_record_parser fuzz_policy_loader fuzz_aws_responses fuzz_events
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-for target in flowlog/fuzz_record_parser compile/fuzz_policy_loader aws/fuzz_aws_responses; do
+for target in flowlog/fuzz_record_parser compile/fuzz_policy_loader aws/fuzz_aws_responses app/fuzz_events; do
   rm -rf "${corpus:?}"/*
   cp "src/$(dirname "$target")"/fuzz_corpus/* "$corpus"/
   "build-fuzz/src/$target" -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \

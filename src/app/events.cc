@@ -1,0 +1,238 @@
+#include "app/events.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+
+#include "base/strings.h"
+
+namespace moat::app {
+namespace {
+
+using simdjson::dom::element;
+
+class Parser {
+ public:
+  Parser(std::string where, EventWork& out) : where_(std::move(where)), out_(out) {}
+
+  Status Parse(std::string_view json, const std::string& at, int depth) {
+    if (depth > 3) return Bad(at, "events nested too deep");
+    simdjson::dom::parser parser;  // one per level: a nested body outlives its parent's parse
+    element root;
+    if (parser.parse(json.data(), json.size()).get(root) != simdjson::SUCCESS) {
+      return Bad(at, "not valid JSON");
+    }
+    if (!root.is_object()) return Bad(at, "expected a JSON object");
+    return Event(root, at, depth);
+  }
+
+ private:
+  Status Bad(const std::string& at, const std::string& what) const {
+    return Fail(InvalidInput(where_ + (at.empty() ? "" : ": " + at) + ": " + what));
+  }
+
+  static std::string_view Str(element e, const char* key) {
+    std::string_view v;
+    if (e.is_object() && e[key].get(v) == simdjson::SUCCESS) return v;
+    return {};
+  }
+
+  static std::string Join(const std::string& at, const std::string& key) { return at.empty() ? key : at + "." + key; }
+
+  Status Event(element e, const std::string& at, int depth) {
+    element records;
+    if (e["Records"].get(records) == simdjson::SUCCESS) {
+      simdjson::dom::array list;
+      if (records.get(list) != simdjson::SUCCESS) return Bad(Join(at, "Records"), "expected an array");
+      size_t i = 0;
+      for (element r : list) {
+        const std::string rat = Join(at, "Records[" + std::to_string(i++) + "]");
+        if (auto st = Record(r, rat, depth); !st) return st;
+      }
+      return {};
+    }
+    if (Str(e, "Event") == "s3:TestEvent") {
+      out_.ignored.push_back("s3:TestEvent (sent when a notification is configured)");
+      return {};
+    }
+    if (Str(e, "Type") == "Notification" && !Str(e, "Message").empty()) {  // SNS envelope
+      return Parse(Str(e, "Message"), Join(at, "Message"), depth + 1);
+    }
+    const std::string_view type = Str(e, "detail-type");
+    if (!type.empty()) return EventBridge(e, type, at);
+    return Bad(at, "not an event moat knows (S3, SQS, SNS, CloudTrail through EventBridge, or a schedule)");
+  }
+
+  Status Record(element r, const std::string& at, int depth) {
+    if (!r.is_object()) return Bad(at, "expected an object");
+    const std::string_view source = Str(r, "eventSource");
+    if (source == "aws:sqs") {
+      std::string_view body;
+      if (r["body"].get(body) != simdjson::SUCCESS) return Bad(Join(at, "body"), "expected a string");
+      return Parse(body, Join(at, "body"), depth + 1);
+    }
+    if (source == "aws:sns") {
+      std::string_view message;
+      if (r["Sns"]["Message"].get(message) != simdjson::SUCCESS) {
+        return Bad(Join(at, "Sns.Message"), "expected a string");
+      }
+      return Parse(message, Join(at, "Sns.Message"), depth + 1);
+    }
+    if (source != "aws:s3") return Bad(Join(at, "eventSource"), "expected aws:s3, aws:sqs or aws:sns");
+    const std::string_view name = Str(r, "eventName");
+    if (!name.starts_with("ObjectCreated:")) {
+      out_.ignored.push_back(std::string(name.empty() ? "an S3 event without eventName" : name) +
+                             " (not a new object)");
+      return {};
+    }
+    std::string_view bucket, key;
+    if (r["s3"]["bucket"]["name"].get(bucket) != simdjson::SUCCESS || bucket.empty()) {
+      return Bad(Join(at, "s3.bucket.name"), "expected a string");
+    }
+    if (r["s3"]["object"]["key"].get(key) != simdjson::SUCCESS || key.empty()) {
+      return Bad(Join(at, "s3.object.key"), "expected a string");
+    }
+    int64_t size = -1;
+    element s;
+    if (r["s3"]["object"]["size"].get(s) == simdjson::SUCCESS && s.get(size) != simdjson::SUCCESS) {
+      return Bad(Join(at, "s3.object.size"), "expected an integer");
+    }
+    Object({std::string(bucket), DecodeS3Key(key), size});
+    return {};
+  }
+
+  void Object(ObjectRef o) {
+    if (!IsFlowLogKey(o.key)) {
+      out_.ignored.push_back("s3://" + o.bucket + "/" + o.key + " (not a flow-log file)");
+      return;
+    }
+    if (std::find(out_.objects.begin(), out_.objects.end(), o) == out_.objects.end()) {
+      out_.objects.push_back(std::move(o));
+    }
+  }
+
+  static void Add(std::vector<std::string>& v, std::string s) {
+    if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(std::move(s));
+  }
+
+  // Every value of a key named `key` (any case of its first letter) below `e`.
+  static void Collect(element e, std::string_view key, std::vector<std::string>& out, int depth = 0) {
+    if (depth > 8) return;
+    simdjson::dom::object obj;
+    simdjson::dom::array arr;
+    if (e.get(obj) == simdjson::SUCCESS) {
+      for (auto [k, v] : obj) {
+        std::string_view value;
+        if (k.size() == key.size() && std::equal(k.begin() + 1, k.end(), key.begin() + 1) &&
+            std::tolower(static_cast<unsigned char>(k[0])) == std::tolower(static_cast<unsigned char>(key[0])) &&
+            v.get(value) == simdjson::SUCCESS) {
+          Add(out, std::string(value));
+        } else {
+          Collect(v, key, out, depth + 1);
+        }
+      }
+    } else if (e.get(arr) == simdjson::SUCCESS) {
+      for (element v : arr) Collect(v, key, out, depth + 1);
+    }
+  }
+
+  Status EventBridge(element e, std::string_view type, const std::string& at) {
+    if (type == "Scheduled Event") {
+      out_.reconcile_all = true;
+      return {};
+    }
+    element detail;
+    if (e["detail"].get(detail) != simdjson::SUCCESS || !detail.is_object()) {
+      return Bad(Join(at, "detail"), "expected an object");
+    }
+    if (type == "Object Created") {
+      std::string_view bucket, key;
+      if (detail["bucket"]["name"].get(bucket) != simdjson::SUCCESS || bucket.empty()) {
+        return Bad(Join(at, "detail.bucket.name"), "expected a string");
+      }
+      if (detail["object"]["key"].get(key) != simdjson::SUCCESS || key.empty()) {
+        return Bad(Join(at, "detail.object.key"), "expected a string");
+      }
+      int64_t size = -1;
+      if (detail["object"]["size"].get(size) != simdjson::SUCCESS) size = -1;
+      Object({std::string(bucket), std::string(key), size});  // EventBridge keys are not encoded
+      return {};
+    }
+    if (type != "AWS API Call via CloudTrail") {
+      out_.ignored.push_back("an EventBridge event of type " + std::string(type));
+      return {};
+    }
+    const std::string_view name = Str(detail, "eventName");
+    if (!Str(detail, "errorCode").empty()) {
+      out_.ignored.push_back(std::string(name) + " that failed (" + std::string(Str(detail, "errorCode")) + ")");
+      return {};
+    }
+    element params;
+    if (detail["requestParameters"].get(params) != simdjson::SUCCESS || !params.is_object()) {
+      return Bad(Join(at, "detail.requestParameters"), "expected an object");
+    }
+    if (name == "AuthorizeSecurityGroupIngress" || name == "RevokeSecurityGroupIngress" ||
+        name == "ModifySecurityGroupRules") {
+      const size_t before = out_.groups.size();
+      Collect(params, "groupId", out_.groups);
+      if (out_.groups.size() == before) return Bad(Join(at, "detail.requestParameters"), "no groupId");
+      return {};
+    }
+    if (name == "ModifyDBInstance" || name == "ModifyDBCluster") {
+      const bool cluster = name == "ModifyDBCluster";
+      std::vector<std::string> ids;
+      Collect(params, cluster ? "dBClusterIdentifier" : "dBInstanceIdentifier", ids);
+      if (ids.empty()) {
+        return Bad(Join(at, "detail.requestParameters"),
+                   cluster ? "no dBClusterIdentifier" : "no dBInstanceIdentifier");
+      }
+      for (const auto& id : ids) Add(out_.databases, cluster ? "cluster/" + id : id);
+      return {};
+    }
+    out_.ignored.push_back("CloudTrail " + std::string(name.empty() ? "event without eventName" : name));
+    return {};
+  }
+
+  std::string where_;
+  EventWork& out_;
+};
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::string DecodeS3Key(std::string_view key) {
+  std::string out;
+  out.reserve(key.size());
+  for (size_t i = 0; i < key.size(); ++i) {
+    const char c = key[i];
+    if (c == '+') {
+      out += ' ';
+    } else if (c == '%' && i + 2 < key.size() && Hex(key[i + 1]) >= 0 && Hex(key[i + 2]) >= 0) {
+      out += static_cast<char>(Hex(key[i + 1]) * 16 + Hex(key[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+bool IsFlowLogKey(std::string_view key) {
+  if (key.starts_with("moat/") || key.find("/moat/") != std::string_view::npos) return false;
+  return EndsWith(key, ".log") || EndsWith(key, ".log.gz");
+}
+
+Result<EventWork> ParseEvent(std::string_view json, std::string_view where) {
+  EventWork out;
+  Parser p(std::string(where), out);
+  if (auto st = p.Parse(json, "", 0); !st) return Fail(std::move(st).error());
+  return out;
+}
+
+}  // namespace moat::app
