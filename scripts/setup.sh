@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev                       # libFuzzer
   clang-format clang-tidy                        # style and lint checks
   python3 time openssl                           # test servers, benchmark runner; TLS test certificates
+  zip unzip                                      # the Lambda zip (scripts/package-lambda.sh)
 )
 
 if [ "$(id -u)" -ne 0 ]; then
