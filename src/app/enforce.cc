@@ -260,6 +260,16 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
       }
     }
     t.addresses = addrs;
+    if (req.narrow) {
+      const auto has = [](const std::vector<std::string>& v, const std::string& x) {
+        return std::find(v.begin(), v.end(), x) != v.end();
+      };
+      bool touched = has(req.databases, t.id);
+      for (const std::string& g : d->security_groups) touched = touched || has(req.groups, g);
+      for (const aws::SecurityGroup* g : managed_by_target[t.id]) touched = touched || has(req.groups, g->id);
+      for (const std::string& a : addrs) touched = touched || has(req.addresses, a);
+      if (!touched) continue;
+    }
 
     std::optional<std::vector<plan::SgRule>> wanted;
     std::string no_longer_in_policy;

@@ -28,6 +28,10 @@ std::vector<Item> Resolve(const FlowsRequest& req, const FlowsDeps& deps) {
       items.push_back({src, deps.local, src + ": s3:// sources need AWS (AWS_REGION and credentials)"});
       continue;
     }
+    if (req.exact) {
+      items.push_back({src, store, ""});
+      continue;
+    }
     auto listed = store->List(src);
     if (!listed) {
       items.push_back({src, store, listed.error().message});

@@ -19,6 +19,7 @@ struct FlowsRequest {
   std::vector<std::string> sources;     // paths, directories, "-", s3://bucket/prefix
   unsigned threads = 0;                 // 0: one per core
   std::vector<uint16_t> service_ports;  // in addition to ports below 1024
+  bool exact = false;                   // each source names one object: opened as it is, not listed
 };
 
 struct FlowsDeps {

@@ -56,6 +56,12 @@ Result<size_t> RunPceExport(const PceExportRequest& req, const PceDeps& deps) {
   return bundle->size();
 }
 
+Result<pce::UploadResult> UploadToPce(const std::vector<std::string>& lines, const PceDeps& deps) {
+  auto c = Connect(deps);
+  if (!c) return Fail(std::move(c).error());
+  return c->client->UploadFlows(lines);
+}
+
 std::vector<std::string> UploadLines(const std::vector<traffic::Flow>& flows, bool include_rejected) {
   std::set<std::tuple<net::Address, net::Address, uint16_t, uint8_t>> seen;
   std::vector<std::string> out;

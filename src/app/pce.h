@@ -43,6 +43,9 @@ struct PceUploadReport {
 };
 Result<PceUploadReport> RunPceUpload(const PceUploadRequest& request, const FlowsDeps& flows_deps, const PceDeps& deps);
 
+// Sends distinct flow lines to the PCE's bulk traffic loader.
+Result<pce::UploadResult> UploadToPce(const std::vector<std::string>& lines, const PceDeps& deps);
+
 // "source_ip,destination_ip,destination_port,protocol" lines, one per distinct 4-tuple, in flow order.
 std::vector<std::string> UploadLines(const std::vector<traffic::Flow>& flows, bool include_rejected);
 

@@ -53,10 +53,10 @@ class MemoryAuditLog : public AuditLog {
   std::vector<AuditEntry> entries;
 };
 
-// Writes to every log it holds.
+// Writes to every log it holds (null entries are skipped).
 class TeeAuditLog : public AuditLog {
  public:
-  explicit TeeAuditLog(std::vector<AuditLog*> logs) : logs_(std::move(logs)) {}
+  explicit TeeAuditLog(std::vector<AuditLog*> logs) : logs_(std::move(logs)) { std::erase(logs_, nullptr); }
   void Write(const AuditEntry& entry) override {
     for (AuditLog* l : logs_) l->Write(entry);
   }

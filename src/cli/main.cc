@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -18,6 +20,7 @@
 #include "app/aws.h"
 #include "app/enforce.h"
 #include "app/flows.h"
+#include "app/handle.h"
 #include "app/local_store.h"
 #include "app/pce.h"
 #include "app/policy.h"
@@ -25,6 +28,7 @@
 #include "apply/audit.h"
 #include "cli/options.h"
 #include "compile/render.h"
+#include "lambda/runtime.h"
 #include "traffic/report.h"
 
 namespace moat::cli {
@@ -158,17 +162,8 @@ int Policy(const std::vector<std::string>& args) {
 
 constexpr int kExitChanges = 2;
 
-// `moat plan` and `moat apply`: the same options; apply executes.
-int Enforce(const std::vector<std::string>& args, bool execute) {
-  const char* name = execute ? "apply" : "plan";
-  CLI::App app(execute ? "Compute the security-group plan and execute it (make-before-break)."
-                       : "Compute the security-group plan: what apply would change, and why.",
-               std::string("moat ") + name);
-  app.set_help_flag("-h,--help", "show this help");
-  app::EnforceRequest req;
-  req.execute = execute;
-  bool json = false, detailed = false, yes = false;
-  std::string state, audit_log;
+// The options of every command that reconciles databases (plan, apply, lambda, watch).
+void AddEnforceOptions(CLI::App& app, app::EnforceRequest& req, std::string& state, std::string& audit_log) {
   app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
   app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
   app.add_option("--target", req.targets,
@@ -192,6 +187,20 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   app.add_option("--over-permission-budget", req.over_permission_budget,
                  "extra addresses a target may admit when its exact rules do not fit (default 0: never; every "
                  "widening is reported)");
+}
+
+// `moat plan` and `moat apply`: the same options; apply executes.
+int Enforce(const std::vector<std::string>& args, bool execute) {
+  const char* name = execute ? "apply" : "plan";
+  CLI::App app(execute ? "Compute the security-group plan and execute it (make-before-break)."
+                       : "Compute the security-group plan: what apply would change, and why.",
+               std::string("moat ") + name);
+  app.set_help_flag("-h,--help", "show this help");
+  app::EnforceRequest req;
+  req.execute = execute;
+  bool json = false, detailed = false, yes = false;
+  std::string state, audit_log;
+  AddEnforceOptions(app, req, state, audit_log);
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   if (execute) {
     app.add_flag("--yes", yes, "do not ask before changing AWS");
@@ -246,6 +255,109 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   }
   if (report->Failed()) return Error(name, "not every target could be planned or applied (see above)");
   if (!execute && detailed && report->HasChanges()) return kExitChanges;
+  return kExitOk;
+}
+
+std::atomic<bool> g_stopping{false};
+std::atomic<bool> g_busy{false};
+
+// SIGTERM / SIGINT: with work in hand, finish it and stop; idle (waiting for work), stop now.
+void OnStopSignal(int /*signal*/) {
+  if (!g_busy) _exit(0);
+  g_stopping = true;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// `moat lambda`: the bootstrap of the Lambda function. Options as for apply, from MOAT_* in the
+// function's environment; events are applied without asking.
+int Lambda(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Run as the AWS Lambda custom runtime: each event (S3 flow-log objects, CloudTrail calls, schedules) "
+      "is read and its databases reconciled.",
+      "moat lambda");
+  app.set_help_flag("-h,--help", "show this help");
+  app::EnforceRequest req;
+  std::string state, audit_log;
+  std::vector<uint16_t> service_ports;
+  AddEnforceOptions(app, req, state, audit_log);
+  app.add_option("--service-port", service_ports, "a port that marks the responding side (repeatable)")
+      ->expected(1, 1 << 16);
+  const char* api_env = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  const std::string api = api_env != nullptr ? api_env : "";
+  auto init_transport = http::NewCurlTransport({});
+  const auto init_failed = [&](const std::string& why) {
+    if (!api.empty()) (void)lambda::ReportInitError(api, "InitError", why, *init_transport);
+    return Error("lambda", why);
+  };
+  // Help and option errors print as for any command; option errors are also reported to Lambda.
+  if (auto done = Parse(app, "lambda", args)) {
+    if (*done != kExitOk) (void)init_failed("the function's options are not valid (see its log)");
+    return *done;
+  }
+  if (api.empty()) return Error("lambda", "runs inside AWS Lambda: AWS_LAMBDA_RUNTIME_API is not set");
+  if (req.policy.empty()) return init_failed("no policy given: set MOAT_POLICY to pce or a bundle file");
+  req.state_dir = state.empty() ? "/tmp/moat" : state;
+  req.execute = true;
+
+  app::LocalStore local;
+  app::AwsServices aws;
+  auto s3 = aws.S3();
+  if (!s3) return init_failed(s3.error().message);
+  app::HandleDeps deps;
+  deps.s3 = *s3;
+  deps.now_ms = NowMs;
+  deps.enforce.policy = {&local, nullptr};
+  deps.enforce.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
+  deps.enforce.aws = &aws;
+  if (!aws.CustomRdsEndpoint()) deps.enforce.resolve = app::ResolveHost;
+  deps.enforce.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  deps.enforce.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (const char* host = std::getenv("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
+    deps.upload = [](const std::vector<std::string>& lines) { return app::UploadToPce(lines, RealPceDeps()); };
+  }
+  // Every change goes to the function's log (CloudWatch) as a JSON line, and to --audit-log if set.
+  auto to_log = apply::FileAuditLog::Open("/dev/stdout", deps.enforce.now);
+  if (!to_log) return init_failed(to_log.error().message);
+  std::unique_ptr<apply::FileAuditLog> to_file;
+  if (!audit_log.empty()) {
+    auto opened = apply::FileAuditLog::Open(audit_log, deps.enforce.now);
+    if (!opened) return init_failed(opened.error().message);
+    to_file = std::move(*opened);
+  }
+  apply::TeeAuditLog audit({to_log->get(), to_file ? to_file.get() : nullptr});
+  deps.enforce.audit = &audit;
+
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+  auto transport = http::NewCurlTransport({});
+  lambda::RuntimeDeps rt;
+  rt.transport = transport.get();
+  rt.now_ms = NowMs;
+  rt.stopping = [] { return g_stopping.load(); };
+  rt.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  auto handler = [&](const lambda::Invocation& inv) {
+    auto work = app::ParseEvent(inv.event, "event");
+    if (!work) {
+      std::fprintf(stderr, "moat: lambda: %s\n", work.error().message.c_str());
+      return lambda::Outcome{false, "", "InvalidEvent", work.error().message};
+    }
+    app::HandleRequest hr;
+    hr.enforce = req;
+    hr.service_ports = service_ports;
+    hr.deadline_ms = inv.deadline_ms;
+    auto report = app::HandleEvent(*work, hr, deps);
+    if (!report) return lambda::Outcome{false, "", "HandlerError", report.error().message};
+    const std::string json = report->Json();
+    std::fprintf(stderr, "moat: lambda: %s\n", json.c_str());
+    if (report->Failed()) return lambda::Outcome{false, "", "Incomplete", json};
+    return lambda::Outcome{true, json, "", ""};
+  };
+  rt.busy = [](bool busy) { g_busy = busy; };
+  if (auto st = lambda::RunLoop(api, handler, rt); !st) return Error("lambda", st.error().message);
   return kExitOk;
 }
 
@@ -323,8 +435,7 @@ constexpr Command kCommands[] = {
     {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
      [](const std::vector<std::string>&) { return NotYet("map"); }},
     {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},
-    {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)",
-     [](const std::vector<std::string>&) { return NotYet("lambda"); }},
+    {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)", Lambda},
     {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications",
      [](const std::vector<std::string>&) { return NotYet("watch"); }},
     {"help", "print this table; help COMMAND prints a command's options", Help},

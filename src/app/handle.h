@@ -1,0 +1,55 @@
+// HandleEvent: what the Lambda function and the SQS worker do with one event (app/events.h):
+//   - each new flow-log object is streamed from S3 and read; its distinct flows go to the PCE's
+//     traffic loader when a PCE is configured;
+//   - then the databases the event touched are reconciled (app/enforce.h, applied without asking):
+//     those whose addresses appear in the flows read, those a CloudTrail call named (a database,
+//     or a group attached to one or managed for one), or every database for a schedule.
+// Work stops before the deadline: what was done and what was left are both in the report.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/enforce.h"
+#include "app/events.h"
+#include "app/flows.h"
+#include "base/result.h"
+#include "pce/client.h"
+#include "traffic/report.h"
+
+namespace moat::app {
+
+struct HandleRequest {
+  EnforceRequest enforce;               // policy, mode, targets, state... (executed)
+  std::vector<uint16_t> service_ports;  // for reading flow logs
+  int64_t deadline_ms = 0;              // unix milliseconds; 0: none
+  int64_t reserve_ms = 5000;            // kept free before the deadline for the reconcile and the answer
+};
+
+struct HandleDeps {
+  EnforceDeps enforce;
+  ObjectStore* s3 = nullptr;
+  // Sends distinct flow lines to the PCE; unset when no PCE is configured.
+  std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines)> upload;
+  std::function<int64_t()> now_ms;
+};
+
+struct HandleReport {
+  std::vector<std::string> done, left;  // s3://bucket/key
+  uint64_t records = 0, flows = 0, skipped = 0;
+  std::optional<pce::UploadResult> uploaded;
+  std::optional<EnforceReport> enforce;
+  std::vector<std::string> ignored;
+  std::vector<std::string> errors;
+
+  bool Failed() const;
+  // The answer returned to Lambda (and logged by the worker): a JSON object.
+  std::string Json() const;
+};
+
+Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& request, const HandleDeps& deps);
+
+}  // namespace moat::app

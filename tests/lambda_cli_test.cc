@@ -1,0 +1,295 @@
+// Integration tests of `moat lambda`: the real binary as a Lambda custom runtime against a Runtime
+// API server (tests/lambda_runtime_server.py) and moto (S3 holding the sample flow logs, EC2, RDS):
+// events answered through /response and /error, the deadline, a stuck dependency, an
+// initialization error, and SIGTERM.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "aws/ec2.h"
+#include "http/transport.h"
+#include "moat_process.h"
+#include "moto.h"
+
+extern char** environ;
+
+namespace moat::integration {
+namespace {
+
+using Json = nlohmann::json;
+
+// A background process with its output in files, stopped (SIGTERM) on destruction.
+class Process {
+ public:
+  Process(std::vector<std::string> args, const std::vector<std::pair<std::string, std::string>>& env,
+          const std::string& dir)
+      : out_(dir + "/out.txt"), err_(dir + "/err.txt") {
+    std::vector<std::string> env_strings;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).substr(0, 5) != "MOAT_") env_strings.emplace_back(*e);
+    }
+    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp, argv;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (posix_spawn(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Process() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The exit status after `signal` (0: none), waiting up to `seconds`; -1 if it did not end.
+  int Stop(int signal, int seconds) {
+    if (pid_ <= 0) return -1;
+    if (signal != 0) kill(pid_, signal);
+    for (int i = 0; i < seconds * 20; ++i) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
+  std::string out() const { return ReadFile(out_); }
+  std::string err() const { return ReadFile(err_); }
+
+ private:
+  std::string out_, err_;
+  pid_t pid_ = -1;
+};
+
+class RuntimeServer {
+ public:
+  RuntimeServer() {
+    const std::string port_file = dir_.path() + "/port";
+    std::vector<std::string> args = {"python3", MOAT_SOURCE_DIR "/tests/lambda_runtime_server.py", "--port-file",
+                                     port_file};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::ifstream in(port_file);
+      if (!(in >> port_)) {
+        port_ = 0;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+  }
+  ~RuntimeServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ok() const { return port_ > 0; }
+  std::string api() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string Invoke(const Json& event, int deadline_ms = 60000) {
+    http::Request r;
+    r.method = "POST";
+    r.url = "http://" + api() + "/_test/invoke";
+    r.body = Json{{"event", event}, {"deadline_ms", deadline_ms}}.dump();
+    auto resp = transport_->Send(r);
+    return resp ? Json::parse(resp->body)["id"].get<std::string>() : "";
+  }
+  // Waits for `count` results (up to `seconds`).
+  Json Results(size_t count, int seconds = 30) {
+    http::Request r;
+    r.url = "http://" + api() + "/_test/results?count=" + std::to_string(count) + "&timeout=" + std::to_string(seconds);
+    r.timeout_ms = (seconds + 5) * 1000;
+    auto resp = transport_->Send(r);
+    return resp ? Json::parse(resp->body) : Json::array();
+  }
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
+};
+
+Json S3Event(const std::string& bucket, const std::string& key) {
+  return {{"Records",
+           {{{"eventVersion", "2.1"},
+             {"eventSource", "aws:s3"},
+             {"eventName", "ObjectCreated:Put"},
+             {"s3", {{"bucket", {{"name", bucket}}}, {"object", {{"key", key}, {"size", 100}}}}}}}}};
+}
+
+constexpr const char* kSampleKey =
+    "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/"
+    "123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240501T0000Z_1a2b3c4d.log.gz";
+
+class LambdaCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(moto_.ok()) << moto_.error();
+    ASSERT_TRUE(runtime_.ok());
+    nlohmann::json bundle = Json::parse(ReadFile(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json"));
+    bundle["virtual_services"][0]["service_addresses"][0]["fqdn"] = "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
+    policy_ = dir_.Write("policy.json", bundle.dump());
+  }
+  std::vector<std::pair<std::string, std::string>> Env() const {
+    auto env = moto_.Environment();
+    env.insert(
+        env.end(),
+        {{"AWS_LAMBDA_RUNTIME_API", runtime_.api()}, {"MOAT_POLICY", policy_}, {"MOAT_STATE", dir_.path() + "/state"}});
+    return env;
+  }
+  std::unique_ptr<Process> Start(std::vector<std::pair<std::string, std::string>> extra = {}) {
+    auto env = Env();
+    for (const auto& [k, v] : extra) {
+      auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == k; });
+      if (it != env.end()) {
+        it->second = v;
+      } else {
+        env.emplace_back(k, v);
+      }
+    }
+    return std::make_unique<Process>(std::vector<std::string>{MOAT_BINARY, "lambda"}, env, proc_dir_.path());
+  }
+  std::vector<aws::SecurityGroup> Managed(const std::string& target) {
+    const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+    aws::QueryClient client(
+        {"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
+        *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    aws::Ec2 ec2(client);
+    auto groups = ec2.DescribeSecurityGroups({{"tag:moat:target", {target}}});
+    return groups ? *groups : std::vector<aws::SecurityGroup>{};
+  }
+
+  MotoServer moto_{"flow-logs", MOAT_SOURCE_DIR "/samples/flowlogs"};
+  RuntimeServer runtime_;
+  TempDir dir_, proc_dir_;
+  std::string policy_;
+  std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
+};
+
+TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) {
+  auto moat = Start();
+  const std::string test_id = runtime_.Invoke(Json::parse(R"({"Service": "Amazon S3", "Event": "s3:TestEvent"})"));
+  const std::string bad_id = runtime_.Invoke("{this is not json");
+  const std::string s3_id = runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  const Json results = runtime_.Results(3);
+  ASSERT_EQ(results.size(), 3u) << moat->err();
+
+  EXPECT_EQ(results[0]["id"], test_id);
+  EXPECT_EQ(results[0]["kind"], "response");
+  EXPECT_EQ(Json::parse(results[0]["body"].get<std::string>())["ignored"].size(), 1u);
+
+  EXPECT_EQ(results[1]["id"], bad_id);
+  EXPECT_EQ(results[1]["kind"], "error");
+  EXPECT_EQ(results[1]["error_type"], "InvalidEvent");
+  const Json bad = Json::parse(results[1]["body"].get<std::string>());
+  EXPECT_EQ(bad["errorMessage"], "event: not valid JSON");
+  EXPECT_EQ(bad["errorType"], "InvalidEvent");
+
+  EXPECT_EQ(results[2]["id"], s3_id);
+  ASSERT_EQ(results[2]["kind"], "response") << results[2].dump() << moat->err();
+  const Json done = Json::parse(results[2]["body"].get<std::string>());
+  EXPECT_TRUE(done["ok"]);
+  EXPECT_EQ(done["objects"]["done"][0], std::string("s3://flow-logs/") + kSampleKey);
+  EXPECT_GT(done["records"].get<int>(), 0);
+  // 10.0.2.45 (orders-db's address) is in that object: orders-db is reconciled, the cluster is not.
+  ASSERT_EQ(done["reconcile"]["targets"].size(), 1u) << done.dump();
+  EXPECT_EQ(done["reconcile"]["targets"][0]["id"], "orders-db");
+  EXPECT_TRUE(done["reconcile"]["targets"][0]["applied"]);
+  EXPECT_EQ(Managed("orders-db").size(), 1u);
+  EXPECT_TRUE(Managed("cluster/ledger").empty());
+  // The audit lines are in the function's log.
+  EXPECT_NE(moat->out().find("\"change\":\"create-group\""), std::string::npos) << moat->out();
+
+  // A schedule reconciles every database; then SIGTERM while idle ends the process at once.
+  runtime_.Invoke(Json::parse(R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})"));
+  const Json after = runtime_.Results(4);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[3]["kind"], "response") << after[3].dump();
+  // Every database the policy protects: here orders-db only (the cluster is not in this policy).
+  const Json scheduled = Json::parse(after[3]["body"].get<std::string>());
+  ASSERT_EQ(scheduled["reconcile"]["targets"].size(), 1u) << scheduled.dump();
+  EXPECT_FALSE(scheduled["reconcile"]["targets"][0]["changes"]);
+  EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+}
+
+TEST_F(LambdaCliTest, CloudTrailCallRevertsATamperAtOnce) {
+  auto moat = Start();
+  runtime_.Invoke(Json::parse(R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})"));
+  ASSERT_EQ(runtime_.Results(1).size(), 1u);
+  const auto groups = Managed("orders-db");
+  ASSERT_EQ(groups.size(), 1u);
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::QueryClient client(
+      {"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
+      *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+  aws::Ec2 ec2(client);
+  ASSERT_TRUE(ec2.AuthorizeIngress(groups[0].id, {{6, 5432, 5432, *net::ParsePrefix("0.0.0.0/0"), "by hand"}}));
+  runtime_.Invoke(
+      {{"detail-type", "AWS API Call via CloudTrail"},
+       {"source", "aws.ec2"},
+       {"detail",
+        {{"eventName", "AuthorizeSecurityGroupIngress"}, {"requestParameters", {{"groupId", groups[0].id}}}}}});
+  const Json results = runtime_.Results(2);
+  ASSERT_EQ(results.size(), 2u);
+  ASSERT_EQ(results[1]["kind"], "response") << results[1].dump();
+  const Json r = Json::parse(results[1]["body"].get<std::string>());
+  EXPECT_EQ(r["reconcile"]["drift_reverted"], 1);
+  ASSERT_EQ(r["reconcile"]["targets"].size(), 1u);
+  EXPECT_EQ(Managed("orders-db")[0].ingress.size(), groups[0].ingress.size());
+}
+
+TEST_F(LambdaCliTest, StuckDependencyIsReportedAtTheDeadline) {
+  // S3 answers nothing: the watchdog reports a timeout at the deadline and the process ends.
+  auto moat = Start({{"AWS_ENDPOINT_URL_S3", "http://" + runtime_.api() + "/hang"}});
+  const std::string id = runtime_.Invoke(S3Event("flow-logs", kSampleKey), 7000);
+  const Json results = runtime_.Results(1, 30);
+  ASSERT_EQ(results.size(), 1u) << moat->err();
+  EXPECT_EQ(results[0]["id"], id);
+  EXPECT_EQ(results[0]["kind"], "error");
+  EXPECT_EQ(results[0]["error_type"], "Timeout");
+  EXPECT_EQ(moat->Stop(0, 10), 1);
+}
+
+TEST_F(LambdaCliTest, ShortDeadlineLeavesObjectsAndSaysSo) {
+  auto moat = Start();
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey), 3000);  // within the reserve kept for the answer
+  const Json results = runtime_.Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["kind"], "error");
+  EXPECT_EQ(results[0]["error_type"], "Incomplete");
+  const Json body = Json::parse(results[0]["body"].get<std::string>());
+  const Json report = Json::parse(body["errorMessage"].get<std::string>());
+  EXPECT_EQ(report["objects"]["left"][0], std::string("s3://flow-logs/") + kSampleKey);
+  EXPECT_TRUE(report["objects"]["done"].empty());
+}
+
+TEST_F(LambdaCliTest, InitializationErrorIsReported) {
+  auto moat = Start({{"MOAT_POLICY", ""}});
+  const Json results = runtime_.Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0]["kind"], "init_error");
+  EXPECT_NE(results[0]["body"].get<std::string>().find("no policy given"), std::string::npos);
+  EXPECT_EQ(moat->Stop(0, 10), 1);
+  EXPECT_EQ(moat->err(), "moat: lambda: no policy given: set MOAT_POLICY to pce or a bundle file\n");
+}
+
+}  // namespace
+}  // namespace moat::integration
