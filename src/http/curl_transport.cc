@@ -1,6 +1,9 @@
 #include <curl/curl.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 #include <mutex>
 
 #include "http/transport.h"
@@ -114,6 +117,27 @@ std::string Response::Header(std::string_view name) const {
   return "";
 }
 
-std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls) { return std::make_unique<CurlTransport>(tls); }
+std::string SystemCaBundle(const std::function<const char*(const char*)>& getenv,
+                           const std::function<bool(const std::string&)>& exists) {
+  for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE"}) {
+    const char* v = getenv(var);
+    if (v != nullptr && *v != '\0') return v;
+  }
+  for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                           "/etc/ssl/cert.pem", "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem"}) {
+    if (exists(path)) return path;
+  }
+  return "";
+}
+
+std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls) {
+  TlsOptions t = tls;
+  if (t.ca_file.empty()) {
+    static const std::string system = SystemCaBundle([](const char* n) { return std::getenv(n); },
+                                                     [](const std::string& p) { return access(p.c_str(), R_OK) == 0; });
+    t.ca_file = system;
+  }
+  return std::make_unique<CurlTransport>(t);
+}
 
 }  // namespace moat::http

@@ -4,6 +4,7 @@
 // for TLS verification failures. HTTP statuses are not errors here: callers classify them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,6 +46,12 @@ struct TlsOptions {
   bool verify = true;   // false only when asked for (ILLUMIO_ALLOW_INSECURE_TLS)
 };
 
+// Without a CA file, the system's bundle: AWS_CA_BUNDLE or SSL_CERT_FILE when set, else the first
+// that exists of Debian's, Amazon Linux's (the Lambda runtime's) and the other usual places.
 std::unique_ptr<Transport> NewCurlTransport(const TlsOptions& tls);
+
+// The CA bundle NewCurlTransport uses when given none ("" when nothing is found).
+std::string SystemCaBundle(const std::function<const char*(const char*)>& getenv,
+                           const std::function<bool(const std::string&)>& exists);
 
 }  // namespace moat::http

@@ -23,5 +23,16 @@ TEST(TransportTest, RefusedConnectionIsTransient) {
   EXPECT_TRUE(r.error().message.starts_with("GET http://127.0.0.1:9/: ")) << r.error().message;
 }
 
+TEST(TransportTest, SystemCaBundleFollowsTheEnvironmentThenKnownPlaces) {
+  const auto none = [](const char*) -> const char* { return nullptr; };
+  const auto amazon_linux = [](const std::string& p) { return p == "/etc/pki/tls/certs/ca-bundle.crt"; };
+  EXPECT_EQ(SystemCaBundle(none, amazon_linux), "/etc/pki/tls/certs/ca-bundle.crt");
+  const auto set = [](const char* n) -> const char* {
+    return std::string_view(n) == "SSL_CERT_FILE" ? "/custom/ca.pem" : nullptr;
+  };
+  EXPECT_EQ(SystemCaBundle(set, amazon_linux), "/custom/ca.pem");
+  EXPECT_EQ(SystemCaBundle(none, [](const std::string&) { return false; }), "");
+}
+
 }  // namespace
 }  // namespace moat::http
