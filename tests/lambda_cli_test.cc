@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "aws/ec2.h"
+#include "aws/s3.h"
 #include "http/transport.h"
 #include "moat_process.h"
 #include "moto.h"
@@ -185,7 +186,7 @@ class LambdaCliTest : public ::testing::Test {
 };
 
 TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) {
-  auto moat = Start();
+  auto moat = Start({{"MOAT_STATE", "s3://flow-logs/moat/state/"}});
   const std::string test_id = runtime_.Invoke(Json::parse(R"({"Service": "Amazon S3", "Event": "s3:TestEvent"})"));
   const std::string bad_id = runtime_.Invoke("{this is not json");
   const std::string s3_id = runtime_.Invoke(S3Event("flow-logs", kSampleKey));
@@ -217,6 +218,22 @@ TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) 
   EXPECT_TRUE(Managed("cluster/ledger").empty());
   // The audit lines are in the function's log.
   EXPECT_NE(moat->out().find("\"change\":\"create-group\""), std::string::npos) << moat->out();
+
+  // The state and the audit log are in the bucket, under moat/.
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::S3Store s3(
+      {moto_.url(), "us-east-1"}, [creds] { return Result<aws::Credentials>(creds); }, *transport_,
+      [] { return static_cast<int64_t>(std::time(nullptr)); });
+  auto applied = s3.Get("s3://flow-logs/moat/state/applied.json");
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_TRUE(applied->has_value());
+  EXPECT_NE((*applied)->find("\"orders-db\""), std::string::npos);
+  auto snapshot = s3.Get("s3://flow-logs/moat/state/policy.json");
+  ASSERT_TRUE(snapshot && snapshot->has_value());
+  auto audit = s3.Request("GET", "flow-logs", "", "list-type=2&prefix=moat");
+  ASSERT_TRUE(audit);
+  EXPECT_NE(audit->body.find("moat/audit/"), std::string::npos) << audit->body;
+  EXPECT_NE(audit->body.find(s3_id + ".jsonl"), std::string::npos) << audit->body;
 
   // A schedule reconciles every database; then SIGTERM while idle ends the process at once.
   runtime_.Invoke(Json::parse(R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})"));

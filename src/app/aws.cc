@@ -95,6 +95,11 @@ Result<ObjectStore*> AwsServices::S3() {
   return static_cast<ObjectStore*>(s3_.get());
 }
 
+Result<aws::S3Store*> AwsServices::S3Objects() {
+  if (auto st = S3(); !st) return Fail(std::move(st).error());
+  return s3_.get();
+}
+
 Result<aws::QueryClient*> AwsServices::Client(const char* service, const char* version,
                                               std::unique_ptr<aws::QueryClient>& slot) {
   if (!slot) {

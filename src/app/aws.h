@@ -44,6 +44,7 @@ class AwsServices {
 
   // An S3 store for this region and endpoint; errors name what is missing.
   Result<ObjectStore*> S3();
+  Result<aws::S3Store*> S3Objects();  // the same store, with its whole-object calls
   Result<aws::Ec2*> Ec2();
   Result<aws::Rds*> Rds();
   const CountingTransport& calls() const { return counter_; }

@@ -137,7 +137,15 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
     return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
   }
-  auto state = LoadState(req.state_dir);
+  std::unique_ptr<StateStore> store;
+  if (req.state_dir.starts_with("s3://")) {
+    auto s3 = deps.aws->S3Objects();
+    if (!s3) return Fail(std::move(s3).error().Context("--state " + req.state_dir));
+    store = std::make_unique<S3StateStore>(**s3, req.state_dir);
+  } else {
+    store = std::make_unique<DirectoryStateStore>(req.state_dir);
+  }
+  auto state = LoadState(*store);
   if (!state) return Fail(std::move(state).error());
 
   EnforceReport report;
@@ -404,9 +412,9 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
       }
     }
     if (state_changed) {
-      if (auto st = SaveSnapshot(req.state_dir, policy.text, report.digest); !st) {
+      if (auto st = SaveSnapshot(*store, policy.text, report.digest); !st) {
         report.errors.push_back(st.error().message);
-      } else if (auto st2 = SaveState(req.state_dir, *state); !st2) {
+      } else if (auto st2 = SaveState(*store, *state); !st2) {
         report.errors.push_back(st2.error().message);
       }
     }

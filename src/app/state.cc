@@ -29,6 +29,10 @@ Status WriteAtomically(const std::string& path, const std::string& text) {
 
 }  // namespace
 
+S3StateStore::S3StateStore(aws::S3Store& s3, std::string prefix) : s3_(s3), prefix_(std::move(prefix)) {
+  if (!prefix_.ends_with('/')) prefix_ += '/';
+}
+
 std::string StateDirectory(const std::string& dir, const char* xdg_state_home, const char* home) {
   if (!dir.empty()) return dir;
   if (xdg_state_home != nullptr && *xdg_state_home != '\0') return std::string(xdg_state_home) + "/moat";
@@ -36,17 +40,29 @@ std::string StateDirectory(const std::string& dir, const char* xdg_state_home, c
   return ".moat-state";
 }
 
-Result<EnforcedState> LoadState(const std::string& dir) {
-  const std::string path = dir + "/applied.json";
-  EnforcedState state;
+Result<std::optional<std::string>> DirectoryStateStore::Read(const std::string& name) {
+  const std::string path = Where(name);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (!std::filesystem::exists(path)) return state;
+    if (!std::filesystem::exists(path)) return std::optional<std::string>();
     return Fail(InvalidInput(path + ": cannot be read"));
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string text = ss.str();
+  return std::optional<std::string>(ss.str());
+}
+
+Status DirectoryStateStore::Write(const std::string& name, const std::string& text) {
+  return WriteAtomically(Where(name), text);
+}
+
+Result<EnforcedState> LoadState(StateStore& store) {
+  const std::string path = store.Where("applied.json");
+  EnforcedState state;
+  auto read = store.Read("applied.json");
+  if (!read) return Fail(std::move(read).error());
+  if (!*read) return state;
+  const std::string& text = **read;
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(text).get(root) != simdjson::SUCCESS) return Fail(InvalidInput(path + ": not valid JSON"));
@@ -85,7 +101,7 @@ Result<EnforcedState> LoadState(const std::string& dir) {
   return state;
 }
 
-Status SaveState(const std::string& dir, const EnforcedState& state) {
+Status SaveState(StateStore& store, const EnforcedState& state) {
   nlohmann::ordered_json j;
   j["version"] = 1;
   j["targets"] = nlohmann::ordered_json::object();
@@ -100,12 +116,12 @@ Status SaveState(const std::string& dir, const EnforcedState& state) {
     }
     j["targets"][id] = {{"time", t.time}, {"digest", t.digest}, {"rules", std::move(rules)}};
   }
-  return WriteAtomically(dir + "/applied.json", j.dump(1) + "\n");
+  return store.Write("applied.json", j.dump(1) + "\n");
 }
 
-Status SaveSnapshot(const std::string& dir, const std::string& bundle, const std::string& digest) {
-  if (auto st = WriteAtomically(dir + "/policy.json", bundle); !st) return st;
-  return WriteAtomically(dir + "/policy.sha256", digest + "\n");
+Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest) {
+  if (auto st = store.Write("policy.json", bundle); !st) return st;
+  return store.Write("policy.sha256", digest + "\n");
 }
 
 }  // namespace moat::app

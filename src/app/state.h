@@ -7,14 +7,18 @@
 //                              "cidr": "10.0.1.20/32", "description": "moat …"}]}}}
 //   policy.json    the policy bundle last enforced (what `--policy FILE` reads)
 //   policy.sha256  its digest
-// Writes are atomic (a temporary file renamed over the old one).
+// The state lives in a local directory (the CLI), or under an S3 prefix (the Lambda function and
+// the workers: s3://<bucket>/moat/state/). Writes are atomic (a file renamed over the old one; an
+// S3 PutObject).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "aws/s3.h"
 #include "base/result.h"
 #include "plan/plan.h"
 
@@ -30,12 +34,63 @@ struct EnforcedState {
   std::map<std::string, AppliedTarget> targets;
 };
 
+// Where the state files are read and written.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // The file's text, or nullopt when there is none.
+  virtual Result<std::optional<std::string>> Read(const std::string& name) = 0;
+  virtual Status Write(const std::string& name, const std::string& text) = 0;
+  virtual std::string Where(const std::string& name) const = 0;  // for messages
+};
+
+// A local directory (created on the first write).
+class DirectoryStateStore : public StateStore {
+ public:
+  explicit DirectoryStateStore(std::string dir) : dir_(std::move(dir)) {}
+  Result<std::optional<std::string>> Read(const std::string& name) override;
+  Status Write(const std::string& name, const std::string& text) override;
+  std::string Where(const std::string& name) const override { return dir_ + "/" + name; }
+
+ private:
+  std::string dir_;
+};
+
+// An S3 prefix ("s3://bucket/moat/state/"): GetObject and PutObject.
+class S3StateStore : public StateStore {
+ public:
+  S3StateStore(aws::S3Store& s3, std::string prefix);
+  Result<std::optional<std::string>> Read(const std::string& name) override { return s3_.Get(Where(name)); }
+  Status Write(const std::string& name, const std::string& text) override {
+    return s3_.Put(Where(name), text, "application/json");
+  }
+  std::string Where(const std::string& name) const override { return prefix_ + name; }
+
+ private:
+  aws::S3Store& s3_;
+  std::string prefix_;
+};
+
 // The state directory: `dir` when given, else $XDG_STATE_HOME/moat, else ~/.local/state/moat.
 std::string StateDirectory(const std::string& dir, const char* xdg_state_home, const char* home);
 
 // A missing file is an empty state; an unreadable or invalid one is an error naming the file.
-Result<EnforcedState> LoadState(const std::string& dir);
-Status SaveState(const std::string& dir, const EnforcedState& state);
-Status SaveSnapshot(const std::string& dir, const std::string& bundle, const std::string& digest);
+Result<EnforcedState> LoadState(StateStore& store);
+Status SaveState(StateStore& store, const EnforcedState& state);
+Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest);
+
+// Compatibility with a local directory.
+inline Result<EnforcedState> LoadState(const std::string& dir) {
+  DirectoryStateStore s(dir);
+  return LoadState(s);
+}
+inline Status SaveState(const std::string& dir, const EnforcedState& state) {
+  DirectoryStateStore s(dir);
+  return SaveState(s, state);
+}
+inline Status SaveSnapshot(const std::string& dir, const std::string& bundle, const std::string& digest) {
+  DirectoryStateStore s(dir);
+  return SaveSnapshot(s, bundle, digest);
+}
 
 }  // namespace moat::app

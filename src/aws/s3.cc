@@ -91,7 +91,7 @@ S3Store::S3Store(S3Config config, std::function<Result<Credentials>()> credentia
     : config_(std::move(config)), credentials_(std::move(credentials)), transport_(transport), now_(std::move(now)) {}
 
 Result<http::Response> S3Store::Request(const std::string& method, const std::string& bucket, const std::string& key,
-                                        const std::string& query, const http::Headers& extra) {
+                                        const std::string& query, const http::Headers& extra, const std::string& body) {
   auto creds = credentials_();
   if (!creds) return Fail(std::move(creds).error().Context("s3://" + bucket));
   std::string host = config_.endpoint.substr(config_.endpoint.find("://") + 3);
@@ -100,6 +100,7 @@ Result<http::Response> S3Store::Request(const std::string& method, const std::st
   m.method = method;
   m.path = key.empty() ? "/" + bucket : "/" + bucket + "/" + key;  // bucket operations: no trailing slash
   m.query = query;
+  m.body = body;
   m.headers = {{"Host", host}};
   m.headers.insert(m.headers.end(), extra.begin(), extra.end());
   SigningParams sp;
@@ -115,6 +116,7 @@ Result<http::Response> S3Store::Request(const std::string& method, const std::st
   req.url = config_.endpoint + UriEncode(m.path, /*keep_slash=*/true) + (query.empty() ? "" : "?" + query);
   req.headers = m.headers;
   req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
+  req.body = body;
   req.timeout_ms = 120000;
   return transport_.Send(req);
 }
@@ -155,6 +157,25 @@ Result<std::unique_ptr<ByteStream>> S3Store::Open(const std::string& name) {
   std::string bucket, key;
   if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
   return std::unique_ptr<ByteStream>(std::make_unique<RangeStream>(*this, bucket, key, config_.range_bytes));
+}
+
+Result<std::optional<std::string>> S3Store::Get(const std::string& name) {
+  std::string bucket, key;
+  if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
+  auto r = Request("GET", bucket, key, "");
+  if (!r) return Fail(std::move(r).error().Context(name));
+  if (r->status == 404) return std::optional<std::string>();
+  if (r->status != 200) return Fail(Error{S3Code(*r), name + ": " + S3Error(*r)});
+  return std::optional<std::string>(std::move(r->body));
+}
+
+Status S3Store::Put(const std::string& name, const std::string& bytes, const std::string& content_type) {
+  std::string bucket, key;
+  if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
+  auto r = Request("PUT", bucket, key, "", {{"Content-Type", content_type}}, bytes);
+  if (!r) return Fail(std::move(r).error().Context(name));
+  if (r->status != 200) return Fail(Error{S3Code(*r), name + ": " + S3Error(*r)});
+  return {};
 }
 
 }  // namespace moat::aws

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/sigv4.h"
@@ -31,7 +32,13 @@ class S3Store : public ObjectStore {
 
   // One signed request to the bucket: `key` without the leading '/', `query` raw.
   Result<http::Response> Request(const std::string& method, const std::string& bucket, const std::string& key,
-                                 const std::string& query, const http::Headers& extra = {});
+                                 const std::string& query, const http::Headers& extra = {},
+                                 const std::string& body = "");
+
+  // A whole small object ("s3://bucket/key"), or nullopt when there is none.
+  Result<std::optional<std::string>> Get(const std::string& name);
+  // Writes a whole object (PutObject: S3 replaces objects atomically).
+  Status Put(const std::string& name, const std::string& bytes, const std::string& content_type);
 
  private:
   S3Config config_;

@@ -26,6 +26,7 @@
 #include "app/policy.h"
 #include "app/state.h"
 #include "apply/audit.h"
+#include "aws/s3.h"
 #include "cli/options.h"
 #include "compile/render.h"
 #include "lambda/runtime.h"
@@ -328,8 +329,16 @@ int Lambda(const std::vector<std::string>& args) {
     if (!opened) return init_failed(opened.error().message);
     to_file = std::move(*opened);
   }
-  apply::TeeAuditLog audit({to_log->get(), to_file ? to_file.get() : nullptr});
+  // With the state in S3, each invocation's changes are also kept there, one object per invocation
+  // (S3 cannot append): <bucket>/moat/audit/<unix time>-<request id>.jsonl.
+  apply::MemoryAuditLog invocation_log;
+  apply::TeeAuditLog audit({to_log->get(), to_file ? to_file.get() : nullptr, &invocation_log});
   deps.enforce.audit = &audit;
+  std::string audit_prefix;
+  if (req.state_dir.starts_with("s3://")) {
+    std::string bucket, key;
+    if (aws::ParseS3Url(req.state_dir, &bucket, &key)) audit_prefix = "s3://" + bucket + "/moat/audit/";
+  }
 
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
@@ -349,7 +358,20 @@ int Lambda(const std::vector<std::string>& args) {
     hr.enforce = req;
     hr.service_ports = service_ports;
     hr.deadline_ms = inv.deadline_ms;
+    invocation_log.entries.clear();
     auto report = app::HandleEvent(*work, hr, deps);
+    if (!audit_prefix.empty() && !invocation_log.entries.empty()) {
+      std::string lines;
+      for (const auto& e : invocation_log.entries) {
+        apply::AuditEntry stamped = e;
+        if (stamped.time == 0) stamped.time = NowMs() / 1000;
+        lines += apply::AuditLine(stamped) + "\n";
+      }
+      auto objects = aws.S3Objects();
+      const std::string name = audit_prefix + std::to_string(NowMs() / 1000) + "-" + inv.request_id + ".jsonl";
+      Status put = objects ? (*objects)->Put(name, lines, "application/x-ndjson") : Fail(std::move(objects).error());
+      if (!put) std::fprintf(stderr, "moat: lambda: audit log: %s\n", put.error().message.c_str());
+    }
     if (!report) return lambda::Outcome{false, "", "HandlerError", report.error().message};
     const std::string json = report->Json();
     std::fprintf(stderr, "moat: lambda: %s\n", json.c_str());
