@@ -411,6 +411,30 @@ TEST_F(EnforceCliTest, DatabaseGoneFromThePolicyKeepsWhatWasAppliedAndSaysSo) {
   EXPECT_EQ(Managed("cluster/ledger")[0].ingress.size(), 3u);
 }
 
+TEST_F(EnforceCliTest, PceSecretIsReadFromSecretsManager) {
+  PceServer pce(dir_.path() + "/policy.json");
+  ASSERT_TRUE(pce.ok());
+  RunResult r = Moat({"plan", "--policy", "pce", "--json"}, {{"ILLUMIO_PCE_HOST", pce.url()},
+                                                             {"ILLUMIO_PCE_ORG_ID", "1"},
+                                                             {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                                                             {"ILLUMIO_API_KEY_SECRET", moto_.secret_arn()}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_TRUE(Json::parse(r.out)["policy"]["ok"]);
+  EXPECT_EQ(r.out.find(kPceSecret), std::string::npos);
+  RunResult missing =
+      Moat({"plan", "--policy", "pce", "--json"},
+           {{"ILLUMIO_PCE_HOST", pce.url()},
+            {"ILLUMIO_PCE_ORG_ID", "1"},
+            {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+            {"ILLUMIO_API_KEY_SECRET", "arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"}});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(Json::parse(missing.out)["policy"]["error"].get<std::string>().find(
+                "ILLUMIO_API_KEY_SECRET: secretsmanager GetSecretValue arn:aws:secretsmanager:us-east-1:123456789012:"
+                "secret:nope-AbCdEf: ResourceNotFoundException"),
+            std::string::npos)
+      << missing.out;
+}
+
 TEST_F(EnforceCliTest, VisibilityModeNeverWrites) {
   RunResult r = Apply({"--mode", "visibility"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);

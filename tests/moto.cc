@@ -96,6 +96,7 @@ MotoServer::MotoServer(const std::string& bucket, const std::string& dir) {
   db_group_ = j["db_group"];
   cluster_group_ = j["cluster_group"];
   cluster_endpoint_ = j["cluster_endpoint"];
+  secret_arn_ = j["secret_arn"];
 }
 
 std::vector<std::pair<std::string, std::string>> MotoServer::Environment() const {

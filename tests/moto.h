@@ -29,6 +29,7 @@ class MotoServer {
   const std::string& db_group() const { return db_group_; }            // orders-db's hand-made group
   const std::string& cluster_group() const { return cluster_group_; }  // the ledger cluster's
   const std::string& cluster_endpoint() const { return cluster_endpoint_; }
+  const std::string& secret_arn() const { return secret_arn_; }  // Secrets Manager: moat/pce
   // The environment that points moat at this server as the test user.
   std::vector<std::pair<std::string, std::string>> Environment() const;
 
@@ -36,7 +37,7 @@ class MotoServer {
   TempDir dir_;
   pid_t pid_ = -1;
   int port_ = 0;
-  std::string access_key_id_, secret_, vpc_, db_group_, cluster_group_, cluster_endpoint_, error_;
+  std::string access_key_id_, secret_, vpc_, db_group_, cluster_group_, cluster_endpoint_, secret_arn_, error_;
 };
 
 }  // namespace moat::integration

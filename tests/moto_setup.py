@@ -5,7 +5,8 @@ that key, a VPC with two databases, each on a hand-made group open to the world 
 with a stand-in for its network interface (moto makes none; Description=RDSNetworkInterface):
 orders-db (PostgreSQL instance, 10.0.2.45) and ledger (Aurora PostgreSQL cluster with one member
 instance, ledger-1; 10.0.3.60). Prints {"access_key_id", "secret_access_key", "vpc_id", "db_group",
-"cluster_group", "cluster_endpoint"} as JSON.
+"cluster_group", "cluster_endpoint", "secret_arn"} as JSON; the secret moat/pce holds the PCE test
+server's API secret.
 With BUCKET and DIR, also creates the bucket and uploads every file under DIR (key = its path
 relative to DIR, '=' written as '-'). Usage: moto_setup.py ENDPOINT [BUCKET DIR]"""
 import json
@@ -54,6 +55,10 @@ def main():
                            DBClusterIdentifier="ledger")
     ec2.create_network_interface(SubnetId=subnet_b, Description="RDSNetworkInterface", Groups=[csg],
                                  PrivateIpAddress="10.0.3.60")
+    # The PCE's API secret, kept as the Lambda function keeps it (tests/pce_server.h kPceSecret).
+    secrets = boto3.client("secretsmanager", endpoint_url=endpoint, region_name="us-east-1",
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    secret_arn = secrets.create_secret(Name="moat/pce", SecretString="test-secret-0123456789")["ARN"]
     if len(sys.argv) > 3:
         import os
         s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
@@ -68,7 +73,7 @@ def main():
                 s3.upload_file(path, bucket, os.path.relpath(path, root).replace("=", "-"))
     print(json.dumps({"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
                       "vpc_id": vpc, "db_group": sg, "cluster_group": csg,
-                      "cluster_endpoint": cluster["Endpoint"]}))
+                      "cluster_endpoint": cluster["Endpoint"], "secret_arn": secret_arn}))
 
 
 if __name__ == "__main__":

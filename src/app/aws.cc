@@ -131,6 +131,16 @@ Result<aws::Rds*> AwsServices::Rds() {
   return rds_.get();
 }
 
+Result<std::string> AwsServices::Secret(const std::string& secret_id) {
+  auto region = aws::ResolveRegion(env_);
+  if (!region) return Fail(std::move(region).error());
+  auto creds = Credentials();
+  if (!creds) return Fail(std::move(creds).error());
+  return aws::GetSecretString({aws::ResolveEndpoint(env_, "secretsmanager", *region), *region}, *creds, counter_,
+                              static_cast<int64_t>(std::time(nullptr)), secret_id,
+                              [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+}
+
 bool AwsServices::CustomRdsEndpoint() const {
   for (const char* name : {"AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL"}) {
     const char* v = env_.getenv(name);

@@ -10,6 +10,7 @@
 #include "aws/ec2.h"
 #include "aws/rds.h"
 #include "aws/s3.h"
+#include "aws/secrets.h"
 #include "base/result.h"
 #include "http/transport.h"
 
@@ -47,6 +48,8 @@ class AwsServices {
   Result<aws::S3Store*> S3Objects();  // the same store, with its whole-object calls
   Result<aws::Ec2*> Ec2();
   Result<aws::Rds*> Rds();
+  // A Secrets Manager secret's value (GetSecretValue).
+  Result<std::string> Secret(const std::string& secret_id);
   const CountingTransport& calls() const { return counter_; }
   // True when the RDS endpoint is not AWS's own (AWS_ENDPOINT_URL[_RDS]): database endpoints
   // are then not names to resolve.

@@ -5,6 +5,8 @@
 #include <set>
 #include <tuple>
 
+#include "aws/secrets.h"
+
 namespace moat::app {
 namespace {
 
@@ -14,7 +16,20 @@ struct Connection {
 };
 
 Result<Connection> Connect(const PceDeps& deps) {
-  auto config = pce::Config::FromEnvironment(deps.getenv);
+  // An API secret given as a Secrets Manager ARN is read from there.
+  std::string secret;
+  if (const char* v = deps.getenv("ILLUMIO_API_KEY_SECRET"); v != nullptr && aws::IsSecretArn(v)) {
+    if (!deps.secret)
+      return Fail(InvalidInput("ILLUMIO_API_KEY_SECRET names a Secrets Manager secret, but AWS is not available"));
+    auto value = deps.secret(v);
+    if (!value) return Fail(std::move(value).error().Context("ILLUMIO_API_KEY_SECRET"));
+    secret = std::move(*value);
+  }
+  const auto getenv = [&](const char* name) -> const char* {
+    if (!secret.empty() && std::string_view(name) == "ILLUMIO_API_KEY_SECRET") return secret.c_str();
+    return deps.getenv(name);
+  };
+  auto config = pce::Config::FromEnvironment(getenv);
   if (!config) return Fail(std::move(config).error());
   Connection c;
   c.transport = deps.transport(config->tls);

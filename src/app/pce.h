@@ -20,6 +20,8 @@ struct PceDeps {
   // Makes the transport for the PCE's TLS settings (the real one: http::NewCurlTransport).
   std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)> transport;
   pce::Sleeper* sleeper = nullptr;  // nullptr: really sleep
+  // Reads a Secrets Manager secret: ILLUMIO_API_KEY_SECRET may hold its ARN (the Lambda's way).
+  std::function<Result<std::string>(const std::string& arn)> secret;
 };
 
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps);

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -130,6 +131,14 @@ app::PceDeps RealPceDeps() {
   app::PceDeps deps;
   deps.getenv = [](const char* n) { return std::getenv(n); };
   deps.transport = [](const http::TlsOptions& tls) { return http::NewCurlTransport(tls); };
+  deps.secret = [](const std::string& arn) -> Result<std::string> {
+    static app::AwsServices aws;  // read once per process: the Lambda function's PCE key
+    static std::map<std::string, std::string> cache;
+    if (auto it = cache.find(arn); it != cache.end()) return it->second;
+    auto value = aws.Secret(arn);
+    if (value) cache[arn] = *value;
+    return value;
+  };
   return deps;
 }
 
