@@ -27,57 +27,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-// A background process with its output in files, stopped (SIGTERM) on destruction.
-class Process {
- public:
-  Process(std::vector<std::string> args, const std::vector<std::pair<std::string, std::string>>& env,
-          const std::string& dir)
-      : out_(dir + "/out.txt"), err_(dir + "/err.txt") {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).substr(0, 5) != "MOAT_") env_strings.emplace_back(*e);
-    }
-    for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> envp, argv;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (posix_spawn(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Process() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  // The exit status after `signal` (0: none), waiting up to `seconds`; -1 if it did not end.
-  int Stop(int signal, int seconds) {
-    if (pid_ <= 0) return -1;
-    if (signal != 0) kill(pid_, signal);
-    for (int i = 0; i < seconds * 20; ++i) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return -1;
-  }
-  std::string out() const { return ReadFile(out_); }
-  std::string err() const { return ReadFile(err_); }
-
- private:
-  std::string out_, err_;
-  pid_t pid_ = -1;
-};
-
 class RuntimeServer {
  public:
   RuntimeServer() {
@@ -156,7 +105,7 @@ class LambdaCliTest : public ::testing::Test {
         {{"AWS_LAMBDA_RUNTIME_API", runtime_.api()}, {"MOAT_POLICY", policy_}, {"MOAT_STATE", dir_.path() + "/state"}});
     return env;
   }
-  std::unique_ptr<Process> Start(std::vector<std::pair<std::string, std::string>> extra = {}) {
+  std::unique_ptr<Background> Start(std::vector<std::pair<std::string, std::string>> extra = {}) {
     auto env = Env();
     for (const auto& [k, v] : extra) {
       auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == k; });
@@ -166,7 +115,7 @@ class LambdaCliTest : public ::testing::Test {
         env.emplace_back(k, v);
       }
     }
-    return std::make_unique<Process>(std::vector<std::string>{MOAT_BINARY, "lambda"}, env, proc_dir_.path());
+    return std::make_unique<Background>(std::vector<std::string>{MOAT_BINARY, "lambda"}, env, proc_dir_.path());
   }
   std::vector<aws::SecurityGroup> Managed(const std::string& target) {
     const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};

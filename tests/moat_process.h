@@ -44,6 +44,25 @@ class TempDir {
   std::string path_;
 };
 
+// A process running in the background (environment: this process's minus MOAT_*, plus `env`),
+// its output in files under `dir`; killed on destruction.
+class Background {
+ public:
+  Background(std::vector<std::string> args, const std::vector<std::pair<std::string, std::string>>& env,
+             const std::string& dir);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // The exit status after `signal` (0: none), waiting up to `seconds`; -1 if it did not end.
+  int Stop(int signal, int seconds);
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  std::string out_, err_;
+  int pid_ = -1;
+};
+
 // One gzip member holding `data` (zlib, default level).
 std::string Gzip(const std::string& data);
 

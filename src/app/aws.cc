@@ -131,6 +131,16 @@ Result<aws::Rds*> AwsServices::Rds() {
   return rds_.get();
 }
 
+Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewSqsClient() {
+  auto region = aws::ResolveRegion(env_);
+  if (!region) return Fail(std::move(region).error());
+  if (auto c = Credentials(); !c) return Fail(std::move(c).error());
+  return std::make_unique<aws::QueryClient>(
+      aws::ServiceConfig{"sqs", aws::ResolveEndpoint(env_, "sqs", *region), *region, aws::kSqsApiVersion},
+      [this] { return Credentials(); }, counter_, [] { return static_cast<int64_t>(std::time(nullptr)); },
+      [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+}
+
 Result<std::string> AwsServices::Secret(const std::string& secret_id) {
   auto region = aws::ResolveRegion(env_);
   if (!region) return Fail(std::move(region).error());

@@ -3,6 +3,7 @@
 // through one counting transport, so a run can say how many read and write calls it made.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "aws/rds.h"
 #include "aws/s3.h"
 #include "aws/secrets.h"
+#include "aws/sqs.h"
 #include "base/result.h"
 #include "http/transport.h"
 
@@ -27,7 +29,7 @@ class CountingTransport : public http::Transport {
 
  private:
   http::Transport& inner_;
-  int reads_ = 0, writes_ = 0;
+  std::atomic<int> reads_{0}, writes_{0};  // a worker's heartbeat thread shares it
 };
 
 // True for a Query action that changes something.
@@ -48,6 +50,8 @@ class AwsServices {
   Result<aws::S3Store*> S3Objects();  // the same store, with its whole-object calls
   Result<aws::Ec2*> Ec2();
   Result<aws::Rds*> Rds();
+  // A new SQS client (one per thread that uses it).
+  Result<std::unique_ptr<aws::QueryClient>> NewSqsClient();
   // A Secrets Manager secret's value (GetSecretValue).
   Result<std::string> Secret(const std::string& secret_id);
   const CountingTransport& calls() const { return counter_; }

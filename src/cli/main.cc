@@ -32,6 +32,7 @@
 #include "compile/render.h"
 #include "lambda/runtime.h"
 #include "traffic/report.h"
+#include "watch/worker.h"
 
 namespace moat::cli {
 namespace {
@@ -282,6 +283,84 @@ int64_t NowMs() {
       .count();
 }
 
+// What `moat lambda` and `moat watch` share: the services, and handling one event with its
+// changes logged — to standard output as JSON lines (the function's log), to --audit-log when set,
+// and, with the state in S3, as one object per event under <bucket>/moat/audit/ (S3 cannot append).
+class EventRunner {
+ public:
+  Status Setup(const app::EnforceRequest& req, const std::vector<uint16_t>& service_ports, const std::string& audit_log,
+               const char* name) {
+    req_ = req;
+    service_ports_ = service_ports;
+    name_ = name;
+    auto s3 = aws_.S3();
+    if (!s3) return Fail(std::move(s3).error());
+    deps_.s3 = *s3;
+    deps_.now_ms = NowMs;
+    deps_.enforce.policy = {&local_, nullptr};
+    deps_.enforce.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
+    deps_.enforce.aws = &aws_;
+    if (!aws_.CustomRdsEndpoint()) deps_.enforce.resolve = app::ResolveHost;
+    deps_.enforce.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+    deps_.enforce.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    if (const char* host = std::getenv("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
+      deps_.upload = [](const std::vector<std::string>& lines) { return app::UploadToPce(lines, RealPceDeps()); };
+    }
+    auto to_log = apply::FileAuditLog::Open("/dev/stdout", deps_.enforce.now);
+    if (!to_log) return Fail(std::move(to_log).error());
+    to_log_ = std::move(*to_log);
+    if (!audit_log.empty()) {
+      auto opened = apply::FileAuditLog::Open(audit_log, deps_.enforce.now);
+      if (!opened) return Fail(std::move(opened).error());
+      to_file_ = std::move(*opened);
+    }
+    audit_ =
+        std::make_unique<apply::TeeAuditLog>(std::vector<apply::AuditLog*>{to_log_.get(), to_file_.get(), &one_event_});
+    deps_.enforce.audit = audit_.get();
+    if (req.state_dir.starts_with("s3://")) {
+      std::string bucket, key;
+      if (aws::ParseS3Url(req.state_dir, &bucket, &key)) audit_prefix_ = "s3://" + bucket + "/moat/audit/";
+    }
+    return {};
+  }
+
+  Result<app::HandleReport> Handle(const app::EventWork& work, int64_t deadline_ms, const std::string& id) {
+    app::HandleRequest hr;
+    hr.enforce = req_;
+    hr.service_ports = service_ports_;
+    hr.deadline_ms = deadline_ms;
+    one_event_.entries.clear();
+    auto report = app::HandleEvent(work, hr, deps_);
+    if (!audit_prefix_.empty() && !one_event_.entries.empty()) {
+      std::string lines;
+      for (const auto& e : one_event_.entries) {
+        apply::AuditEntry stamped = e;
+        if (stamped.time == 0) stamped.time = NowMs() / 1000;
+        lines += apply::AuditLine(stamped) + "\n";
+      }
+      auto objects = aws_.S3Objects();
+      const std::string object = audit_prefix_ + std::to_string(NowMs() / 1000) + "-" + id + ".jsonl";
+      Status put = objects ? (*objects)->Put(object, lines, "application/x-ndjson") : Fail(std::move(objects).error());
+      if (!put) std::fprintf(stderr, "moat: %s: audit log: %s\n", name_, put.error().message.c_str());
+    }
+    return report;
+  }
+
+  app::AwsServices& aws() { return aws_; }
+
+ private:
+  app::EnforceRequest req_;
+  std::vector<uint16_t> service_ports_;
+  const char* name_ = "";
+  app::LocalStore local_;
+  app::AwsServices aws_;
+  app::HandleDeps deps_;
+  std::unique_ptr<apply::FileAuditLog> to_log_, to_file_;
+  apply::MemoryAuditLog one_event_;
+  std::unique_ptr<apply::TeeAuditLog> audit_;
+  std::string audit_prefix_;
+};
+
 // `moat lambda`: the bootstrap of the Lambda function. Options as for apply, from MOAT_* in the
 // function's environment; events are applied without asking.
 int Lambda(const std::vector<std::string>& args) {
@@ -313,41 +392,8 @@ int Lambda(const std::vector<std::string>& args) {
   req.state_dir = state.empty() ? "/tmp/moat" : state;
   req.execute = true;
 
-  app::LocalStore local;
-  app::AwsServices aws;
-  auto s3 = aws.S3();
-  if (!s3) return init_failed(s3.error().message);
-  app::HandleDeps deps;
-  deps.s3 = *s3;
-  deps.now_ms = NowMs;
-  deps.enforce.policy = {&local, nullptr};
-  deps.enforce.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
-  deps.enforce.aws = &aws;
-  if (!aws.CustomRdsEndpoint()) deps.enforce.resolve = app::ResolveHost;
-  deps.enforce.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  deps.enforce.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
-  if (const char* host = std::getenv("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
-    deps.upload = [](const std::vector<std::string>& lines) { return app::UploadToPce(lines, RealPceDeps()); };
-  }
-  // Every change goes to the function's log (CloudWatch) as a JSON line, and to --audit-log if set.
-  auto to_log = apply::FileAuditLog::Open("/dev/stdout", deps.enforce.now);
-  if (!to_log) return init_failed(to_log.error().message);
-  std::unique_ptr<apply::FileAuditLog> to_file;
-  if (!audit_log.empty()) {
-    auto opened = apply::FileAuditLog::Open(audit_log, deps.enforce.now);
-    if (!opened) return init_failed(opened.error().message);
-    to_file = std::move(*opened);
-  }
-  // With the state in S3, each invocation's changes are also kept there, one object per invocation
-  // (S3 cannot append): <bucket>/moat/audit/<unix time>-<request id>.jsonl.
-  apply::MemoryAuditLog invocation_log;
-  apply::TeeAuditLog audit({to_log->get(), to_file ? to_file.get() : nullptr, &invocation_log});
-  deps.enforce.audit = &audit;
-  std::string audit_prefix;
-  if (req.state_dir.starts_with("s3://")) {
-    std::string bucket, key;
-    if (aws::ParseS3Url(req.state_dir, &bucket, &key)) audit_prefix = "s3://" + bucket + "/moat/audit/";
-  }
+  EventRunner runner;
+  if (auto st = runner.Setup(req, service_ports, audit_log, "lambda"); !st) return init_failed(st.error().message);
 
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
@@ -363,24 +409,7 @@ int Lambda(const std::vector<std::string>& args) {
       std::fprintf(stderr, "moat: lambda: %s\n", work.error().message.c_str());
       return lambda::Outcome{false, "", "InvalidEvent", work.error().message};
     }
-    app::HandleRequest hr;
-    hr.enforce = req;
-    hr.service_ports = service_ports;
-    hr.deadline_ms = inv.deadline_ms;
-    invocation_log.entries.clear();
-    auto report = app::HandleEvent(*work, hr, deps);
-    if (!audit_prefix.empty() && !invocation_log.entries.empty()) {
-      std::string lines;
-      for (const auto& e : invocation_log.entries) {
-        apply::AuditEntry stamped = e;
-        if (stamped.time == 0) stamped.time = NowMs() / 1000;
-        lines += apply::AuditLine(stamped) + "\n";
-      }
-      auto objects = aws.S3Objects();
-      const std::string name = audit_prefix + std::to_string(NowMs() / 1000) + "-" + inv.request_id + ".jsonl";
-      Status put = objects ? (*objects)->Put(name, lines, "application/x-ndjson") : Fail(std::move(objects).error());
-      if (!put) std::fprintf(stderr, "moat: lambda: audit log: %s\n", put.error().message.c_str());
-    }
+    auto report = runner.Handle(*work, inv.deadline_ms, inv.request_id);
     if (!report) return lambda::Outcome{false, "", "HandlerError", report.error().message};
     const std::string json = report->Json();
     std::fprintf(stderr, "moat: lambda: %s\n", json.c_str());
@@ -389,6 +418,61 @@ int Lambda(const std::vector<std::string>& args) {
   };
   rt.busy = [](bool busy) { g_busy = busy; };
   if (auto st = lambda::RunLoop(api, handler, rt); !st) return Error("lambda", st.error().message);
+  return kExitOk;
+}
+
+// `moat watch --queue URL`: the SQS worker (src/watch/worker.h), applying without asking.
+int Watch(const std::vector<std::string>& args) {
+  CLI::App app("Long-poll an SQS queue of S3 notifications (or CloudTrail and scheduled events) and handle each.",
+               "moat watch");
+  app.set_help_flag("-h,--help", "show this help");
+  app::EnforceRequest req;
+  std::string state, audit_log, queue_url;
+  std::vector<uint16_t> service_ports;
+  watch::WorkerOptions options;
+  AddEnforceOptions(app, req, state, audit_log);
+  app.add_option("--queue", queue_url, "the queue's URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)");
+  app.add_option("--service-port", service_ports, "a port that marks the responding side (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_option("--visibility-timeout", options.visibility_seconds,
+                 "seconds a message stays hidden from other workers, renewed while it is worked on (default 60)")
+      ->check(CLI::Range(10, 43200));
+  app.add_option("--wait-seconds", options.wait_seconds, "long-poll wait (default 20)")->check(CLI::Range(0, 20));
+  if (auto done = Parse(app, "watch", args)) return *done;
+  if (queue_url.empty()) return Error("watch", "--queue URL is required");
+  if (req.policy.empty()) return Error("watch", "no policy given: --policy pce, or --policy FILE");
+  req.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  if (audit_log.empty() && !req.state_dir.starts_with("s3://")) audit_log = req.state_dir + "/audit.log";
+  req.execute = true;
+  options.heartbeat = std::chrono::milliseconds(options.visibility_seconds * 1000 / 3);
+
+  EventRunner runner;
+  if (auto st = runner.Setup(req, service_ports, audit_log, "watch"); !st) return Error("watch", st.error().message);
+  auto receive_client = runner.aws().NewSqsClient();
+  if (!receive_client) return Error("watch", receive_client.error().message);
+  auto beat_client = runner.aws().NewSqsClient();
+  if (!beat_client) return Error("watch", beat_client.error().message);
+  aws::Sqs receive_sqs(**receive_client, queue_url), beat_sqs(**beat_client, queue_url);
+  watch::SqsQueue receive_queue(receive_sqs), beat_queue(beat_sqs);
+
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+  const auto log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  auto handle = [&](const app::EventWork& work, const aws::SqsMessage& m) {
+    auto report = runner.Handle(work, 0, m.id);
+    if (!report) {
+      log("moat: watch: message " + m.id + ": " + report.error().message);
+      return false;
+    }
+    log("moat: watch: message " + m.id + ": " + report->Json());
+    return !report->Failed();
+  };
+  auto stats = watch::RunWorker(
+      receive_queue, beat_queue, handle, options, [] { return g_stopping.load(); }, [](bool busy) { g_busy = busy; },
+      log);
+  if (!stats) return Error("watch", stats.error().message);
+  log("moat: watch: stopped: " + std::to_string(stats->handled) + " handled, " + std::to_string(stats->failed) +
+      " failed, " + std::to_string(stats->invalid) + " invalid");
   return kExitOk;
 }
 
@@ -467,8 +551,7 @@ constexpr Command kCommands[] = {
      [](const std::vector<std::string>&) { return NotYet("map"); }},
     {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},
     {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)", Lambda},
-    {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications",
-     [](const std::vector<std::string>&) { return NotYet("watch"); }},
+    {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications", Watch},
     {"help", "print this table; help COMMAND prints a command's options", Help},
 };
 

@@ -1,0 +1,67 @@
+// The SQS worker (`moat watch --queue URL`): long-polls a queue of S3 notifications (or of any
+// event app/events.h reads) and handles each message:
+//   - while a message is worked on, its visibility timeout is extended (a heartbeat), so that no
+//     other worker receives it meanwhile;
+//   - handled: the message is deleted; failed: it is left, to come back after its visibility
+//     timeout and, after the queue's maxReceiveCount, to go to the dead-letter queue;
+//   - a message that is not a valid event is reported and deleted: retrying cannot help it.
+// Several workers may share a queue: each message goes to one, and concurrent runs on the same
+// database converge (app/enforce.h).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app/events.h"
+#include "aws/sqs.h"
+#include "base/result.h"
+
+namespace moat::watch {
+
+// The queue calls the worker makes (aws::Sqs, or a fake).
+class Queue {
+ public:
+  virtual ~Queue() = default;
+  virtual Result<std::vector<aws::SqsMessage>> Receive(int max_messages, int wait_seconds, int visibility) = 0;
+  virtual Status Delete(const std::string& receipt_handle) = 0;
+  virtual Status Extend(const std::string& receipt_handle, int seconds) = 0;
+};
+
+struct WorkerOptions {
+  int max_messages = 1;   // per receive (1..10); one at a time keeps the heartbeat simple
+  int wait_seconds = 20;  // long poll
+  int visibility_seconds = 60;
+  std::chrono::milliseconds heartbeat{20000};  // extend the visibility this often while working
+  int max_receives = 0;                        // stop after this many receive calls (tests); 0: until stopped
+};
+
+struct WorkerStats {
+  int handled = 0, failed = 0, invalid = 0, receives = 0;
+};
+
+// `handle` returns true when the event was handled (the message is then deleted). `heartbeat_queue`
+// is used from a second thread: give it its own client. Returns on `stopping`, or with an error when
+// the queue cannot be read.
+Result<WorkerStats> RunWorker(Queue& queue, Queue& heartbeat_queue,
+                              const std::function<bool(const app::EventWork&, const aws::SqsMessage&)>& handle,
+                              const WorkerOptions& options, const std::function<bool()>& stopping,
+                              const std::function<void(bool busy)>& busy,
+                              const std::function<void(const std::string&)>& log);
+
+// aws::Sqs as a Queue.
+class SqsQueue : public Queue {
+ public:
+  explicit SqsQueue(aws::Sqs& sqs) : sqs_(sqs) {}
+  Result<std::vector<aws::SqsMessage>> Receive(int max_messages, int wait_seconds, int visibility) override {
+    return sqs_.Receive(max_messages, wait_seconds, visibility);
+  }
+  Status Delete(const std::string& h) override { return sqs_.Delete(h); }
+  Status Extend(const std::string& h, int seconds) override { return sqs_.ChangeVisibility(h, seconds); }
+
+ private:
+  aws::Sqs& sqs_;
+};
+
+}  // namespace moat::watch
