@@ -38,3 +38,7 @@ fi
 if ! command -v moto_server >/dev/null; then
   echo "setup.sh: moto_server not found; the demo and the integration tests need it: pip install 'moto[server]'" >&2
 fi
+# cfn-lint checks the CloudFormation template (deploy/moat.yaml) in the tests; the same holds.
+if ! command -v cfn-lint >/dev/null; then
+  echo "setup.sh: cfn-lint not found; the deployment test needs it: pip install cfn-lint" >&2
+fi

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 command -v moto_server >/dev/null || { echo "test.sh: moto_server is needed: pip install 'moto[server]'" >&2; exit 1; }
+command -v cfn-lint >/dev/null || { echo "test.sh: cfn-lint is needed: pip install cfn-lint" >&2; exit 1; }
 jobs=$(nproc)
 fuzz_seconds=${MOAT_FUZZ_SECONDS:-40}
 
