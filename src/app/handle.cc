@@ -84,6 +84,12 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
       continue;
     }
     report.done.push_back(name);
+    if (deps.keep_flows) {
+      const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".json";
+      if (auto st = deps.keep_flows(history, traffic::RenderJson(*read)); !st) {
+        report.errors.push_back("flow history: " + st.error().message);
+      }
+    }
     flows.insert(flows.end(), read->flows.begin(), read->flows.end());
   }
   report.flows = flows.size();
