@@ -13,7 +13,8 @@ moto, handled by `moat lambda` under tests/lambda_runtime_server.py; peak RSS go
 `moat flows FILE --threads 1` on the same file, read locally, is the baseline.
 
 Usage: lambda_bench.py [--moat PATH] [--gen PATH] [--source-dir DIR] [--runs N] [--mem-runs M]
-                       [--records R] [--workdir DIR] [--keep] [--json-out FILE] [--smoke]
+                       [--records R] [--flows F] [--workdir DIR] [--keep] [--json-out FILE]
+                       [--smoke]
 """
 
 import argparse
@@ -66,6 +67,8 @@ def parse_args(argv):
     p.add_argument("--mem-runs", type=int, help="invocations measured for memory (default 3)")
     p.add_argument("--records", type=int,
                    help="records in the flow-log object (default 2600000: about 50 MB gzipped)")
+    p.add_argument("--flows", type=int, default=50000,
+                   help="about this many distinct flows in the object (default 50000)")
     p.add_argument("--workdir", help="where data, state and logs go (default: a temp dir)")
     p.add_argument("--keep", action="store_true", help="keep the default temp workdir")
     p.add_argument("--json-out", help="write the raw measurements to this file")
@@ -426,8 +429,8 @@ def generate(args, work):
     path = os.path.join(root, OBJECT_KEY)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     start = time.perf_counter()
-    run("gen_flowlogs", [args.gen, "--records", str(args.records), "--level", "6", "--out", path],
-        work)
+    run("gen_flowlogs", [args.gen, "--records", str(args.records), "--flows", str(args.flows),
+                         "--level", "6", "--out", path], work)
     report = tail(os.path.join(work, "gen_flowlogs.err.txt"))  # its one-line report
     log("generated %d records, %.1f MB, in %.1f s" % (
         args.records, os.path.getsize(path) / 1e6, time.perf_counter() - start))
@@ -582,8 +585,9 @@ def print_report(cold, memory, args):
     if memory:
         runs, base = memory["runs"], memory["baseline"]
         print("Memory: one S3 ObjectCreated event for a %.1f MB gzip object (%d records "
-              "generated); %d invocation(s), each in a fresh `moat lambda`.\n" % (
-                  memory["object_bytes"] / 1e6, memory["generated"], len(runs)))
+              "generated, %d distinct flows read); %d invocation(s), each in a fresh "
+              "`moat lambda`.\n" % (memory["object_bytes"] / 1e6, memory["generated"],
+                                    runs[0]["flows"], len(runs)))
         print("| command | records read | wall s | peak RSS MiB (wait4) | own peak MiB | CPU s |")
         print("|---|---:|---:|---:|---:|---:|")
         for n, r in enumerate(runs):
@@ -649,7 +653,8 @@ def main(argv):
     print_report(cold, memory, args)
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"smoke": args.smoke, "runs": args.runs, "cold_start": cold,
+            json.dump({"smoke": args.smoke, "runs": args.runs, "records": args.records,
+                       "flows": args.flows, "cold_start": cold,
                        "memory": memory, "goals": GOALS, "failure": failure}, f, indent=1)
     for line in verdicts(cold, memory):
         print(line)
