@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "app/state.h"
 #include "apply/apply.h"
@@ -236,6 +237,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     interfaces = std::move(*found);
   }
 
+  const std::unordered_set<std::string> event_addresses(req.addresses.begin(), req.addresses.end());
   for (const aws::Database* d : chosen) {
     TargetReport t;
     t.id = TargetId(*d);
@@ -275,7 +277,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
       bool touched = has(req.databases, t.id);
       for (const std::string& g : d->security_groups) touched = touched || has(req.groups, g);
       for (const aws::SecurityGroup* g : managed_by_target[t.id]) touched = touched || has(req.groups, g->id);
-      for (const std::string& a : addrs) touched = touched || has(req.addresses, a);
+      for (const std::string& a : addrs) touched = touched || event_addresses.count(a) > 0;
       if (!touched) continue;
     }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "app/history.h"
 #include "app/pce.h"
 
 namespace moat::app {
@@ -85,12 +86,12 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
     }
     report.done.push_back(name);
     if (deps.keep_flows) {
-      const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".json";
-      if (auto st = deps.keep_flows(history, traffic::RenderJson(*read)); !st) {
-        report.errors.push_back("flow history: " + st.error().message);
-      }
+      const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".jsonl.gz";
+      auto gz = FlowHistory(*read, name);
+      Status kept = gz ? deps.keep_flows(history, *gz) : Fail(std::move(gz).error());
+      if (!kept) report.errors.push_back("flow history: " + kept.error().message);
     }
-    flows.insert(flows.end(), read->flows.begin(), read->flows.end());
+    flows.insert(flows.end(), std::make_move_iterator(read->flows.begin()), std::make_move_iterator(read->flows.end()));
   }
   report.flows = flows.size();
 
@@ -108,14 +109,16 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
   er.narrow = !work.reconcile_all;
   er.databases = work.databases;
   er.groups = work.groups;
+  std::vector<net::Address> seen;  // every address of the flows, once
+  seen.reserve(2 * flows.size());
   for (const traffic::Flow& f : flows) {
-    for (const net::Address& a : {f.key.initiator, f.key.responder}) {
-      std::string s = net::ToString(a);
-      if (std::find(er.addresses.begin(), er.addresses.end(), s) == er.addresses.end()) {
-        er.addresses.push_back(std::move(s));
-      }
-    }
+    seen.push_back(f.key.initiator);
+    seen.push_back(f.key.responder);
   }
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  er.addresses.reserve(seen.size());
+  for (const net::Address& a : seen) er.addresses.push_back(net::ToString(a));
   const bool something = work.reconcile_all || !er.databases.empty() || !er.groups.empty() || !er.addresses.empty();
   if (something) {
     if (req.deadline_ms > 0 && deps.now_ms && deps.now_ms() >= req.deadline_ms - 1000) {

@@ -1,7 +1,7 @@
 // HandleEvent: what the Lambda function and the SQS worker do with one event (app/events.h):
 //   - each new flow-log object is streamed from S3 and read; its distinct flows go to the PCE's
 //     traffic loader when a PCE is configured; its flows are kept as flow history next to it
-//     (s3://<bucket>/moat/flows/<key>.json: what the traffic map and the what-if read);
+//     (s3://<bucket>/moat/flows/<key>.jsonl.gz: what the traffic map and the what-if read);
 //   - then the databases the event touched are reconciled (app/enforce.h, applied without asking):
 //     those whose addresses appear in the flows read, those a CloudTrail call named (a database,
 //     or a group attached to one or managed for one), or every database for a schedule.
@@ -36,9 +36,9 @@ struct HandleDeps {
   // Sends distinct flow lines to the PCE; unset when no PCE is configured.
   std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines)> upload;
   std::function<int64_t()> now_ms;
-  // Keeps each object's flows (the `moat flows --json` of that object) as the flow history, in
-  // s3://<bucket>/moat/flows/<key>.json; unset: not kept.
-  std::function<Status(const std::string& name, const std::string& json)> keep_flows;
+  // Keeps each object's flows as flow history (app/history.h) in
+  // s3://<bucket>/moat/flows/<key>.jsonl.gz; unset: not kept.
+  std::function<Status(const std::string& name, const std::string& gzip)> keep_flows;
 };
 
 struct HandleReport {

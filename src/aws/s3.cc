@@ -116,7 +116,7 @@ Result<http::Response> S3Store::Request(const std::string& method, const std::st
   req.url = config_.endpoint + UriEncode(m.path, /*keep_slash=*/true) + (query.empty() ? "" : "?" + query);
   req.headers = m.headers;
   req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
-  req.body = body;
+  req.body = std::move(m.body);  // signed already
   req.timeout_ms = 120000;
   return transport_.Send(req);
 }

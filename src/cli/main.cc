@@ -297,10 +297,10 @@ class EventRunner {
     if (!s3) return Fail(std::move(s3).error());
     deps_.s3 = *s3;
     deps_.now_ms = NowMs;
-    deps_.keep_flows = [this](const std::string& name, const std::string& json) -> Status {
+    deps_.keep_flows = [this](const std::string& name, const std::string& gzip) -> Status {
       auto objects = aws_.S3Objects();
       if (!objects) return Fail(std::move(objects).error());
-      return (*objects)->Put(name, json, "application/json");
+      return (*objects)->Put(name, gzip, "application/gzip");
     };
     deps_.enforce.policy = {&local_, nullptr};
     deps_.enforce.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };

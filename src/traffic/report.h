@@ -21,6 +21,8 @@ struct TextOptions {
 };
 
 std::string RenderJson(const FlowsReport& report);
+// One flow as the JSON object of `flows[]` (no newline).
+void AppendFlowJson(std::string& out, const Flow& flow);
 std::string RenderText(const FlowsReport& report, const TextOptions& options);
 
 // "tcp", "udp", "icmp", "icmpv6", or the number.

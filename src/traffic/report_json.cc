@@ -23,6 +23,21 @@ void AppendTime(std::string& out, int64_t t) {
 
 }  // namespace
 
+void AppendFlowJson(std::string& out, const Flow& f) {
+  auto it = std::back_inserter(out);
+  const std::string_view action = ActionName(f.key.action);
+  fmt::format_to(it,
+                 "{{\"initiator\": \"{}\", \"responder\": \"{}\", \"port\": {}, \"protocol\": {}, \"action\": "
+                 "{}, \"records\": {}, \"packets\": {}, \"bytes\": {}, \"first\": ",
+                 net::ToString(f.key.initiator), net::ToString(f.key.responder), f.key.port, f.key.protocol,
+                 action == "-" ? "null" : fmt::format("\"{}\"", action), f.counts.records, f.counts.packets,
+                 f.counts.bytes);
+  AppendTime(out, f.counts.first);
+  out += ", \"last\": ";
+  AppendTime(out, f.counts.last);
+  out += '}';
+}
+
 // Written as a stream rather than through a JSON document: a report can hold millions of flows,
 // and a document costs about a kilobyte per flow.
 std::string RenderJson(const FlowsReport& report) {
@@ -44,17 +59,8 @@ std::string RenderJson(const FlowsReport& report) {
   out += "],\n \"flows\": [";
   first = true;
   for (const Flow& f : report.flows) {
-    const std::string_view action = ActionName(f.key.action);
-    fmt::format_to(it,
-                   "{}{{\"initiator\": \"{}\", \"responder\": \"{}\", \"port\": {}, \"protocol\": {}, \"action\": "
-                   "{}, \"records\": {}, \"packets\": {}, \"bytes\": {}, \"first\": ",
-                   first ? "\n  " : ",\n  ", net::ToString(f.key.initiator), net::ToString(f.key.responder), f.key.port,
-                   f.key.protocol, action == "-" ? "null" : fmt::format("\"{}\"", action), f.counts.records,
-                   f.counts.packets, f.counts.bytes);
-    AppendTime(out, f.counts.first);
-    out += ", \"last\": ";
-    AppendTime(out, f.counts.last);
-    out += '}';
+    out += first ? "\n  " : ",\n  ";
+    AppendFlowJson(out, f);
     first = false;
   }
   out += "],\n \"warnings\": [";
