@@ -19,6 +19,7 @@
 #include "http/transport.h"
 #include "moat_process.h"
 #include "moto.h"
+#include "pce_server.h"
 
 extern char** environ;
 
@@ -197,6 +198,27 @@ TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) 
   ASSERT_EQ(scheduled["reconcile"]["targets"].size(), 1u) << scheduled.dump();
   EXPECT_FALSE(scheduled["reconcile"]["targets"][0]["changes"]);
   EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+}
+
+TEST_F(LambdaCliTest, FlowsOfANewObjectGoToThePce) {
+  PceServer pce(policy_);
+  ASSERT_TRUE(pce.ok());
+  auto moat = Start({{"ILLUMIO_PCE_HOST", pce.url()},
+                     {"ILLUMIO_PCE_ORG_ID", "1"},
+                     {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                     {"ILLUMIO_API_KEY_SECRET", moto_.secret_arn()}});  // read from Secrets Manager
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  const Json results = runtime_.Results(1);
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0]["kind"], "response") << results[0].dump() << moat->err();
+  const Json r = Json::parse(results[0]["body"].get<std::string>());
+  ASSERT_TRUE(r.contains("pce")) << r.dump();
+  EXPECT_GT(r["pce"]["sent"].get<int>(), 0);
+  EXPECT_EQ(r["pce"]["failed"], 0);
+  const Json uploaded = Json::parse(pce.Get("flows"));
+  EXPECT_EQ(uploaded.size(), r["pce"]["received"].get<size_t>());
+  EXPECT_EQ(moat->err().find(kPceSecret), std::string::npos);
+  EXPECT_EQ(moat->out().find(kPceSecret), std::string::npos);
 }
 
 TEST_F(LambdaCliTest, CloudTrailCallRevertsATamperAtOnce) {
