@@ -7,16 +7,11 @@
 #include "app/state.h"
 #include "apply/apply.h"
 #include "aws/sigv4.h"
+#include "base/strings.h"
 #include "policy/loader.h"
 
 namespace moat::app {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
 

@@ -2,18 +2,10 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
 #include "policy/loader.h"
 
 namespace moat::app {
-namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-}  // namespace
 
 Result<std::string> ReadAll(ByteStream& stream) {
   std::string out;

@@ -79,18 +79,4 @@ Result<EnforcedState> LoadState(StateStore& store);
 Status SaveState(StateStore& store, const EnforcedState& state);
 Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest);
 
-// Compatibility with a local directory.
-inline Result<EnforcedState> LoadState(const std::string& dir) {
-  DirectoryStateStore s(dir);
-  return LoadState(s);
-}
-inline Status SaveState(const std::string& dir, const EnforcedState& state) {
-  DirectoryStateStore s(dir);
-  return SaveState(s, state);
-}
-inline Status SaveSnapshot(const std::string& dir, const std::string& bundle, const std::string& digest) {
-  DirectoryStateStore s(dir);
-  return SaveSnapshot(s, bundle, digest);
-}
-
 }  // namespace moat::app

@@ -15,11 +15,12 @@ class StateTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::unique_ptr<StateStore> Store() const { return std::make_unique<DirectoryStateStore>(dir_.string()); }
   std::filesystem::path dir_;
 };
 
 TEST_F(StateTest, MissingStateIsEmpty) {
-  auto s = LoadState(dir_.string());
+  auto s = LoadState(*Store());
   ASSERT_TRUE(s) << s.error().message;
   EXPECT_TRUE(s->targets.empty());
 }
@@ -30,9 +31,9 @@ TEST_F(StateTest, RoundTrips) {
                                  "abc",
                                  {{6, 5432, 5432, *net::ParsePrefix("10.0.1.20/32"), "moat r1"},
                                   {-1, -1, -1, *net::ParsePrefix("2001:db8::/64"), ""}}};
-  ASSERT_TRUE(SaveState(dir_.string(), s));
-  ASSERT_TRUE(SaveSnapshot(dir_.string(), "{}", "abc"));
-  auto back = LoadState(dir_.string());
+  ASSERT_TRUE(SaveState(*Store(), s));
+  ASSERT_TRUE(SaveSnapshot(*Store(), "{}", "abc"));
+  auto back = LoadState(*Store());
   ASSERT_TRUE(back) << back.error().message;
   ASSERT_EQ(back->targets.size(), 1u);
   const AppliedTarget& t = back->targets.at("cluster/ledger");
@@ -47,13 +48,13 @@ TEST_F(StateTest, InvalidStateNamesTheFileAndThePlace) {
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ / "applied.json")
       << R"({"targets": {"db": {"time": 1, "digest": "x", "rules": [{"protocol": 6}]}}})";
-  auto s = LoadState(dir_.string());
+  auto s = LoadState(*Store());
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
             (dir_ / "applied.json").string() +
                 ": targets.db.rules[0]: expected protocol, from_port, to_port, cidr and description");
   std::ofstream(dir_ / "applied.json") << "{not json";
-  EXPECT_FALSE(LoadState(dir_.string()));
+  EXPECT_FALSE(LoadState(*Store()));
 }
 
 TEST(StateDirectoryTest, FollowsXdg) {

@@ -120,25 +120,35 @@ class Runner {
     return st;
   }
 
-  Status Authorize(const plan::GroupChange& g) {
-    if (g.authorize.empty()) return {};
+  // One call for the batch. The batch is all-or-nothing, so when it fails because one rule is
+  // already as wanted (`converged`: Duplicate on authorize, NotFound on revoke), one call a rule.
+  template <typename Call>
+  Status Batch(const plan::GroupChange& g, const std::vector<plan::SgRule>& rules, const char* change,
+               ErrorCode converged, Call call) {
+    if (rules.empty()) return {};
     const std::string& id = ids_[g.name];
     ++out_.writes;
-    Status st = Retrying([&] { return env_.ec2->AuthorizeIngress(id, ToIngress(g.authorize)); });
+    Status st = call(id, ToIngress(rules));
     if (st) {
-      for (const auto& r : g.authorize) Log(id, g.name, "authorize", DescribeRule(r), r.drift, false);
+      for (const auto& r : rules) Log(id, g.name, change, DescribeRule(r), r.drift, false);
       return {};
     }
-    if (st.error().code != ErrorCode::kConflict) return Fail(std::move(st).error().Context(What(g.name)));
-    // One of them is there already and the batch is all-or-nothing: one at a time.
-    for (const auto& r : g.authorize) {
+    if (st.error().code != converged) return Fail(std::move(st).error().Context(What(g.name)));
+    for (const auto& r : rules) {
       ++out_.writes;
-      Status one = env_.ec2->AuthorizeIngress(id, {ToIngress(r)});
-      if (!one && one.error().code != ErrorCode::kConflict) return Fail(std::move(one).error().Context(What(g.name)));
+      Status one = call(id, {ToIngress(r)});
+      if (!one && one.error().code != converged) return Fail(std::move(one).error().Context(What(g.name)));
       if (!one) ++out_.converged;
-      Log(id, g.name, "authorize", DescribeRule(r), r.drift, !one);
+      Log(id, g.name, change, DescribeRule(r), r.drift, !one);
     }
     return {};
+  }
+
+  Status Authorize(const plan::GroupChange& g) {
+    return Batch(g, g.authorize, "authorize", ErrorCode::kConflict,
+                 [&](const std::string& id, const std::vector<aws::IngressRule>& rules) {
+                   return Retrying([&] { return env_.ec2->AuthorizeIngress(id, rules); });
+                 });
   }
 
   Status Redescribe(const plan::GroupChange& g) {
@@ -215,23 +225,10 @@ class Runner {
 
   Status Revoke(const plan::GroupChange& g) {
     if (auto st = RevokeOther(g); !st) return st;
-    if (g.revoke.empty()) return {};
-    const std::string& id = ids_[g.name];
-    ++out_.writes;
-    Status st = env_.ec2->RevokeIngress(id, ToIngress(g.revoke));
-    if (st) {
-      for (const auto& r : g.revoke) Log(id, g.name, "revoke", DescribeRule(r), r.drift, false);
-      return {};
-    }
-    if (st.error().code != ErrorCode::kNotFound) return Fail(std::move(st).error().Context(What(g.name)));
-    for (const auto& r : g.revoke) {
-      ++out_.writes;
-      Status one = env_.ec2->RevokeIngress(id, {ToIngress(r)});
-      if (!one && one.error().code != ErrorCode::kNotFound) return Fail(std::move(one).error().Context(What(g.name)));
-      if (!one) ++out_.converged;
-      Log(id, g.name, "revoke", DescribeRule(r), r.drift, !one);
-    }
-    return {};
+    return Batch(g, g.revoke, "revoke", ErrorCode::kNotFound,
+                 [&](const std::string& id, const std::vector<aws::IngressRule>& rules) {
+                   return env_.ec2->RevokeIngress(id, rules);
+                 });
   }
 
   const TargetWork& w_;

@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <algorithm>
+#include <cctype>
 #include <ctime>
 
 namespace moat {
@@ -59,6 +61,12 @@ bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
 }
 
 std::string FormatUtc(int64_t unix_seconds) {

@@ -20,6 +20,8 @@ std::string WithThousands(uint64_t n);
 std::vector<std::string> SplitEscaped(std::string_view s, char sep);
 
 bool StartsWith(std::string_view s, std::string_view prefix);
+// ASCII case-insensitive equality (host names, identifiers).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 bool EndsWith(std::string_view s, std::string_view suffix);
 
 // Unix seconds -> "2024-05-01T00:00:00Z".
