@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh >/dev/null
 moat=build/src/cli/moat
+if ! python3 -c 'import moto, boto3' 2>/dev/null; then
+  echo "demo.sh: the demo runs moto, the Python AWS emulator, on loopback: pip install 'moto[server]'" >&2
+  exit 1
+fi
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 INITIAL_NO_AUTH_ACTION_COUNT=4 python3 tests/moto_server.py -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
@@ -40,3 +44,6 @@ step "... and reverts it" "$moat" apply --policy "$policy" --state "$state" --ye
 step "Every change is in the audit log, the reverts marked as drift" tail -n 3 "$state/audit.log"
 step "Converged: nothing to do (exit 0 with --detailed-exitcode)" \
   "$moat" plan --policy "$policy" --state "$state" --detailed-exitcode
+echo
+echo "Next: 'moat help' lists the commands; docs/operations.md points moat at your AWS account and PCE"
+echo "(start with 'moat plan', or deploy the Lambda function in visibility mode)."
