@@ -10,6 +10,9 @@ packages=(
   libtomlplusplus-dev                            # the --config file (TOML)
   libsimdjson-dev libcurl4-openssl-dev libssl-dev # JSON in, HTTP (PCE, AWS), SHA-256 and HMAC (SigV4)
   libpugixml-dev                                 # AWS XML answers
+  libsqlite3-dev                                 # flow history (the map, the what-if, suggestions)
+  libgraphviz-dev graphviz                       # the map's layout
+  chromium chromium-driver                       # the map's HTML, tested in headless Chromium
   libgtest-dev libgmock-dev                      # tests
   clang libclang-rt-14-dev                       # libFuzzer
   clang-format clang-tidy                        # style and lint checks

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/strings.h"
+
 namespace moat::plan {
 namespace {
 
@@ -11,6 +13,23 @@ bool Contains(const std::vector<SgRule>& rules, const SgRule& r) {
 }
 
 std::string Percent(double share) { return std::to_string(static_cast<int>(std::lround(share * 100))) + "%"; }
+
+RuleMatcher Matcher(const std::vector<SgRule>& rules, const std::vector<SgRule>& kept) {
+  RuleMatcher m(rules);
+  m.Add(kept);
+  return m;
+}
+
+std::string DescribeCut(const CutFlow& c) {
+  const traffic::FlowKey& k = c.flow.key;
+  std::string s = net::ToString(k.initiator) + " -> " + std::to_string(k.port) + "/" +
+                  (k.protocol == 6    ? "tcp"
+                   : k.protocol == 17 ? "udp"
+                                      : std::to_string(k.protocol)) +
+                  " (" + std::to_string(c.flow.counts.records) + " records";
+  if (c.flow.counts.last != flowlog::kNoTime) s += ", last seen " + FormatUtc(c.flow.counts.last);
+  return s + ")";
+}
 
 }  // namespace
 
@@ -46,6 +65,29 @@ Result<Reconciled> Reconcile(const ReconcileInput& in) {
       out.policy_applied = false;
     }
   }
+  std::optional<RuleMatcher> before;
+  if (in.last_applied) before = Matcher(*in.last_applied, in.kept_rules);
+  if (in.wanted && out.held.empty() && !in.observed.empty()) {
+    std::vector<CutFlow> cuts = Cuts(in.observed, Matcher(*in.wanted, in.kept_rules), before ? &*before : nullptr);
+    const auto breaking =
+        static_cast<size_t>(std::count_if(cuts.begin(), cuts.end(), [](const CutFlow& c) { return c.breaking; }));
+    if (breaking > 0 && !in.guards.allow_breaking) {
+      const auto first = std::find_if(cuts.begin(), cuts.end(), [](const CutFlow& c) { return c.breaking; });
+      out.held = "the policy would cut " + std::to_string(breaking) + " observed flow" + (breaking == 1 ? "" : "s") +
+                 " to " + in.target_id + " that " +
+                 (in.last_applied ? "the rules moat last applied admit"
+                                  : "are accepted today (moat never applied it: the logs are the evidence)") +
+                 ", busiest " + DescribeCut(*first) + "; held back: --allow-breaking to apply it";
+      out.policy_applied = false;
+      if (!in.last_applied) {
+        // Never applied: nothing of moat's is there to keep enforcing; leave the target as it is.
+        out.desired = actual;
+        out.cuts = std::move(cuts);
+        return out;
+      }
+      out.desired = *in.last_applied;
+    }
+  }
   int kept_foreign = 0;
   for (const std::string& a : in.attached) {
     const bool managed =
@@ -56,6 +98,11 @@ Result<Reconciled> Reconcile(const ReconcileInput& in) {
   if (!packed) return Fail(std::move(packed).error());
   out.groups = *packed;
   out.plan = Diff(in.target_id, out.groups, in.managed, in.attached, in.keep);
+  if (!in.observed.empty()) {
+    std::vector<SgRule> written;
+    for (const PackedGroup& g : out.groups) written.insert(written.end(), g.rules.begin(), g.rules.end());
+    out.cuts = Cuts(in.observed, Matcher(written, in.kept_rules), before ? &*before : nullptr);
+  }
 
   // Drift: AWS moved away from what moat last applied.
   if (in.last_applied) {

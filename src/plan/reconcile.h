@@ -5,7 +5,10 @@
 //   - the policy source failed: the last applied rules stay the desired state, so drift is still
 //     reverted and nothing policy-driven changes;
 //   - the policy would revoke more than a share of the rules last applied, or leave a target that
-//     had rules with none: the policy change is held back unless overridden, drift still reverted.
+//     had rules with none: the policy change is held back unless overridden, drift still reverted;
+//   - what-if: the policy would cut observed flows that the enforced state admitted (what moat
+//     last applied; for a target never applied, the logs saw them accepted): held back unless
+//     --allow-breaking. Flows that only drift admitted never hold anything back.
 // The guards compare the new policy with what moat last applied, never with AWS: however much
 // drift there is, it is always reverted.
 #pragma once
@@ -16,6 +19,7 @@
 
 #include "base/result.h"
 #include "plan/plan.h"
+#include "plan/whatif.h"
 
 namespace moat::plan {
 
@@ -23,6 +27,7 @@ struct Guards {
   double max_revoke_share = 0.5;  // of the rules last applied, per target
   bool allow_large_revoke = false;
   bool allow_empty = false;
+  bool allow_breaking = false;
 };
 
 struct ReconcileInput {
@@ -34,6 +39,10 @@ struct ReconcileInput {
   std::vector<std::string> keep;                    // foreign group ids to leave on it
   Quotas quotas;
   Guards guards;
+  // The flows observed to the target (their responder is one of its addresses): the plan lists
+  // the accepted ones it would cut, and the what-if guard weighs them.
+  std::span<const traffic::Flow* const> observed;
+  std::vector<SgRule> kept_rules;  // the address rules of the kept foreign groups: they admit traffic too
 };
 
 struct Reconciled {
@@ -42,6 +51,9 @@ struct Reconciled {
   std::vector<SgRule> desired;      // the rules enforced by this plan
   bool policy_applied = false;      // desired is the current policy (record it as applied once done)
   std::string held;                 // why the policy change was held back; empty when it was not
+  // What-if: the accepted observed flows the rules of this plan do not admit (for a change held
+  // back on a target never applied, that the policy's rules would not admit).
+  std::vector<CutFlow> cuts;
 };
 
 // The plan for one target; an error when its rules do not fit (nothing on it may change).
