@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace moat {
 
 // Quotes `s` for an error message: wrapped in double quotes, non-printable bytes as \xHH,
@@ -26,5 +28,10 @@ bool EndsWith(std::string_view s, std::string_view suffix);
 
 // Unix seconds -> "2024-05-01T00:00:00Z".
 std::string FormatUtc(int64_t unix_seconds);
+
+// The start of a time window such as `--since 7d`, in unix seconds: `30m`, `12h`, `7d`, `2w`
+// before `now`; a UTC date `2026-11-01` (its midnight) or time `2026-11-01T12:00:00Z`; or `all`
+// (0: no limit). Anything else is an invalid-input error quoting `text`.
+Result<int64_t> ParseSince(std::string_view text, int64_t now);
 
 }  // namespace moat

@@ -29,5 +29,48 @@ TEST(StringsTest, SplitEscapedHonoursBackslashComma) {
 
 TEST(StringsTest, FormatUtc) { EXPECT_EQ(FormatUtc(1714521600), "2024-05-01T00:00:00Z"); }
 
+constexpr int64_t kNow = 1793534400;  // 2026-11-01T12:00:00Z
+
+TEST(ParseSince, RelativeWindowsCountBackFromNow) {
+  EXPECT_EQ(*ParseSince("30m", kNow), kNow - 30 * 60);
+  EXPECT_EQ(*ParseSince("12h", kNow), kNow - 12 * 3600);
+  EXPECT_EQ(*ParseSince("7d", kNow), kNow - 7 * 86400);
+  EXPECT_EQ(*ParseSince("2w", kNow), kNow - 14 * 86400);
+  EXPECT_EQ(*ParseSince("1d", kNow), kNow - 86400);
+}
+
+TEST(ParseSince, UtcDateIsItsMidnightAndUtcTimeIsExact) {
+  EXPECT_EQ(*ParseSince("2026-11-01", kNow), 1793491200);
+  EXPECT_EQ(*ParseSince("2026-11-01T12:00:00Z", kNow), kNow);
+  EXPECT_EQ(*ParseSince("1970-01-01", kNow), 0);
+  EXPECT_EQ(*ParseSince("2024-02-29T23:59:59Z", kNow), 1709251199);
+  EXPECT_EQ(*ParseSince("2000-03-01", kNow), 951868800);
+}
+
+TEST(ParseSince, AllMeansNoLimit) { EXPECT_EQ(*ParseSince("all", kNow), 0); }
+
+TEST(ParseSince, RejectsAnythingElseQuotingIt) {
+  const auto rejected = [](const char* bad) {
+    const Result<int64_t> r = ParseSince(bad, kNow);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
+    EXPECT_NE(r.error().message.find(Quote(bad)), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+  };
+  for (const char* bad : {"", "7", "d", "7x", "7D", "0d", "-7d", "+7d", " 7d", "7d ", "1.5h", "ALL", "week"}) {
+    rejected(bad);
+  }
+  for (const char* bad : {"99999999999999999999d", "2026-13-01", "2026-02-29", "2025-04-31", "2026-11-1"}) {
+    rejected(bad);
+  }
+  for (const char* bad : {"2026/11/01", "2026-11-01T12:00:00", "2026-11-01T24:00:00Z", "2026-11-01 12:00:00Z"}) {
+    rejected(bad);
+  }
+  rejected("2026-11-01T12:00Z");
+  EXPECT_EQ(ParseSince("7y", kNow).error().message,
+            "not a time window: \"7y\" (use 30m, 12h, 7d, 2w, a UTC date 2026-11-01 or time 2026-11-01T12:00:00Z, or "
+            "all)");
+}
+
 }  // namespace
 }  // namespace moat

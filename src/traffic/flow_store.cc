@@ -1,0 +1,427 @@
+#include "traffic/flow_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+
+#include "traffic/flow_store_format.h"
+
+namespace moat::traffic {
+namespace {
+
+constexpr int32_t kApplicationId = 0x6d6f6174;  // "moat" in the SQLite header
+constexpr int kSchemaVersion = 1;               // PRAGMA user_version; flow_store_format.h
+constexpr int kCacheKiB = 64 * 1024;            // page cache per connection
+constexpr int64_t kMmapBytes = int64_t{1} << 31;
+constexpr int64_t kWalLimitBytes = 64 << 20;  // the WAL is cut back to this after a checkpoint
+constexpr uint64_t kProgressEvery = 1 << 16;  // rows between two progress calls
+constexpr int kBatch = 64;                    // rows per INSERT statement: fewer steps, binds and seeks
+
+// flows: one row per flow key and UTC day of its `last`; key and value are flow_store_format.h.
+// The primary key keeps a key's days together, so Load sums them in one pass. Pages are SQLite's
+// default 4 KiB: as fast to scan as 16 KiB ones, and a flow added to a big store rewrites less.
+constexpr const char* kSchema = R"sql(
+PRAGMA page_size = 4096;
+CREATE TABLE runs(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL,
+                  flows INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE objects(name TEXT NOT NULL, size INTEGER NOT NULL, version TEXT NOT NULL, run INTEGER NOT NULL,
+                     PRIMARY KEY(name, size, version)) WITHOUT ROWID;
+CREATE TABLE flows(key BLOB NOT NULL, day INTEGER NOT NULL, value BLOB NOT NULL,
+                   PRIMARY KEY(key, day)) WITHOUT ROWID;
+PRAGMA application_id = 1836015988;
+PRAGMA user_version = 1;
+)sql";
+static_assert(kApplicationId == 1836015988 && kSchemaVersion == 1, "kSchema repeats them");
+
+// The upsert of `rows` flows; moat_merge adds a value to the one in the row (MergeValues).
+std::string UpsertSql(int rows) {
+  std::string sql = "INSERT INTO flows(key, day, value) VALUES(?, ?, ?)";
+  for (int i = 1; i < rows; ++i) sql += ", (?, ?, ?)";
+  return sql + " ON CONFLICT(key, day) DO UPDATE SET value = moat_merge(value, excluded.value)";
+}
+
+void MergeFunction(sqlite3_context* ctx, int, sqlite3_value** args) {
+  const auto* a = static_cast<const uint8_t*>(sqlite3_value_blob(args[0]));
+  const auto a_size = static_cast<size_t>(sqlite3_value_bytes(args[0]));
+  const auto* b = static_cast<const uint8_t*>(sqlite3_value_blob(args[1]));
+  const auto b_size = static_cast<size_t>(sqlite3_value_bytes(args[1]));
+  const std::optional<PackedValue> v = MergeValues(a, a_size, b, b_size);
+  if (!v) return sqlite3_result_error(ctx, "a damaged flow value", -1);
+  sqlite3_result_blob(ctx, v->bytes, v->size, SQLITE_TRANSIENT);
+}
+
+ErrorCode CodeOf(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return ErrorCode::kTransient;
+    case SQLITE_PERM:
+    case SQLITE_READONLY:
+    case SQLITE_AUTH:
+      return ErrorCode::kDenied;
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      return ErrorCode::kInvalidInput;  // the file or the disk: report, do not retry
+    default:
+      return ErrorCode::kInternal;
+  }
+}
+
+// Creates the missing directories of `dir` with mode 0700 (XDG Base Directory).
+Status MakeDirectories(const std::filesystem::path& dir) {
+  if (dir.empty()) return {};
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return Fail(InvalidInput(dir.string() + ": not a directory"));
+  }
+  if (dir.has_relative_path() && dir.parent_path() != dir) {
+    if (Status s = MakeDirectories(dir.parent_path()); !s) return s;
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    const int e = errno;
+    const ErrorCode code = e == EACCES || e == EPERM || e == EROFS ? ErrorCode::kDenied : ErrorCode::kInvalidInput;
+    return Fail(Error{code, "cannot create directory " + dir.string() + ": " + std::strerror(e)});
+  }
+  return {};
+}
+
+// A transaction that rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  ~Transaction() {
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  int Begin(const char* sql) {
+    const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    open_ = rc == SQLITE_OK;
+    return rc;
+  }
+  int Commit() {
+    const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) open_ = false;
+    return rc;
+  }
+
+ private:
+  sqlite3* db_;
+  bool open_ = false;
+};
+
+// What a file holds, from its header and schema.
+enum class Kind { kEmpty, kStore, kNewer, kOther };
+
+int Inspect(sqlite3* db, Kind* kind) {
+  int64_t id = 0, version = 0, objects = 0;
+  const auto one = [db](const char* sql, int64_t* out) {
+    sqlite3_stmt* s = nullptr;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+      *out = sqlite3_column_int64(s, 0);
+      rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+  };
+  int rc = one("PRAGMA application_id", &id);
+  if (rc == SQLITE_OK) rc = one("PRAGMA user_version", &version);
+  if (rc == SQLITE_OK) rc = one("SELECT count(*) FROM sqlite_schema", &objects);
+  if (rc != SQLITE_OK) return rc;
+  if (id == 0 && version == 0 && objects == 0) {
+    *kind = Kind::kEmpty;
+  } else if (id != kApplicationId || version < 1) {
+    *kind = Kind::kOther;
+  } else {
+    *kind = version > kSchemaVersion ? Kind::kNewer : Kind::kStore;
+  }
+  return SQLITE_OK;
+}
+
+}  // namespace
+
+void FlowStore::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+void FlowStore::Closer::operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
+
+FlowStore::FlowStore(std::string path, sqlite3* db) : path_(std::move(path)), db_(db) {}
+FlowStore::~FlowStore() = default;
+
+Error FlowStore::Failure(std::string_view what) const {
+  const int rc = db_ ? sqlite3_extended_errcode(db_.get()) : SQLITE_NOMEM;
+  const char* why = db_ ? sqlite3_errmsg(db_.get()) : "out of memory";
+  return Error{CodeOf(rc), path_ + ": " + std::string(what) + ": " + why};
+}
+
+Result<std::unique_ptr<FlowStore>> FlowStore::Open(const std::string& path) {
+  if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
+    return Fail(std::move(s).error().Context(path));
+  }
+  sqlite3* db = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  std::unique_ptr<FlowStore> store(new FlowStore(path, db));
+  if (rc != SQLITE_OK) return Fail(store->Failure("cannot open"));
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  if (Status s = store->Initialize(); !s) return Fail(std::move(s).error());
+  return store;
+}
+
+// Checks what the file is before writing anything to it, creates the schema in an empty file
+// (once, should several processes race), then sets the connection up.
+Status FlowStore::Initialize() {
+  sqlite3* db = db_.get();
+  Kind kind;
+  if (int rc = Inspect(db, &kind); rc != SQLITE_OK) {
+    return Fail(Failure(rc == SQLITE_NOTADB ? "not a moat flow store" : "cannot read"));
+  }
+  if (kind == Kind::kEmpty) {
+    Transaction create(db);
+    if (create.Begin("BEGIN IMMEDIATE") != SQLITE_OK) return Fail(Failure("cannot create the flow store"));
+    if (Inspect(db, &kind) != SQLITE_OK) return Fail(Failure("cannot read"));
+    if (kind == Kind::kEmpty) {
+      if (sqlite3_exec(db, kSchema, nullptr, nullptr, nullptr) != SQLITE_OK || create.Commit() != SQLITE_OK) {
+        return Fail(Failure("cannot create the flow store"));
+      }
+      kind = Kind::kStore;
+    }
+  }
+  if (kind == Kind::kOther) {
+    return Fail(InvalidInput(path_ + ": not a moat flow store (an SQLite database of something else)"));
+  }
+  if (kind == Kind::kNewer) {
+    return Fail(InvalidInput(path_ + ": written by a newer moat (its flow store schema is newer than version " +
+                             std::to_string(kSchemaVersion) + ")"));
+  }
+  const std::string setup = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -" +
+                            std::to_string(kCacheKiB) + "; PRAGMA mmap_size = " + std::to_string(kMmapBytes) +
+                            "; PRAGMA journal_size_limit = " + std::to_string(kWalLimitBytes);
+  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(Failure("cannot set up"));
+  return Prepare();
+}
+
+Status FlowStore::Prepare() {
+  const auto prepare = [this](const std::string& sql, Statement* out) {
+    sqlite3_stmt* s = nullptr;
+    const int rc = sqlite3_prepare_v3(db_.get(), sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    out->reset(s);
+    return rc == SQLITE_OK;
+  };
+  if (sqlite3_create_function_v2(db_.get(), "moat_merge", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                 nullptr, MergeFunction, nullptr, nullptr, nullptr) != SQLITE_OK ||
+      !prepare(UpsertSql(1), &upsert_one_) || !prepare(UpsertSql(kBatch), &upsert_batch_) ||
+      !prepare("INSERT INTO objects(name, size, version, run) VALUES(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+               &mark_object_) ||
+      !prepare("SELECT 1 FROM objects WHERE name = ?1 AND size = ?2 AND version = ?3", &recorded_) ||
+      !prepare("UPDATE runs SET flows = flows + ?2 WHERE id = ?1", &count_run_)) {
+    return Fail(Failure("not a moat flow store"));
+  }
+  return {};
+}
+
+Result<int64_t> FlowStore::BeginRun(int64_t now, std::string_view command) {
+  Statement s;
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db_.get(), "INSERT INTO runs(time, command) VALUES(?1, ?2)", -1, &raw, nullptr);
+  s.reset(raw);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(raw, 1, now);
+    sqlite3_bind_text(raw, 2, command.data(), static_cast<int>(command.size()), SQLITE_STATIC);
+    rc = sqlite3_step(raw);
+  }
+  if (rc != SQLITE_DONE) return Fail(Failure("cannot start a run"));
+  return sqlite3_last_insert_rowid(db_.get());
+}
+
+void FlowStore::BindObject(sqlite3_stmt* s, const ObjectMark& object) {
+  sqlite3_bind_text(s, 1, object.name.data(), static_cast<int>(object.name.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(object.size));
+  sqlite3_bind_text(s, 3, object.version.data(), static_cast<int>(object.version.size()), SQLITE_STATIC);
+}
+
+Result<bool> FlowStore::Recorded(const ObjectMark& object) {
+  sqlite3_stmt* s = recorded_.get();
+  sqlite3_reset(s);
+  BindObject(s, object);
+  const int rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Fail(Failure("reading " + object.name));
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW;
+}
+
+Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows) {
+  const std::string what =
+      "recording " + (objects.size() == 1 ? objects[0].name : std::to_string(objects.size()) + " objects");
+  Transaction txn(db_.get());
+  if (txn.Begin("BEGIN IMMEDIATE") != SQLITE_OK) return Fail(Failure(what));
+  sqlite3_stmt* mark = mark_object_.get();
+  for (const ObjectMark& object : objects) {
+    sqlite3_reset(mark);
+    BindObject(mark, object);
+    sqlite3_bind_int64(mark, 4, run);
+    if (sqlite3_step(mark) != SQLITE_DONE) return Fail(Failure(what));
+    if (sqlite3_changes(db_.get()) == 0) {
+      return Fail(Error{ErrorCode::kConflict, path_ + ": " + object.name + ": already recorded"});
+    }
+  }
+  sqlite3_stmt* count = count_run_.get();
+  sqlite3_reset(count);
+  sqlite3_bind_int64(count, 1, run);
+  sqlite3_bind_int64(count, 2, static_cast<int64_t>(flows.size()));
+  if (sqlite3_step(count) != SQLITE_DONE) return Fail(Failure(what));
+  if (sqlite3_changes(db_.get()) == 0) return Fail(Internal(path_ + ": " + what + ": no run " + std::to_string(run)));
+  if (!UpsertFlows(run, flows) || txn.Commit() != SQLITE_OK) return Fail(Failure(what));
+  return {};
+}
+
+// Upserts in key order, kBatch rows a statement: neighbouring flows share pages, so each page is
+// read and written once. Sorts small rows on the keys' first 16 bytes (all of an IPv4 key).
+bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows) {
+  struct Row {
+    uint64_t hi, lo;
+    int64_t day;
+    const Flow* flow;
+  };
+  std::vector<Row> rows(flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) {
+    Row& r = rows[i];
+    KeyPrefix(PackKey(flows[i].key), &r.hi, &r.lo);
+    r.day = DayOf(flows[i].counts.last);
+    r.flow = &flows[i];
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.hi != b.hi) return a.hi < b.hi;
+    if (a.lo != b.lo) return a.lo < b.lo;
+    if (const int c = CompareKeys(PackKey(a.flow->key), PackKey(b.flow->key)); c != 0) return c < 0;
+    return a.day < b.day;
+  });
+  PackedKey keys[kBatch];
+  PackedValue values[kBatch];
+  for (size_t at = 0; at < rows.size();) {
+    const size_t n = rows.size() - at >= kBatch ? kBatch : 1;
+    for (size_t i = at + n; i < std::min(at + 2 * n, rows.size()); ++i) __builtin_prefetch(rows[i].flow);
+    sqlite3_stmt* s = n == kBatch ? upsert_batch_.get() : upsert_one_.get();
+    sqlite3_reset(s);
+    for (size_t i = 0; i < n; ++i) {
+      const Row& r = rows[at + i];
+      keys[i] = PackKey(r.flow->key);
+      values[i] = PackValue({r.flow->counts, run}, r.day);
+      const int p = static_cast<int>(3 * i);
+      sqlite3_bind_blob(s, p + 1, keys[i].bytes, keys[i].size, SQLITE_STATIC);
+      sqlite3_bind_int64(s, p + 2, r.day);
+      sqlite3_bind_blob(s, p + 3, values[i].bytes, values[i].size, SQLITE_STATIC);
+    }
+    if (sqlite3_step(s) != SQLITE_DONE) return false;
+    at += n;
+  }
+  return true;
+}
+
+Result<int64_t> FlowStore::QueryInt(const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr);
+  const Statement s(raw);
+  if (rc == SQLITE_OK) rc = sqlite3_step(raw);
+  if (rc != SQLITE_ROW) return Fail(Failure("reading"));
+  return sqlite3_column_int64(raw, 0);
+}
+
+namespace {
+
+// One key's rows, summed as Load reads them.
+struct KeyRows {
+  uint8_t bytes[PackedKey::kMaxSize];
+  int size = -1;
+  FlowCounts counts;
+  bool in_window = false;
+  int64_t first_run = std::numeric_limits<int64_t>::max();
+};
+
+}  // namespace
+
+// One pass over the primary key: a key's days are adjacent, so they are summed without a lookup.
+Result<std::vector<StoredFlow>> FlowStore::Load(int64_t since, const LoadProgress& progress) {
+  Transaction snapshot(db_.get());  // the three reads see the same data
+  if (snapshot.Begin("BEGIN") != SQLITE_OK) return Fail(Failure("loading"));
+  const Result<int64_t> latest = QueryInt("SELECT coalesce(max(id), 0) FROM runs WHERE flows > 0");
+  if (!latest) return Fail(latest.error());
+  const Result<int64_t> total = QueryInt("SELECT count(*) FROM flows");
+  if (!total) return Fail(total.error());
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db_.get(), "SELECT key, day, value FROM flows ORDER BY key, day", -1, &s, nullptr);
+  const Statement scan(s);
+  if (rc != SQLITE_OK) return Fail(Failure("loading"));
+
+  std::vector<StoredFlow> out;
+  out.reserve(static_cast<size_t>(*total));
+  KeyRows key;
+  const auto flush = [&] {
+    if (key.size < 0 || !key.in_window) return true;
+    const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size));
+    if (k) out.push_back(StoredFlow{Flow{*k, key.counts}, key.first_run == *latest});
+    return k.has_value();
+  };
+  const auto damaged = [this](int size) {
+    return Fail(InvalidInput(path_ + ": loading: a damaged flow key (" + std::to_string(size) + " bytes)"));
+  };
+  uint64_t done = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const auto* bytes = static_cast<const uint8_t*>(sqlite3_column_blob(s, 0));
+    const int size = sqlite3_column_bytes(s, 0);
+    if (size <= 0 || size > static_cast<int>(PackedKey::kMaxSize)) return damaged(size);
+    if (size != key.size || std::memcmp(bytes, key.bytes, static_cast<size_t>(size)) != 0) {
+      if (!flush()) return damaged(key.size);
+      key = KeyRows{};
+      std::memcpy(key.bytes, bytes, static_cast<size_t>(size));
+      key.size = size;
+    }
+    RowValue row;
+    const auto* value = static_cast<const uint8_t*>(sqlite3_column_blob(s, 2));
+    if (!UnpackValue(value, static_cast<size_t>(sqlite3_column_bytes(s, 2)), sqlite3_column_int64(s, 1), &row)) {
+      return Fail(InvalidInput(path_ + ": loading: a damaged flow value"));
+    }
+    key.first_run = std::min(key.first_run, row.run);
+    if (since == 0 || (row.counts.last != flowlog::kNoTime && row.counts.last >= since)) {
+      key.counts.Add(row.counts);
+      key.in_window = true;
+    }
+    if (++done % kProgressEvery == 0 && progress) progress(done, static_cast<uint64_t>(*total));
+  }
+  if (rc != SQLITE_DONE) return Fail(Failure("loading"));
+  if (!flush()) return damaged(key.size);
+  if (progress) progress(done, static_cast<uint64_t>(*total));
+  return out;
+}
+
+Result<uint64_t> FlowStore::Prune(int64_t before) {
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db_.get(), "DELETE FROM flows WHERE day < ?1", -1, &raw, nullptr);
+  const Statement s(raw);
+  if (rc == SQLITE_OK) {
+    sqlite3_bind_int64(raw, 1, DayOf(before));
+    rc = sqlite3_step(raw);
+  }
+  if (rc != SQLITE_DONE) return Fail(Failure("pruning"));
+  return static_cast<uint64_t>(sqlite3_changes64(db_.get()));
+}
+
+Result<std::string> DefaultFlowStorePath(const std::function<const char*(const char*)>& getenv) {
+  const std::filesystem::path file = std::filesystem::path("moat") / "flows.sqlite";
+  // The spec: a relative path in these variables is invalid and ignored.
+  if (const char* state = getenv("XDG_STATE_HOME"); state != nullptr && state[0] == '/') {
+    return (std::filesystem::path(state) / file).string();
+  }
+  if (const char* home = getenv("HOME"); home != nullptr && home[0] != '\0') {
+    return (std::filesystem::path(home) / ".local" / "state" / file).string();
+  }
+  return Fail(InvalidInput("no place for the flow store: neither XDG_STATE_HOME nor HOME is set"));
+}
+
+}  // namespace moat::traffic

@@ -1,0 +1,115 @@
+// FlowStore: the local flow history — flows by UTC day in an SQLite file — so that the map, the
+// what-if and the policy suggestions cover a time window across runs. Each flow-log object is
+// recorded at most once (by name, size and version); loading sums the days of a window.
+// A FlowStore owns its connection and is used by one thread at a time. Any number of them, in this
+// process or others, may open the same file: writers take turns (waiting up to kBusyTimeoutMs,
+// then a kTransient error) and each Load reads one consistent snapshot. Errors are one line that
+// names the file and SQLite's reason. SQLite is used only in flow_store.cc; the row format is
+// flow_store_format.h.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "traffic/flow.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace moat::traffic {
+
+// One flow-log object as read: recorded at most once. `version` is its ETag, or its mtime for a
+// local file.
+struct ObjectMark {
+  std::string name;  // s3://bucket/key or a path
+  uint64_t size = 0;
+  std::string version;
+};
+
+struct StoredFlow {
+  Flow flow;
+  // The most recent run that recorded flows recorded this key first: no earlier run had it (as
+  // far as the rows kept by Prune tell).
+  bool is_new = false;
+};
+
+// Reports Load's progress: (rows read, rows in the store).
+using LoadProgress = std::function<void(uint64_t done, uint64_t total)>;
+
+class FlowStore {
+ public:
+  static constexpr int kBusyTimeoutMs = 30'000;  // how long a writer waits for another one
+
+  // Opens the store at `path`, creating the file, its missing parent directories (mode 0700) and
+  // the schema when absent. A file that is not a moat flow store, or was written by a newer moat,
+  // is an error and is left untouched.
+  static Result<std::unique_ptr<FlowStore>> Open(const std::string& path);
+  ~FlowStore();
+  FlowStore(const FlowStore&) = delete;
+  FlowStore& operator=(const FlowStore&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  // Starts a run (`now`: unix seconds; `command`: e.g. "map") and returns its id.
+  Result<int64_t> BeginRun(int64_t now, std::string_view command);
+
+  // Whether this object (same name, size and version) is already recorded.
+  Result<bool> Recorded(const ObjectMark& object);
+
+  // Adds `flows` to the store in one transaction — all of it or nothing — bucketed by the UTC day
+  // of each flow's `last` (kNoTime: day 0): counts add up, first is the minimum and last the
+  // maximum; and marks `objects` recorded by `run`. An object already recorded is a kConflict
+  // error and changes nothing, so re-reading the same flow logs never counts their records twice.
+  // Cost: flows are sorted, then each page of the store they fall on is rewritten (4 KiB a page,
+  // twice with the WAL), so the flows of several objects are best recorded together — aggregated
+  // or not — in one call.
+  // REQUIRES: `run` came from BeginRun on this file.
+  Status Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows);
+  Status Record(int64_t run, const ObjectMark& object, std::span<const Flow> flows) {
+    return Record(run, std::span(&object, 1), flows);
+  }
+
+  // The flows seen at or after `since` (0: all of them, those without times too), summed per
+  // FlowKey, in key order (responder, port, protocol, initiator, action). A day counts whole: it
+  // is in when its latest `last` is at or after `since`. Reads every row of the store once (about
+  // 7 M rows/s); the result takes 104 bytes a flow. `progress`, when set, is called every 64 Ki
+  // rows and at the end.
+  Result<std::vector<StoredFlow>> Load(int64_t since, const LoadProgress& progress = {});
+
+  // Deletes the rows of the days that end at or before `before` (retention), day 0 (flows without
+  // times) included; returns how many. Objects stay recorded.
+  Result<uint64_t> Prune(int64_t before);
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const;
+    void operator()(sqlite3_stmt* stmt) const;
+  };
+  using Statement = std::unique_ptr<sqlite3_stmt, Closer>;
+
+  FlowStore(std::string path, sqlite3* db);
+  Status Initialize();
+  Status Prepare();
+  static void BindObject(sqlite3_stmt* s, const ObjectMark& object);
+  bool UpsertFlows(int64_t run, std::span<const Flow> flows);
+  Result<int64_t> QueryInt(const char* sql);
+  Error Failure(std::string_view what) const;  // "path: what: SQLite's message"
+
+  std::string path_;
+  std::unique_ptr<sqlite3, Closer> db_;
+  Statement upsert_one_, upsert_batch_, mark_object_, recorded_, count_run_;  // prepared once, reused
+};
+
+// Where the store lives by default (XDG Base Directory): $XDG_STATE_HOME/moat/flows.sqlite when
+// XDG_STATE_HOME is an absolute path, else $HOME/.local/state/moat/flows.sqlite; an error when
+// neither is set.
+Result<std::string> DefaultFlowStorePath(const std::function<const char*(const char*)>& getenv = ::getenv);
+
+}  // namespace moat::traffic

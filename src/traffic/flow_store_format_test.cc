@@ -1,0 +1,132 @@
+#include "traffic/flow_store_format.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+namespace moat::traffic {
+namespace {
+
+using flowlog::Action;
+using flowlog::kNoTime;
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kT = 1793491200;  // 2026-11-01T00:00:00Z
+
+FlowKey Key(const char* initiator, const char* responder, uint16_t port, uint8_t protocol = 6,
+            Action action = Action::kAccept) {
+  return {*net::ParseAddress(initiator), *net::ParseAddress(responder), port, protocol, action};
+}
+
+TEST(FlowStoreFormat, KeysRoundTripAndWhatIsNotAKeyIsRejected) {
+  for (const FlowKey& k : {Key("10.0.1.20", "10.0.2.45", 5432), Key("2001:db8::1", "10.0.2.45", 1, 17, Action::kReject),
+                           Key("10.0.1.20", "::", 65535, 0, Action::kNone)}) {
+    const PackedKey p = PackKey(k);
+    EXPECT_EQ(UnpackKey(p.bytes, p.size), k);
+    for (size_t n = 0; n < p.size; ++n) EXPECT_FALSE(UnpackKey(p.bytes, n)) << n;
+  }
+  EXPECT_EQ(PackKey(Key("10.0.1.20", "10.0.2.45", 5432)).size, 14);
+  EXPECT_EQ(PackKey(Key("::1", "::2", 5432)).size, 38);
+  const uint8_t bad_family[] = {5, 1, 2, 3, 4, 0, 80, 6, 4, 1, 2, 3, 4, 1};
+  EXPECT_FALSE(UnpackKey(bad_family, sizeof bad_family));
+  const uint8_t bad_action[] = {4, 1, 2, 3, 4, 0, 80, 6, 4, 1, 2, 3, 4, 3};
+  EXPECT_FALSE(UnpackKey(bad_action, sizeof bad_action));
+}
+
+TEST(FlowStoreFormat, KeyByteOrderIsResponderPortProtocolInitiatorAction) {
+  std::vector<FlowKey> keys;
+  for (const char* r : {"10.0.2.45", "10.0.2.9", "::1", "2001:db8::1"}) {
+    for (const char* i : {"10.0.1.20", "9.0.0.1", "fe80::1", "::"}) {
+      for (uint16_t port : {22, 5432, 256}) {
+        for (uint8_t proto : {6, 17}) {
+          for (Action a : {Action::kNone, Action::kAccept, Action::kReject}) {
+            keys.push_back(Key(i, r, port, proto, a));
+          }
+        }
+      }
+    }
+  }
+  std::vector<FlowKey> by_bytes = keys;
+  std::sort(by_bytes.begin(), by_bytes.end(),
+            [](const FlowKey& a, const FlowKey& b) { return CompareKeys(PackKey(a), PackKey(b)) < 0; });
+  std::sort(keys.begin(), keys.end(), [](const FlowKey& a, const FlowKey& b) {
+    return std::tie(a.responder, a.port, a.protocol, a.initiator, a.action) <
+           std::tie(b.responder, b.port, b.protocol, b.initiator, b.action);
+  });
+  EXPECT_EQ(by_bytes, keys);
+}
+
+TEST(FlowStoreFormat, KeyPrefixesOrderKeysUnlessEqual) {
+  std::vector<PackedKey> keys;
+  for (const char* r : {"10.0.2.45", "10.0.2.9", "::1", "2001:db8::1", "2001:db8::2"}) {
+    for (const char* i : {"10.0.1.20", "::", "fe80::1", "fe80::2"}) {
+      for (uint16_t port : {22, 5432}) keys.push_back(PackKey(Key(i, r, port)));
+    }
+  }
+  for (const PackedKey& a : keys) {
+    for (const PackedKey& b : keys) {
+      uint64_t a_hi, a_lo, b_hi, b_lo;
+      KeyPrefix(a, &a_hi, &a_lo);
+      KeyPrefix(b, &b_hi, &b_lo);
+      const int c = CompareKeys(a, b);
+      if (std::tie(a_hi, a_lo) != std::tie(b_hi, b_lo)) {
+        EXPECT_EQ(std::tie(a_hi, a_lo) < std::tie(b_hi, b_lo), c < 0);
+      } else if (a.size == 14) {
+        EXPECT_EQ(c, 0) << "an IPv4 key fits in its prefix";
+      }
+    }
+  }
+}
+
+TEST(FlowStoreFormat, ValuesRoundTripRelativeToTheirDay) {
+  const int64_t day = DayOf(kT + 7200);
+  EXPECT_EQ(day, kT / kDay);
+  EXPECT_EQ(DayOf(kNoTime), 0);
+  EXPECT_EQ(DayOf(-1), -1);
+  for (const RowValue& v : {RowValue{{12, 340, 51000, kT + 100, kT + 7200}, 3},
+                            RowValue{{1, 1, 1, kNoTime, kNoTime}, 1}, RowValue{{0, 0, 0, kT - 30 * kDay, kNoTime}, 0},
+                            RowValue{{~uint64_t{0}, ~uint64_t{0}, ~uint64_t{0}, INT64_MAX, kNoTime + 1}, INT64_MAX}}) {
+    const PackedValue p = PackValue(v, day);
+    RowValue back;
+    ASSERT_TRUE(UnpackValue(p.bytes, p.size, day, &back));
+    EXPECT_EQ(back.counts.records, v.counts.records);
+    EXPECT_EQ(back.counts.packets, v.counts.packets);
+    EXPECT_EQ(back.counts.bytes, v.counts.bytes);
+    EXPECT_EQ(back.counts.first, v.counts.first);
+    EXPECT_EQ(back.counts.last, v.counts.last);
+    EXPECT_EQ(back.run, v.run);
+    for (size_t n = 0; n < p.size; ++n) EXPECT_FALSE(UnpackValue(p.bytes, n, day, &back)) << n;
+  }
+  EXPECT_LE(PackValue({{12, 340, 51000, kT + 100, kT + 7200}, 3}, day).size, 13);
+  const uint8_t bad_flags[] = {4, 1, 1, 1, 1};
+  RowValue v;
+  EXPECT_FALSE(UnpackValue(bad_flags, sizeof bad_flags, day, &v));
+  const uint8_t trailing[] = {0, 1, 1, 1, 1, 0};
+  EXPECT_FALSE(UnpackValue(trailing, sizeof trailing, day, &v));
+}
+
+TEST(FlowStoreFormat, MergeAddsCountsKeepsTheWidestTimesAndTheFirstRun) {
+  const int64_t day = DayOf(kT);
+  const PackedValue a = PackValue({{2, 20, 200, kT + 50, kT + 60}, 4}, day);
+  const PackedValue b = PackValue({{3, 30, 300, kT + 10, kT + 20}, 2}, day);
+  const PackedValue none = PackValue({{1, 1, 1, kNoTime, kNoTime}, 9}, day);
+  auto m = MergeValues(a.bytes, a.size, b.bytes, b.size);
+  ASSERT_TRUE(m);
+  auto m2 = MergeValues(m->bytes, m->size, none.bytes, none.size);
+  ASSERT_TRUE(m2);
+  RowValue v;
+  ASSERT_TRUE(UnpackValue(m2->bytes, m2->size, day, &v));
+  EXPECT_EQ(v.counts.records, 6u);
+  EXPECT_EQ(v.counts.packets, 51u);
+  EXPECT_EQ(v.counts.bytes, 501u);
+  EXPECT_EQ(v.counts.first, kT + 10);
+  EXPECT_EQ(v.counts.last, kT + 60);
+  EXPECT_EQ(v.run, 2);
+  const uint8_t bad[] = {9};
+  EXPECT_FALSE(MergeValues(a.bytes, a.size, bad, 1));
+}
+
+}  // namespace
+}  // namespace moat::traffic

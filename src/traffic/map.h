@@ -1,0 +1,83 @@
+// The traffic map: databases, the consumers that talk to them (grouped so that the picture stays
+// readable), and one edge per (consumer group, database, protocol, port, decision) with its
+// counts. Built by the app layer (app/map.h) from the flow history and the policy; rendered here
+// as JSON, Graphviz DOT, SVG (laid out by Graphviz) or one self-contained HTML page. Values and
+// pure functions, but for the Graphviz layout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace moat::traffic {
+
+// What the policy and the logs say about an edge's flows.
+enum class Decision {
+  kAllowed,     // accepted in the logs, and the policy admits it
+  kNotAllowed,  // accepted in the logs, the policy does not admit it, and no plan is at hand
+  kRejected,    // rejected in the logs
+  kWouldCut,    // accepted in the logs, and the rules the current plan writes do not admit it
+};
+std::string_view DecisionName(Decision d);  // "allowed", "not-allowed", "rejected", "would-cut"
+
+enum class NodeKind {
+  kDatabase,  // a target: an RDS instance or Aurora cluster (or a policy target without AWS)
+  kLabels,    // workloads of the policy with the same role/app/env/loc labels
+  kIpList,    // addresses of no workload, inside one of the policy's IP lists
+  kSubnet,    // addresses of no workload and no IP list: their /24 (IPv4) or /64 (IPv6)
+};
+std::string_view NodeKindName(NodeKind k);  // "database", "labels", "ip-list", "subnet"
+
+struct MapNode {
+  std::string id;  // unique, stable across runs: "db:orders-db", "labels:role=web,env=prod", ...
+  NodeKind kind = NodeKind::kLabels;
+  std::string label;                 // what the picture shows: "orders-db", "web | orders | prod | aws", "10.9.1.0/24"
+  std::vector<std::string> members;  // addresses (or workload names), sorted; at most 50 kept
+  uint64_t member_count = 0;         // all of them
+};
+
+struct MapEdge {
+  std::string from, to;  // node ids: consumer group -> database
+  uint8_t protocol = 6;
+  uint16_t port = 0;
+  Decision decision = Decision::kAllowed;
+  uint64_t flows = 0;  // distinct (initiator, responder) pairs folded into the edge
+  uint64_t records = 0, packets = 0, bytes = 0;
+  int64_t first = 0, last = 0;     // unix seconds; 0 when the logs had no times
+  bool is_new = false;             // some of its flows are new since the last run (app/map.h)
+  std::vector<std::string> rules;  // the policy rules (hrefs) that admit it, when allowed
+};
+
+struct TrafficMap {
+  std::string title;             // "moat traffic map"
+  int64_t since = 0, until = 0;  // the window the flows cover (unix seconds; 0: unbounded)
+  int64_t generated = 0;
+  std::vector<MapNode> nodes;      // databases first, then consumers; sorted by id within each
+  std::vector<MapEdge> edges;      // sorted by (to, from, protocol, port, decision)
+  std::vector<std::string> notes;  // what the reader should know (no policy, no plan, ...)
+};
+
+std::string RenderMapJson(const TrafficMap& map);
+// DOT: left-to-right, consumers on the left, databases on the right; an edge's colour and style
+// are its decision's, its label the port and the records (on maps of at most 50 edges: past that,
+// the labels crowd out the graph), and a new edge has a dot at its tail.
+std::string RenderMapDot(const TrafficMap& map);
+// SVG laid out by Graphviz (dot) in this process. An Internal error, with Graphviz's messages,
+// when Graphviz fails (e.g. its plugins are not installed); Graphviz never prints to stderr.
+Result<std::string> RenderMapSvg(const TrafficMap& map);
+// One HTML page that opens without a network: the SVG inline, a legend, filters by decision and
+// database, and the table of edges; node and edge details on hover or click. Errors: RenderMapSvg's.
+Result<std::string> RenderMapHtml(const TrafficMap& map);
+// The SVG of RenderMapSvg and RenderMapHtml names its elements so that pages and tests find them:
+// a node's group has id MapNodeDomId(node.id) and class "moat-node moat-<kind>"; edge i's group
+// has id "edge-<i>" and class "moat-edge moat-<decision>" (plus "moat-new" when new).
+// Graphviz keeps global state: the SVG and HTML renderers serialize on one process-wide mutex.
+
+// "node-" + `id` with each byte outside [A-Za-z0-9_.~:=,/@+-] written as %XX (upper-case hex):
+// safe in DOT, XML and HTML unquoted, and the same as Python's urllib.parse.quote(id, ":=,/@+").
+std::string MapNodeDomId(std::string_view id);
+
+}  // namespace moat::traffic
