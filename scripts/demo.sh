@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds, and runs moat's main job against a local AWS emulator (moto, on loopback; no
 # AWS account needed): an estate of three databases on a legacy wide-open group, their flow logs
-# in S3, a policy bundle. moat shows who talks to the databases, plans, applies, and reverts a
-# hand-made change.
+# in S3, a policy bundle. moat shows who talks to the databases, draws the traffic map, plans with
+# a what-if over the recorded flows, applies, and reverts a hand-made change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -21,6 +21,8 @@ for _ in $(seq 100); do (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break;
 eval "$(python3 scripts/demo_estate.py seed "http://127.0.0.1:$port" samples/flowlogs)"
 policy=samples/demo/policy.json
 state="$work/state"
+# The bundled flow logs are from May 2024: use the whole flow history, not the last 30 days.
+export MOAT_SINCE=all
 
 # A titled step: the command, its output, and its exit status when not 0 (plan exits 2 with
 # --detailed-exitcode when there are changes).
@@ -34,9 +36,14 @@ step() {
 step "Who talks to the databases (flow logs read from S3)" \
   "$moat" flows s3://flow-logs/AWSLogs --limit 2 --top 4
 step "What the policy allows" "$moat" policy show --policy "$policy"
-step "The plan: managed groups with exactly those rules; the legacy groups come off" \
-  "$moat" plan --policy "$policy" --state "$state"
-step "Apply it (make-before-break)" "$moat" apply --policy "$policy" --state "$state" --yes
+step "The plan, the flow logs recorded first: the what-if holds back cutting clients seen in the logs" \
+  "$moat" plan --policy "$policy" --state "$state" --flows s3://flow-logs/AWSLogs
+step "The traffic map: who talks to each database, and what the policy makes of it" \
+  "$moat" map --policy "$policy" --state "$state" --out build/demo-map.html --plan
+step "Rules that would admit what was seen, for review in the PCE" \
+  "$moat" suggest --policy "$policy" --state "$state" --out build/demo-suggested.json
+step "Apply it, the cuts accepted after review (make-before-break)" \
+  "$moat" apply --policy "$policy" --state "$state" --yes --allow-breaking
 step "Someone opens orders-db to the world and puts the legacy group back" \
   python3 scripts/demo_estate.py tamper "http://127.0.0.1:$port"
 step "The next run sees the drift" "$moat" plan --policy "$policy" --state "$state"
@@ -45,5 +52,6 @@ step "Every change is in the audit log, the reverts marked as drift" tail -n 3 "
 step "Converged: nothing to do (exit 0 with --detailed-exitcode)" \
   "$moat" plan --policy "$policy" --state "$state" --detailed-exitcode
 echo
+echo "The map is build/demo-map.html (open it in a browser), the suggested rules build/demo-suggested.json."
 echo "Next: 'moat help' lists the commands; docs/operations.md points moat at your AWS account and PCE"
-echo "(start with 'moat plan', or deploy the Lambda function in visibility mode)."
+echo "(start with 'moat map' and 'moat plan', or deploy the Lambda function in visibility mode)."

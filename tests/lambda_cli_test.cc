@@ -101,9 +101,12 @@ class LambdaCliTest : public ::testing::Test {
   }
   std::vector<std::pair<std::string, std::string>> Env() const {
     auto env = moto_.Environment();
-    env.insert(
-        env.end(),
-        {{"AWS_LAMBDA_RUNTIME_API", runtime_.api()}, {"MOAT_POLICY", policy_}, {"MOAT_STATE", dir_.path() + "/state"}});
+    // The sample flow log has clients the sample policy does not admit (10.0.1.22, .23): these
+    // tests enforce anyway; WhatIfHoldsBackAFirstEnforcementThatCutsAClient does not.
+    env.insert(env.end(), {{"AWS_LAMBDA_RUNTIME_API", runtime_.api()},
+                           {"MOAT_POLICY", policy_},
+                           {"MOAT_STATE", dir_.path() + "/state"},
+                           {"MOAT_ALLOW_BREAKING", "true"}});
     return env;
   }
   std::unique_ptr<Background> Start(std::vector<std::pair<std::string, std::string>> extra = {}) {
@@ -197,6 +200,22 @@ TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) 
   const Json scheduled = Json::parse(after[3]["body"].get<std::string>());
   ASSERT_EQ(scheduled["reconcile"]["targets"].size(), 1u) << scheduled.dump();
   EXPECT_FALSE(scheduled["reconcile"]["targets"][0]["changes"]);
+  EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+}
+
+TEST_F(LambdaCliTest, WhatIfHoldsBackAFirstEnforcementThatCutsAClient) {
+  auto moat = Start({{"MOAT_ALLOW_BREAKING", "false"}});
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  const Json results = runtime_.Results(1);
+  ASSERT_EQ(results.size(), 1u) << moat->err();
+  EXPECT_EQ(results[0]["kind"], "error");  // Incomplete: Lambda retries, then the DLQ — loud
+  EXPECT_EQ(results[0]["error_type"], "Incomplete");
+  const Json body = Json::parse(Json::parse(results[0]["body"].get<std::string>())["errorMessage"].get<std::string>());
+  ASSERT_EQ(body["reconcile"]["targets"].size(), 1u) << body.dump();
+  const std::string held = body["reconcile"]["targets"][0]["held"];
+  EXPECT_NE(held.find("would cut 1 observed flow to orders-db"), std::string::npos) << held;
+  EXPECT_NE(held.find("10.0.1.23 -> 5432/tcp"), std::string::npos) << held;  // this object's client
+  EXPECT_TRUE(Managed("orders-db").empty());  // nothing changed on it
   EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
 }
 

@@ -43,7 +43,8 @@ class WatchCliTest : public ::testing::Test {
 
   std::vector<std::pair<std::string, std::string>> Env(const std::string& state) const {
     auto env = moto_.Environment();
-    env.insert(env.end(), {{"MOAT_POLICY", policy_}, {"MOAT_STATE", state}});
+    // The sample flow log has clients the sample policy does not admit: enforce anyway.
+    env.insert(env.end(), {{"MOAT_POLICY", policy_}, {"MOAT_STATE", state}, {"MOAT_ALLOW_BREAKING", "true"}});
     return env;
   }
   std::unique_ptr<Background> Worker(const std::string& state, const std::string& name) {

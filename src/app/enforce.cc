@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "app/state.h"
@@ -12,6 +13,12 @@
 
 namespace moat::app {
 namespace {
+
+struct AddressHash {
+  size_t operator()(const net::Address& a) const {
+    return std::hash<uint64_t>()(a.hi * 0x9e3779b97f4a7c15ULL ^ a.lo ^ static_cast<uint64_t>(a.family));
+  }
+};
 
 std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
 
@@ -145,6 +152,14 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (!state) return Fail(std::move(state).error());
 
   EnforceReport report;
+  // What-if: the observed flows by responder.
+  std::unordered_map<net::Address, std::vector<const traffic::Flow*>, AddressHash> observed_by_responder;
+  if (req.observed != nullptr) {
+    report.what_if = true;
+    report.observed_window = req.observed_window;
+    report.observed_flows = req.observed->size();
+    for (const traffic::Flow& f : *req.observed) observed_by_responder[f.key.responder].push_back(&f);
+  }
   report.policy_source = req.policy;
   report.policy_version = req.version;
   report.mode = req.mode;
@@ -344,6 +359,31 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     }
     in.quotas = req.quotas;
     in.guards = req.guards;
+    for (const std::string& k : in.keep) {
+      auto g = groups_by_id.find(k);
+      if (g == groups_by_id.end()) continue;
+      for (const aws::IngressRule& r : g->second->ingress) in.kept_rules.push_back(FromIngress(r));
+    }
+    for (const std::string& a : d->security_groups) {
+      auto g = groups_by_id.find(a);
+      const bool managed = std::any_of(managed_by_target[t.id].begin(), managed_by_target[t.id].end(),
+                                       [&](const aws::SecurityGroup* m) { return m->id == a; });
+      if (managed) continue;
+      if (g == groups_by_id.end()) {
+        in.foreign_references = true;  // not readable: what it admits is not known
+        continue;
+      }
+      for (const aws::IngressRule& r : g->second->ingress) in.foreign_rules.push_back(FromIngress(r));
+      if (g->second->other_ingress > 0) in.foreign_references = true;
+    }
+    std::vector<const traffic::Flow*> observed;
+    for (const std::string& a : addrs) {
+      const auto address = net::ParseAddress(a);
+      if (!address) continue;
+      auto it = observed_by_responder.find(*address);
+      if (it != observed_by_responder.end()) observed.insert(observed.end(), it->second.begin(), it->second.end());
+    }
+    in.observed = observed;
     auto reconciled = plan::Reconcile(in);
     if (!reconciled) {
       t.error = reconciled.error().message;

@@ -25,6 +25,7 @@
 #include "apply/audit.h"
 #include "plan/reconcile.h"
 #include "plan/widen.h"
+#include "traffic/flow.h"
 
 namespace moat::app {
 
@@ -43,6 +44,12 @@ struct EnforceRequest {
   // carrying one of `groups` (attached, or a managed group of theirs), or at one of `addresses`.
   bool narrow = false;
   std::vector<std::string> databases, groups, addresses;
+  // What-if: the flows observed (the flow history of the window, or an event's object). Each
+  // target's plan lists the accepted flows to it that the plan's rules would cut, and a policy
+  // change that cuts traffic the enforced state admitted is held back unless
+  // guards.allow_breaking. nullptr: no history, no what-if (the report says so).
+  const std::vector<traffic::Flow>* observed = nullptr;
+  std::string observed_window;  // how the history was chosen, for the report ("since 2026-11-22")
 };
 
 struct EnforceReport;
@@ -90,6 +97,9 @@ struct EnforceReport {
   bool cancelled = false;
   std::vector<TargetReport> targets;
   std::vector<std::pair<std::string, std::string>> skipped;  // database, why
+  bool what_if = false;                                      // observed flows were replayed against the plans
+  std::string observed_window;                               // EnforceRequest::observed_window
+  uint64_t observed_flows = 0;
   std::vector<std::string> warnings;
   std::vector<std::string> errors;  // run-level: a --target that matched nothing, a state that could not be saved
   int reads = 0, writes = 0;

@@ -6,6 +6,8 @@
 
 #include "app/enforce.h"
 #include "apply/apply.h"
+#include "base/strings.h"
+#include "traffic/report.h"
 
 namespace moat::app {
 namespace {
@@ -56,6 +58,17 @@ nlohmann::ordered_json RuleJson(const plan::SgRule& r) {
           {"cidr", net::ToString(r.cidr)}, {"description", r.description}, {"reason", r.drift ? "drift" : "policy"}};
 }
 
+constexpr size_t kCutsShown = 10;
+
+std::string CutLine(const plan::CutFlow& c) {
+  const traffic::FlowKey& k = c.flow.key;
+  std::string s = fmt::format("      x {:<16} -> {}/{:<5} {} records", net::ToString(k.initiator), k.port,
+                              traffic::ProtocolName(k.protocol), c.flow.counts.records);
+  if (c.flow.counts.last != flowlog::kNoTime) s += ", last seen " + FormatUtc(c.flow.counts.last);
+  if (!c.breaking) s += " [only drift admitted it]";
+  return s + "\n";
+}
+
 }  // namespace
 
 std::string RenderPlanText(const EnforceReport& r) {
@@ -66,6 +79,12 @@ std::string RenderPlanText(const EnforceReport& r) {
            "\n! enforcing what moat last applied: drift is reverted, nothing else changes\n";
   }
   for (const std::string& w : r.warnings) out += "! warning: " + w + "\n";
+  if (r.what_if) {
+    out += fmt::format("what-if: {} observed flow(s){}\n", r.observed_flows,
+                       r.observed_window.empty() ? "" : " (" + r.observed_window + ")");
+  } else {
+    out += "what-if: no flow history: the flows this plan would cut are not known (--flows SOURCE records flow logs)\n";
+  }
   for (const TargetReport& t : r.targets) {
     out += fmt::format("\n# {} ({} {}:{}", t.id, t.cluster ? "cluster" : "instance", t.endpoint, t.port);
     if (!t.policy_target.empty()) out += ", policy " + t.policy_target + " by " + t.matched_by;
@@ -78,6 +97,14 @@ std::string RenderPlanText(const EnforceReport& r) {
       continue;
     }
     if (!t.plan.held.empty()) out += "  ! held: " + t.plan.held + "\n";
+    if (!t.plan.cuts.empty()) {
+      out += fmt::format("  ! {} cut {} observed flow(s): accepted in the logs, not admitted by the rules {}\n",
+                         t.plan.policy_applied || t.plan.held.empty() ? "would" : "held back, the policy would",
+                         t.plan.cuts.size(), t.plan.held.empty() ? "this plan writes" : "of the policy");
+      for (size_t i = 0; i < t.plan.cuts.size() && i < kCutsShown; ++i) out += CutLine(t.plan.cuts[i]);
+      if (t.plan.cuts.size() > kCutsShown)
+        out += fmt::format("      ... and {} more\n", t.plan.cuts.size() - kCutsShown);
+    }
     const plan::TargetPlan& p = t.plan.plan;
     if (!p.HasChanges()) {
       out += "  no changes\n";
@@ -131,6 +158,11 @@ std::string RenderPlanJson(const EnforceReport& r) {
   j["mode"] = r.mode;
   j["executed"] = r.executed;
   j["changes"] = r.HasChanges();
+  if (r.what_if) {
+    j["what_if"] = {{"flows", r.observed_flows}, {"window", r.observed_window}};
+  } else {
+    j["what_if"] = nullptr;
+  }
   ordered_json targets = ordered_json::array();
   for (const TargetReport& t : r.targets) {
     ordered_json x;
@@ -147,6 +179,19 @@ std::string RenderPlanJson(const EnforceReport& r) {
     x["held"] = t.plan.held;
     x["warnings"] = t.warnings;
     x["widened"] = t.widened;
+    x["cuts"] = ordered_json::array();
+    for (const plan::CutFlow& c : t.plan.cuts) {
+      const traffic::FlowKey& k = c.flow.key;
+      x["cuts"].push_back({{"initiator", net::ToString(k.initiator)},
+                           {"responder", net::ToString(k.responder)},
+                           {"port", k.port},
+                           {"protocol", k.protocol},
+                           {"records", c.flow.counts.records},
+                           {"bytes", c.flow.counts.bytes},
+                           {"first", c.flow.counts.first},
+                           {"last", c.flow.counts.last},
+                           {"breaking", c.breaking}});
+    }
     ordered_json groups = ordered_json::array();
     for (const plan::GroupChange& g : t.plan.plan.groups) {
       ordered_json gj = {{"id", g.id}, {"name", g.name}, {"create", g.create}};

@@ -109,6 +109,11 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
   er.narrow = !work.reconcile_all;
   er.databases = work.databases;
   er.groups = work.groups;
+  if (!flows.empty()) {
+    // What-if over what the event brought: no local flow history here.
+    er.observed = &flows;
+    er.observed_window = "the flows of this event's objects";
+  }
   std::vector<net::Address> seen;  // every address of the flows, once
   seen.reserve(2 * flows.size());
   for (const traffic::Flow& f : flows) {

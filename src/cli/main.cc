@@ -23,11 +23,16 @@
 #include "app/flows.h"
 #include "app/handle.h"
 #include "app/local_store.h"
+#include "app/map.h"
+#include "app/observed.h"
 #include "app/pce.h"
 #include "app/policy.h"
 #include "app/state.h"
+#include "app/suggest.h"
 #include "apply/audit.h"
 #include "aws/s3.h"
+#include "base/progress.h"
+#include "base/strings.h"
 #include "cli/options.h"
 #include "compile/render.h"
 #include "lambda/runtime.h"
@@ -190,6 +195,8 @@ void AddEnforceOptions(CLI::App& app, app::EnforceRequest& req, std::string& sta
                  "hold back a policy change that revokes more than this share of a target's rules (default 0.5)");
   app.add_flag("--allow-large-revoke", req.guards.allow_large_revoke, "apply such a change anyway");
   app.add_flag("--allow-empty", req.guards.allow_empty, "apply a policy that leaves a target with no rules");
+  app.add_flag("--allow-breaking", req.guards.allow_breaking,
+               "apply a policy change that cuts observed traffic the enforced state admitted");
   app.add_option("--rules-per-group", req.quotas.rules_per_group, "inbound rules per security group (default 60)");
   app.add_option("--groups-per-interface", req.quotas.groups_per_interface,
                  "security groups per network interface (default 5)");
@@ -198,6 +205,51 @@ void AddEnforceOptions(CLI::App& app, app::EnforceRequest& req, std::string& sta
   app.add_option("--over-permission-budget", req.over_permission_budget,
                  "extra addresses a target may admit when its exact rules do not fit (default 0: never; every "
                  "widening is reported)");
+}
+
+// The flow history options of plan, apply, map and suggest (app/observed.h).
+struct HistoryOptions {
+  std::vector<std::string> flows;
+  std::string since = "30d";
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+void AddHistoryOptions(CLI::App& app, HistoryOptions& h) {
+  app.add_option("--flows", h.flows,
+                 "flow logs to record in the flow history first (files, directories, s3://bucket/prefix; "
+                 "repeatable); each object is recorded once")
+      ->expected(1, 1 << 16);
+  app.add_option("--since", h.since,
+                 "the window of flow history to use: 30m, 12h, 7d, 2w, a date (2026-11-01), a UTC time, or all "
+                 "(default 30d)");
+  app.add_option("--threads", h.threads, "flow-log objects read at once (default: one per core)")
+      ->check(CLI::Range(0u, 256u));
+  app.add_flag("--quiet", h.quiet, "no progress bar");
+}
+
+// The flow history's file: in the state directory, or (state in S3) the local default one.
+std::string FlowStorePath(const std::string& state_dir) {
+  const std::string dir = state_dir.starts_with("s3://")
+                              ? app::StateDirectory("", std::getenv("XDG_STATE_HOME"), std::getenv("HOME"))
+                              : state_dir;
+  return dir + "/flows.sqlite";
+}
+
+Result<app::Observed> LoadHistory(const HistoryOptions& h, const std::string& state_dir, const char* command,
+                                  app::AwsServices& aws, int64_t now, int64_t* since) {
+  auto from = ParseSince(h.since, now);
+  if (!from) return Fail(std::move(from).error().Context("--since"));
+  *since = *from;
+  app::LocalStore local;
+  app::FlowsDeps deps{&local, nullptr, nullptr};
+  if (std::any_of(h.flows.begin(), h.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
+    auto s3 = aws.S3();
+    if (!s3) return Fail(std::move(s3).error());
+    deps.s3 = *s3;
+  }
+  app::ObservedRequest req{h.flows, FlowStorePath(state_dir), *from, command, h.threads, ProgressWanted(h.quiet)};
+  return app::LoadObserved(req, deps, now);
 }
 
 // `moat plan` and `moat apply`: the same options; apply executes.
@@ -212,6 +264,8 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   bool json = false, detailed = false, yes = false;
   std::string state, audit_log;
   AddEnforceOptions(app, req, state, audit_log);
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   if (execute) {
     app.add_flag("--yes", yes, "do not ask before changing AWS");
@@ -236,6 +290,13 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     if (!opened) return Error(name, opened.error().message);
     audit = std::move(*opened);
     deps.audit = audit.get();
+  }
+  int64_t since = 0;
+  auto observed = LoadHistory(history, req.state_dir, name, aws, deps.now(), &since);
+  if (!observed) return Error(name, observed.error().message);
+  if (observed->available) {
+    req.observed = &observed->flows;
+    req.observed_window = observed->window;
   }
   deps.confirm = [&](const app::EnforceReport& plan) {
     if (yes) return true;
@@ -481,7 +542,107 @@ int Watch(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int NotYet(const char* name) { return Error(name, "not available in this version of moat (see 'moat help')"); }
+int Map(const std::vector<std::string>& args) {
+  CLI::App app("Draw who talks to each database, and what the policy (and the plan) make of each flow.", "moat map");
+  app.set_help_flag("-h,--help", "show this help");
+  app::MapRequest req;
+  std::string state, audit_log;
+  AddEnforceOptions(app, req.enforce, state, audit_log);
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
+  app.add_option("--out", req.out, "the map: .html (one self-contained page), .svg, .dot or .json")->required();
+  app.add_flag("--plan", req.with_plan,
+               "read AWS and plan (nothing is written) to mark the flows the plan would cut; the databases are "
+               "then RDS's");
+  if (auto done = Parse(app, "map", args)) return *done;
+  req.enforce.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  req.policy = req.enforce.policy;
+  req.version = req.enforce.version;
+
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto since = ParseSince(history.since, now);
+  if (!since) return Error("map", "--since: " + since.error().message);
+  app::LocalStore local;
+  app::AwsServices aws;
+  app::FlowsDeps flows_deps{&local, nullptr, nullptr};
+  if (std::any_of(history.flows.begin(), history.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
+    auto s3 = aws.S3();
+    if (!s3) return Error("map", s3.error().message);
+    flows_deps.s3 = *s3;
+  }
+  req.observed = {history.flows,   FlowStorePath(req.enforce.state_dir), *since, "map",
+                  history.threads, ProgressWanted(history.quiet)};
+  app::EnforceDeps deps;
+  deps.policy = {&local, nullptr};
+  deps.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
+  deps.aws = &aws;
+  if (!aws.CustomRdsEndpoint()) deps.resolve = app::ResolveHost;
+  deps.now = [now] { return now; };
+  deps.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  app::PolicyDeps policy_deps{&local, [](const std::string& v) { return app::FetchPcePolicy(v, RealPceDeps()); }};
+  auto report = app::RunMap(req, policy_deps, flows_deps, &deps, now);
+  if (!report) return Error("map", report.error().message);
+  size_t counts[4] = {0, 0, 0, 0};
+  for (const traffic::MapEdge& e : report->map.edges) ++counts[static_cast<int>(e.decision)];
+  std::fprintf(stderr,
+               "moat: map: wrote %s (%zu bytes): %zu nodes, %zu edges (%zu allowed, %zu not allowed, %zu rejected, "
+               "%zu would be cut); flows %s\n",
+               req.out.c_str(), report->bytes, report->map.nodes.size(), report->map.edges.size(), counts[0], counts[1],
+               counts[2], counts[3], report->observed.window.c_str());
+  for (const std::string& n : report->map.notes) std::fprintf(stderr, "moat: map: note: %s\n", n.c_str());
+  return kExitOk;
+}
+
+int Suggest(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Propose label-based rules (PCE draft rule sets and IP lists) that admit the traffic observed to each "
+      "database, and no unobserved workload.",
+      "moat suggest");
+  app.set_help_flag("-h,--help", "show this help");
+  app::SuggestRunRequest req;
+  std::string state, out;
+  app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option("--target", req.targets, "a target of the policy: name or FQDN (repeatable; default: all)")
+      ->expected(1, 1 << 16);
+  app.add_option("--state", state, "state directory (default $XDG_STATE_HOME/moat or ~/.local/state/moat)");
+  app.add_option("--out", out, "write the suggestions to this file (default: standard output)");
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
+  if (auto done = Parse(app, "suggest", args)) return *done;
+  const std::string state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto since = ParseSince(history.since, now);
+  if (!since) return Error("suggest", "--since: " + since.error().message);
+  app::LocalStore local;
+  app::AwsServices aws;
+  app::FlowsDeps flows_deps{&local, nullptr, nullptr};
+  if (std::any_of(history.flows.begin(), history.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
+    auto s3 = aws.S3();
+    if (!s3) return Error("suggest", s3.error().message);
+    flows_deps.s3 = *s3;
+  }
+  req.observed = {history.flows, FlowStorePath(state_dir), *since,
+                  "suggest",     history.threads,          ProgressWanted(history.quiet)};
+  app::PolicyDeps policy_deps{&local, [](const std::string& v) { return app::FetchPcePolicy(v, RealPceDeps()); }};
+  auto report = app::RunSuggest(req, policy_deps, flows_deps, now);
+  if (!report) return Error("suggest", report.error().message);
+  if (!report->observed.available) {
+    return Error("suggest",
+                 "no flow history yet: give --flows SOURCE to record flow logs (" + req.observed.store + ")");
+  }
+  if (out.empty()) {
+    WriteOut(report->document);
+  } else {
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file << report->document;
+    file.close();
+    if (!file) return Error("suggest", out + ": cannot be written");
+  }
+  std::fprintf(stderr, "moat: suggest: %zu rule set(s) with %zu rule(s) and %zu IP list(s) covering %zu flow(s) (%s)\n",
+               report->rule_sets, report->rules, report->ip_lists, report->flows, report->observed.window.c_str());
+  return kExitOk;
+}
 
 int PceExport(const std::vector<std::string>& args) {
   CLI::App app("Snapshot the PCE's policy into a policy bundle file (--policy FILE loads it).", "moat pce export");
@@ -552,8 +713,8 @@ constexpr Command kCommands[] = {
      [](const std::vector<std::string>& a) { return Enforce(a, false); }},
     {"apply", "compute and execute the plan; --yes not to ask",
      [](const std::vector<std::string>& a) { return Enforce(a, true); }},
-    {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)",
-     [](const std::vector<std::string>&) { return NotYet("map"); }},
+    {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)", Map},
+    {"suggest", "propose label-based rules (PCE draft JSON) that admit the observed traffic", Suggest},
     {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},
     {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)", Lambda},
     {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications", Watch},

@@ -65,10 +65,12 @@ Result<Reconciled> Reconcile(const ReconcileInput& in) {
       out.policy_applied = false;
     }
   }
-  std::optional<RuleMatcher> before;
+  std::optional<RuleMatcher> before, now;
   if (in.last_applied) before = Matcher(*in.last_applied, in.kept_rules);
+  if (!in.foreign_references) now = Matcher(actual, in.foreign_rules);
   if (in.wanted && out.held.empty() && !in.observed.empty()) {
-    std::vector<CutFlow> cuts = Cuts(in.observed, Matcher(*in.wanted, in.kept_rules), before ? &*before : nullptr);
+    std::vector<CutFlow> cuts =
+        Cuts(in.observed, Matcher(*in.wanted, in.kept_rules), before ? &*before : nullptr, now ? &*now : nullptr);
     const auto breaking =
         static_cast<size_t>(std::count_if(cuts.begin(), cuts.end(), [](const CutFlow& c) { return c.breaking; }));
     if (breaking > 0 && !in.guards.allow_breaking) {
@@ -76,7 +78,7 @@ Result<Reconciled> Reconcile(const ReconcileInput& in) {
       out.held = "the policy would cut " + std::to_string(breaking) + " observed flow" + (breaking == 1 ? "" : "s") +
                  " to " + in.target_id + " that " +
                  (in.last_applied ? "the rules moat last applied admit"
-                                  : "are accepted today (moat never applied it: the logs are the evidence)") +
+                                  : "were accepted (moat never applied it: the logs are the evidence)") +
                  ", busiest " + DescribeCut(*first) + "; held back: --allow-breaking to apply it";
       out.policy_applied = false;
       if (!in.last_applied) {
@@ -101,7 +103,7 @@ Result<Reconciled> Reconcile(const ReconcileInput& in) {
   if (!in.observed.empty()) {
     std::vector<SgRule> written;
     for (const PackedGroup& g : out.groups) written.insert(written.end(), g.rules.begin(), g.rules.end());
-    out.cuts = Cuts(in.observed, Matcher(written, in.kept_rules), before ? &*before : nullptr);
+    out.cuts = Cuts(in.observed, Matcher(written, in.kept_rules), before ? &*before : nullptr, now ? &*now : nullptr);
   }
 
   // Drift: AWS moved away from what moat last applied.

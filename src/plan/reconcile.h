@@ -43,6 +43,10 @@ struct ReconcileInput {
   // the accepted ones it would cut, and the what-if guard weighs them.
   std::span<const traffic::Flow* const> observed;
   std::vector<SgRule> kept_rules;  // the address rules of the kept foreign groups: they admit traffic too
+  // What the foreign groups attached now admit (kept ones included): their address rules, and
+  // whether any rule names another group or a prefix list (then what they admit is not known).
+  std::vector<SgRule> foreign_rules;
+  bool foreign_references = false;
 };
 
 struct Reconciled {

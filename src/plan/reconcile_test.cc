@@ -27,7 +27,7 @@ size_t Count(const Reconciled& r, std::vector<SgRule> GroupChange::*which, bool 
 }
 
 TEST(ReconcileTest, FirstApplyIsAllPolicy) {
-  ReconcileInput in{"db", Rules(3), std::nullopt, {}, {"sg-legacy"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(3), std::nullopt, {}, {"sg-legacy"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->policy_applied);
@@ -40,7 +40,7 @@ TEST(ReconcileTest, FirstApplyIsAllPolicy) {
 }
 
 TEST(ReconcileTest, ConvergedTargetHasNoChanges) {
-  ReconcileInput in{"db", Rules(3), Rules(3), {Group(Rules(3))}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(3), Rules(3), {Group(Rules(3))}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->plan.HasChanges());
@@ -50,7 +50,7 @@ TEST(ReconcileTest, HandMadeChangesAreDrift) {
   // Someone added 0.0.0.0/0, removed one rule, and attached a group of their own.
   std::vector<SgRule> tampered = Rules(2);
   tampered.push_back(R(5432, "0.0.0.0/0", "temp access"));
-  ReconcileInput in{"db", Rules(3), Rules(3), {Group(tampered)}, {"sg-m1", "sg-rogue"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(3), Rules(3), {Group(tampered)}, {"sg-m1", "sg-rogue"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_EQ(Count(*r, &GroupChange::authorize, true), 1u);
@@ -61,7 +61,8 @@ TEST(ReconcileTest, HandMadeChangesAreDrift) {
 }
 
 TEST(ReconcileTest, KeptForeignGroupStays) {
-  ReconcileInput in{"db", Rules(1), Rules(1), {Group(Rules(1))}, {"sg-m1", "sg-ops"}, {"sg-ops"}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(1), Rules(1), {Group(Rules(1))}, {"sg-m1", "sg-ops"}, {"sg-ops"}, {}, {}, {},
+                    {},   {},       false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->plan.HasChanges());
@@ -70,7 +71,7 @@ TEST(ReconcileTest, KeptForeignGroupStays) {
 TEST(ReconcileTest, PolicySourceDownKeepsLastAppliedAndRevertsDrift) {
   std::vector<SgRule> tampered = Rules(3);
   tampered.push_back(R(22, "0.0.0.0/0", ""));
-  ReconcileInput in{"db", std::nullopt, Rules(3), {Group(tampered)}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", std::nullopt, Rules(3), {Group(tampered)}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->policy_applied);
@@ -79,7 +80,7 @@ TEST(ReconcileTest, PolicySourceDownKeepsLastAppliedAndRevertsDrift) {
 }
 
 TEST(ReconcileTest, PolicySourceDownAndNeverAppliedChangesNothing) {
-  ReconcileInput in{"db", std::nullopt, std::nullopt, {}, {"sg-legacy"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", std::nullopt, std::nullopt, {}, {"sg-legacy"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_FALSE(r->plan.HasChanges());
@@ -90,7 +91,7 @@ TEST(ReconcileTest, LargeRevokeIsHeldButDriftIsStillReverted) {
   // The policy drops 3 of 4 rules (75% > 50%) while someone added a rogue rule.
   std::vector<SgRule> tampered = Rules(4);
   tampered.push_back(R(5432, "0.0.0.0/0", ""));
-  ReconcileInput in{"db", Rules(1), Rules(4), {Group(tampered)}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(1), Rules(4), {Group(tampered)}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_NE(r->held.find("revoke 3 of 4"), std::string::npos) << r->held;
@@ -107,7 +108,7 @@ TEST(ReconcileTest, LargeRevokeIsHeldButDriftIsStillReverted) {
 }
 
 TEST(ReconcileTest, RevokeWithinTheShareIsApplied) {
-  ReconcileInput in{"db", Rules(3), Rules(4), {Group(Rules(4))}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(3), Rules(4), {Group(Rules(4))}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->held.empty());
@@ -115,7 +116,7 @@ TEST(ReconcileTest, RevokeWithinTheShareIsApplied) {
 }
 
 TEST(ReconcileTest, EmptyingATargetNeedsTheOverride) {
-  ReconcileInput in{"db", std::vector<SgRule>{}, Rules(1), {Group(Rules(1))}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", std::vector<SgRule>{}, Rules(1), {Group(Rules(1))}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   in.guards.max_revoke_share = 1.0;
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
@@ -131,7 +132,7 @@ TEST(ReconcileTest, FloodedGroupDoesNotTripTheGuard) {
   // 100 rogue rules in the managed group: the guard compares with what moat applied, not with AWS.
   std::vector<SgRule> flooded = Rules(2);
   for (int i = 0; i < 50; ++i) flooded.push_back(R(5432, ("172.16.0." + std::to_string(i) + "/32").c_str(), ""));
-  ReconcileInput in{"db", Rules(2), Rules(2), {Group(flooded)}, {"sg-m1"}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(2), Rules(2), {Group(flooded)}, {"sg-m1"}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->held.empty());
@@ -139,7 +140,7 @@ TEST(ReconcileTest, FloodedGroupDoesNotTripTheGuard) {
 }
 
 TEST(ReconcileTest, TargetThatCannotFitIsAnError) {
-  ReconcileInput in{"db", Rules(301), std::nullopt, {}, {}, {}, {}, {}, {}, {}};
+  ReconcileInput in{"db", Rules(301), std::nullopt, {}, {}, {}, {}, {}, {}, {}, {}, false};
   auto r = Reconcile(in);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("nothing on it is changed"), std::string::npos) << r.error().message;

@@ -35,12 +35,13 @@ bool RuleMatcher::Admits(const net::Address& source, int protocol, uint16_t port
 }
 
 std::vector<CutFlow> Cuts(std::span<const traffic::Flow* const> flows, const RuleMatcher& after,
-                          const RuleMatcher* before) {
+                          const RuleMatcher* before, const RuleMatcher* now) {
   std::vector<CutFlow> out;
   for (const traffic::Flow* f : flows) {
     if (f->key.action != flowlog::Action::kAccept) continue;
     const traffic::FlowKey& k = f->key;
     if (after.Admits(k.initiator, k.protocol, k.port)) continue;
+    if (now != nullptr && !now->Admits(k.initiator, k.protocol, k.port)) continue;  // already cut
     const bool breaking = before == nullptr || before->Admits(k.initiator, k.protocol, k.port);
     out.push_back({*f, breaking});
   }

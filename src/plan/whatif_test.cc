@@ -59,16 +59,29 @@ TEST(WhatIfTest, OnlyAcceptedFlowsTheRulesDoNotAdmitAreCut) {
   const RuleMatcher after(std::vector<SgRule>{Tcp(5432, "10.0.1.20/32")});
   const RuleMatcher before(std::vector<SgRule>{Tcp(5432, "10.0.1.20/32"), Tcp(5432, "10.0.9.9/32")});
   const auto ptrs = Ptrs(flows);
-  auto cuts = Cuts(ptrs, after, &before);
+  auto cuts = Cuts(ptrs, after, &before, nullptr);
   ASSERT_EQ(cuts.size(), 2u);
   EXPECT_EQ(net::ToString(cuts[0].flow.key.initiator), "10.0.9.7");  // busiest first
   EXPECT_FALSE(cuts[0].breaking);                                    // the enforced rules did not admit it
   EXPECT_EQ(net::ToString(cuts[1].flow.key.initiator), "10.0.9.9");
   EXPECT_TRUE(cuts[1].breaking);
   // Never applied: the logs are the evidence, every accepted cut breaks.
-  cuts = Cuts(ptrs, after, nullptr);
+  cuts = Cuts(ptrs, after, nullptr, nullptr);
   ASSERT_EQ(cuts.size(), 2u);
   EXPECT_TRUE(cuts[0].breaking && cuts[1].breaking);
+  // What AWS admits now does not have 10.0.9.7 any more: cut already, not by this plan.
+  const RuleMatcher now(std::vector<SgRule>{Tcp(5432, "10.0.9.9/32")});
+  cuts = Cuts(ptrs, after, nullptr, &now);
+  ASSERT_EQ(cuts.size(), 1u);
+  EXPECT_EQ(net::ToString(cuts[0].flow.key.initiator), "10.0.9.9");
+}
+
+TEST(WhatIfTest, NothingIsCutTwice) {
+  const std::vector<traffic::Flow> flows = {F("10.0.9.9", "10.0.2.45", 5432)};
+  const RuleMatcher after(std::vector<SgRule>{Tcp(5432, "10.0.1.20/32")});
+  const auto ptrs = Ptrs(flows);
+  const RuleMatcher now(std::vector<SgRule>{Tcp(5432, "10.0.1.20/32")});
+  EXPECT_TRUE(Cuts(ptrs, after, nullptr, &now).empty());
 }
 
 // The what-if guard inside Reconcile.
@@ -90,6 +103,9 @@ class WhatIfGuardTest : public ::testing::Test {
       in.managed.push_back({"sg-m1", "moat-orders-db-1", 1, std::move(in_group)});
     in.attached = std::move(attached);
     in.observed = ptrs;
+    for (const std::string& g : in.attached) {
+      if (g == "sg-legacy" || g == "sg-rogue") in.foreign_rules.push_back(Tcp(5432, "0.0.0.0/0"));
+    }
     in.guards.max_revoke_share = 1.0;
     return in;
   }
@@ -178,6 +194,23 @@ TEST_F(WhatIfGuardTest, KeptGroupsAdmitTrafficToo) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_TRUE(r->held.empty()) << r->held;
   EXPECT_TRUE(r->cuts.empty());
+}
+
+TEST_F(WhatIfGuardTest, FlowsAlreadyCutByAnEarlierApplyAreNotListed) {
+  // Applied: one client; 10.0.1.21 talked before that, through the legacy group now gone.
+  auto r = Reconcile(Input(one, one, one, {"sg-m1"}));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->held.empty());
+  EXPECT_FALSE(r->plan.HasChanges());
+  EXPECT_TRUE(r->cuts.empty());
+}
+
+TEST_F(WhatIfGuardTest, AGroupNamingAnotherGroupCountsAsAdmittingEverything) {
+  ReconcileInput in = Input(one, std::nullopt, {}, {"sg-app"});
+  in.foreign_references = true;  // sg-app admits "the members of sg-clients": not known here
+  auto r = Reconcile(in);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_NE(r->held.find("would cut 1 observed flow"), std::string::npos) << r->held;
 }
 
 TEST_F(WhatIfGuardTest, RejectedFlowsAreNeverCut) {

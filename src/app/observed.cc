@@ -1,0 +1,116 @@
+#include "app/observed.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "base/progress.h"
+#include "base/strings.h"
+#include "traffic/flow_store.h"
+
+namespace moat::app {
+namespace {
+
+// The objects of the sources, in order, each once.
+Result<std::vector<ObjectInfo>> ListObjects(const std::vector<std::string>& sources, const FlowsDeps& deps) {
+  std::vector<ObjectInfo> out;
+  for (const std::string& src : sources) {
+    if (src == "-") {
+      return Fail(InvalidInput(
+          "--flows -: standard input cannot be recorded in the flow history (it cannot be told apart from a "
+          "second reading); save it to a file first"));
+    }
+    ObjectStore* store = src.starts_with("s3://") ? deps.s3 : deps.local;
+    if (store == nullptr)
+      return Fail(InvalidInput("--flows " + src + ": s3:// sources need AWS (AWS_REGION and credentials)"));
+    auto listed = store->List(src);
+    if (!listed) return Fail(std::move(listed).error().Context("--flows " + src));
+    for (ObjectInfo& o : *listed) {
+      if (std::none_of(out.begin(), out.end(), [&](const ObjectInfo& x) { return x.name == o.name; }))
+        out.push_back(std::move(o));
+    }
+  }
+  return out;
+}
+
+bool ReadFailed(const flowlog::Stats& s) {
+  using flowlog::SkipReason;
+  return s.files_read == 0 || s.skipped[static_cast<size_t>(SkipReason::kUnreadable)] > 0 ||
+         s.skipped[static_cast<size_t>(SkipReason::kCorruptGzip)] > 0;
+}
+
+}  // namespace
+
+Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps, int64_t now) {
+  Observed out;
+  out.window = req.since > 0 ? "since " + FormatUtc(req.since) : "everything recorded";
+  std::error_code ec;
+  if (req.sources.empty() && !std::filesystem::exists(req.store, ec)) return out;
+
+  auto objects = ListObjects(req.sources, deps);
+  if (!objects) return Fail(std::move(objects).error());
+  auto store = traffic::FlowStore::Open(req.store);
+  if (!store) return Fail(std::move(store).error());
+  out.available = true;
+
+  std::vector<const ObjectInfo*> fresh;
+  for (const ObjectInfo& o : *objects) {
+    auto known = (*store)->Recorded({o.name, o.size, ""});
+    if (!known) return Fail(std::move(known).error());
+    if (*known) {
+      ++out.objects_known;
+    } else {
+      fresh.push_back(&o);
+    }
+  }
+  if (!fresh.empty()) {
+    auto run = (*store)->BeginRun(now, req.command);
+    if (!run) return Fail(std::move(run).error());
+    // Objects are read a few at a time, each on its own thread, and recorded in order: one
+    // transaction per object, so an interrupted run leaves whole objects only.
+    const unsigned width = req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+    Progress bar("recording flow logs", fresh.size(), req.progress);
+    for (size_t i = 0; i < fresh.size(); i += width) {
+      std::vector<std::future<Result<traffic::FlowsReport>>> reading;
+      for (size_t j = i; j < fresh.size() && j < i + width; ++j) {
+        reading.push_back(std::async(std::launch::async, [&deps, name = fresh[j]->name] {
+          return RunFlows(FlowsRequest{{name}, 1, {}, true}, deps);
+        }));
+      }
+      // The batch's readable objects go into the store together: one transaction.
+      std::vector<traffic::ObjectMark> marks;
+      std::vector<traffic::Flow> flows;
+      for (size_t j = 0; j < reading.size(); ++j) {
+        const ObjectInfo& o = *fresh[i + j];
+        auto report = reading[j].get();
+        if (!report) return Fail(std::move(report).error());
+        out.stats.Merge(report->stats);
+        if (ReadFailed(report->stats)) {
+          ++out.objects_failed;
+          continue;
+        }
+        marks.push_back({o.name, o.size, ""});
+        flows.insert(flows.end(), report->flows.begin(), report->flows.end());
+      }
+      if (!marks.empty()) {
+        if (auto st = (*store)->Record(*run, marks, flows); !st) return Fail(std::move(st).error());
+        out.objects_recorded += marks.size();
+      }
+      bar.Set(std::min(i + width, fresh.size()));
+    }
+  }
+
+  Progress bar("loading flow history", 0, req.progress);
+  auto loaded = (*store)->Load(req.since, [&](uint64_t done, uint64_t total) { bar.Set(done, total); });
+  if (!loaded) return Fail(std::move(loaded).error());
+  out.flows.reserve(loaded->size());
+  out.is_new.reserve(loaded->size());
+  for (traffic::StoredFlow& f : *loaded) {
+    out.flows.push_back(f.flow);
+    out.is_new.push_back(f.is_new);
+  }
+  return out;
+}
+
+}  // namespace moat::app

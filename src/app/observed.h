@@ -1,0 +1,42 @@
+// Observed traffic: the flow history of this machine — a SQLite store in the state directory
+// (traffic/flow_store.h) — fed with the flow logs a command is given (--flows), each object
+// recorded once, and read back over a window (--since). The map, the what-if of plan and apply,
+// and suggest all read it, so that they cover days of traffic across runs.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "app/flows.h"
+#include "base/result.h"
+#include "flowlog/stats.h"
+#include "traffic/flow.h"
+
+namespace moat::app {
+
+struct ObservedRequest {
+  std::vector<std::string> sources;  // --flows: files, directories, s3://bucket/prefix (not "-")
+  std::string store;                 // the SQLite file: <state dir>/flows.sqlite
+  int64_t since = 0;                 // unix seconds; 0: everything recorded
+  std::string command;               // recorded with the run: "map", "plan", ...
+  unsigned threads = 0;              // objects read at once; 0: one per core
+  bool progress = false;             // a progress bar on the terminal
+};
+
+struct Observed {
+  bool available = false;  // a flow history exists (or was just made)
+  std::vector<traffic::Flow> flows;
+  std::vector<bool> is_new;       // parallel to flows: first recorded by the latest run that recorded
+  uint64_t objects_recorded = 0;  // this run
+  uint64_t objects_known = 0;     // given again, already recorded: not counted twice
+  uint64_t objects_failed = 0;    // unreadable or without a flow-log header: not recorded, tried again next time
+  flowlog::Stats stats;           // of what this run read
+  std::string window;             // "since 2026-11-22 00:00:00 UTC", or "everything recorded"
+};
+
+// Records the new objects of `sources`, then loads the window. Without sources and without a
+// store file, nothing is created: the result is not `available`.
+Result<Observed> LoadObserved(const ObservedRequest& request, const FlowsDeps& deps, int64_t now);
+
+}  // namespace moat::app

@@ -1,0 +1,199 @@
+// Integration tests of the what-if: `moat plan` and `moat apply` against moto_server, with flow
+// logs recorded into the flow history (--flows). A first enforcement or a policy change that
+// would cut observed traffic is held back unless --allow-breaking; reverting drift is never held
+// back, however much traffic goes through the tampered rule or group.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "aws/ec2.h"
+#include "aws/rds.h"
+#include "moat_process.h"
+#include "moto.h"
+
+namespace moat::integration {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kOrdersEndpoint = "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
+
+// orders-db only: web-01 and web-02 (10.0.1.20, .21) and the VPN pool, on 5432.
+Json Bundle() {
+  Json b = Json::parse(ReadFile(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json"));
+  b["virtual_services"][0]["service_addresses"][0]["fqdn"] = kOrdersEndpoint;
+  return b;
+}
+
+// A default-format flow log of `client` connecting to orders-db (10.0.2.45:5432), both directions.
+std::string FlowLog(const std::vector<std::string>& clients, int64_t start) {
+  std::string out =
+      "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+      "log-status\n";
+  int port = 40000;
+  for (const std::string& c : clients) {
+    const std::string s = std::to_string(start), e = std::to_string(start + 59);
+    out += "2 123456789012 eni-0a " + c + " 10.0.2.45 " + std::to_string(port) + " 5432 6 10 840 " + s + " " + e +
+           " ACCEPT OK\n";
+    out += "2 123456789012 eni-0a 10.0.2.45 " + c + " 5432 " + std::to_string(port) + " 6 8 620 " + s + " " + e +
+           " ACCEPT OK\n";
+    ++port;
+  }
+  return out;
+}
+
+class WhatIfCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(moto_.ok()) << moto_.error();
+    WritePolicy(Bundle());
+  }
+  void WritePolicy(const Json& bundle) { dir_.Write("policy.json", bundle.dump()); }
+  std::string Flows(const std::string& name, const std::vector<std::string>& clients) {
+    return dir_.Write("flows/" + name, FlowLog(clients, static_cast<int64_t>(std::time(nullptr)) - 3600));
+  }
+  RunResult Moat(std::vector<std::string> args) {
+    RunOptions o;
+    o.env = moto_.Environment();
+    args.insert(args.end(), {"--policy", dir_.path() + "/policy.json", "--state", dir_.path() + "/state", "--target",
+                             "orders-db", "--json"});
+    return RunProcess(MOAT_BINARY, args, o, dir_.path(), 120);
+  }
+  Json Target(const RunResult& r) {
+    const Json j = Json::parse(r.out);
+    for (const Json& t : j["targets"]) {
+      if (t["id"] == "orders-db") return t;
+    }
+    ADD_FAILURE() << "no orders-db in " << r.out;
+    return {};
+  }
+  aws::Database Db() {
+    auto dbs = rds_.DescribeInstances("orders-db");
+    EXPECT_TRUE(dbs && dbs->size() == 1);
+    return dbs && !dbs->empty() ? (*dbs)[0] : aws::Database{};
+  }
+  std::vector<aws::SecurityGroup> Managed() {
+    auto groups = ec2_.DescribeSecurityGroups({{"tag:moat:target", {"orders-db"}}});
+    EXPECT_TRUE(groups) << groups.error().message;
+    return groups ? *groups : std::vector<aws::SecurityGroup>{};
+  }
+  aws::QueryClient Client(const char* service, const char* version) {
+    const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+    return aws::QueryClient(
+        {service, moto_.url(), "us-east-1", version}, [creds] { return Result<aws::Credentials>(creds); }, *transport_,
+        [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+  }
+
+  MotoServer moto_;
+  TempDir dir_;
+  std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
+  aws::QueryClient ec2_client_ = Client("ec2", aws::kEc2ApiVersion);
+  aws::QueryClient rds_client_ = Client("rds", aws::kRdsApiVersion);
+  aws::Ec2 ec2_{ec2_client_};
+  aws::Rds rds_{rds_client_};
+};
+
+TEST_F(WhatIfCliTest, FirstEnforcementThatWouldCutAClientIsHeldUnlessAllowed) {
+  // 10.0.7.7 reaches orders-db through its wide-open legacy group; the policy does not admit it.
+  const std::string log = Flows("a.log", {"10.0.1.20", "10.0.7.7"});
+  RunResult plan = Moat({"plan", "--flows", log});
+  ASSERT_EQ(plan.exit_code, 1) << Describe(plan);  // held back: the run says so
+  Json t = Target(plan);
+  EXPECT_NE(t["held"].get<std::string>().find("would cut 1 observed flow to orders-db"), std::string::npos) << t;
+  ASSERT_EQ(t["cuts"].size(), 1u) << t;
+  EXPECT_EQ(t["cuts"][0]["initiator"], "10.0.7.7");
+  EXPECT_EQ(t["cuts"][0]["port"], 5432);
+  EXPECT_EQ(t["cuts"][0]["records"], 2);  // both directions of one connection
+  EXPECT_TRUE(t["cuts"][0]["breaking"]);
+  EXPECT_FALSE(t["changes"]);
+  EXPECT_EQ(Json::parse(plan.out)["what_if"]["flows"], 2);
+
+  // apply changes nothing on it (the flows are already recorded: no --flows needed).
+  const std::vector<std::string> before = Db().security_groups;
+  RunResult held = Moat({"apply", "--yes"});
+  EXPECT_EQ(held.exit_code, 1) << Describe(held);
+  EXPECT_EQ(Db().security_groups, before);
+  EXPECT_TRUE(Managed().empty());
+
+  RunResult applied = Moat({"apply", "--yes", "--allow-breaking"});
+  ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  t = Target(applied);
+  EXPECT_TRUE(t["applied"]);
+  ASSERT_EQ(t["cuts"].size(), 1u);
+  ASSERT_EQ(Managed().size(), 1u);
+  EXPECT_EQ(Db().security_groups, std::vector<std::string>{Managed()[0].id});
+}
+
+TEST_F(WhatIfCliTest, PolicyChangeCuttingAClientIsHeldWhileDriftIsReverted) {
+  RunResult first = Moat({"apply", "--yes", "--flows", Flows("a.log", {"10.0.1.20", "10.0.1.21"})});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  // The policy drops web-02 (10.0.1.21), which talks to orders-db; someone also adds a rule.
+  Json b = Bundle();
+  b["workloads"][2]["interfaces"][0]["address"] = "10.0.1.77";
+  WritePolicy(b);
+  const auto groups = Managed();
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_TRUE(ec2_.AuthorizeIngress(groups[0].id, {{6, 5432, 5432, *net::ParsePrefix("10.0.9.0/24"), "hand-made"}}));
+
+  RunResult held = Moat({"apply", "--yes"});
+  EXPECT_EQ(held.exit_code, 1) << Describe(held);
+  Json t = Target(held);
+  EXPECT_NE(t["held"].get<std::string>().find("the rules moat last applied admit"), std::string::npos) << t;
+  EXPECT_NE(t["held"].get<std::string>().find("10.0.1.21 -> 5432/tcp"), std::string::npos) << t;
+  EXPECT_TRUE(t["applied"]);  // the drift revert went ahead
+  std::vector<std::string> cidrs;
+  for (const auto& r : Managed()[0].ingress) cidrs.push_back(net::ToString(r.cidr));
+  EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.9.0/24"), 0);
+  EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.20/31"), 1);  // web-02 still admitted
+
+  RunResult allowed = Moat({"apply", "--yes", "--allow-breaking"});
+  ASSERT_EQ(allowed.exit_code, 0) << Describe(allowed);
+  cidrs.clear();
+  for (const auto& r : Managed()[0].ingress) cidrs.push_back(net::ToString(r.cidr));
+  EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.21/32"), 0);
+  EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.77/32"), 1);
+}
+
+TEST_F(WhatIfCliTest, TrafficThroughATamperedRuleNeverHoldsTheRevertBack) {
+  RunResult first = Moat({"apply", "--yes"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  // Someone opens orders-db to 10.0.7.7, and 10.0.7.7 uses it at once; re-attaching the legacy
+  // group too.
+  const auto groups = Managed();
+  ASSERT_EQ(groups.size(), 1u);
+  ASSERT_TRUE(ec2_.AuthorizeIngress(groups[0].id, {{6, 5432, 5432, *net::ParsePrefix("10.0.7.7/32"), "hand-made"}}));
+  ASSERT_TRUE(rds_.SetSecurityGroups(Db(), {groups[0].id, moto_.db_group()}));
+  const std::string log = Flows("b.log", {"10.0.7.7", "10.0.1.20"});
+
+  RunResult plan = Moat({"plan", "--flows", log});
+  EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
+  Json t = Target(plan);
+  EXPECT_EQ(t["held"], "");
+  ASSERT_EQ(t["cuts"].size(), 1u) << t;  // listed, so nobody is surprised
+  EXPECT_EQ(t["cuts"][0]["initiator"], "10.0.7.7");
+  EXPECT_FALSE(t["cuts"][0]["breaking"]);
+
+  RunResult apply = Moat({"apply", "--yes"});
+  ASSERT_EQ(apply.exit_code, 0) << Describe(apply);
+  EXPECT_EQ(Db().security_groups, std::vector<std::string>{groups[0].id});
+  for (const auto& r : Managed()[0].ingress) EXPECT_NE(net::ToString(r.cidr), "10.0.7.7/32");
+}
+
+TEST_F(WhatIfCliTest, WithoutFlowHistoryThePlanSaysSo) {
+  RunResult plan = Moat({"plan"});
+  EXPECT_EQ(plan.exit_code, 0) << Describe(plan);
+  EXPECT_TRUE(Json::parse(plan.out)["what_if"].is_null());
+  RunOptions o;
+  o.env = moto_.Environment();
+  RunResult text =
+      RunProcess(MOAT_BINARY, {"plan", "--policy", dir_.path() + "/policy.json", "--state", dir_.path() + "/state"}, o,
+                 dir_.path(), 120);
+  EXPECT_NE(text.out.find("what-if: no flow history"), std::string::npos) << text.out;
+  RunResult bad = Moat({"plan", "--since", "7 days"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--since"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace moat::integration
