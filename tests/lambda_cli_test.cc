@@ -215,7 +215,7 @@ TEST_F(LambdaCliTest, WhatIfHoldsBackAFirstEnforcementThatCutsAClient) {
   const std::string held = body["reconcile"]["targets"][0]["held"];
   EXPECT_NE(held.find("would cut 1 observed flow to orders-db"), std::string::npos) << held;
   EXPECT_NE(held.find("10.0.1.23 -> 5432/tcp"), std::string::npos) << held;  // this object's client
-  EXPECT_TRUE(Managed("orders-db").empty());  // nothing changed on it
+  EXPECT_TRUE(Managed("orders-db").empty());                                 // nothing changed on it
   EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
 }
 

@@ -25,6 +25,7 @@ traffic::Flow F(const char* from, const char* to, uint16_t port, flowlog::Action
 
 std::vector<const traffic::Flow*> Ptrs(const std::vector<traffic::Flow>& flows) {
   std::vector<const traffic::Flow*> out;
+  out.reserve(flows.size());
   for (const traffic::Flow& f : flows) out.push_back(&f);
   return out;
 }
