@@ -156,6 +156,26 @@ TEST_F(MapCliTest, WritesDotSvgAndASelfContainedHtmlPage) {
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/map.png"));
 }
 
+TEST_F(MapCliTest, ProgressBarOnlyOnATerminalAndNeverWithQuiet) {
+  const std::string log = dir_.Write("logs/today.log", Today());
+  RunResult piped = Moat({"map", "--out", dir_.path() + "/map.json", "--flows", log});
+  ASSERT_EQ(piped.exit_code, 0) << Describe(piped);
+  EXPECT_EQ(piped.err.find('\r'), std::string::npos) << piped.err;
+  if (!std::filesystem::exists("/usr/bin/script")) GTEST_SKIP() << "script (util-linux) not installed";
+  // script(1) gives the command a terminal.
+  const std::string base = std::string(MOAT_BINARY) +
+                           " map --policy " MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json --out " +
+                           dir_.path() + "/map.json --state " + dir_.path() + "/tty --flows " + log;
+  RunResult tty = RunProcess("/usr/bin/script", {"-qec", base, "/dev/null"}, {}, dir_.path(), 60);
+  ASSERT_EQ(tty.exit_code, 0) << Describe(tty);
+  EXPECT_NE(tty.out.find("recording flow logs ["), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("loading flow history ["), std::string::npos) << tty.out;
+  RunResult quiet = RunProcess("/usr/bin/script", {"-qec", base + " --quiet", "/dev/null"}, {}, dir_.path(), 60);
+  ASSERT_EQ(quiet.exit_code, 0) << Describe(quiet);
+  EXPECT_EQ(quiet.out.find("flow history ["), std::string::npos) << quiet.out;
+  EXPECT_NE(quiet.out.find("moat: map: wrote"), std::string::npos) << quiet.out;
+}
+
 TEST_F(MapCliTest, BadRequestsAreOneLineErrors) {
   RunResult r = Moat({"map", "--out", dir_.path() + "/map.png"});
   EXPECT_EQ(r.exit_code, 1);
