@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "rng.h"
 #include "traffic/flow_store.h"
 
 namespace {
@@ -31,20 +32,7 @@ constexpr int kResponders = 1000;
 constexpr uint16_t kPorts[] = {5432, 3306, 1433, 1521, 6379};
 constexpr int64_t kNow = 1793491200;  // 2026-11-01T00:00:00Z
 
-// SplitMix64: integer-only, so the data is the same on every machine.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t s_;
-};
+using moat::bench::Rng;
 
 // Flow i: responder i % 1000 and initiator i / 1000 (scrambled by an odd multiplier, a bijection
 // on 24 bits), so that every flow has its own key and consecutive flows are far apart in the store.

@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "rng.h"
 #include "traffic/map.h"
 
 namespace {
@@ -32,21 +33,7 @@ using moat::traffic::TrafficMap;
 constexpr int kConsumers = 1000;     // addresses behind the consumer nodes
 constexpr int64_t kT0 = 1714521600;  // 2024-05-01T00:00:00Z
 
-// SplitMix64: integer-only, so the data is the same on every machine.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  int Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
-
- private:
-  uint64_t s_;
-};
+using moat::bench::Rng;
 
 constexpr const char* kRoles[] = {"web", "api", "worker", "batch", "admin", "etl", "cron", "report"};
 constexpr const char* kApps[] = {"orders", "billing", "catalog", "search", "users", "payments", "shipping", "ledger"};

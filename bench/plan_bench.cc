@@ -22,6 +22,7 @@
 #include "compile/compile.h"
 #include "plan/plan.h"
 #include "plan/reconcile.h"
+#include "rng.h"
 
 namespace {
 
@@ -33,21 +34,7 @@ using moat::plan::PackedGroup;
 using moat::plan::SgRule;
 using moat::plan::TargetPlan;
 
-// SplitMix64: integer-only, so the data is the same on every machine.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  int Below(int n) { return static_cast<int>(Next() % static_cast<uint64_t>(n)); }
-
- private:
-  uint64_t s_;
-};
+using moat::bench::Rng;
 
 constexpr int kKeptForeign = 1;  // the hand-made group each database was created with
 

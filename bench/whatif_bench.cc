@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "plan/reconcile.h"
+#include "rng.h"
 #include "traffic/flow_store.h"
 
 namespace {
@@ -29,19 +30,7 @@ using moat::net::Address;
 using moat::plan::SgRule;
 using moat::traffic::Flow;
 
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : s_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  uint64_t s_;
-};
+using moat::bench::Rng;
 
 Address TargetAddress(uint32_t t) { return Address::V4(0x0a010000U | ((t / 256) << 8) | (t % 256)); }
 // Initiator i of target t: 10.2.x.y for the admitted ones (i % 10 != 0), 10.3.x.y for the others.

@@ -236,20 +236,18 @@ std::string FlowStorePath(const std::string& state_dir) {
   return dir + "/flows.sqlite";
 }
 
-Result<app::Observed> LoadHistory(const HistoryOptions& h, const std::string& state_dir, const char* command,
-                                  app::AwsServices& aws, int64_t now, int64_t* since) {
-  auto from = ParseSince(h.since, now);
-  if (!from) return Fail(std::move(from).error().Context("--since"));
-  *since = *from;
-  app::LocalStore local;
-  app::FlowsDeps deps{&local, nullptr, nullptr};
+// The request for the flow history of plan, apply, map and suggest; `deps` gets S3 when a
+// source is there.
+Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::string& state_dir, const char* command,
+                                            app::AwsServices& aws, app::FlowsDeps& deps, int64_t now) {
+  auto since = ParseSince(h.since, now);
+  if (!since) return Fail(InvalidInput("--since: " + since.error().message));
   if (std::any_of(h.flows.begin(), h.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
     auto s3 = aws.S3();
     if (!s3) return Fail(std::move(s3).error());
     deps.s3 = *s3;
   }
-  app::ObservedRequest req{h.flows, FlowStorePath(state_dir), *from, command, h.threads, ProgressWanted(h.quiet)};
-  return app::LoadObserved(req, deps, now);
+  return app::ObservedRequest{h.flows, FlowStorePath(state_dir), *since, command, h.threads, ProgressWanted(h.quiet)};
 }
 
 // `moat plan` and `moat apply`: the same options; apply executes.
@@ -291,8 +289,10 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     audit = std::move(*opened);
     deps.audit = audit.get();
   }
-  int64_t since = 0;
-  auto observed = LoadHistory(history, req.state_dir, name, aws, deps.now(), &since);
+  app::FlowsDeps flows_deps{&local, nullptr, nullptr};
+  auto observed_req = HistoryRequest(history, req.state_dir, name, aws, flows_deps, deps.now());
+  if (!observed_req) return Error(name, observed_req.error().message);
+  auto observed = app::LoadObserved(*observed_req, flows_deps, deps.now());
   if (!observed) return Error(name, observed.error().message);
   if (observed->available) {
     req.observed = &observed->flows;
@@ -560,18 +560,12 @@ int Map(const std::vector<std::string>& args) {
   req.version = req.enforce.version;
 
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  auto since = ParseSince(history.since, now);
-  if (!since) return Error("map", "--since: " + since.error().message);
   app::LocalStore local;
   app::AwsServices aws;
   app::FlowsDeps flows_deps{&local, nullptr, nullptr};
-  if (std::any_of(history.flows.begin(), history.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
-    auto s3 = aws.S3();
-    if (!s3) return Error("map", s3.error().message);
-    flows_deps.s3 = *s3;
-  }
-  req.observed = {history.flows,   FlowStorePath(req.enforce.state_dir), *since, "map",
-                  history.threads, ProgressWanted(history.quiet)};
+  auto observed = HistoryRequest(history, req.enforce.state_dir, "map", aws, flows_deps, now);
+  if (!observed) return Error("map", observed.error().message);
+  req.observed = std::move(*observed);
   app::EnforceDeps deps;
   deps.policy = {&local, nullptr};
   deps.fetch_pce_bundle = [](const std::string& v) { return app::FetchPceBundle(v, RealPceDeps()); };
@@ -612,18 +606,12 @@ int Suggest(const std::vector<std::string>& args) {
   if (auto done = Parse(app, "suggest", args)) return *done;
   const std::string state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  auto since = ParseSince(history.since, now);
-  if (!since) return Error("suggest", "--since: " + since.error().message);
   app::LocalStore local;
   app::AwsServices aws;
   app::FlowsDeps flows_deps{&local, nullptr, nullptr};
-  if (std::any_of(history.flows.begin(), history.flows.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
-    auto s3 = aws.S3();
-    if (!s3) return Error("suggest", s3.error().message);
-    flows_deps.s3 = *s3;
-  }
-  req.observed = {history.flows, FlowStorePath(state_dir), *since,
-                  "suggest",     history.threads,          ProgressWanted(history.quiet)};
+  auto observed = HistoryRequest(history, state_dir, "suggest", aws, flows_deps, now);
+  if (!observed) return Error("suggest", observed.error().message);
+  req.observed = std::move(*observed);
   app::PolicyDeps policy_deps{&local, [](const std::string& v) { return app::FetchPcePolicy(v, RealPceDeps()); }};
   auto report = app::RunSuggest(req, policy_deps, flows_deps, now);
   if (!report) return Error("suggest", report.error().message);
