@@ -45,10 +45,6 @@ double Median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-struct AddressHash {
-  size_t operator()(const Address& a) const { return std::hash<uint64_t>()(a.hi * 0x9e3779b97f4a7c15ULL ^ a.lo); }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,7 +121,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     const auto t1 = std::chrono::steady_clock::now();
-    std::unordered_map<Address, std::vector<const Flow*>, AddressHash> by_responder;
+    std::unordered_map<Address, std::vector<const Flow*>, moat::net::AddressHash> by_responder;
     for (const moat::traffic::StoredFlow& f : *loaded) by_responder[f.flow.key.responder].push_back(&f.flow);
     cut = breaking = held = 0;
     for (uint32_t t = 0; t < targets; ++t) {

@@ -14,12 +14,6 @@
 namespace moat::app {
 namespace {
 
-struct AddressHash {
-  size_t operator()(const net::Address& a) const {
-    return std::hash<uint64_t>()(a.hi * 0x9e3779b97f4a7c15ULL ^ a.lo ^ static_cast<uint64_t>(a.family));
-  }
-};
-
 std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
 
 // Whether a --target selector names this database.
@@ -153,7 +147,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
 
   EnforceReport report;
   // What-if: the observed flows by responder.
-  std::unordered_map<net::Address, std::vector<const traffic::Flow*>, AddressHash> observed_by_responder;
+  std::unordered_map<net::Address, std::vector<const traffic::Flow*>, net::AddressHash> observed_by_responder;
   if (req.observed != nullptr) {
     report.what_if = true;
     report.observed_window = req.observed_window;

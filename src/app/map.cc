@@ -13,12 +13,6 @@
 namespace moat::app {
 namespace {
 
-struct AddressHash {
-  size_t operator()(const net::Address& a) const {
-    return std::hash<uint64_t>()(a.hi * 0x9e3779b97f4a7c15ULL ^ a.lo ^ static_cast<uint64_t>(a.family));
-  }
-};
-
 constexpr size_t kMembersKept = 50;
 constexpr const char* kLabelKeys[] = {"role", "app", "env", "loc"};
 // The label keys a grouping level keeps: every one, then without loc, without env, app alone.
@@ -112,7 +106,7 @@ class Grouper {
   }
 
   const policy::Policy* policy_;
-  std::unordered_map<net::Address, size_t, AddressHash> single_;
+  std::unordered_map<net::Address, size_t, net::AddressHash> single_;
   std::vector<size_t> ranges_;
   std::vector<std::pair<uint64_t, size_t>> lists_;
 };
@@ -169,7 +163,7 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
   }
   if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
 
-  std::unordered_map<net::Address, size_t, AddressHash> db_of;
+  std::unordered_map<net::Address, size_t, net::AddressHash> db_of;
   for (size_t i = 0; i < dbs.size(); ++i) {
     for (const std::string& a : dbs[i].addresses) {
       if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
@@ -185,7 +179,7 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
   // Grouping: as fine as the labels allow while the consumers stay readable; coarser levels drop
   // loc, then env, then role, until the groups number at most max_consumer_nodes.
   const Grouper grouper(in.policy);
-  std::unordered_map<net::Address, Grouper::Group, AddressHash> group_of;
+  std::unordered_map<net::Address, Grouper::Group, net::AddressHash> group_of;
   if (in.flows != nullptr) {
     std::vector<net::Address> initiators;
     for (const traffic::Flow& f : *in.flows) {

@@ -5,6 +5,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,5 +43,12 @@ std::optional<Address> ParseAddress(std::string_view s);
 
 // "10.0.2.45" / "2001:db8::1" (RFC 5952: lowercase, longest zero run of 2+ groups compressed).
 std::string ToString(const Address& a);
+
+// For hash maps keyed by address.
+struct AddressHash {
+  size_t operator()(const Address& a) const {
+    return std::hash<uint64_t>()(a.hi * 0x9e3779b97f4a7c15ULL ^ a.lo ^ static_cast<uint64_t>(a.family));
+  }
+};
 
 }  // namespace moat::net
