@@ -73,10 +73,12 @@ class WhatIfCliTest : public ::testing::Test {
     EXPECT_TRUE(dbs && dbs->size() == 1);
     return dbs && !dbs->empty() ? (*dbs)[0] : aws::Database{};
   }
-  std::vector<aws::SecurityGroup> Managed() {
+  // The managed groups of orders-db. Kept here, so that a loop over one of them stays valid.
+  const std::vector<aws::SecurityGroup>& Managed() {
     auto groups = ec2_.DescribeSecurityGroups({{"tag:moat:target", {"orders-db"}}});
     EXPECT_TRUE(groups) << groups.error().message;
-    return groups ? *groups : std::vector<aws::SecurityGroup>{};
+    managed_ = groups ? *groups : std::vector<aws::SecurityGroup>{};
+    return managed_;
   }
   aws::QueryClient Client(const char* service, const char* version) {
     const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
@@ -87,6 +89,7 @@ class WhatIfCliTest : public ::testing::Test {
 
   MotoServer moto_;
   TempDir dir_;
+  std::vector<aws::SecurityGroup> managed_;
   std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
   aws::QueryClient ec2_client_ = Client("ec2", aws::kEc2ApiVersion);
   aws::QueryClient rds_client_ = Client("rds", aws::kRdsApiVersion);
@@ -143,14 +146,14 @@ TEST_F(WhatIfCliTest, PolicyChangeCuttingAClientIsHeldWhileDriftIsReverted) {
   EXPECT_NE(t["held"].get<std::string>().find("10.0.1.21 -> 5432/tcp"), std::string::npos) << t;
   EXPECT_TRUE(t["applied"]);  // the drift revert went ahead
   std::vector<std::string> cidrs;
-  for (const auto& r : Managed()[0].ingress) cidrs.push_back(net::ToString(r.cidr));
+  for (const auto& r : Managed().at(0).ingress) cidrs.push_back(net::ToString(r.cidr));
   EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.9.0/24"), 0);
   EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.20/31"), 1);  // web-02 still admitted
 
   RunResult allowed = Moat({"apply", "--yes", "--allow-breaking"});
   ASSERT_EQ(allowed.exit_code, 0) << Describe(allowed);
   cidrs.clear();
-  for (const auto& r : Managed()[0].ingress) cidrs.push_back(net::ToString(r.cidr));
+  for (const auto& r : Managed().at(0).ingress) cidrs.push_back(net::ToString(r.cidr));
   EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.21/32"), 0);
   EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "10.0.1.77/32"), 1);
 }
@@ -177,7 +180,7 @@ TEST_F(WhatIfCliTest, TrafficThroughATamperedRuleNeverHoldsTheRevertBack) {
   RunResult apply = Moat({"apply", "--yes"});
   ASSERT_EQ(apply.exit_code, 0) << Describe(apply);
   EXPECT_EQ(Db().security_groups, std::vector<std::string>{groups[0].id});
-  for (const auto& r : Managed()[0].ingress) EXPECT_NE(net::ToString(r.cidr), "10.0.7.7/32");
+  for (const auto& r : Managed().at(0).ingress) EXPECT_NE(net::ToString(r.cidr), "10.0.7.7/32");
 }
 
 TEST_F(WhatIfCliTest, WithoutFlowHistoryThePlanSaysSo) {
