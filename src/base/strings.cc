@@ -99,8 +99,10 @@ bool Digits(std::string_view s, size_t pos, size_t digits, int lo, int hi, int* 
   if (pos + digits > s.size()) return false;
   const char* first = s.data() + pos;
   if (!std::all_of(first, first + digits, [](char c) { return c >= '0' && c <= '9'; })) return false;
-  std::from_chars(first, first + digits, *out);
-  return *out >= lo && *out <= hi;
+  int value = 0;
+  if (std::from_chars(first, first + digits, value).ec != std::errc()) return false;
+  *out = value;
+  return value >= lo && value <= hi;
 }
 
 // "2026-11-01" or "2026-11-01T12:00:00Z" -> unix seconds.
