@@ -6,93 +6,22 @@
 
 #include "base/strings.h"
 #include "pce/sync_plan.h"
+#include "policy/json_path.h"
 
 namespace moat::pce {
 namespace {
 
 using simdjson::dom::element;
 
-// Thrown inside this file only; turned into an Error at its boundary.
-struct ParseError {
-  std::string path, what;
-};
+using J = policy::JsonPath;
+using ParseError = policy::JsonPathError;
 
-// An element with the JSON path that led to it, for messages.
-class J {
- public:
-  J(element e, std::string path) : e_(e), path_(std::move(path)) {}
-
-  [[noreturn]] void Fail(const std::string& what) const { throw ParseError{path_, what}; }
-
-  std::optional<J> Find(std::string_view key) const {
-    if (!e_.is_object()) Fail("expected an object");
-    element v;
-    if (e_.get_object().at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
-    return J(v, path_ + "." + std::string(key));
-  }
-  std::string Str() const {
-    std::string_view s;
-    if (e_.get_string().get(s) != simdjson::SUCCESS) Fail("expected a string");
-    return std::string(s);
-  }
-  int Int() const {
-    int64_t v = 0;
-    if (e_.get_int64().get(v) != simdjson::SUCCESS) Fail("expected an integer");
-    if (v < -1 || v > 65535) Fail("out of range: " + std::to_string(v));
-    return static_cast<int>(v);
-  }
-  bool Bool() const {
-    bool v = false;
-    if (e_.get_bool().get(v) != simdjson::SUCCESS) Fail("expected true or false");
-    return v;
-  }
-  std::vector<J> Arr() const {
-    simdjson::dom::array a;
-    if (e_.get_array().get(a) != simdjson::SUCCESS) Fail("expected an array");
-    std::vector<J> out;
-    size_t i = 0;
-    for (element v : a) out.emplace_back(v, path_ + "[" + std::to_string(i++) + "]");
-    return out;
-  }
-  // (key, value) pairs of an object, in document order.
-  std::vector<std::pair<std::string, J>> Obj() const {
-    simdjson::dom::object o;
-    if (e_.get_object().get(o) != simdjson::SUCCESS) Fail("expected an object");
-    std::vector<std::pair<std::string, J>> out;
-    for (auto field : o) {
-      const std::string key(field.key);
-      out.emplace_back(key, J(field.value, path_.empty() ? key : path_ + "." + key));
-    }
-    return out;
-  }
-
-  std::string StrOr(std::string_view key) const {
-    auto v = Find(key);
-    return v ? v->Str() : "";
-  }
-  std::vector<J> ArrOr(std::string_view key) const {
-    auto v = Find(key);
-    return v ? v->Arr() : std::vector<J>{};
-  }
-  bool BoolOr(std::string_view key, bool def) const {
-    auto v = Find(key);
-    return v ? v->Bool() : def;
-  }
-  std::string Href() const {
-    auto v = Find("href");
-    if (!v) Fail("missing 'href'");
-    return v->Str();
-  }
-  std::vector<std::string> Hrefs(std::string_view key) const {
-    std::vector<std::string> out;
-    for (const J& l : ArrOr(key)) out.push_back(l.Href());
-    return out;
-  }
-
- private:
-  element e_;
-  std::string path_;
-};
+// A port or protocol number: -1 to 65535.
+int PortNumber(const J& j) {
+  const int64_t v = j.Int();
+  if (v < -1 || v > 65535) j.Fail("out of range: " + std::to_string(v));
+  return static_cast<int>(v);
+}
 
 bool ValidLabelKey(std::string_view k) {
   if (k.empty()) return false;
@@ -141,9 +70,9 @@ PceVirtualService ParseVirtualService(const J& j) {
   v.name = j.StrOr("name");
   for (const J& p : j.ArrOr("service_ports")) {
     PceServicePort sp;
-    if (auto x = p.Find("port")) sp.port = x->Int();
-    if (auto x = p.Find("to_port")) sp.to_port = x->Int();
-    if (auto x = p.Find("proto")) sp.proto = x->Int();
+    if (auto x = p.Find("port")) sp.port = PortNumber(*x);
+    if (auto x = p.Find("to_port")) sp.to_port = PortNumber(*x);
+    if (auto x = p.Find("proto")) sp.proto = PortNumber(*x);
     v.service_ports.push_back(sp);
   }
   for (const J& a : j.ArrOr("service_addresses")) {

@@ -5,83 +5,14 @@
 #include <charconv>
 
 #include "base/strings.h"
+#include "policy/json_path.h"
 
 namespace moat::policy {
 namespace {
 
 using simdjson::dom::element;
 
-// Thrown inside this file only, turned into an Error at its boundary.
-struct LoadError {
-  std::string path, what;
-};
-
-// An element with the JSON path that led to it, for messages.
-class J {
- public:
-  J(element e, std::string path) : e_(e), path_(std::move(path)) {}
-
-  const std::string& path() const { return path_; }
-  [[noreturn]] void Fail(const std::string& what) const { throw LoadError{path_, what}; }
-
-  bool IsNull() const { return e_.is_null(); }
-  std::optional<J> Find(std::string_view key) const {
-    if (!e_.is_object()) Fail("expected an object");
-    element v;
-    if (e_.get_object().at_key(key).get(v) != simdjson::SUCCESS || v.is_null()) return std::nullopt;
-    return J(v, Join(key));
-  }
-  J At(std::string_view key) const {
-    auto v = Find(key);
-    if (!v) Fail("missing '" + std::string(key) + "'");
-    return *v;
-  }
-  std::string Str() const {
-    std::string_view s;
-    if (e_.get_string().get(s) != simdjson::SUCCESS) Fail("expected a string");
-    return std::string(s);
-  }
-  int64_t Int() const {
-    int64_t v;
-    if (e_.get_int64().get(v) != simdjson::SUCCESS) Fail("expected an integer");
-    return v;
-  }
-  bool Bool() const {
-    bool v;
-    if (e_.get_bool().get(v) != simdjson::SUCCESS) Fail("expected true or false");
-    return v;
-  }
-  std::vector<J> Arr() const {
-    simdjson::dom::array a;
-    if (e_.get_array().get(a) != simdjson::SUCCESS) Fail("expected an array");
-    std::vector<J> out;
-    size_t i = 0;
-    for (element v : a) out.emplace_back(v, path_ + "[" + std::to_string(i++) + "]");
-    return out;
-  }
-  std::string Href() const { return At("href").Str(); }
-
-  // Optional with a default.
-  bool BoolOr(std::string_view key, bool def) const {
-    auto v = Find(key);
-    return v ? v->Bool() : def;
-  }
-  std::string StrOr(std::string_view key) const {
-    auto v = Find(key);
-    return v ? v->Str() : "";
-  }
-  std::vector<J> ArrOr(std::string_view key) const {
-    auto v = Find(key);
-    return v ? v->Arr() : std::vector<J>{};
-  }
-
- private:
-  std::string Join(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  element e_;
-  std::string path_;
-};
+using J = JsonPath;
 
 // The version segment of a versioned href ("/orgs/1/sec_policy/active/..." -> "active").
 std::string_view HrefVersion(std::string_view href) {
@@ -403,7 +334,7 @@ Status AddArray(PolicyBuilder::State& st, std::string_view collection, element a
   st.where = std::string(where);
   try {
     for (const J& obj : J(array, std::move(path)).Arr()) st.Add(collection, obj);
-  } catch (const LoadError& e) {
+  } catch (const JsonPathError& e) {
     return Fail(InvalidInput(std::string(where) + ": " + e.path + ": " + e.what));
   }
   return {};
