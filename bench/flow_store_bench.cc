@@ -1,4 +1,4 @@
-// The flow store benchmark: how fast the local flow history (traffic/flow_store.h) takes flows in
+// The flow store benchmark: how fast the local flow history (app/flow_store.h) takes flows in
 // and gives them back, on one core, in a fresh store in a temporary directory.
 //   record: N distinct flows, in objects of `object_flows` flows each (one transaction each);
 //   load:   Load(0) of the whole store, `loads` times (the median is printed);
@@ -20,13 +20,13 @@
 #include <string>
 #include <vector>
 
+#include "app/flow_store.h"
 #include "rng.h"
-#include "traffic/flow_store.h"
 
 namespace {
 
+using moat::app::FlowStore;
 using moat::traffic::Flow;
-using moat::traffic::FlowStore;
 
 constexpr int kResponders = 1000;
 constexpr uint16_t kPorts[] = {5432, 3306, 1433, 1521, 6379};

@@ -5,9 +5,9 @@
 #include <future>
 #include <thread>
 
+#include "app/flow_store.h"
 #include "base/progress.h"
 #include "base/strings.h"
-#include "traffic/flow_store.h"
 
 namespace moat::app {
 namespace {
@@ -50,7 +50,7 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
 
   auto objects = ListObjects(req.sources, deps);
   if (!objects) return Fail(std::move(objects).error());
-  auto store = traffic::FlowStore::Open(req.store);
+  auto store = app::FlowStore::Open(req.store);
   if (!store) return Fail(std::move(store).error());
   out.available = true;
 
@@ -79,7 +79,7 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
         }));
       }
       // The batch's readable objects go into the store together: one transaction.
-      std::vector<traffic::ObjectMark> marks;
+      std::vector<app::ObjectMark> marks;
       std::vector<traffic::Flow> flows;
       for (size_t j = 0; j < reading.size(); ++j) {
         const ObjectInfo& o = *fresh[i + j];
@@ -106,7 +106,7 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   if (!loaded) return Fail(std::move(loaded).error());
   out.flows.reserve(loaded->size());
   out.is_new.reserve(loaded->size());
-  for (traffic::StoredFlow& f : *loaded) {
+  for (app::StoredFlow& f : *loaded) {
     out.flows.push_back(f.flow);
     out.is_new.push_back(f.is_new);
   }

@@ -23,7 +23,11 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace moat::traffic {
+namespace moat::app {
+
+using traffic::Flow;
+using traffic::FlowCounts;
+using traffic::FlowKey;
 
 // One flow-log object as read: recorded at most once. `version` is its ETag, or its mtime for a
 // local file.
@@ -112,4 +116,4 @@ class FlowStore {
 // neither is set.
 Result<std::string> DefaultFlowStorePath(const std::function<const char*(const char*)>& getenv = ::getenv);
 
-}  // namespace moat::traffic
+}  // namespace moat::app

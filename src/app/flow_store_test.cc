@@ -1,4 +1,4 @@
-#include "traffic/flow_store.h"
+#include "app/flow_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -12,10 +12,10 @@
 #include <map>
 #include <sstream>
 
+#include "app/flow_store_format.h"
 #include "testing/env.h"
-#include "traffic/flow_store_format.h"
 
-namespace moat::traffic {
+namespace moat::app {
 namespace {
 
 namespace fs = std::filesystem;
@@ -539,4 +539,4 @@ TEST(FlowStorePath, FollowsTheXdgBaseDirectorySpec) {
 }
 
 }  // namespace
-}  // namespace moat::traffic
+}  // namespace moat::app

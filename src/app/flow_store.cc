@@ -1,4 +1,4 @@
-#include "traffic/flow_store.h"
+#include "app/flow_store.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <limits>
 
-#include "traffic/flow_store_format.h"
+#include "app/flow_store_format.h"
 
-namespace moat::traffic {
+namespace moat::app {
 namespace {
 
 constexpr int32_t kApplicationId = 0x6d6f6174;  // "moat" in the SQLite header
@@ -424,4 +424,4 @@ Result<std::string> DefaultFlowStorePath(const std::function<const char*(const c
   return Fail(InvalidInput("no place for the flow store: neither XDG_STATE_HOME nor HOME is set"));
 }
 
-}  // namespace moat::traffic
+}  // namespace moat::app

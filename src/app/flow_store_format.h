@@ -20,7 +20,11 @@
 
 #include "traffic/flow.h"
 
-namespace moat::traffic {
+namespace moat::app {
+
+using traffic::Flow;
+using traffic::FlowCounts;
+using traffic::FlowKey;
 
 inline constexpr int64_t kDaySeconds = 86400;
 
@@ -209,4 +213,4 @@ inline std::optional<PackedValue> MergeValues(const uint8_t* a, size_t a_size, c
   return PackValue(x, 0);
 }
 
-}  // namespace moat::traffic
+}  // namespace moat::app
