@@ -325,7 +325,18 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     return Error(name, "the policy could not be used (" + report->policy_error +
                            "); only drift against the last known good was reverted");
   }
-  if (report->Failed()) return Error(name, "not every target could be planned or applied (see above)");
+  if (report->Failed()) {
+    const auto held = std::count_if(report->targets.begin(), report->targets.end(),
+                                    [](const app::TargetReport& t) { return t.error.empty() && !t.plan.held.empty(); });
+    if (held > 0 && report->errors.empty() &&
+        std::all_of(report->targets.begin(), report->targets.end(),
+                    [](const app::TargetReport& t) { return t.error.empty(); })) {
+      return Error(name, fmt::format("{} database(s) held back by a guard (see '! held' above): the policy change "
+                                     "was not applied to them",
+                                     held));
+    }
+    return Error(name, "not every target could be planned or applied (see above)");
+  }
   if (!execute && detailed && report->HasChanges()) return kExitChanges;
   return kExitOk;
 }
