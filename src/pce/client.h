@@ -1,13 +1,18 @@
 // The PCE REST API v2 client: collections (the 500-object cap, X-Total-Count, and the async job
-// flow for large ones), the policy of one version as a Policy or as a policy bundle, and the bulk
-// traffic loader. Every request goes through one retry loop: 429 waits as Retry-After says, 5xx
-// and transport failures back off (capped, with jitter), all bounded; 401, 403 and 406 fail at
-// once with a message naming the request. The API secret never appears in messages.
+// flow for large ones), the policy of one version as a Policy or as a policy bundle, the bulk
+// traffic loader, and the writes of `moat pce sync` (labels, bulk workloads, draft virtual
+// services, service bindings, provisioning). Every request goes through one retry loop: 429 waits
+// as Retry-After says, 5xx and transport failures back off (capped, with jitter), all bounded;
+// 401, 403 and 406 fail at once with a message naming the request. A request that creates
+// something (POST, bulk_create) is retried only after a 429, which the PCE answers without doing
+// anything: after a 5xx or a lost connection it may have been done, so it fails at once (a new
+// sync plans from what the PCE then holds). The API secret never appears in messages.
 // Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -56,7 +61,20 @@ struct UploadResult {
   int requests = 0;
 };
 
-inline constexpr size_t kMaxUploadLines = 1000;  // the bulk loader's limit per request
+inline constexpr size_t kMaxUploadLines = 1000;    // the bulk loader's limit per request
+inline constexpr size_t kMaxBulkWorkloads = 1000;  // per workloads/bulk_* request
+
+// One item of a workloads/bulk_* answer, in request order: the href and status ("created",
+// "updated", "deleted"), or the item's errors as one line ("invalid_label: ...").
+struct BulkItemResult {
+  std::string href, status, error;
+};
+
+// What provisioning made: the new policy version.
+struct Provisioned {
+  int version = 0;
+  std::string href;
+};
 
 class Client {
  public:
@@ -75,7 +93,28 @@ class Client {
   // kMaxUploadLines.
   Result<UploadResult> UploadFlows(const std::vector<std::string>& lines);
 
+  // POST /labels: the new label's href.
+  Result<std::string> CreateLabel(const std::string& key, const std::string& value);
+  // PUT /workloads/bulk_<op> (op: create, update, delete) in requests of at most
+  // kMaxBulkWorkloads items; one result per item, in order. Item errors are results, not a
+  // failure; a failed request stops the rest.
+  Result<std::vector<BulkItemResult>> BulkWorkloads(std::string_view op, const std::vector<nlohmann::json>& items);
+  // POST /sec_policy/draft/virtual_services: the new draft href.
+  Result<std::string> CreateVirtualService(const nlohmann::json& body);
+  // PUT `href` (a partial update).
+  Status Update(const std::string& href, const nlohmann::json& body);
+  // DELETE `href`; an object already gone (404, or a 406 "already_deleted") is not an error.
+  Status Delete(const std::string& href);
+  // POST /service_bindings with the items: the new hrefs, in order. The virtual service hrefs
+  // must be active ones (the PCE refuses a draft href with 406 invalid_uri).
+  Result<std::vector<std::string>> CreateServiceBindings(const std::vector<nlohmann::json>& items);
+  // POST /sec_policy: provisions the draft changes of these objects (a change subset) with a
+  // commit message. `virtual_services` are draft hrefs. REQUIRES: not empty.
+  Result<Provisioned> Provision(const std::string& message, const std::vector<std::string>& virtual_services);
+
+  // Requests sent (every attempt), and those of them that were writes (not GET).
   int requests() const { return requests_; }
+  int writes() const { return writes_; }
 
  private:
   struct Call {
@@ -83,7 +122,9 @@ class Client {
     std::string path;  // relative to /api/v2
     std::string body;
     http::Headers headers;
+    bool creates = false;  // not safe to repeat after a 5xx or a lost connection
   };
+  Result<http::Response> SendJson(std::string method, std::string path, const nlohmann::json& body, bool creates);
   Result<http::Response> Send(const Call& call);
   Result<std::string> RunJob(const std::string& org_path);
   std::string Name(const Call& call) const { return call.method + " " + call.path; }
@@ -93,7 +134,7 @@ class Client {
   http::Transport& transport_;
   Sleeper& sleeper_;
   RetryPolicy retry_;
-  int requests_ = 0;
+  int requests_ = 0, writes_ = 0;
   Backoff backoff_;
 };
 

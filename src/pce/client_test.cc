@@ -5,6 +5,7 @@
 #include <map>
 
 #include "testing/env.h"
+#include "testing/scripted_transport.h"
 
 namespace moat::pce {
 namespace {
@@ -63,6 +64,115 @@ TEST(PceCollectionsTest, VersionedCollectionsCarryTheVersion) {
   ASSERT_EQ(c.size(), 8u);
   EXPECT_EQ(c[0], (std::pair<std::string, std::string>{"labels", "labels"}));
   EXPECT_EQ(c[7], (std::pair<std::string, std::string>{"rule_sets", "sec_policy/draft/rule_sets"}));
+}
+
+class NoSleep : public Sleeper {
+ public:
+  void Sleep(std::chrono::milliseconds d) override { waits.push_back(d); }
+  std::vector<std::chrono::milliseconds> waits;
+};
+
+http::Response Reply(int status, std::string body, http::Headers headers = {}) {
+  http::Response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+class PceWriteTest : public ::testing::Test {
+ protected:
+  Config config_{"http://127.0.0.1:1", "1", "api_1", "s3cr3t-value", {}};
+  moat::testing::ScriptedTransport transport_;
+  NoSleep sleeper_;
+  Client client_{config_, transport_, sleeper_};
+};
+
+TEST_F(PceWriteTest, ACreateIsRepeatedAfter429ButNotAfterAServerError) {
+  transport_.replies = {Reply(429, "", {{"retry-after", "2"}}), Reply(201, R"({"href":"/orgs/1/labels/9"})")};
+  auto href = client_.CreateLabel("app", "orders");
+  ASSERT_TRUE(href) << href.error().message;
+  EXPECT_EQ(*href, "/orgs/1/labels/9");
+  ASSERT_EQ(sleeper_.waits.size(), 1u);
+  EXPECT_EQ(sleeper_.waits[0], std::chrono::seconds(2));
+  EXPECT_EQ(transport_.seen[1].body, R"({"key":"app","value":"orders"})");
+  EXPECT_EQ(transport_.seen[1].method, "POST");
+
+  transport_.replies = {Reply(503, "busy"), Reply(201, R"({"href":"/orgs/1/labels/10"})")};
+  auto again = client_.CreateLabel("app", "billing");
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("POST /orgs/1/labels: 503 server error; it may or may not have been done"),
+            std::string::npos)
+      << again.error().message;
+  EXPECT_EQ(transport_.replies.size(), 1u);  // not repeated
+  EXPECT_EQ(again.error().message.find("s3cr3t"), std::string::npos);
+}
+
+TEST_F(PceWriteTest, AnUpdateIsRepeatedAfterAServerError) {
+  transport_.replies = {Reply(502, ""), Reply(204, "")};
+  ASSERT_TRUE(client_.Update("/orgs/1/sec_policy/draft/virtual_services/u1", {{"name", "VS-RDS-a"}}));
+  EXPECT_EQ(transport_.seen.size(), 2u);
+  EXPECT_EQ(transport_.seen[1].method, "PUT");
+  EXPECT_EQ(transport_.seen[1].url, "http://127.0.0.1:1/api/v2/orgs/1/sec_policy/draft/virtual_services/u1");
+  EXPECT_EQ(client_.writes(), 2);
+}
+
+TEST_F(PceWriteTest, BulkWorkloadsGoInChunksOfAThousandAndReportItemErrors) {
+  std::vector<nlohmann::json> items(1500, nlohmann::json{{"name", "w"}});
+  std::string first = "[";
+  for (int i = 0; i < 1000; ++i)
+    first += std::string(i ? "," : "") + R"({"href":"/orgs/1/workloads/a","status":"created"})";
+  first += "]";
+  std::string second = "[";
+  for (int i = 0; i < 500; ++i) {
+    second +=
+        std::string(i ? "," : "") + (i == 7 ? R"({"errors":[{"token":"invalid_label","message":"no such label"}]})"
+                                            : R"({"href":"/orgs/1/workloads/b","status":"created"})");
+  }
+  second += "]";
+  transport_.replies = {Reply(200, first), Reply(200, second)};
+  auto r = client_.BulkWorkloads("create", items);
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 1500u);
+  EXPECT_EQ((*r)[1007].error, "invalid_label: no such label");
+  EXPECT_EQ((*r)[1008].href, "/orgs/1/workloads/b");
+  ASSERT_EQ(transport_.seen.size(), 2u);
+  EXPECT_EQ(nlohmann::json::parse(transport_.seen[0].body).size(), 1000u);
+  EXPECT_EQ(nlohmann::json::parse(transport_.seen[1].body).size(), 500u);
+  EXPECT_EQ(transport_.seen[0].url, "http://127.0.0.1:1/api/v2/orgs/1/workloads/bulk_create");
+
+  transport_.replies = {Reply(200, R"([{"href":"x","status":"created"}])")};
+  auto short_answer = client_.BulkWorkloads("update", items);
+  ASSERT_FALSE(short_answer);
+  EXPECT_NE(short_answer.error().message.find("expected an array of 1000 results"), std::string::npos);
+}
+
+TEST_F(PceWriteTest, DeletingWhatIsGoneSucceeds) {
+  transport_.replies = {Reply(404, R"({"error":"not found"})"),
+                        Reply(406, R"([{"token":"workload_already_deleted","message":"gone"}])"),
+                        Reply(406, R"([{"token":"invalid_uri","message":"bad"}])")};
+  EXPECT_TRUE(client_.Delete("/orgs/1/service_bindings/b1"));
+  EXPECT_TRUE(client_.Delete("/orgs/1/service_bindings/b2"));
+  auto bad = client_.Delete("/orgs/1/service_bindings/b3");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "DELETE /orgs/1/service_bindings/b3: 406 invalid_uri: bad");
+}
+
+TEST_F(PceWriteTest, ProvisionSendsAChangeSubsetAndReadsTheVersion) {
+  transport_.replies = {Reply(201, R"({"href":"/orgs/1/sec_policy/81","version":81,"commit_message":"m"})")};
+  auto p = client_.Provision("moat pce sync: 1 database", {"/orgs/1/sec_policy/draft/virtual_services/u1"});
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->version, 81);
+  EXPECT_EQ(nlohmann::json::parse(transport_.seen[0].body),
+            nlohmann::json::parse(R"({"update_description":"moat pce sync: 1 database",
+              "change_subset":{"virtual_services":[{"href":"/orgs/1/sec_policy/draft/virtual_services/u1"}]}})"));
+}
+
+TEST_F(PceWriteTest, ABindingTheAnswerDoesNotConfirmIsAnError) {
+  transport_.replies = {Reply(201, R"([{"href":"/orgs/1/service_bindings/x"},{"errors":[{"token":"t"}]}])")};
+  auto r = client_.CreateServiceBindings({nlohmann::json::object(), nlohmann::json::object()});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "POST /orgs/1/service_bindings: a binding was not created: t");
 }
 
 }  // namespace
