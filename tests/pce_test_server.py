@@ -1,17 +1,25 @@
 #!/usr/bin/env python3
 """A PCE test server: the surface of the Illumio PCE REST API v2 that moat uses, faithful to the
-documented behaviour (../shared/reference/illumio-pce-api.md §2, §5.1, §8, §9), on loopback only.
+documented behaviour (../shared/reference/illumio-pce-api.md §2, §3, §5.1, §8, §9), on loopback only.
 
-Serves the policy of a bundle file (its active objects, and the same objects as the draft),
-optionally padded with synthetic workloads. Collections stop at 500 objects unless max_results
-says otherwise and always carry X-Total-Count; `Prefer: respond-async` starts a job
-(202 + Location + Retry-After) whose datafile holds the whole collection. HTTP Basic auth with
-one API key; a wrong org is 403; 500 requests a minute per key, then 429. The bulk traffic loader
-takes at most 1,000 CSV lines and counts malformed ones as failed.
+Serves the policy of a bundle file (its active objects, and the same objects as the draft, as policy
+version 1), optionally padded with synthetic workloads. Collections stop at 500 objects unless
+max_results says otherwise and always carry X-Total-Count; `Prefer: respond-async` starts a job
+(202 + Location + Retry-After) whose datafile holds the whole collection; GET on an object href returns
+that object. HTTP Basic auth with one API key; a wrong org is 403; 500 requests a minute per key, then
+429. The bulk traffic loader takes at most 1,000 CSV lines and counts malformed ones as failed.
+
+Writes (JSON bodies; validation failures are 406 [{"token", "message"}], unknown object hrefs 404):
+POST labels; POST workloads, PUT/DELETE workloads/<id>, PUT workloads/bulk_create|bulk_update|
+bulk_delete (at most 1,000 items, one bulk operation at a time, per-item results); POST/PUT/DELETE
+sec_policy/draft/virtual_services[/<id>] (draft only: active and numbered versions are 406);
+POST service_bindings (active virtual services only), DELETE service_bindings/<id>; POST sec_policy
+provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
 
 Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "garbage": n,
-"retry_after": s} makes the next n API requests fail that way; GET /_test/log lists the requests
-seen; GET /_test/flows the uploaded flows. Usage:
+"retry_after": s, "bulk_delay": s} makes the next n API requests fail that way (bulk_delay holds every
+workload bulk operation that long); GET /_test/log lists the requests seen; GET /_test/flows the
+uploaded flows; POST /_test/reset clears the log, flows and faults (not the objects). Usage:
   pce_test_server.py --bundle FILE --port-file FILE [--user U --secret S --org 1 --extra-workloads N]
                     [--tls-cert CERT --tls-key KEY]
 """
@@ -30,6 +38,75 @@ UNVERSIONED = ["labels", "workloads", "service_bindings"]
 DEFAULT_CAP = 500
 RATE_PER_MINUTE = 500
 MAX_UPLOAD_LINES = 1000
+MAX_BULK_ITEMS = 1000
+USER = {"href": "/users/1"}
+# Fields a client may not send (§2.3); href is allowed only where it names the object (bulk items).
+READ_ONLY = {"href", "created_at", "updated_at", "deleted_at", "created_by", "updated_by", "deleted_by",
+             "update_type", "caps", "deleted"}
+LABEL_FIELDS = {"key", "value", "external_data_set", "external_data_reference"}
+WORKLOAD_FIELDS = {"name", "hostname", "description", "public_ip", "interfaces", "labels", "online",
+                   "enforcement_mode", "visibility_level", "service_provider", "data_center", "data_center_zone",
+                   "os_id", "os_detail", "ignored_interface_names", "distinguished_name",
+                   "external_data_set", "external_data_reference"}
+INTERFACE_FIELDS = {"name", "address", "cidr_block", "default_gateway_address", "link_state", "friendly_name"}
+VS_FIELDS = {"name", "description", "apply_to", "service", "service_ports", "service_addresses", "ip_overrides",
+             "labels", "external_data_set", "external_data_reference"}
+BINDING_FIELDS = {"virtual_service", "workload", "port_overrides", "external_data_set", "external_data_reference"}
+ENFORCEMENT_MODES = {"idle", "visibility_only", "selective", "full"}
+VISIBILITY_LEVELS = {"flow_full_detail", "flow_summary", "flow_drops", "flow_off", "enhanced_data_collection"}
+
+
+def now():
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000)
+
+
+def stamp(obj, created=False):
+    """Sets the envelope's timestamps and authors (all of them when created)."""
+    t = now()
+    if created:
+        obj["created_at"], obj["created_by"] = t, USER
+    obj["updated_at"], obj["updated_by"] = t, USER
+    return obj
+
+
+def to_active(href):
+    return href.replace("/sec_policy/draft/", "/sec_policy/active/")
+
+
+class Reject(Exception):
+    """A validation failure: 406 for a request, an `errors` entry for a bulk item."""
+
+    def __init__(self, token, message):
+        super().__init__(message)
+        self.token, self.message = token, message
+
+    def body(self):
+        return [{"token": self.token, "message": self.message}]
+
+
+class NotFound(Exception):
+    pass
+
+
+def check_fields(obj, allowed, what):
+    if not isinstance(obj, dict):
+        raise Reject("invalid_request_body", "a %s must be a JSON object" % what)
+    for k in obj:
+        if k in READ_ONLY or k in ("ven", "agent", "pce_fqdn"):
+            raise Reject("read_only_field", "%s of a %s is read-only" % (k, what))
+        if k not in allowed:
+            raise Reject("unknown_field", "%s is not a property of a %s" % (k, what))
+
+
+def optional_string(obj, key):
+    if obj.get(key) is not None and not isinstance(obj[key], str):
+        raise Reject("invalid_field", "%s must be a string or null" % key)
+
+
+def port_number(value, what, low=0):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 65535:
+        raise Reject("invalid_field", "%s must be an integer from %d to 65535" % (what, low))
 
 
 class State:
@@ -43,6 +120,8 @@ class State:
             self.collections[name] = list(bundle.get(name, []))
         for name in VERSIONED:
             active = list(bundle.get(name, []))
+            for obj in active:
+                obj["update_type"] = None
             self.collections["sec_policy/active/" + name] = active
             draft = json.loads(json.dumps(active).replace("/sec_policy/active/", "/sec_policy/draft/"))
             self.collections["sec_policy/draft/" + name] = draft
@@ -52,12 +131,29 @@ class State:
                 "name": "synthetic-%d" % i, "hostname": "synthetic-%d.internal" % i,
                 "interfaces": [{"name": "eth0", "address": str(ipaddress.ip_address("10.200.0.0") + i)}],
                 "labels": [], "ven": None})
+        self.version = 1     # the bundle; every provision adds one
+        self.collections["sec_policy"] = [{
+            "href": "/orgs/%s/sec_policy/1" % self.org, "version": 1, "commit_message": "bundle",
+            "workloads_affected": 0, "created_at": now(), "created_by": USER,
+            "object_counts": {n: len(self.collections["sec_policy/active/" + n]) for n in VERSIONED}}]
+        self.snapshot(1)
+        self.bulk_lock = threading.Lock()  # held by the running workload bulk operation
         self.jobs = {}       # job id -> {"path", "polls_left", "datafile"}
         self.datafiles = {}  # datafile id -> body
-        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1}
+        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0}
         self.log = []
         self.flows = []
         self.window = []     # request times of the current minute (rate limit)
+
+    def find(self, name, href):
+        return next((o for o in self.collections.get(name, []) if o.get("href") == href), None)
+
+    def snapshot(self, version):
+        """Keeps the active policy as numbered version `version` (sec_policy/<n>/<collection>)."""
+        for name in VERSIONED:
+            text = json.dumps(self.collections["sec_policy/active/" + name])
+            self.collections["sec_policy/%d/%s" % (version, name)] = json.loads(
+                text.replace("/sec_policy/active/", "/sec_policy/%d/" % version))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -95,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self):
         self.handle_request("PUT")
 
+    def do_DELETE(self):
+        self.handle_request("DELETE")
+
     def handle_request(self, method):
         st = self.state
         url = urlparse(self.path)
@@ -130,7 +229,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.get(rest, parse_qs(url.query))
         if method == "POST" and rest == "agents/bulk_traffic_flows":
             return self.upload(body)
-        return self.send(406, [{"token": "method_not_allowed", "message": "%s %s is not served here" % (method, rest)}])
+        return self.write(method, rest, body)
 
     def authorized(self):
         auth = self.headers.get("Authorization", "")
@@ -175,7 +274,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, data) if data is not None else self.send(404, {"error": "no such datafile"})
             objects = st.collections.get(rest)
             if objects is None:
-                return self.send(404, {"error": "not found: " + rest})
+                obj = st.find(rest.rpartition("/")[0], "/orgs/%s/%s" % (st.org, rest))
+                return self.send(200, obj) if obj is not None else self.send(404, {"error": "not found: " + rest})
             if self.headers.get("Prefer", "").lower() == "respond-async":
                 job_id, file_id = str(uuid.uuid4()), str(uuid.uuid4())
                 st.datafiles[file_id] = list(objects)
@@ -188,6 +288,467 @@ class Handler(BaseHTTPRequestHandler):
                 except ValueError:
                     return self.send(406, [{"token": "invalid_max_results", "message": "max_results must be an integer"}])
             return self.send(200, objects[:cap], {"X-Total-Count": str(len(objects))})
+
+    # Writes (after auth, rate limit and org checks; faults already applied)
+
+    def write(self, method, rest, body):
+        st = self.state
+        parts = rest.split("/")
+        try:
+            if parts[0] == "sec_policy" and len(parts) > 1 and parts[1] != "draft":
+                raise Reject("invalid_policy_version",
+                             "objects can only be written in the draft policy, not in '%s'" % parts[1])
+            data = None
+            if method in ("POST", "PUT"):
+                try:
+                    data = json.loads(body)
+                except ValueError as e:
+                    raise Reject("invalid_json", "the request body is not valid JSON: %s" % e)
+            if method == "PUT" and parts[0] == "workloads" and len(parts) == 2 and \
+                    parts[1] in ("bulk_create", "bulk_update", "bulk_delete"):
+                return self.send(200, self.bulk_workloads(parts[1][5:], data))  # not under st.lock
+            with st.lock:
+                return self.write_locked(method, parts, data)
+        except Reject as e:
+            return self.send(406, e.body())
+        except NotFound:
+            return self.send(404, {"error": "not found"})
+
+    def write_locked(self, method, parts, data):
+        st = self.state
+        href = "/orgs/%s/%s" % (st.org, "/".join(parts))
+        vs_path = ["sec_policy", "draft", "virtual_services"]
+        if method == "POST" and parts == ["labels"]:
+            return self.send(201, self.create_label(data))
+        if method == "POST" and parts == ["workloads"]:
+            return self.send(201, self.create_workload(data))
+        if parts[0] == "workloads" and len(parts) == 2 and method in ("PUT", "DELETE"):
+            workload = self.lookup("workloads", href)
+            if method == "PUT":
+                self.update_workload(workload, data)
+            else:
+                self.delete_workload(workload)
+            return self.send(204)
+        if method == "POST" and parts == vs_path:
+            return self.send(201, self.create_virtual_service(data))
+        if parts[:3] == vs_path and len(parts) == 4 and method in ("PUT", "DELETE"):
+            vs = self.lookup("sec_policy/draft/virtual_services", href)
+            if vs.get("update_type") == "delete":
+                raise Reject("already_deleted", "%s is already deleted in the draft policy" % href)
+            if method == "PUT":
+                self.update_virtual_service(vs, data)
+            else:
+                self.delete_virtual_service(vs)
+            return self.send(204)
+        if method == "POST" and parts == ["service_bindings"]:
+            return self.send(201, self.create_bindings(data))
+        if method == "DELETE" and parts[0] == "service_bindings" and len(parts) == 2:
+            binding = self.lookup("service_bindings", href)
+            st.collections["service_bindings"] = [b for b in st.collections["service_bindings"] if b is not binding]
+            return self.send(204)
+        if method == "POST" and parts == ["sec_policy"]:
+            return self.send(201, self.provision(data))
+        raise Reject("method_not_allowed", "%s %s is not served here" % (method, "/".join(parts)))
+
+    def lookup(self, name, href):
+        obj = self.state.find(name, href)
+        if obj is None:
+            raise NotFound()
+        return obj
+
+    def expand_labels(self, refs):
+        """[{href}] -> [{href, key, value}] of existing labels, at most one per key."""
+        if not isinstance(refs, list):
+            raise Reject("invalid_label", "labels must be a list of {\"href\": ...}")
+        out, keys = [], {}
+        for ref in refs:
+            href = ref.get("href") if isinstance(ref, dict) else None
+            label = self.state.find("labels", href) if isinstance(href, str) else None
+            if label is None or label.get("deleted"):
+                raise Reject("invalid_label", "no such label: %s" % json.dumps(ref))
+            if label["key"] in keys:
+                raise Reject("label_key_conflict", "more than one label of key '%s': %s and %s"
+                             % (label["key"], keys[label["key"]], href))
+            keys[label["key"]] = href
+            out.append({"href": href, "key": label["key"], "value": label["value"]})
+        return out
+
+    def create_label(self, data):
+        st = self.state
+        check_fields(data, LABEL_FIELDS, "label")
+        key, value = data.get("key"), data.get("value")
+        if not isinstance(key, str) or not key or any(c.isspace() for c in key):
+            raise Reject("invalid_label_key", "a label key must be a non-empty string without spaces: %s"
+                         % json.dumps(key))
+        if not isinstance(value, str) or not value.strip():
+            raise Reject("invalid_label_value", "a label value must be a non-empty string: %s" % json.dumps(value))
+        optional_string(data, "external_data_set")
+        optional_string(data, "external_data_reference")
+        labels = st.collections["labels"]
+        if any(l.get("key") == key and l.get("value") == value for l in labels):
+            raise Reject("label_already_in_use", "a label %s=%s already exists" % (key, value))
+        ids = [int(l["href"].rsplit("/", 1)[1]) for l in labels if l.get("href", "").rsplit("/", 1)[-1].isdigit()]
+        label = stamp({"href": "/orgs/%s/labels/%d" % (st.org, max(ids, default=0) + 1), "key": key,
+                       "value": value, "deleted": False, "external_data_set": data.get("external_data_set"),
+                       "external_data_reference": data.get("external_data_reference")}, created=True)
+        labels.append(label)
+        return label
+
+    # Workloads
+
+    def workload_fields(self, data, allow_href=False):
+        """The validated writable fields of a workload create or update."""
+        fields = {k: v for k, v in data.items() if k != "href"} if allow_href and isinstance(data, dict) else data
+        check_fields(fields, WORKLOAD_FIELDS, "workload")
+        out = dict(fields)
+        for key in ("name", "hostname", "description", "service_provider", "data_center", "data_center_zone",
+                    "os_id", "os_detail", "distinguished_name", "external_data_set", "external_data_reference"):
+            optional_string(out, key)
+        if out.get("public_ip") is not None:
+            try:
+                ipaddress.ip_address(out["public_ip"])
+            except (TypeError, ValueError):
+                raise Reject("invalid_field", "public_ip is not an IP address: %s" % json.dumps(out["public_ip"]))
+        if "interfaces" in out:
+            out["interfaces"] = [self.interface(i) for i in self.listed(out["interfaces"], "interfaces")]
+        if "labels" in out:
+            out["labels"] = self.expand_labels(out["labels"])
+        if "online" in out and not isinstance(out["online"], bool):
+            raise Reject("invalid_field", "online must be true or false")
+        if "enforcement_mode" in out and out["enforcement_mode"] not in ENFORCEMENT_MODES:
+            raise Reject("invalid_field", "enforcement_mode must be one of %s" % ", ".join(sorted(ENFORCEMENT_MODES)))
+        if "visibility_level" in out and out["visibility_level"] not in VISIBILITY_LEVELS:
+            raise Reject("invalid_field", "visibility_level must be one of %s" % ", ".join(sorted(VISIBILITY_LEVELS)))
+        if "ignored_interface_names" in out:
+            self.listed(out["ignored_interface_names"], "ignored_interface_names")
+        return out
+
+    @staticmethod
+    def listed(value, what):
+        if not isinstance(value, list):
+            raise Reject("invalid_field", "%s must be a list" % what)
+        return value
+
+    @staticmethod
+    def interface(i):
+        if not isinstance(i, dict) or any(k not in INTERFACE_FIELDS for k in i):
+            raise Reject("invalid_interface", "an interface takes %s: %s" % (", ".join(sorted(INTERFACE_FIELDS)),
+                                                                           json.dumps(i)))
+        if not isinstance(i.get("name"), str) or not i["name"]:
+            raise Reject("invalid_interface", "an interface needs a name: %s" % json.dumps(i))
+        try:
+            address = ipaddress.ip_address(i.get("address"))
+        except ValueError:
+            raise Reject("invalid_interface", "not an IP address: %s" % json.dumps(i.get("address")))
+        cidr = i.get("cidr_block")
+        if cidr is not None and (isinstance(cidr, bool) or not isinstance(cidr, int) or
+                                 not 0 <= cidr <= address.max_prefixlen):
+            raise Reject("invalid_interface", "bad cidr_block for %s: %s" % (address, json.dumps(cidr)))
+        if i.get("link_state", "up") not in ("up", "down", "unknown"):
+            raise Reject("invalid_interface", "link_state must be up, down or unknown")
+        return dict(i, address=str(address))
+
+    @staticmethod
+    def named(workload):
+        if not workload.get("name") and not workload.get("hostname"):
+            raise Reject("missing_field", "a workload needs a name or a hostname")
+
+    def new_workload(self, data):
+        fields = self.workload_fields(data)
+        workload = {"href": "/orgs/%s/workloads/%s" % (self.state.org, uuid.uuid4()), "name": None,
+                    "hostname": None, "description": None, "public_ip": None, "interfaces": [], "labels": [],
+                    "online": True, "enforcement_mode": "visibility_only", "ven": None, "deleted": False,
+                    "external_data_set": None, "external_data_reference": None, "caps": ["write"]}
+        workload.update(fields)
+        self.named(workload)
+        return stamp(workload, created=True)
+
+    def create_workload(self, data):
+        workload = self.new_workload(data)
+        self.state.collections["workloads"].append(workload)
+        return workload
+
+    def update_workload(self, workload, data, allow_href=False, sync=True):
+        fields = self.workload_fields(data, allow_href)
+        self.named(dict(workload, **fields))
+        workload.update(fields)
+        stamp(workload)
+        if sync:
+            self.sync_bindings()
+
+    def delete_workload(self, workload, index=None):
+        """Removes an unmanaged workload and its service bindings (from `index` only, if given)."""
+        st = self.state
+        if workload.get("ven") is not None:
+            raise Reject("workload_managed", "%s is managed (paired with a VEN); unpair it instead" % workload["href"])
+        if index is None:
+            st.collections["workloads"] = [w for w in st.collections["workloads"] if w is not workload]
+        else:
+            del index[workload["href"]]
+        st.collections["service_bindings"] = [b for b in st.collections["service_bindings"]
+                                              if b["workload"]["href"] != workload["href"]]
+
+    def bulk_workloads(self, op, items):
+        """bulk_create/update/delete: per-item results in order; a bad item does not stop the others."""
+        st = self.state
+        if not isinstance(items, list):
+            raise Reject("invalid_request_body", "bulk_%s takes a JSON array" % op)
+        if len(items) > MAX_BULK_ITEMS:
+            raise Reject("too_many_items", "at most %d items per bulk operation, got %d" % (MAX_BULK_ITEMS, len(items)))
+        if not st.bulk_lock.acquire(blocking=False):
+            raise Reject("bulk_operation_in_progress", "another workload bulk operation is running")
+        try:
+            time.sleep(float(st.faults.get("bulk_delay") or 0))
+            with st.lock:
+                index = {w["href"]: w for w in st.collections["workloads"]}
+                results = [self.bulk_item(op, item, index) for item in items]
+                st.collections["workloads"] = [w for w in st.collections["workloads"] if w["href"] in index]
+                self.sync_bindings()
+                return results
+        finally:
+            st.bulk_lock.release()
+
+    def bulk_item(self, op, item, index):
+        href = item.get("href") if isinstance(item, dict) and op != "create" else None
+        try:
+            if op == "create":
+                workload = self.create_workload(item)
+                index[workload["href"]] = workload
+                return {"href": workload["href"], "status": "created"}
+            if not isinstance(item, dict):
+                raise Reject("invalid_request_body", "a bulk item must be a JSON object")
+            if not isinstance(href, str):
+                raise Reject("missing_field", "a bulk_%s item needs the workload's href" % op)
+            workload = index.get(href)
+            if workload is None:
+                raise Reject("not_found", "no workload %s" % href)
+            if op == "update":
+                self.update_workload(workload, item, allow_href=True, sync=False)
+                return {"href": href, "status": "updated"}
+            if set(item) != {"href"}:
+                raise Reject("unknown_field", "a bulk_delete item is {\"href\": ...} only")
+            self.delete_workload(workload, index)
+            return {"href": href, "status": "deleted"}
+        except Reject as e:
+            return {"href": href if isinstance(href, str) else None, "errors": e.body()}
+
+    # Virtual services (draft; provisioned to active)
+
+    def virtual_service_fields(self, data, current=None):
+        st = self.state
+        check_fields(data, VS_FIELDS, "virtual service")
+        out = dict(data)
+        for key in ("description", "external_data_set", "external_data_reference"):
+            optional_string(out, key)
+        if "name" in out:
+            if not isinstance(out["name"], str) or not out["name"].strip():
+                raise Reject("invalid_field", "name must be a non-empty string")
+            for vs in st.collections["sec_policy/draft/virtual_services"]:
+                if vs.get("name") == out["name"] and vs is not current:
+                    raise Reject("name_must_be_unique", "a virtual service named '%s' exists: %s"
+                                 % (out["name"], vs["href"]))
+        if "service_ports" in out and "service" in out:
+            raise Reject("invalid_field", "give service_ports or service, not both")
+        if "service_ports" in out:
+            ports = self.listed(out["service_ports"], "service_ports")
+            if not ports:
+                raise Reject("invalid_field", "service_ports must not be empty")
+            for sp in ports:
+                if not isinstance(sp, dict) or any(k not in ("port", "to_port", "proto") for k in sp):
+                    raise Reject("invalid_field", "a service port is {port, to_port?, proto}: %s" % json.dumps(sp))
+                proto = sp.get("proto")
+                if isinstance(proto, bool) or not isinstance(proto, int) or not -1 <= proto <= 255:
+                    raise Reject("invalid_field", "proto must be an IANA protocol number or -1: %s" % json.dumps(sp))
+                if "port" in sp:
+                    port_number(sp["port"], "port")
+                elif proto in (6, 17):
+                    raise Reject("invalid_field", "a TCP or UDP service port needs a port: %s" % json.dumps(sp))
+                if sp.get("to_port") is not None:
+                    port_number(sp["to_port"], "to_port", sp.get("port", 0))
+        if "service" in out:
+            ref = out["service"]
+            href = ref.get("href") if isinstance(ref, dict) else None
+            if not isinstance(href, str) or st.find("sec_policy/draft/services",
+                                                    href.replace("/sec_policy/active/", "/sec_policy/draft/")) is None:
+                raise Reject("invalid_uri", "Invalid URI: {%s}" % href)
+            out["service"] = {"href": href}
+        if "service_addresses" in out:
+            for sa in self.listed(out["service_addresses"], "service_addresses"):
+                if not isinstance(sa, dict) or not (isinstance(sa.get("fqdn"), str) or "ip" in sa):
+                    raise Reject("invalid_field", "a service address needs an fqdn or an ip: %s" % json.dumps(sa))
+                if "ip" in sa:
+                    try:
+                        ipaddress.ip_address(sa["ip"])
+                    except ValueError:
+                        raise Reject("invalid_field", "not an IP address: %s" % json.dumps(sa["ip"]))
+                if sa.get("port") is not None:
+                    port_number(sa["port"], "service address port")
+        if "ip_overrides" in out:
+            for ip in self.listed(out["ip_overrides"], "ip_overrides"):
+                try:
+                    ipaddress.ip_network(ip, strict=False)
+                except (TypeError, ValueError):
+                    raise Reject("invalid_field", "not an IP address or CIDR: %s" % json.dumps(ip))
+        if "apply_to" in out and out["apply_to"] not in ("host_only", "internal_bridge_network"):
+            raise Reject("invalid_field", "apply_to must be host_only or internal_bridge_network")
+        if "labels" in out:
+            out["labels"] = self.expand_labels(out["labels"])
+        return out
+
+    def create_virtual_service(self, data):
+        st = self.state
+        fields = self.virtual_service_fields(data)
+        if "name" not in fields:
+            raise Reject("missing_field", "a virtual service needs a name")
+        if "service_ports" not in fields and "service" not in fields:
+            raise Reject("missing_field", "a virtual service needs service_ports or a service")
+        vs = {"href": "/orgs/%s/sec_policy/draft/virtual_services/%s" % (st.org, uuid.uuid4()),
+              "name": None, "description": None, "apply_to": "host_only", "service_addresses": [],
+              "ip_overrides": [], "labels": [], "pce_fqdn": None, "update_type": "create",
+              "external_data_set": None, "external_data_reference": None, "caps": ["write", "provision", "delete"]}
+        vs.update(fields)
+        st.collections["sec_policy/draft/virtual_services"].append(stamp(vs, created=True))
+        return vs
+
+    def update_virtual_service(self, vs, data):
+        fields = self.virtual_service_fields(data, vs)
+        if "service_ports" in fields:
+            vs.pop("service", None)
+        if "service" in fields:
+            vs.pop("service_ports", None)
+        vs.update(fields)
+        if vs.get("update_type") != "create":
+            vs["update_type"] = "update"
+        stamp(vs)
+
+    def delete_virtual_service(self, vs):
+        st = self.state
+        if vs.get("update_type") == "create":  # never provisioned: just gone
+            name = "sec_policy/draft/virtual_services"
+            st.collections[name] = [v for v in st.collections[name] if v is not vs]
+        else:
+            vs["update_type"] = "delete"
+            stamp(vs)
+
+    # Service bindings (unversioned; active virtual services only)
+
+    def create_bindings(self, items):
+        st = self.state
+        if not isinstance(items, list):
+            raise Reject("invalid_request_body", "service_bindings takes a JSON array")
+        if len(items) > MAX_BULK_ITEMS:
+            raise Reject("too_many_items", "at most %d service bindings per request" % MAX_BULK_ITEMS)
+        pairs = {(b["virtual_service"]["href"], b["workload"]["href"]) for b in st.collections["service_bindings"]}
+        new = []
+        for item in items:
+            check_fields(item, BINDING_FIELDS, "service binding")
+            refs = []
+            for key in ("virtual_service", "workload"):
+                ref = item.get(key)
+                if not isinstance(ref, dict) or not isinstance(ref.get("href"), str):
+                    raise Reject("missing_field", "a service binding needs %s: {\"href\": ...}" % key)
+                refs.append(ref["href"])
+            vs = st.find("sec_policy/active/virtual_services", refs[0])
+            if vs is None:
+                raise Reject("invalid_uri", "Invalid URI: {%s}" % refs[0])
+            workload = st.find("workloads", refs[1])
+            if workload is None:
+                raise Reject("invalid_uri", "Invalid URI: {%s}" % refs[1])
+            if tuple(refs) in pairs:
+                raise Reject("duplicate_service_binding", "%s is already bound to %s" % (refs[1], refs[0]))
+            pairs.add(tuple(refs))
+            overrides = self.listed(item.get("port_overrides", []), "port_overrides")
+            for po in overrides:
+                if not isinstance(po, dict) or "port" not in po or "new_port" not in po:
+                    raise Reject("invalid_field", "a port override is {port, proto, new_port, new_to_port?}: %s"
+                                 % json.dumps(po))
+                port_number(po["port"], "port")
+                port_number(po["new_port"], "new_port")
+            optional_string(item, "external_data_set")
+            optional_string(item, "external_data_reference")
+            new.append(stamp({"href": "/orgs/%s/service_bindings/%s" % (st.org, uuid.uuid4()),
+                              "virtual_service": {"href": vs["href"]}, "workload": {"href": workload["href"]},
+                              "port_overrides": overrides,
+                              "external_data_set": item.get("external_data_set"),
+                              "external_data_reference": item.get("external_data_reference")}, created=True))
+        st.collections["service_bindings"].extend(new)
+        self.sync_bindings()
+        return [{"href": b["href"]} for b in new]
+
+    def sync_bindings(self):
+        """Refreshes the names a binding shows for its virtual service and workload."""
+        st = self.state
+        bindings = st.collections["service_bindings"]
+        if not bindings:
+            return
+        services = {v["href"]: v for v in st.collections["sec_policy/active/virtual_services"]}
+        workloads = {w["href"]: w for w in st.collections["workloads"]}
+        for b in bindings:
+            vs, w = services.get(b["virtual_service"]["href"]), workloads.get(b["workload"]["href"])
+            if vs is not None:
+                b["virtual_service"] = {"href": vs["href"], "name": vs.get("name")}
+            if w is not None:
+                b["workload"] = {"href": w["href"], "name": w.get("name"), "hostname": w.get("hostname"),
+                                 "deleted": bool(w.get("deleted"))}
+
+    # Provisioning
+
+    def provision(self, data):
+        """Applies pending draft changes (all, or those of change_subset) to active as a new version."""
+        st = self.state
+        check_fields(data, {"update_description", "change_subset"}, "provision request")
+        optional_string(data, "update_description")
+        subset = data.get("change_subset")
+        pending = {}  # draft href -> (collection, object), in request order
+        if subset is None:
+            for name in VERSIONED:
+                for obj in st.collections["sec_policy/draft/" + name]:
+                    if obj.get("update_type"):
+                        pending[obj["href"]] = (name, obj)
+        else:
+            if not isinstance(subset, dict):
+                raise Reject("invalid_request_body", "change_subset must be a JSON object")
+            for kind, refs in subset.items():
+                if not isinstance(refs, list):
+                    raise Reject("invalid_request_body", "change_subset.%s must be a list of {\"href\": ...}" % kind)
+                for ref in refs:
+                    href = ref.get("href") if isinstance(ref, dict) else None
+                    obj = st.find("sec_policy/draft/" + kind, href) if kind in VERSIONED else None
+                    if obj is None:
+                        raise Reject("invalid_uri", "Invalid URI: {%s}" % href)
+                    if not obj.get("update_type"):
+                        raise Reject("no_pending_change", "%s has no draft change to provision" % href)
+                    pending[href] = (kind, obj)
+        if not pending:
+            raise Reject("nothing_to_provision", "there are no pending draft changes to provision")
+        for href, (kind, obj) in pending.items():
+            if kind == "virtual_services" and obj["update_type"] == "delete":
+                users = [b["href"] for b in st.collections["service_bindings"]
+                         if b["virtual_service"]["href"] == to_active(href)]
+                if users:
+                    raise Reject("virtual_service_in_use", "%s is still bound by service bindings: %s"
+                                 % (to_active(href), ", ".join(users)))
+        counts = {}
+        for href, (kind, obj) in pending.items():
+            draft_name, active_name = "sec_policy/draft/" + kind, "sec_policy/active/" + kind
+            active = [a for a in st.collections[active_name] if a["href"] != to_active(href)]
+            if obj["update_type"] == "delete":
+                st.collections[draft_name] = [d for d in st.collections[draft_name] if d is not obj]
+            else:
+                obj["update_type"] = None
+                copy = json.loads(to_active(json.dumps(obj)))
+                old = [i for i, a in enumerate(st.collections[active_name]) if a["href"] == copy["href"]]
+                active.insert(old[0] if old else len(active), copy)
+            st.collections[active_name] = active
+            counts[kind] = counts.get(kind, 0) + 1
+        st.version += 1
+        record = {"href": "/orgs/%s/sec_policy/%d" % (st.org, st.version),
+                  "commit_message": data.get("update_description"), "version": st.version,
+                  "workloads_affected": 0, "object_counts": counts, "created_at": now(), "created_by": USER}
+        st.collections["sec_policy"].insert(0, record)
+        st.snapshot(st.version)
+        self.sync_bindings()
+        return record
 
     def upload(self, body):
         st = self.state
@@ -226,7 +787,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, st.flows)
             if method == "POST" and path == "/_test/reset":
                 st.log, st.flows = [], []
-                st.faults.update({"429": 0, "503": 0, "garbage": 0})
+                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0})
                 return self.send(200, {})
         return self.send(404, {"error": "no such control"})
 
