@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "app/estate.h"
 #include "app/state.h"
 #include "apply/apply.h"
 #include "aws/sigv4.h"
@@ -13,21 +14,6 @@
 
 namespace moat::app {
 namespace {
-
-std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
-
-// Whether a --target selector names this database.
-bool Selects(const std::string& selector, const aws::Database& db) {
-  if (selector.starts_with("tag:")) {
-    const std::string kv = selector.substr(4);
-    const size_t eq = kv.find('=');
-    if (eq == std::string::npos) return db.tags.count(kv) > 0;
-    auto it = db.tags.find(kv.substr(0, eq));
-    return it != db.tags.end() && it->second == kv.substr(eq + 1);
-  }
-  if (selector.starts_with("cluster/")) return db.cluster && db.id == selector.substr(8);
-  return db.id == selector;
-}
 
 struct PolicyLoad {
   std::string text;
@@ -170,30 +156,9 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (!rds) return Fail(std::move(rds).error());
 
   // The estate, in a fixed number of reads.
-  auto instances = (*rds)->DescribeInstances();
-  if (!instances) return Fail(std::move(instances).error());
-  auto clusters = (*rds)->DescribeClusters();
-  if (!clusters) return Fail(std::move(clusters).error());
-  std::vector<aws::Database> dbs;
-  for (auto& d : *instances) {
-    if (d.cluster_id.empty()) dbs.push_back(std::move(d));  // an Aurora member is its cluster's
-  }
-  for (auto& c : *clusters) dbs.push_back(std::move(c));
-
-  std::vector<const aws::Database*> chosen;
-  for (const std::string& s : req.targets) {
-    bool any = false;
-    for (const aws::Database& d : dbs) {
-      if (!Selects(s, d)) continue;
-      any = true;
-      if (std::find(chosen.begin(), chosen.end(), &d) == chosen.end()) chosen.push_back(&d);
-    }
-    if (!any)
-      report.errors.push_back("--target " + s + ": no RDS instance or Aurora cluster has that identifier or tag");
-  }
-  if (req.targets.empty()) {
-    for (const aws::Database& d : dbs) chosen.push_back(&d);
-  }
+  auto dbs = ReadDatabases(**rds);
+  if (!dbs) return Fail(std::move(dbs).error());
+  const std::vector<const aws::Database*> chosen = Choose(*dbs, req.targets, report.errors);
 
   auto managed_groups = (*ec2)->DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
   if (!managed_groups) return Fail(std::move(managed_groups).error());
@@ -228,18 +193,17 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   for (const aws::SecurityGroup& g : foreign) groups_by_id[g.id] = &g;
 
   // Private addresses: DNS, else the RDS network interfaces (one read for all).
-  std::map<const aws::Database*, std::vector<std::string>> addresses;
-  bool need_interfaces = false;
-  for (const aws::Database* d : chosen) {
-    if (deps.resolve && !d->endpoint.empty()) addresses[d] = deps.resolve(d->endpoint);
-    if (addresses[d].empty()) need_interfaces = true;
-  }
-  std::vector<aws::NetworkInterface> interfaces;
-  if (need_interfaces) {
-    auto found = (*ec2)->DescribeNetworkInterfaces({{"description", {"RDSNetworkInterface"}}});
-    if (!found) return Fail(std::move(found).error());
-    interfaces = std::move(*found);
-  }
+  const auto vpc_of = [&](const aws::Database& d) {
+    if (!d.vpc_id.empty()) return d.vpc_id;
+    for (const std::string& g : d.security_groups) {
+      if (auto it = groups_by_id.find(g); it != groups_by_id.end() && !it->second->vpc_id.empty()) {
+        return it->second->vpc_id;
+      }
+    }
+    return std::string();
+  };
+  auto addresses = FindAddresses(chosen, **ec2, deps.resolve, vpc_of);
+  if (!addresses) return Fail(std::move(addresses).error());
 
   const std::unordered_set<std::string> event_addresses(req.addresses.begin(), req.addresses.end());
   for (const aws::Database* d : chosen) {
@@ -257,22 +221,8 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         if (t.vpc_id.empty()) t.vpc_id = it->second->vpc_id;
       }
     }
-    std::vector<std::string>& addrs = addresses[d];
-    if (addrs.empty()) {
-      std::vector<const aws::NetworkInterface*> candidates;
-      for (const aws::NetworkInterface& n : interfaces) {
-        std::vector<std::string> a = n.security_groups, b = d->security_groups;
-        std::sort(a.begin(), a.end());
-        std::sort(b.begin(), b.end());
-        if ((t.vpc_id.empty() || n.vpc_id == t.vpc_id) && a == b) candidates.push_back(&n);
-      }
-      if (candidates.size() == 1) {
-        addrs = candidates[0]->private_addresses;
-      } else {
-        t.warnings.push_back("private address not found (" + std::to_string(candidates.size()) +
-                             " RDS network interfaces in its VPC carry its groups); matched by endpoint only");
-      }
-    }
+    const std::vector<std::string>& addrs = (*addresses)[d].addresses;
+    if (addrs.empty()) t.warnings.push_back((*addresses)[d].warning + "; matched by endpoint only");
     t.addresses = addrs;
     if (req.narrow) {
       const auto has = [](const std::vector<std::string>& v, const std::string& x) {

@@ -33,6 +33,7 @@ Result<std::vector<Database>> Rds::DescribeInstances(const std::string& id) {
     for (const auto& i : Children(Sub(result, "DBInstances"), "DBInstance")) {
       Database d;
       d.id = Sub(i, "DBInstanceIdentifier").text().get();
+      d.engine = Sub(i, "Engine").text().get();
       d.endpoint = Sub(Sub(i, "Endpoint"), "Address").text().get();
       d.port = Sub(Sub(i, "Endpoint"), "Port").text().as_int();
       d.vpc_id = Sub(Sub(i, "DBSubnetGroup"), "VpcId").text().get();
@@ -61,6 +62,7 @@ Result<std::vector<Database>> Rds::DescribeClusters(const std::string& id) {
       Database d;
       d.cluster = true;
       d.id = Sub(c, "DBClusterIdentifier").text().get();
+      d.engine = Sub(c, "Engine").text().get();
       d.endpoint = Sub(c, "Endpoint").text().get();
       d.port = Sub(c, "Port").text().as_int();
       d.status = Sub(c, "Status").text().get();

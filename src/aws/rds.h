@@ -17,6 +17,7 @@ inline constexpr const char* kRdsApiVersion = "2014-10-31";
 struct Database {
   std::string id;  // DBInstanceIdentifier, or the cluster identifier for a cluster
   bool cluster = false;
+  std::string engine;  // "postgres", "aurora-mysql", ...
   std::string endpoint;
   int port = 0;
   std::string vpc_id;
