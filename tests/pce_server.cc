@@ -69,11 +69,13 @@ PceServer::~PceServer() {
   }
 }
 
-void PceServer::Faults(const std::string& json) {
+void PceServer::Faults(const std::string& json) { Post("faults", json); }
+
+void PceServer::Post(const std::string& what, const std::string& json) {
   auto t = http::NewCurlTransport({tls_ ? ca_file() : "", true});
   http::Request req;
   req.method = "POST";
-  req.url = url() + "/_test/faults";
+  req.url = url() + "/_test/" + what;
   req.body = json;
   (void)t->Send(req);
 }

@@ -29,6 +29,8 @@ class PceServer {
   std::string ca_file() const { return dir_.path() + "/cert.pem"; }
   // POST /_test/faults with this JSON object.
   void Faults(const std::string& json);
+  // POST /_test/<what> ("reset") with this JSON body.
+  void Post(const std::string& what, const std::string& json);
   // GET /_test/<what> ("log", "flows").
   std::string Get(const std::string& what);
 

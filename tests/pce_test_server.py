@@ -17,9 +17,10 @@ POST service_bindings (active virtual services only), DELETE service_bindings/<i
 provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
 
 Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "garbage": n,
-"retry_after": s, "bulk_delay": s} makes the next n API requests fail that way (bulk_delay holds every
-workload bulk operation that long); GET /_test/log lists the requests seen; GET /_test/flows the
-uploaded flows; POST /_test/reset clears the log, flows and faults (not the objects). Usage:
+"retry_after": s, "bulk_delay": s, "method": M} makes the next n API requests (of method M, when given)
+fail that way (bulk_delay holds every workload bulk operation that long); GET /_test/log lists the requests seen, each with the status it
+was answered with; GET /_test/flows the uploaded flows; POST /_test/reset clears the log, flows and
+faults (not the objects). Usage:
   pce_test_server.py --bundle FILE --port-file FILE [--user U --secret S --org 1 --extra-workloads N]
                     [--tls-cert CERT --tls-key KEY]
 """
@@ -140,7 +141,7 @@ class State:
         self.bulk_lock = threading.Lock()  # held by the running workload bulk operation
         self.jobs = {}       # job id -> {"path", "polls_left", "datafile"}
         self.datafiles = {}  # datafile id -> body
-        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0}
+        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "method": None}
         self.log = []
         self.flows = []
         self.window = []     # request times of the current minute (rate limit)
@@ -168,6 +169,8 @@ class Handler(BaseHTTPRequestHandler):
             body = json.dumps(body).encode()
         elif isinstance(body, str):
             body = body.encode()
+        if getattr(self, "entry", None) is not None:
+            self.entry["status"] = status  # the log records each API request's answer
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         if body:
@@ -197,14 +200,18 @@ class Handler(BaseHTTPRequestHandler):
     def handle_request(self, method):
         st = self.state
         url = urlparse(self.path)
+        self.entry = None
         if url.path.startswith("/_test/"):
             return self.control(method, url.path)
         body = self.body()
         with st.lock:
-            st.log.append({"method": method, "path": url.path, "query": url.query,
-                           "prefer": self.headers.get("Prefer"),
-                           "content_type": self.headers.get("Content-Type")})
+            self.entry = {"method": method, "path": url.path, "query": url.query,
+                          "prefer": self.headers.get("Prefer"),
+                          "content_type": self.headers.get("Content-Type")}
+            st.log.append(self.entry)
             for kind in ("429", "503", "garbage"):
+                if st.faults.get("method") and st.faults["method"] != method:
+                    break  # faults aimed at another method
                 if st.faults[kind] > 0:
                     st.faults[kind] -= 1
                     if kind == "429":
@@ -787,7 +794,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, st.flows)
             if method == "POST" and path == "/_test/reset":
                 st.log, st.flows = [], []
-                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0})
+                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "method": None})
                 return self.send(200, {})
         return self.send(404, {"error": "no such control"})
 

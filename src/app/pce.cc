@@ -8,14 +8,8 @@
 #include "aws/secrets.h"
 
 namespace moat::app {
-namespace {
 
-struct Connection {
-  std::unique_ptr<http::Transport> transport;
-  std::unique_ptr<pce::Client> client;
-};
-
-Result<Connection> Connect(const PceDeps& deps) {
+Result<PceConnection> ConnectPce(const PceDeps& deps) {
   // An API secret given as a Secrets Manager ARN is read from there.
   std::string secret;
   if (const char* v = deps.getenv("ILLUMIO_API_KEY_SECRET"); v != nullptr && aws::IsSecretArn(v)) {
@@ -31,30 +25,28 @@ Result<Connection> Connect(const PceDeps& deps) {
   };
   auto config = pce::Config::FromEnvironment(getenv);
   if (!config) return Fail(std::move(config).error());
-  Connection c;
+  PceConnection c;
   c.transport = deps.transport(config->tls);
   c.client = std::make_unique<pce::Client>(*config, *c.transport,
                                            deps.sleeper != nullptr ? *deps.sleeper : pce::RealSleeper());
   return c;
 }
 
-}  // namespace
-
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps) {
-  auto c = Connect(deps);
+  auto c = ConnectPce(deps);
   if (!c) return Fail(std::move(c).error());
   return c->client->FetchPolicy(version);
 }
 
 Result<std::string> FetchPceBundle(const std::string& version, const PceDeps& deps) {
-  auto c = Connect(deps);
+  auto c = ConnectPce(deps);
   if (!c) return Fail(std::move(c).error());
   return c->client->ExportBundle(version);
 }
 
 Result<size_t> RunPceExport(const PceExportRequest& req, const PceDeps& deps) {
   if (req.out.empty()) return Fail(InvalidInput("--out FILE is required"));
-  auto c = Connect(deps);
+  auto c = ConnectPce(deps);
   if (!c) return Fail(std::move(c).error());
   auto bundle = c->client->ExportBundle(req.version);
   if (!bundle) return Fail(std::move(bundle).error());
@@ -72,7 +64,7 @@ Result<size_t> RunPceExport(const PceExportRequest& req, const PceDeps& deps) {
 }
 
 Result<pce::UploadResult> UploadToPce(const std::vector<std::string>& lines, const PceDeps& deps) {
-  auto c = Connect(deps);
+  auto c = ConnectPce(deps);
   if (!c) return Fail(std::move(c).error());
   return c->client->UploadFlows(lines);
 }
@@ -90,7 +82,7 @@ std::vector<std::string> UploadLines(const std::vector<traffic::Flow>& flows, bo
 }
 
 Result<PceUploadReport> RunPceUpload(const PceUploadRequest& req, const FlowsDeps& flows_deps, const PceDeps& deps) {
-  auto c = Connect(deps);  // before reading: a missing configuration is found at once
+  auto c = ConnectPce(deps);  // before reading: a missing configuration is found at once
   if (!c) return Fail(std::move(c).error());
   auto flows = RunFlows(req.flows, flows_deps);
   if (!flows) return Fail(std::move(flows).error());

@@ -24,6 +24,14 @@ struct PceDeps {
   std::function<Result<std::string>(const std::string& arn)> secret;
 };
 
+// A client of the PCE the environment names (an ILLUMIO_API_KEY_SECRET that is a Secrets
+// Manager ARN is read first), with the transport it owns.
+struct PceConnection {
+  std::unique_ptr<http::Transport> transport;
+  std::unique_ptr<pce::Client> client;
+};
+Result<PceConnection> ConnectPce(const PceDeps& deps);
+
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps);
 // The PCE's policy of `version` as policy bundle text (what `moat pce export` writes).
 Result<std::string> FetchPceBundle(const std::string& version, const PceDeps& deps);

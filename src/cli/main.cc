@@ -26,6 +26,7 @@
 #include "app/map.h"
 #include "app/observed.h"
 #include "app/pce.h"
+#include "app/pce_sync.h"
 #include "app/policy.h"
 #include "app/state.h"
 #include "app/suggest.h"
@@ -684,11 +685,74 @@ int PceUploadFlows(const std::vector<std::string>& args) {
   return u.failed > 0 ? kExitError : kExitOk;
 }
 
+int PceSync(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Model the RDS databases in the PCE: an unmanaged workload, a draft virtual service and (once that is active) "
+      "a service binding per database, labelled from its tags. Shows the plan, then asks before writing.",
+      "moat pce sync");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceSyncRequest req;
+  bool plan_only = false, json = false, detailed = false, yes = false;
+  app.add_option("--target", req.targets,
+                 "a database: DBInstanceIdentifier, cluster/<DBClusterIdentifier>, or tag:KEY=VALUE (repeatable; "
+                 "default: every database)")
+      ->expected(1, 1 << 16);
+  app.add_option("--label-map", req.label_map,
+                 "tag key -> label key, with value rewrites: a JSON file, or the JSON itself: {\"TagKey\": {\"label\": "
+                 "\"app\", \"values\": {\"tag value\": \"Label value\"}}}");
+  app.add_flag("--prune", req.prune, "delete moat's objects of databases that no longer exist");
+  app.add_flag("--provision", req.provision,
+               "provision the draft virtual services moat changed (a change subset, with a commit message naming "
+               "moat), then bind them");
+  app.add_flag("--plan", plan_only, "only show the plan; write nothing");
+  app.add_flag("--detailed-exitcode", detailed, "with --plan: exit 0: no changes, 2: changes, 1: error");
+  app.add_flag("--yes", yes, "do not ask before changing the PCE");
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (auto done = Parse(app, "pce sync", args)) return *done;
+  req.execute = !plan_only;
+
+  app::AwsServices aws;
+  app::PceSyncDeps deps;
+  deps.aws = &aws;
+  deps.pce = RealPceDeps();
+  if (!aws.CustomRdsEndpoint()) deps.resolve = app::ResolveHost;
+  deps.confirm = [&](const app::PceSyncReport& plan) {
+    if (yes) return true;
+    if (isatty(STDIN_FILENO) == 0) {
+      WriteOut(json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan));
+      std::fflush(stdout);
+      Error("pce sync", "not writing to the PCE without --yes: standard input is not a terminal to ask on");
+      return false;
+    }
+    WriteOut(app::RenderPceSyncText(plan));
+    WriteOut("\nWrite these changes to the PCE? Only 'yes' is accepted: ");
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+  };
+  auto report = app::RunPceSync(req, deps);
+  if (!report) return Error("pce sync", report.error().message);
+  if (report->cancelled) {
+    if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
+    return kExitError;
+  }
+  WriteOut(json ? app::RenderPceSyncJson(*report) : app::RenderPceSyncText(*report));
+  std::fflush(stdout);
+  if (!report->errors.empty()) {
+    return Error("pce sync", report->executed ? "not every change could be written (see above)"
+                                              : "nothing was written (see above)");
+  }
+  if (plan_only && detailed && report->HasWork()) return kExitChanges;
+  return kExitOk;
+}
+
 int Pce(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     WriteOut(
         "usage: moat pce export --out FILE [--policy-version V]\n"
         "       moat pce upload-flows SOURCE... [--include-rejected]\n"
+        "       moat pce sync [--label-map FILE] [--target ID]... [--prune] [--provision] [--plan] [--yes]\n"
         "The PCE is reached with ILLUMIO_PCE_HOST, ILLUMIO_PCE_PORT, ILLUMIO_PCE_ORG_ID,\n"
         "ILLUMIO_API_KEY_USERNAME, ILLUMIO_API_KEY_SECRET, ILLUMIO_CA_FILE, ILLUMIO_ALLOW_INSECURE_TLS.\n");
     return args.empty() ? kExitError : kExitOk;
@@ -696,7 +760,8 @@ int Pce(const std::vector<std::string>& args) {
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "export") return PceExport(rest);
   if (args[0] == "upload-flows") return PceUploadFlows(rest);
-  return Error("pce", "unknown subcommand '" + args[0] + "'; expected 'export' or 'upload-flows'");
+  if (args[0] == "sync") return PceSync(rest);
+  return Error("pce", "unknown subcommand '" + args[0] + "'; expected 'export', 'upload-flows' or 'sync'");
 }
 
 struct Command {
@@ -714,7 +779,7 @@ constexpr Command kCommands[] = {
      [](const std::vector<std::string>& a) { return Enforce(a, true); }},
     {"map", "map --out FILE: traffic map with policy decisions (.html, .svg, .dot, .json)", Map},
     {"suggest", "propose label-based rules (PCE draft JSON) that admit the observed traffic", Suggest},
-    {"pce", "pce export --out FILE | pce upload-flows SOURCE...: work with an Illumio PCE", Pce},
+    {"pce", "pce export --out FILE | pce upload-flows SOURCE... | pce sync: work with an Illumio PCE", Pce},
     {"lambda", "run as the AWS Lambda custom-runtime loop (the bootstrap)", Lambda},
     {"watch", "watch --queue URL: long-poll an SQS queue of S3 notifications", Watch},
     {"help", "print this table; help COMMAND prints a command's options", Help},

@@ -309,6 +309,16 @@ void Planner::Database(const SyncDatabase& db) {
     plan_.conflicts.push_back({TargetId(db), "conflict", "", std::move(conflict), "", nullptr, {}});
     return;
   }
+  if (db.addresses.empty()) {
+    plan_.skipped.push_back({TargetId(db),
+                             "skipped",
+                             "",
+                             db.unresolved.empty() ? "private address not found" : db.unresolved,
+                             "",
+                             nullptr,
+                             {}});
+    return;
+  }
   const std::string ref = Reference(db);
   const std::vector<LabelRef> desired = DesiredLabels(db);
   const PceWorkload* w = First(workloads_, ref);

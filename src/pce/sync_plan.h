@@ -41,8 +41,9 @@ struct SyncDatabase {
   std::string engine;                  // "postgres", "aurora-mysql", ...
   std::string endpoint;                // DNS name; the workload's hostname and the VS fqdn
   int port = 0;                        // TCP
-  std::vector<std::string> addresses;  // current private addresses, any order
+  std::vector<std::string> addresses;  // current private addresses, any order; empty: not found
   std::map<std::string, std::string> tags;
+  std::string unresolved;  // why the addresses were not found, when they were not
 };
 
 // The target id of DESIGN.md §8: "<id>", or "cluster/<id>". Plans name databases by it.
@@ -136,7 +137,10 @@ struct SyncPlan {
   std::vector<SyncChange> virtual_services_to_create, virtual_services_to_update, virtual_services_to_delete;
   std::vector<SyncChange> bindings_to_create, bindings_to_delete;
 
-  std::vector<SyncChange> conflicts;                     // database + reason; nothing planned for it
+  std::vector<SyncChange> conflicts;  // database + reason; nothing planned for it
+  // Databases whose private addresses were not found: nothing is planned for them and their
+  // objects stay as they are (never emptied, never pruned).
+  std::vector<SyncChange> skipped;
   std::vector<SyncChange> stale;                         // moat's objects of gone databases, kept without prune
   std::vector<std::string> binding_waits_for_provision;  // its virtual service is not active yet
   std::vector<std::string> binding_waits_for_workload;   // active VS, workload still to create
@@ -168,7 +172,7 @@ std::string RenderSyncPlanText(const SyncPlan& plan);
 //    "labels": {"create": [{"key", "value", "databases": [id]}]},
 //    "workloads", "virtual_services": {"create": [C], "update": [C], "delete": [C]},
 //    "service_bindings": {"create": [C], "delete": [C]},
-//    "conflicts": [C], "stale": [C],
+//    "conflicts": [C], "skipped": [C], "stale": [C],
 //    "binding_waits_for_provision": [id], "binding_waits_for_workload": [id],
 //    "provision": {"virtual_services": [href]}}
 // where C = {"database", "kind", "name", "reason", "href"?, "body"?, "pending_labels"?: [{"key","value"}]}

@@ -54,6 +54,9 @@ std::string RenderSyncPlanText(const SyncPlan& plan) {
   Lines(out, '+', plan.bindings_to_create);
   Lines(out, '-', plan.bindings_to_delete);
   for (const SyncChange& c : plan.conflicts) out += "! conflict " + c.database + ": " + c.reason + "\n";
+  for (const SyncChange& c : plan.skipped) {
+    out += "! skipped " + c.database + ": " + c.reason + " (its PCE objects are left as they are)\n";
+  }
   for (const std::string& d : plan.binding_waits_for_provision) {
     out += "  waiting " + d + ": service binding waits until its virtual service is provisioned\n";
   }
@@ -93,6 +96,7 @@ json RenderSyncPlanJson(const SyncPlan& plan) {
       {"service_bindings",
        {{"create", Changes(plan.bindings_to_create)}, {"delete", Changes(plan.bindings_to_delete)}}},
       {"conflicts", Changes(plan.conflicts)},
+      {"skipped", Changes(plan.skipped)},
       {"stale", Changes(plan.stale)},
       {"binding_waits_for_provision", plan.binding_waits_for_provision},
       {"binding_waits_for_workload", plan.binding_waits_for_workload},

@@ -20,7 +20,8 @@ SyncDatabase Orders() {
           kEndpoint,
           5432,
           {"10.0.2.45"},
-          {{"Team", "payments"}, {"Environment", "Production"}}};
+          {{"Team", "payments"}, {"Environment", "Production"}},
+          ""};
 }
 
 LabelMap Map() {
@@ -285,6 +286,23 @@ TEST(SyncPlanTest, DeletedDatabaseIsRemovedWithPrune) {
   EXPECT_EQ(p.bindings_to_delete[0].href, kBinding);
   EXPECT_EQ(p.provision_virtual_services, std::vector<std::string>{kDraftVs});
   EXPECT_TRUE(p.HasChanges());
+}
+
+TEST(SyncPlanTest, ADatabaseWithoutAddressIsSkippedAndNeverPruned) {
+  SyncDatabase db = Orders();
+  db.addresses.clear();
+  db.unresolved = "private address not found (2 RDS network interfaces in its VPC carry its groups)";
+  db.tags["Team"] = "billing";  // a change that must wait too
+  const SyncPlan p = Plan({db}, Map(), Synced(), true);
+  EXPECT_FALSE(p.HasChanges());
+  EXPECT_TRUE(p.stale.empty());
+  ASSERT_EQ(p.skipped.size(), 1u);
+  EXPECT_EQ(p.skipped[0].database, "orders-db");
+  EXPECT_EQ(RenderSyncPlanText(p),
+            "! skipped orders-db: private address not found (2 RDS network interfaces in its VPC carry its groups) "
+            "(its PCE objects are left as they are)\n"
+            "No changes.\n");
+  EXPECT_EQ(RenderSyncPlanJson(p)["skipped"][0]["database"], "orders-db");
 }
 
 TEST(SyncPlanTest, PruneNeverTouchesForeignObjects) {

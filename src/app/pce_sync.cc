@@ -1,0 +1,282 @@
+#include "app/pce_sync.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "app/estate.h"
+
+namespace moat::app {
+namespace {
+
+using nlohmann::json;
+
+// A label map file, or the map itself inline (a JSON object: from a config file or MOAT_LABEL_MAP).
+Result<pce::LabelMap> LoadLabelMap(const std::string& value) {
+  if (value.empty()) return pce::LabelMap{};
+  const size_t first = value.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && value[first] == '{') return pce::ParseLabelMap(value, "--label-map");
+  std::ifstream in(value, std::ios::binary);
+  if (!in) return Fail(InvalidInput("--label-map " + value + ": cannot be read"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return pce::ParseLabelMap(text.str(), value);
+}
+
+// The PCE's objects, read in five collections.
+Result<pce::PceObjects> ReadPce(pce::Client& client) {
+  const char* const paths[] = {"labels", "workloads", "sec_policy/draft/virtual_services",
+                               "sec_policy/active/virtual_services", "service_bindings"};
+  std::vector<std::string> bodies;
+  for (const char* p : paths) {
+    auto body = client.GetCollection(p);
+    if (!body) return Fail(std::move(body).error());
+    bodies.push_back(std::move(*body));
+  }
+  return pce::ParsePceObjects(bodies[0], bodies[1], bodies[2], bodies[3], bodies[4]);
+}
+
+// With --target, only the chosen databases' own objects are in view: the others' are neither
+// planned nor pruned. Foreign objects stay, so that name conflicts are still seen.
+void KeepOnly(pce::PceObjects& pce, const std::set<std::string>& references) {
+  const auto other = [&](const auto& o) {
+    return o.external_data_set == pce::kMoatDataSet && !references.contains(o.external_data_reference);
+  };
+  std::erase_if(pce.workloads, other);
+  std::erase_if(pce.draft_virtual_services, other);
+  std::erase_if(pce.active_virtual_services, other);
+}
+
+std::string Describe(const pce::SyncChange& c) { return c.kind + " " + c.name + " (" + c.database + ")"; }
+
+class Executor {
+ public:
+  Executor(pce::Client& client, PceSyncReport& report) : client_(client), report_(report) {}
+
+  // Every write of `plan` in order; false when a write failed (the error is in the report).
+  bool Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel> labels);
+  bool Bindings(const std::vector<pce::SyncChange>& changes);
+
+ private:
+  bool Failed(const std::string& what, const Error& e) {
+    report_.errors.push_back(what + ": " + e.message);
+    return false;
+  }
+  // One bulk call's results: counts the successes, reports the failed items.
+  int Count(const std::vector<pce::SyncChange>& changes, const std::vector<pce::BulkItemResult>& results,
+            const char* verb) {
+    int ok = 0;
+    for (size_t i = 0; i < results.size() && i < changes.size(); ++i) {
+      if (results[i].error.empty()) {
+        ++ok;
+      } else {
+        report_.errors.push_back(std::string(verb) + " " + Describe(changes[i]) + ": " + results[i].error);
+      }
+    }
+    return ok;
+  }
+  bool Workloads(std::string_view op, const std::vector<pce::SyncChange>& changes, int& count);
+
+  pce::Client& client_;
+  PceSyncReport& report_;
+};
+
+bool Executor::Workloads(std::string_view op, const std::vector<pce::SyncChange>& changes, int& count) {
+  if (changes.empty()) return true;
+  std::vector<json> items;
+  for (const pce::SyncChange& c : changes) items.push_back(c.body.is_null() ? json{{"href", c.href}} : c.body);
+  auto results = client_.BulkWorkloads(op, items);
+  if (!results) return Failed("workloads bulk_" + std::string(op), results.error());
+  count += Count(changes, *results, op == "create" ? "create" : op == "update" ? "update" : "delete");
+  return true;
+}
+
+bool Executor::Bindings(const std::vector<pce::SyncChange>& changes) {
+  if (changes.empty()) return true;
+  std::vector<json> items;
+  for (const pce::SyncChange& c : changes) items.push_back(c.body);
+  auto created = client_.CreateServiceBindings(items);
+  if (!created) return Failed("service bindings", created.error());
+  report_.done.bindings_created += static_cast<int>(created->size());
+  return true;
+}
+
+bool Executor::Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel> labels) {
+  PceSyncCounts& done = report_.done;
+  for (const pce::LabelCreate& l : plan.labels_to_create) {
+    auto href = client_.CreateLabel(l.label.key, l.label.value);
+    if (!href) return Failed("label " + l.label.key + "=" + l.label.value, href.error());
+    labels.push_back({*href, l.label.key, l.label.value});
+    ++done.labels;
+  }
+  for (auto* changes : {&plan.workloads_to_create, &plan.workloads_to_update, &plan.virtual_services_to_create,
+                        &plan.virtual_services_to_update}) {
+    if (auto st = pce::ResolvePendingLabels(*changes, labels); !st) return Failed("labels", st.error());
+  }
+  // Bindings go before what they bind.
+  for (const pce::SyncChange& c : plan.bindings_to_delete) {
+    if (auto st = client_.Delete(c.href); !st) return Failed("delete " + Describe(c), st.error());
+    ++done.bindings_deleted;
+  }
+  if (!Workloads("create", plan.workloads_to_create, done.workloads_created) ||
+      !Workloads("update", plan.workloads_to_update, done.workloads_updated) ||
+      !Workloads("delete", plan.workloads_to_delete, done.workloads_deleted)) {
+    return false;
+  }
+  std::vector<std::string> to_provision = plan.provision_virtual_services;
+  for (const pce::SyncChange& c : plan.virtual_services_to_create) {
+    auto href = client_.CreateVirtualService(c.body);
+    if (!href) return Failed("create " + Describe(c), href.error());
+    to_provision.push_back(*href);
+    ++done.virtual_services_created;
+  }
+  for (const pce::SyncChange& c : plan.virtual_services_to_update) {
+    if (auto st = client_.Update(c.href, c.body); !st) return Failed("update " + Describe(c), st.error());
+    ++done.virtual_services_updated;
+  }
+  for (const pce::SyncChange& c : plan.virtual_services_to_delete) {
+    if (auto st = client_.Delete(c.href); !st) return Failed("delete " + Describe(c), st.error());
+    ++done.virtual_services_deleted;
+  }
+  if (provision && !to_provision.empty()) {
+    std::set<std::string> databases;
+    for (const auto* list :
+         {&plan.virtual_services_to_create, &plan.virtual_services_to_update, &plan.virtual_services_to_delete}) {
+      for (const pce::SyncChange& c : *list) databases.insert(c.database);
+    }
+    std::string names;
+    for (const std::string& d : databases) {
+      if (names.size() > 200) {
+        names += ", ...";
+        break;
+      }
+      names += (names.empty() ? "" : ", ") + d;
+    }
+    const std::string message = fmt::format("moat pce sync: {} virtual service(s) of Amazon RDS databases{}",
+                                            to_provision.size(), names.empty() ? "" : " (" + names + ")");
+    auto p = client_.Provision(message, to_provision);
+    if (!p) return Failed("provision", p.error());
+    done.provisioned_version = p->version;
+    done.provisioned = to_provision;
+  }
+  return Bindings(plan.bindings_to_create);
+}
+
+}  // namespace
+
+Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& deps) {
+  PceSyncReport report;
+  report.provision = req.provision;
+  auto map = LoadLabelMap(req.label_map);
+  if (!map) return Fail(std::move(map).error());
+  report.labels_managed = !map->entries.empty();
+
+  auto rds = deps.aws->Rds();
+  if (!rds) return Fail(std::move(rds).error());
+  auto ec2 = deps.aws->Ec2();
+  if (!ec2) return Fail(std::move(ec2).error());
+  auto dbs = ReadDatabases(**rds);
+  if (!dbs) return Fail(std::move(dbs).error());
+  const std::vector<const aws::Database*> chosen = Choose(*dbs, req.targets, report.errors);
+  auto addresses = FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
+  if (!addresses) return Fail(std::move(addresses).error());
+  std::vector<pce::SyncDatabase> databases;
+  std::set<std::string> references;
+  for (const aws::Database* d : chosen) {
+    const AddressLookup& found = (*addresses)[d];
+    databases.push_back({d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning});
+    references.insert("rds:" + TargetId(*d));
+  }
+  report.databases = databases.size();
+
+  auto connection = ConnectPce(deps.pce);
+  if (!connection) return Fail(std::move(connection).error());
+  pce::Client& client = *connection->client;
+  auto objects = ReadPce(client);
+  if (!objects) return Fail(std::move(objects).error());
+  if (!req.targets.empty()) KeepOnly(*objects, references);
+  report.plan = pce::Plan(databases, *map, *objects, req.prune);
+
+  // Found nothing, yet would delete: more likely the wrong region or account than an empty estate.
+  if (req.prune && databases.empty() &&
+      (!report.plan.workloads_to_delete.empty() || !report.plan.virtual_services_to_delete.empty())) {
+    return Fail(InvalidInput(
+        "--prune: no RDS database was found, so every database's PCE objects would be deleted; check AWS_REGION "
+        "and the account, or delete them in the PCE"));
+  }
+  if (!req.execute || !report.HasWork() || !report.errors.empty()) return report;
+  if (deps.confirm && !deps.confirm(report)) {
+    report.cancelled = true;
+    return report;
+  }
+  report.executed = true;
+  Executor run(client, report);
+  const bool waited = !report.plan.binding_waits_for_workload.empty() ||
+                      (req.provision && !report.plan.binding_waits_for_provision.empty());
+  if (run.Run(report.plan, req.provision, objects->labels) && waited) {
+    // What this run made may let bindings through: plan again from the PCE's objects.
+    auto again = ReadPce(client);
+    if (!again) {
+      report.errors.push_back("reading the PCE again for the bindings: " + again.error().message);
+    } else {
+      if (!req.targets.empty()) KeepOnly(*again, references);
+      const pce::SyncPlan next = pce::Plan(databases, *map, *again, req.prune);
+      run.Bindings(next.bindings_to_create);
+      report.plan.binding_waits_for_provision = next.binding_waits_for_provision;
+      report.plan.binding_waits_for_workload = next.binding_waits_for_workload;
+    }
+  }
+  report.pce_writes = client.writes();
+  return report;
+}
+
+std::string RenderPceSyncText(const PceSyncReport& r) {
+  std::string out = pce::RenderSyncPlanText(r.plan);
+  const size_t pending = r.plan.provision_virtual_services.size() + r.plan.virtual_services_to_create.size();
+  if (pending > 0 && r.provision) {
+    out += fmt::format("Provision: {} draft virtual service change(s), with a commit message naming moat.\n", pending);
+  } else if (pending > 0) {
+    out += fmt::format(
+        "{} draft virtual service change(s) take effect when provisioned: run with --provision, or provision them in "
+        "the PCE.\n",
+        pending);
+  }
+  if (!r.labels_managed) out += "No --label-map: labels are not managed.\n";
+  if (r.executed) {
+    const PceSyncCounts& d = r.done;
+    out += fmt::format(
+        "Applied: {} label(s) created; workloads {} created, {} updated, {} deleted; virtual services {} created, {} "
+        "updated, {} deleted; service bindings {} created, {} deleted",
+        d.labels, d.workloads_created, d.workloads_updated, d.workloads_deleted, d.virtual_services_created,
+        d.virtual_services_updated, d.virtual_services_deleted, d.bindings_created, d.bindings_deleted);
+    if (d.provisioned_version > 0) out += fmt::format("; provisioned as policy version {}", d.provisioned_version);
+    out += fmt::format(" ({} PCE write request(s)).\n", r.pce_writes);
+  }
+  for (const std::string& e : r.errors) out += "error: " + e + "\n";
+  return out;
+}
+
+std::string RenderPceSyncJson(const PceSyncReport& r) {
+  json out = pce::RenderSyncPlanJson(r.plan);
+  out["databases"] = r.databases;
+  out["errors"] = r.errors;
+  if (r.executed) {
+    const PceSyncCounts& d = r.done;
+    out["applied"] = {
+        {"labels", d.labels},
+        {"workloads",
+         {{"created", d.workloads_created}, {"updated", d.workloads_updated}, {"deleted", d.workloads_deleted}}},
+        {"virtual_services",
+         {{"created", d.virtual_services_created},
+          {"updated", d.virtual_services_updated},
+          {"deleted", d.virtual_services_deleted}}},
+        {"service_bindings", {{"created", d.bindings_created}, {"deleted", d.bindings_deleted}}},
+        {"provisioned", {{"version", d.provisioned_version}, {"virtual_services", d.provisioned}}},
+        {"pce_writes", r.pce_writes}};
+  }
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace moat::app
