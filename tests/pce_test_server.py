@@ -12,7 +12,8 @@ that object. HTTP Basic auth with one API key; a wrong org is 403; 500 requests 
 Writes (JSON bodies; validation failures are 406 [{"token", "message"}], unknown object hrefs 404):
 POST labels; POST workloads, PUT/DELETE workloads/<id>, PUT workloads/bulk_create|bulk_update|
 bulk_delete (at most 1,000 items, one bulk operation at a time, per-item results); POST/PUT/DELETE
-sec_policy/draft/virtual_services[/<id>] (draft only: active and numbered versions are 406);
+sec_policy/draft/virtual_services[/<id>] and PUT sec_policy/draft/virtual_services/bulk_create|
+bulk_update|bulk_delete (draft only: active and numbered versions are 406);
 POST service_bindings (active virtual services only), DELETE service_bindings/<id>; POST sec_policy
 provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
 
@@ -338,6 +339,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(204)
         if method == "POST" and parts == vs_path:
             return self.send(201, self.create_virtual_service(data))
+        if method == "PUT" and parts[:3] == vs_path and len(parts) == 4 and \
+                parts[3] in ("bulk_create", "bulk_update", "bulk_delete"):
+            return self.send(200, self.bulk_virtual_services(parts[3][5:], data))
         if parts[:3] == vs_path and len(parts) == 4 and method in ("PUT", "DELETE"):
             vs = self.lookup("sec_policy/draft/virtual_services", href)
             if vs.get("update_type") == "delete":
@@ -636,6 +640,41 @@ class Handler(BaseHTTPRequestHandler):
         else:
             vs["update_type"] = "delete"
             stamp(vs)
+
+    def bulk_virtual_services(self, op, items):
+        """Draft virtual services bulk_create/update/delete: per-item results in order, as for workloads."""
+        st = self.state
+        if not isinstance(items, list):
+            raise Reject("invalid_request_body", "bulk_%s takes a JSON array" % op)
+        if len(items) > MAX_BULK_ITEMS:
+            raise Reject("too_many_items", "at most %d items per bulk operation, got %d" % (MAX_BULK_ITEMS, len(items)))
+        results = []
+        for item in items:
+            href = item.get("href") if isinstance(item, dict) and op != "create" else None
+            try:
+                if not isinstance(item, dict):
+                    raise Reject("invalid_request_body", "a bulk item must be a JSON object")
+                if op == "create":
+                    results.append({"href": self.create_virtual_service(item)["href"], "status": "created"})
+                    continue
+                if not isinstance(href, str):
+                    raise Reject("missing_field", "a bulk_%s item needs the virtual service's href" % op)
+                vs = next((v for v in st.collections["sec_policy/draft/virtual_services"] if v["href"] == href), None)
+                if vs is None:
+                    raise Reject("not_found", "no draft virtual service %s" % href)
+                if vs.get("update_type") == "delete":
+                    raise Reject("already_deleted", "%s is already deleted in the draft policy" % href)
+                if op == "update":
+                    self.update_virtual_service(vs, {k: v for k, v in item.items() if k != "href"})
+                    results.append({"href": href, "status": "updated"})
+                    continue
+                if set(item) != {"href"}:
+                    raise Reject("unknown_field", "a bulk_delete item is {\"href\": ...} only")
+                self.delete_virtual_service(vs)
+                results.append({"href": href, "status": "deleted"})
+            except Reject as e:
+                results.append({"href": href if isinstance(href, str) else None, "errors": e.body()})
+        return results
 
     # Service bindings (unversioned; active virtual services only)
 

@@ -348,6 +348,34 @@ class PceTestServerTest(unittest.TestCase):
             self.assertEqual(self.api("DELETE", vs["href"][len("/orgs/1/"):])[0], 204)
         self.assertEqual(self.api("POST", "sec_policy", {"update_description": "cleanup"})[0], 201)
 
+    def test_virtual_service_bulk_operations(self):
+        path = "sec_policy/draft/virtual_services/"
+        status, created = self.api("PUT", path + "bulk_create", [
+            {"name": "VS-bulk-1", "service_ports": [{"port": 3306, "proto": 6}]},
+            {"name": "VS-bulk-1", "service_ports": [{"port": 3306, "proto": 6}]},  # the name is taken by then
+            {"name": "VS-bulk-2", "service_ports": [{"port": 3306, "proto": 6}], "labels": [{"href": "/orgs/1/labels/999"}]},
+            {"name": "VS-bulk-3", "service_ports": [{"port": 1433, "proto": 6}]}])
+        self.assertEqual(status, 200, created)
+        self.assertEqual(created[0]["status"], "created")
+        self.assertEqual(created[1]["errors"][0]["token"], "name_must_be_unique")
+        self.assertEqual(created[2]["errors"][0]["token"], "invalid_label")
+        self.assertEqual(created[3]["status"], "created")
+        one, three = created[0]["href"], created[3]["href"]
+        status, updated = self.api("PUT", path + "bulk_update", [
+            {"href": one, "service_ports": [{"port": 3307, "proto": 6}]},
+            {"href": "/orgs/1/sec_policy/draft/virtual_services/nope", "name": "x"}])
+        self.assertEqual(updated[0], {"href": one, "status": "updated"})
+        self.assertEqual(updated[1]["errors"][0]["token"], "not_found")
+        self.assertEqual(self.api("GET", one[len("/orgs/1/"):])[1]["service_ports"], [{"port": 3307, "proto": 6}])
+        self.assertEqual(self.provision("bulk", one, three)[0], 201)
+        status, deleted = self.api("PUT", path + "bulk_delete", [{"href": one}, {"href": three, "name": "x"}])
+        self.assertEqual(deleted[0], {"href": one, "status": "deleted"})
+        self.assertEqual(deleted[1]["errors"][0]["token"], "unknown_field")
+        self.assertEqual(self.api("GET", one[len("/orgs/1/"):])[1]["update_type"], "delete")
+        self.assertRejected(self.api("PUT", path + "bulk_create", [{}] * 1001), "too_many_items")
+        self.assertRejected(self.api("PUT", "sec_policy/active/virtual_services/bulk_create", []),
+                            "invalid_policy_version")
+
     def test_writes_only_in_draft(self):
         body = {"name": "x", "service_ports": [{"port": 1, "proto": 6}]}
         self.assertRejected(self.api("POST", "sec_policy/active/virtual_services", body), "invalid_policy_version")

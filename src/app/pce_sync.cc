@@ -64,32 +64,34 @@ class Executor {
     report_.errors.push_back(what + ": " + e.message);
     return false;
   }
-  // One bulk call's results: counts the successes, reports the failed items.
-  int Count(const std::vector<pce::SyncChange>& changes, const std::vector<pce::BulkItemResult>& results,
-            const char* verb) {
-    int ok = 0;
-    for (size_t i = 0; i < results.size() && i < changes.size(); ++i) {
-      if (results[i].error.empty()) {
-        ++ok;
-      } else {
-        report_.errors.push_back(std::string(verb) + " " + Describe(changes[i]) + ": " + results[i].error);
-      }
-    }
-    return ok;
-  }
-  bool Workloads(std::string_view op, const std::vector<pce::SyncChange>& changes, int& count);
+  enum class Collection { kWorkloads, kVirtualServices };
+  // One bulk operation over `changes`; counts the items done and reports the failed ones.
+  // `created` gets the hrefs of the items done.
+  bool Bulk(Collection collection, std::string_view op, const std::vector<pce::SyncChange>& changes, int& count,
+            std::vector<std::string>* created = nullptr);
 
   pce::Client& client_;
   PceSyncReport& report_;
 };
 
-bool Executor::Workloads(std::string_view op, const std::vector<pce::SyncChange>& changes, int& count) {
+bool Executor::Bulk(Collection collection, std::string_view op, const std::vector<pce::SyncChange>& changes, int& count,
+                    std::vector<std::string>* created) {
   if (changes.empty()) return true;
   std::vector<json> items;
   for (const pce::SyncChange& c : changes) items.push_back(c.body.is_null() ? json{{"href", c.href}} : c.body);
-  auto results = client_.BulkWorkloads(op, items);
-  if (!results) return Failed("workloads bulk_" + std::string(op), results.error());
-  count += Count(changes, *results, op == "create" ? "create" : op == "update" ? "update" : "delete");
+  auto results =
+      collection == Collection::kWorkloads ? client_.BulkWorkloads(op, items) : client_.BulkVirtualServices(op, items);
+  const char* name = collection == Collection::kWorkloads ? "workloads" : "virtual services";
+  if (!results) return Failed(std::string(name) + " bulk_" + std::string(op), results.error());
+  for (size_t i = 0; i < results->size() && i < changes.size(); ++i) {
+    const pce::BulkItemResult& r = (*results)[i];
+    if (!r.error.empty()) {
+      report_.errors.push_back(std::string(op) + " " + Describe(changes[i]) + ": " + r.error);
+      continue;
+    }
+    ++count;
+    if (created != nullptr) created->push_back(r.href);
+  }
   return true;
 }
 
@@ -120,25 +122,15 @@ bool Executor::Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel
     if (auto st = client_.Delete(c.href); !st) return Failed("delete " + Describe(c), st.error());
     ++done.bindings_deleted;
   }
-  if (!Workloads("create", plan.workloads_to_create, done.workloads_created) ||
-      !Workloads("update", plan.workloads_to_update, done.workloads_updated) ||
-      !Workloads("delete", plan.workloads_to_delete, done.workloads_deleted)) {
-    return false;
-  }
   std::vector<std::string> to_provision = plan.provision_virtual_services;
-  for (const pce::SyncChange& c : plan.virtual_services_to_create) {
-    auto href = client_.CreateVirtualService(c.body);
-    if (!href) return Failed("create " + Describe(c), href.error());
-    to_provision.push_back(*href);
-    ++done.virtual_services_created;
-  }
-  for (const pce::SyncChange& c : plan.virtual_services_to_update) {
-    if (auto st = client_.Update(c.href, c.body); !st) return Failed("update " + Describe(c), st.error());
-    ++done.virtual_services_updated;
-  }
-  for (const pce::SyncChange& c : plan.virtual_services_to_delete) {
-    if (auto st = client_.Delete(c.href); !st) return Failed("delete " + Describe(c), st.error());
-    ++done.virtual_services_deleted;
+  if (!Bulk(Collection::kWorkloads, "create", plan.workloads_to_create, done.workloads_created) ||
+      !Bulk(Collection::kWorkloads, "update", plan.workloads_to_update, done.workloads_updated) ||
+      !Bulk(Collection::kWorkloads, "delete", plan.workloads_to_delete, done.workloads_deleted) ||
+      !Bulk(Collection::kVirtualServices, "create", plan.virtual_services_to_create, done.virtual_services_created,
+            &to_provision) ||
+      !Bulk(Collection::kVirtualServices, "update", plan.virtual_services_to_update, done.virtual_services_updated) ||
+      !Bulk(Collection::kVirtualServices, "delete", plan.virtual_services_to_delete, done.virtual_services_deleted)) {
+    return false;
   }
   if (provision && !to_provision.empty()) {
     std::set<std::string> databases;

@@ -5,9 +5,9 @@
 //      the PCE's labels, workloads, draft and active virtual services and service bindings; any
 //      failure here ends the run before anything is written;
 //   2. plans, and with `execute` asks `confirm` with the plan;
-//   3. writes, in an order the PCE accepts: labels; bindings to delete; workloads (bulk create,
-//      update, delete); draft virtual services (create, update, delete); with `provision`, one
-//      provisioning of the changed virtual services; the bindings to active virtual services;
+//   3. writes, in an order the PCE accepts: labels; bindings to delete; workloads, then draft
+//      virtual services (bulk create, update, delete: a request per 1,000); with `provision`,
+//      one provisioning of the changed virtual services; the bindings to active virtual services;
 //   4. when step 3 made a workload or an active virtual service that a binding waited for, reads
 //      the PCE again and creates those bindings, so one run with --provision leaves every
 //      database bound.

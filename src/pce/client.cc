@@ -263,23 +263,41 @@ Result<std::string> Client::CreateLabel(const std::string& key, const std::strin
   return href;
 }
 
+std::vector<nlohmann::json> Chunk(const std::vector<nlohmann::json>& items, size_t max) {
+  max = std::max<size_t>(max, 1);
+  std::vector<nlohmann::json> out;
+  for (size_t at = 0; at < items.size(); at += max) {
+    nlohmann::json chunk = nlohmann::json::array();
+    for (size_t i = at; i < std::min(items.size(), at + max); ++i) chunk.push_back(items[i]);
+    out.push_back(std::move(chunk));
+  }
+  return out;
+}
+
 Result<std::vector<BulkItemResult>> Client::BulkWorkloads(std::string_view op,
                                                           const std::vector<nlohmann::json>& items) {
+  return Bulk("workloads", op, items);
+}
+
+Result<std::vector<BulkItemResult>> Client::BulkVirtualServices(std::string_view op,
+                                                                const std::vector<nlohmann::json>& items) {
+  return Bulk("sec_policy/draft/virtual_services", op, items);
+}
+
+Result<std::vector<BulkItemResult>> Client::Bulk(std::string_view collection, std::string_view op,
+                                                 const std::vector<nlohmann::json>& items) {
   if (op != "create" && op != "update" && op != "delete") {
-    return Fail(Internal("workloads bulk operation " + std::string(op) + " does not exist"));
+    return Fail(Internal("bulk operation " + std::string(op) + " does not exist"));
   }
-  const std::string path = OrgPath("workloads/bulk_" + std::string(op));
+  const std::string path = OrgPath(std::string(collection) + "/bulk_" + std::string(op));
   std::vector<BulkItemResult> out;
-  for (size_t begin = 0; begin < items.size(); begin += kMaxBulkWorkloads) {
-    const size_t end = std::min(items.size(), begin + kMaxBulkWorkloads);
-    nlohmann::json chunk = nlohmann::json::array();
-    for (size_t i = begin; i < end; ++i) chunk.push_back(items[i]);
+  for (const nlohmann::json& chunk : Chunk(items)) {
     auto resp = SendJson("PUT", path, chunk, op == "create");
     if (!resp) return Fail(std::move(resp).error());
     auto doc = JsonBody(*resp, "PUT " + path);
     if (!doc) return Fail(std::move(doc).error());
-    if (!doc->is_array() || doc->size() != end - begin) {
-      return Fail(InvalidInput("PUT " + path + ": expected an array of " + std::to_string(end - begin) +
+    if (!doc->is_array() || doc->size() != chunk.size()) {
+      return Fail(InvalidInput("PUT " + path + ": expected an array of " + std::to_string(chunk.size()) +
                                " results, got " + Quote(resp->body, 60)));
     }
     for (const auto& item : *doc) {
@@ -291,23 +309,6 @@ Result<std::vector<BulkItemResult>> Client::BulkWorkloads(std::string_view op,
     }
   }
   return out;
-}
-
-Result<std::string> Client::CreateVirtualService(const nlohmann::json& body) {
-  const std::string path = OrgPath("sec_policy/draft/virtual_services");
-  auto resp = SendJson("POST", path, body, true);
-  if (!resp) return Fail(std::move(resp).error());
-  auto doc = JsonBody(*resp, "POST " + path);
-  if (!doc) return Fail(std::move(doc).error());
-  std::string href = StringField(*doc, "href");
-  if (href.empty()) return Fail(InvalidInput("POST " + path + ": the created virtual service has no href"));
-  return href;
-}
-
-Status Client::Update(const std::string& href, const nlohmann::json& body) {
-  auto resp = SendJson("PUT", href, body, false);
-  if (!resp) return Fail(std::move(resp).error());
-  return {};
 }
 
 Status Client::Delete(const std::string& href) {
@@ -322,16 +323,13 @@ Status Client::Delete(const std::string& href) {
 Result<std::vector<std::string>> Client::CreateServiceBindings(const std::vector<nlohmann::json>& items) {
   const std::string path = OrgPath("service_bindings");
   std::vector<std::string> out;
-  for (size_t begin = 0; begin < items.size(); begin += kMaxBulkWorkloads) {
-    const size_t end = std::min(items.size(), begin + kMaxBulkWorkloads);
-    nlohmann::json chunk = nlohmann::json::array();
-    for (size_t i = begin; i < end; ++i) chunk.push_back(items[i]);
+  for (const nlohmann::json& chunk : Chunk(items)) {
     auto resp = SendJson("POST", path, chunk, true);
     if (!resp) return Fail(std::move(resp).error());
     auto doc = JsonBody(*resp, "POST " + path);
     if (!doc) return Fail(std::move(doc).error());
-    if (!doc->is_array() || doc->size() != end - begin) {
-      return Fail(InvalidInput("POST " + path + ": expected an array of " + std::to_string(end - begin) +
+    if (!doc->is_array() || doc->size() != chunk.size()) {
+      return Fail(InvalidInput("POST " + path + ": expected an array of " + std::to_string(chunk.size()) +
                                " results, got " + Quote(resp->body, 60)));
     }
     for (const auto& item : *doc) {

@@ -1,6 +1,6 @@
 // The PCE REST API v2 client: collections (the 500-object cap, X-Total-Count, and the async job
 // flow for large ones), the policy of one version as a Policy or as a policy bundle, the bulk
-// traffic loader, and the writes of `moat pce sync` (labels, bulk workloads, draft virtual
+// traffic loader, and the writes of `moat pce sync` (labels, bulk workloads and draft virtual
 // services, service bindings, provisioning). Every request goes through one retry loop: 429 waits
 // as Retry-After says, 5xx and transport failures back off (capped, with jitter), all bounded;
 // 401, 403 and 406 fail at once with a message naming the request. A request that creates
@@ -61,10 +61,14 @@ struct UploadResult {
   int requests = 0;
 };
 
-inline constexpr size_t kMaxUploadLines = 1000;    // the bulk loader's limit per request
-inline constexpr size_t kMaxBulkWorkloads = 1000;  // per workloads/bulk_* request
+inline constexpr size_t kMaxUploadLines = 1000;  // the bulk loader's limit per request
+inline constexpr size_t kMaxBulkItems = 1000;    // per bulk_* request (workloads, virtual services)
 
-// One item of a workloads/bulk_* answer, in request order: the href and status ("created",
+// `items` as JSON arrays of at most `max` consecutive items (a bulk request's limit).
+// REQUIRES: max > 0.
+std::vector<nlohmann::json> Chunk(const std::vector<nlohmann::json>& items, size_t max = kMaxBulkItems);
+
+// One item of a bulk_* answer, in request order: the href and status ("created",
 // "updated", "deleted"), or the item's errors as one line ("invalid_label: ...").
 struct BulkItemResult {
   std::string href, status, error;
@@ -95,14 +99,13 @@ class Client {
 
   // POST /labels: the new label's href.
   Result<std::string> CreateLabel(const std::string& key, const std::string& value);
-  // PUT /workloads/bulk_<op> (op: create, update, delete) in requests of at most
-  // kMaxBulkWorkloads items; one result per item, in order. Item errors are results, not a
-  // failure; a failed request stops the rest.
+  // PUT /workloads/bulk_<op> (op: create, update, delete) in requests of at most kMaxBulkItems
+  // items; one result per item, in order. Item errors are results, not a failure; a failed
+  // request stops the rest. Update and delete items carry "href".
   Result<std::vector<BulkItemResult>> BulkWorkloads(std::string_view op, const std::vector<nlohmann::json>& items);
-  // POST /sec_policy/draft/virtual_services: the new draft href.
-  Result<std::string> CreateVirtualService(const nlohmann::json& body);
-  // PUT `href` (a partial update).
-  Status Update(const std::string& href, const nlohmann::json& body);
+  // The same for PUT /sec_policy/draft/virtual_services/bulk_<op>.
+  Result<std::vector<BulkItemResult>> BulkVirtualServices(std::string_view op,
+                                                          const std::vector<nlohmann::json>& items);
   // DELETE `href`; an object already gone (404, or a 406 "already_deleted") is not an error.
   Status Delete(const std::string& href);
   // POST /service_bindings with the items: the new hrefs, in order. The virtual service hrefs
@@ -125,6 +128,8 @@ class Client {
     bool creates = false;  // not safe to repeat after a 5xx or a lost connection
   };
   Result<http::Response> SendJson(std::string method, std::string path, const nlohmann::json& body, bool creates);
+  Result<std::vector<BulkItemResult>> Bulk(std::string_view collection, std::string_view op,
+                                           const std::vector<nlohmann::json>& items);
   Result<http::Response> Send(const Call& call);
   Result<std::string> RunJob(const std::string& org_path);
   std::string Name(const Call& call) const { return call.method + " " + call.path; }

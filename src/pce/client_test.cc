@@ -109,11 +109,15 @@ TEST_F(PceWriteTest, ACreateIsRepeatedAfter429ButNotAfterAServerError) {
 }
 
 TEST_F(PceWriteTest, AnUpdateIsRepeatedAfterAServerError) {
-  transport_.replies = {Reply(502, ""), Reply(204, "")};
-  ASSERT_TRUE(client_.Update("/orgs/1/sec_policy/draft/virtual_services/u1", {{"name", "VS-RDS-a"}}));
+  transport_.replies = {Reply(502, ""), Reply(200, R"([{"href":"/orgs/1/sec_policy/draft/virtual_services/u1",
+                                                        "status":"updated"}])")};
+  auto r = client_.BulkVirtualServices(
+      "update", {{{"href", "/orgs/1/sec_policy/draft/virtual_services/u1"}, {"name", "VS-RDS-a"}}});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)[0].status, "updated");
   EXPECT_EQ(transport_.seen.size(), 2u);
   EXPECT_EQ(transport_.seen[1].method, "PUT");
-  EXPECT_EQ(transport_.seen[1].url, "http://127.0.0.1:1/api/v2/orgs/1/sec_policy/draft/virtual_services/u1");
+  EXPECT_EQ(transport_.seen[1].url, "http://127.0.0.1:1/api/v2/orgs/1/sec_policy/draft/virtual_services/bulk_update");
   EXPECT_EQ(client_.writes(), 2);
 }
 
@@ -145,6 +149,22 @@ TEST_F(PceWriteTest, BulkWorkloadsGoInChunksOfAThousandAndReportItemErrors) {
   auto short_answer = client_.BulkWorkloads("update", items);
   ASSERT_FALSE(short_answer);
   EXPECT_NE(short_answer.error().message.find("expected an array of 1000 results"), std::string::npos);
+}
+
+TEST(PceChunkTest, ChunksItemsAtTheLimit) {
+  auto items = [](size_t n) { return std::vector<nlohmann::json>(n, nlohmann::json{{"name", "w"}}); };
+  auto sizes = [](const std::vector<nlohmann::json>& chunks) {
+    std::vector<size_t> out;
+    out.reserve(chunks.size());
+    for (const auto& c : chunks) out.push_back(c.size());
+    return out;
+  };
+  EXPECT_EQ(sizes(Chunk(items(1000))), std::vector<size_t>{1000});
+  EXPECT_EQ(sizes(Chunk(items(1001))), (std::vector<size_t>{1000, 1}));
+  EXPECT_EQ(sizes(Chunk(items(2500))), (std::vector<size_t>{1000, 1000, 500}));
+  EXPECT_TRUE(Chunk(items(0)).empty());
+  EXPECT_EQ(sizes(Chunk(items(3), 2)), (std::vector<size_t>{2, 1}));
+  EXPECT_TRUE(Chunk(items(2))[0].is_array());
 }
 
 TEST_F(PceWriteTest, DeletingWhatIsGoneSucceeds) {

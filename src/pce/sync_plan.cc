@@ -260,7 +260,7 @@ void Planner::PlanVirtualService(const SyncDatabase& db, const std::vector<Label
         {id, "virtual_service", name, "create", "", std::move(body), std::move(l.pending)});
     return;
   }
-  json body = json::object();
+  json body = {{"href", v->href}};
   std::vector<std::string> reasons;
   if (v->name != name) {
     body["name"] = name;
@@ -438,16 +438,6 @@ Status ResolvePendingLabels(std::vector<SyncChange>& changes, const std::vector<
     c.pending_labels.clear();
   }
   return {};
-}
-
-std::vector<std::vector<json>> Chunk(const std::vector<json>& items, size_t max) {
-  max = std::max<size_t>(max, 1);
-  std::vector<std::vector<json>> out;
-  for (size_t at = 0; at < items.size(); at += max) {
-    out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(at),
-                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), at + max)));
-  }
-  return out;
 }
 
 }  // namespace moat::pce

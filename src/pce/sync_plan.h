@@ -32,7 +32,6 @@
 namespace moat::pce {
 
 inline constexpr std::string_view kMoatDataSet = "moat";  // external_data_set of moat's objects
-inline constexpr size_t kMaxBulkItems = 1000;             // per bulk_create / bulk_update call
 
 // An RDS instance or Aurora cluster as discovered.
 struct SyncDatabase {
@@ -124,9 +123,9 @@ struct LabelCreate {
   std::vector<std::string> databases;  // the databases that need it
 };
 
-// Bodies: workloads create/update are items of PUT /workloads/bulk_create|bulk_update (updates
-// carry "href" and only the fields that differ); virtual services are the body of POST
-// /sec_policy/draft/virtual_services or PUT <href> (partial); bindings are items of POST
+// Bodies: workloads and virtual services create/update are items of PUT /workloads/bulk_create|
+// bulk_update and PUT /sec_policy/draft/virtual_services/bulk_create|bulk_update (updates carry
+// "href" and only the fields that differ); bindings are items of POST
 // /service_bindings, always with the ACTIVE virtual service href. Deletes have only href (delete
 // bindings first). Every list is ordered by database id (stale: within one, workloads, virtual
 // services, bindings; duplicates by href). Bodies may hold invalid UTF-8 only if the tags did: dump them
@@ -159,9 +158,6 @@ SyncPlan Plan(const std::vector<SyncDatabase>& databases, const LabelMap& map, c
 // pending label found in `labels` and clears pending_labels. A pending label that is not there is
 // an internal error naming it and the database.
 Status ResolvePendingLabels(std::vector<SyncChange>& changes, const std::vector<PceLabel>& labels);
-
-// `items` in consecutive chunks of at most `max` (a bulk endpoint's limit). REQUIRES: max > 0.
-std::vector<std::vector<nlohmann::json>> Chunk(const std::vector<nlohmann::json>& items, size_t max = kMaxBulkItems);
 
 // A terraform-like text: one line per change ("+ workload rds-orders-db (orders-db): create"),
 // then the reports and a summary line.

@@ -402,21 +402,6 @@ TEST(SyncPlanTest, JsonNamesEveryList) {
   EXPECT_EQ(j["stale"], json::array());
 }
 
-TEST(SyncPlanTest, ChunksBulkItemsAtTheLimit) {
-  auto items = [](size_t n) { return std::vector<json>(n, json{{"name", "w"}}); };
-  auto sizes = [](const std::vector<std::vector<json>>& chunks) {
-    std::vector<size_t> out;
-    out.reserve(chunks.size());
-    for (const auto& c : chunks) out.push_back(c.size());
-    return out;
-  };
-  EXPECT_EQ(sizes(Chunk(items(1000))), std::vector<size_t>{1000});
-  EXPECT_EQ(sizes(Chunk(items(1001))), (std::vector<size_t>{1000, 1}));
-  EXPECT_EQ(sizes(Chunk(items(2500))), (std::vector<size_t>{1000, 1000, 500}));
-  EXPECT_TRUE(Chunk(items(0)).empty());
-  EXPECT_EQ(sizes(Chunk(items(3), 2)), (std::vector<size_t>{2, 1}));
-}
-
 TEST(SyncPlanTest, ParsesPceCollectionsAsGetReturnsThem) {
   const std::string labels =
       R"([{"href":"/orgs/1/labels/1","key":"role","value":"Database","deleted":false,"external_data_set":null},
