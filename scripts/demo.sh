@@ -2,7 +2,8 @@
 # Sets up, builds, and runs moat's main job against a local AWS emulator (moto, on loopback; no
 # AWS account needed): an estate of three databases on a legacy wide-open group, their flow logs
 # in S3, a policy bundle. moat shows who talks to the databases, draws the traffic map, plans with
-# a what-if over the recorded flows, applies, and reverts a hand-made change.
+# a what-if over the recorded flows, applies, and reverts a hand-made change; then it models the
+# databases in a PCE (a stand-in, tests/pce_test_server.py, on loopback).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -51,7 +52,21 @@ step "... and reverts it" "$moat" apply --policy "$policy" --state "$state" --ye
 step "Every change is in the audit log, the reverts marked as drift" tail -n 3 "$state/audit.log"
 step "Converged: nothing to do (exit 0 with --detailed-exitcode)" \
   "$moat" plan --policy "$policy" --state "$state" --detailed-exitcode
+
+# Onboarding in the PCE: a PCE stand-in on loopback that holds only labels.
+python3 -c 'import json, sys; json.dump({"labels": json.load(open(sys.argv[1]))["labels"]}, open(sys.argv[2], "w"))' \
+  "$policy" "$work/pce.json"
+python3 tests/pce_test_server.py --bundle "$work/pce.json" --port-file "$work/pce.port" >"$work/pce.log" 2>&1 &
+pce_pid=$!
+trap 'kill $moto_pid $pce_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -s "$work/pce.port" ] && break; sleep 0.1; done
+export ILLUMIO_PCE_HOST="http://127.0.0.1:$(cat "$work/pce.port")" ILLUMIO_API_KEY_USERNAME=api_1a2b3c4d5e6f \
+  ILLUMIO_API_KEY_SECRET=test-secret-0123456789
+step "Model each database in the PCE: a workload, a virtual service and their binding, labelled from its tags" \
+  "$moat" pce sync --label-map samples/demo/labels.json --provision --yes
+step "Modelled: nothing to do (exit 0 with --detailed-exitcode)" \
+  "$moat" pce sync --label-map samples/demo/labels.json --plan --detailed-exitcode
 echo
 echo "The map is build/demo-map.html (open it in a browser), the suggested rules build/demo-suggested.json."
 echo "Next: 'moat help' lists the commands; docs/operations.md points moat at your AWS account and PCE"
-echo "(start with 'moat map' and 'moat plan', or deploy the Lambda function in visibility mode)."
+echo "(start with 'moat pce sync', 'moat map' and 'moat plan', or deploy the Lambda function in visibility mode)."

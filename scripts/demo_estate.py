@@ -9,6 +9,8 @@
         orders-db   PostgreSQL instance      10.0.2.45
         ledger      Aurora PostgreSQL cluster 10.0.2.60 (one member instance, ledger-1)
         reports-db  MySQL instance           10.0.3.12 (not in the demo policy)
+      tagged team and environment (which scripts/demo.sh maps to PCE labels with
+      samples/demo/labels.json),
       and a bucket, flow-logs, holding the flow-log files under FLOWLOG_DIR. Prints the
       environment for moat as shell assignments.
   demo_estate.py tamper ENDPOINT
@@ -61,13 +63,14 @@ def seed(endpoint, flowlogs):
     rds.create_db_instance(DBInstanceIdentifier="orders-db", DBInstanceClass="db.t3.micro", Engine="postgres",
                            AllocatedStorage=20, MasterUsername="app", MasterUserPassword="demo-only-0",
                            DBSubnetGroupName="databases", VpcSecurityGroupIds=groups,
-                           Tags=[{"Key": "team", "Value": "payments"}])
+                           Tags=[{"Key": "team", "Value": "payments"}, {"Key": "environment", "Value": "prod"}])
     stand_in(subnet_a, groups, "10.0.2.45")
 
     groups = [legacy, own_group("ledger-sg")]
     rds.create_db_cluster(DBClusterIdentifier="ledger", Engine="aurora-postgresql", MasterUsername="app",
                           MasterUserPassword="demo-only-0", DBSubnetGroupName="databases",
-                          VpcSecurityGroupIds=groups, Tags=[{"Key": "team", "Value": "finance"}])
+                          VpcSecurityGroupIds=groups,
+                          Tags=[{"Key": "team", "Value": "finance"}, {"Key": "environment", "Value": "prod"}])
     rds.create_db_instance(DBInstanceIdentifier="ledger-1", DBInstanceClass="db.r5.large",
                            Engine="aurora-postgresql", DBClusterIdentifier="ledger")
     stand_in(subnet_a, groups, "10.0.2.60")
@@ -75,7 +78,8 @@ def seed(endpoint, flowlogs):
     groups = [legacy, own_group("reports-db-sg")]
     rds.create_db_instance(DBInstanceIdentifier="reports-db", DBInstanceClass="db.t3.micro", Engine="mysql",
                            AllocatedStorage=20, MasterUsername="app", MasterUserPassword="demo-only-0",
-                           DBSubnetGroupName="databases", VpcSecurityGroupIds=groups)
+                           DBSubnetGroupName="databases", VpcSecurityGroupIds=groups,
+                           Tags=[{"Key": "team", "Value": "finance"}, {"Key": "environment", "Value": "dev"}])
     stand_in(subnet_b, groups, "10.0.3.12")
 
     s3.create_bucket(Bucket="flow-logs")

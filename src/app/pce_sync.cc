@@ -252,6 +252,7 @@ std::string RenderPceSyncText(const PceSyncReport& r) {
 
 std::string RenderPceSyncJson(const PceSyncReport& r) {
   json out = pce::RenderSyncPlanJson(r.plan);
+  out["changes"] = r.HasWork();  // a provisioning is a change too
   out["databases"] = r.databases;
   out["errors"] = r.errors;
   if (r.executed) {

@@ -69,7 +69,8 @@ struct PceSyncDeps {
 Result<PceSyncReport> RunPceSync(const PceSyncRequest& request, const PceSyncDeps& deps);
 
 std::string RenderPceSyncText(const PceSyncReport& report);
-// The plan's JSON (pce/sync_plan.h) plus "databases", "errors" and, after a run that wrote,
+// The plan's JSON (pce/sync_plan.h), "changes" counting a provisioning asked for, plus
+// "databases", "errors" and, after a run that wrote,
 // "applied": {"labels", "workloads": {"created","updated","deleted"}, "virtual_services": {...},
 // "service_bindings": {"created","deleted"}, "provisioned": {"version", "virtual_services"},
 // "pce_writes"}.

@@ -51,6 +51,13 @@ std::string PortText(const PceServicePort& p) {
   return s + "/" + (p.proto == 6 ? "tcp" : p.proto == 17 ? "udp" : std::to_string(p.proto));
 }
 
+// "; app=\"Payments\", env=\"Production\"", or "; no labels".
+std::string LabelsText(const std::vector<LabelRef>& labels) {
+  std::vector<std::string> parts;
+  for (const LabelRef& l : labels) parts.push_back(l.key + "=" + Quoted(l.value));
+  return "; " + Join(parts, ", ", "no labels");
+}
+
 json Interfaces(const std::vector<std::string>& addresses) {
   json out = json::array();
   for (size_t i = 0; i < addresses.size(); ++i) {
@@ -217,7 +224,9 @@ void Planner::PlanWorkload(const SyncDatabase& db, const std::vector<LabelRef>& 
         {"external_data_reference", Reference(db)}};
     LabelBody l = Labels({}, desired, id);
     body["labels"] = std::move(l.hrefs);
-    plan_.workloads_to_create.push_back({id, "workload", name, "create", "", std::move(body), std::move(l.pending)});
+    plan_.workloads_to_create.push_back({id, "workload", name,
+                                         "create (" + Join(addresses, ",") + LabelsText(desired) + ")", "",
+                                         std::move(body), std::move(l.pending)});
     return;
   }
   json body = {{"href", w->href}};
@@ -257,7 +266,9 @@ void Planner::PlanVirtualService(const SyncDatabase& db, const std::vector<Label
     LabelBody l = Labels({}, desired, id);
     body["labels"] = std::move(l.hrefs);
     plan_.virtual_services_to_create.push_back(
-        {id, "virtual_service", name, "create", "", std::move(body), std::move(l.pending)});
+        {id, "virtual_service", name,
+         "create (" + db.endpoint + " " + PortText({db.port, -1, 6}) + LabelsText(desired) + ")", "", std::move(body),
+         std::move(l.pending)});
     return;
   }
   json body = {{"href", v->href}};

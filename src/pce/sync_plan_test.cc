@@ -77,7 +77,7 @@ TEST(SyncPlanTest, FirstSyncCreatesLabelsWorkloadAndDraftVirtualServiceAndWaitsF
   ASSERT_EQ(p.workloads_to_create.size(), 1u);
   const SyncChange& w = p.workloads_to_create[0];
   EXPECT_EQ(w.database, "orders-db");
-  EXPECT_EQ(w.reason, "create");
+  EXPECT_EQ(w.reason, "create (10.0.2.45; app=\"Payments\", env=\"Production\")");
   EXPECT_EQ(w.body["name"], "rds-orders-db");
   EXPECT_EQ(w.body["hostname"], kEndpoint);
   EXPECT_EQ(w.body["interfaces"], json::parse(R"([{"name":"eth0","address":"10.0.2.45"}])"));
@@ -100,10 +100,12 @@ TEST(SyncPlanTest, FirstSyncCreatesLabelsWorkloadAndDraftVirtualServiceAndWaitsF
   EXPECT_EQ(RenderSyncPlanText(p),
             "+ label app=\"Payments\" (orders-db): create\n"
             "+ label env=\"Production\" (orders-db): create\n"
-            "+ workload rds-orders-db (orders-db): create\n"
-            "+ virtual service VS-RDS-orders-db (orders-db): create\n"
-            "  waiting orders-db: service binding waits until its virtual service is provisioned\n"
-            "Plan: 4 to create, 0 to update, 0 to delete.\n");
+            "+ workload rds-orders-db (orders-db): create (10.0.2.45; app=\"Payments\", env=\"Production\")\n"
+            "+ virtual service VS-RDS-orders-db (orders-db): create (" +
+                std::string(kEndpoint) +
+                " 5432/tcp; app=\"Payments\", env=\"Production\")\n"
+                "  waiting orders-db: service binding waits until its virtual service is provisioned\n"
+                "Plan: 4 to create, 0 to update, 0 to delete.\n");
 }
 
 TEST(SyncPlanTest, ExistingLabelsAreReferencedByHref) {
@@ -216,7 +218,7 @@ TEST(SyncPlanTest, PortFqdnAndNameChangesUpdateTheDraftVirtualService) {
             "orders-db-2.c9xk2example.us-east-2.rds.amazonaws.com");
   EXPECT_EQ(u.body["service_ports"], json::parse(R"([{"port":6432,"proto":6}])"));
   EXPECT_FALSE(u.body.contains("labels"));
-  EXPECT_FALSE(u.body.contains("href"));  // PUT <href>: the href is the URL
+  EXPECT_EQ(u.body["href"], kDraftVs);  // a bulk_update item names its object
   EXPECT_TRUE(p.workloads_to_update.empty());
 }
 
