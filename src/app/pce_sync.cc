@@ -78,6 +78,7 @@ bool Executor::Bulk(Collection collection, std::string_view op, const std::vecto
                     std::vector<std::string>* created) {
   if (changes.empty()) return true;
   std::vector<json> items;
+  items.reserve(changes.size());
   for (const pce::SyncChange& c : changes) items.push_back(c.body.is_null() ? json{{"href", c.href}} : c.body);
   auto results =
       collection == Collection::kWorkloads ? client_.BulkWorkloads(op, items) : client_.BulkVirtualServices(op, items);
@@ -98,6 +99,7 @@ bool Executor::Bulk(Collection collection, std::string_view op, const std::vecto
 bool Executor::Bindings(const std::vector<pce::SyncChange>& changes) {
   if (changes.empty()) return true;
   std::vector<json> items;
+  items.reserve(changes.size());
   for (const pce::SyncChange& c : changes) items.push_back(c.body);
   auto created = client_.CreateServiceBindings(items);
   if (!created) return Failed("service bindings", created.error());

@@ -54,6 +54,7 @@ std::string PortText(const PceServicePort& p) {
 // "; app=\"Payments\", env=\"Production\"", or "; no labels".
 std::string LabelsText(const std::vector<LabelRef>& labels) {
   std::vector<std::string> parts;
+  parts.reserve(labels.size());
   for (const LabelRef& l : labels) parts.push_back(l.key + "=" + Quoted(l.value));
   return "; " + Join(parts, ", ", "no labels");
 }
