@@ -25,17 +25,14 @@ Result<pce::LabelMap> LoadLabelMap(const std::string& value) {
   return pce::ParseLabelMap(text.str(), value);
 }
 
-// The PCE's objects, read in five collections.
-Result<pce::PceObjects> ReadPce(pce::Client& client) {
-  const char* const paths[] = {"labels", "workloads", "sec_policy/draft/virtual_services",
-                               "sec_policy/active/virtual_services", "service_bindings"};
-  std::vector<std::string> bodies;
-  for (const char* p : paths) {
-    auto body = client.GetCollection(p);
-    if (!body) return Fail(std::move(body).error());
-    bodies.push_back(std::move(*body));
-  }
-  return pce::ParsePceObjects(bodies[0], bodies[1], bodies[2], bodies[3], bodies[4]);
+// The PCE's collections the planner compares, in ParsePceObjects's order.
+const std::vector<std::string> kCollections = {"labels", "workloads", "sec_policy/draft/virtual_services",
+                                               "sec_policy/active/virtual_services", "service_bindings"};
+// What a binding depends on: the workloads, the active virtual services and the bindings.
+const std::vector<size_t> kBindingCollections = {1, 3, 4};
+
+Result<pce::PceObjects> Parse(const std::vector<std::string>& b) {
+  return pce::ParsePceObjects(b[0], b[1], b[2], b[3], b[4]);
 }
 
 // With --target, only the chosen databases' own objects are in view: the others' are neither
@@ -188,7 +185,10 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   auto connection = ConnectPce(deps.pce);
   if (!connection) return Fail(std::move(connection).error());
   pce::Client& client = *connection->client;
-  auto objects = ReadPce(client);
+  // Large collections come through jobs that run side by side.
+  auto bodies = client.GetCollections(kCollections);
+  if (!bodies) return Fail(std::move(bodies).error());
+  auto objects = Parse(*bodies);
   if (!objects) return Fail(std::move(objects).error());
   if (!req.targets.empty()) KeepOnly(*objects, references);
   report.plan = pce::Plan(databases, *map, *objects, req.prune);
@@ -210,13 +210,22 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   const bool waited = !report.plan.binding_waits_for_workload.empty() ||
                       (req.provision && !report.plan.binding_waits_for_provision.empty());
   if (run.Run(report.plan, req.provision, objects->labels) && waited) {
-    // What this run made may let bindings through: plan again from the PCE's objects.
-    auto again = ReadPce(client);
-    if (!again) {
-      report.errors.push_back("reading the PCE again for the bindings: " + again.error().message);
+    // What this run made may let bindings through: read what bindings depend on again, and plan
+    // again (only its bindings are used: the rest of the PCE is as the first read saw it).
+    auto reread = [&]() -> Result<pce::PceObjects> {
+      std::vector<std::string> paths;
+      for (size_t i : kBindingCollections) paths.push_back(kCollections[i]);
+      auto fresh = client.GetCollections(paths);
+      if (!fresh) return Fail(std::move(fresh).error());
+      std::vector<std::string> now = *bodies;
+      for (size_t k = 0; k < kBindingCollections.size(); ++k) now[kBindingCollections[k]] = std::move((*fresh)[k]);
+      return Parse(now);
+    }();
+    if (!reread) {
+      report.errors.push_back("reading the PCE again for the bindings: " + reread.error().message);
     } else {
-      if (!req.targets.empty()) KeepOnly(*again, references);
-      const pce::SyncPlan next = pce::Plan(databases, *map, *again, req.prune);
+      if (!req.targets.empty()) KeepOnly(*reread, references);
+      const pce::SyncPlan next = pce::Plan(databases, *map, *reread, req.prune);
       run.Bindings(next.bindings_to_create);
       report.plan.binding_waits_for_provision = next.binding_waits_for_provision;
       report.plan.binding_waits_for_workload = next.binding_waits_for_workload;

@@ -155,61 +155,96 @@ Result<http::Response> Client::Send(const Call& call) {
 }
 
 Result<std::string> Client::GetCollection(std::string_view path) {
-  const std::string org_path = OrgPath(path);
-  auto resp = Send({"GET", org_path, "", {}});
-  if (!resp) return Fail(std::move(resp).error());
-  size_t count = 0;
-  if (!IsJsonArray(resp->body, &count)) {
-    return Fail(InvalidInput("GET " + org_path + ": the response is not a JSON array: " + Quote(resp->body, 60)));
-  }
-  const std::string total_header = resp->Header("x-total-count");
-  const int total = ParseSeconds(total_header, -1);
-  // The synchronous answer stops at 500 objects: a larger collection comes through a job.
-  const bool truncated = total >= 0 ? static_cast<size_t>(total) > count : count >= 500;
-  if (!truncated) return std::move(resp->body);
-  return RunJob(org_path);
+  auto out = GetCollections({std::string(path)});
+  if (!out) return Fail(std::move(out).error());
+  return std::move(out->front());
 }
 
-Result<std::string> Client::RunJob(const std::string& org_path) {
+Result<std::vector<std::string>> Client::GetCollections(const std::vector<std::string>& paths) {
+  std::vector<std::string> out(paths.size());
+  std::vector<Job> jobs;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string org_path = OrgPath(paths[i]);
+    auto resp = Send({"GET", org_path, "", {}});
+    if (!resp) return Fail(std::move(resp).error());
+    size_t count = 0;
+    if (!IsJsonArray(resp->body, &count)) {
+      return Fail(InvalidInput("GET " + org_path + ": the response is not a JSON array: " + Quote(resp->body, 60)));
+    }
+    const int total = ParseSeconds(resp->Header("x-total-count"), -1);
+    // The synchronous answer stops at 500 objects: a larger collection comes through a job.
+    const bool truncated = total >= 0 ? static_cast<size_t>(total) > count : count >= 500;
+    if (!truncated) {
+      out[i] = std::move(resp->body);
+      continue;
+    }
+    auto job = StartJob(org_path);
+    if (!job) return Fail(std::move(job).error());
+    job->index = i;
+    jobs.push_back(std::move(*job));
+  }
+  // The jobs run on the PCE side by side: wait for them together.
+  auto waited = std::chrono::milliseconds(0);
+  while (!jobs.empty()) {
+    std::chrono::milliseconds next = jobs.front().next;
+    for (const Job& j : jobs) next = std::min(next, j.next);
+    sleeper_.Sleep(next);
+    waited += next;
+    for (size_t k = 0; k < jobs.size();) {
+      auto done = PollJob(jobs[k]);
+      if (!done) return Fail(std::move(done).error());
+      if (*done) {
+        out[jobs[k].index] = std::move(jobs[k].body);
+        jobs.erase(jobs.begin() + static_cast<std::ptrdiff_t>(k));
+        continue;
+      }
+      if (waited >= retry_.job_deadline) {
+        return Fail(Transient("GET " + jobs[k].href + ": the job for " + jobs[k].org_path + " did not finish in " +
+                              std::to_string(retry_.job_deadline.count()) + " s"));
+      }
+      jobs[k].next = std::min<std::chrono::milliseconds>(jobs[k].next * 2, std::chrono::seconds(10));
+      ++k;
+    }
+  }
+  return out;
+}
+
+Result<Client::Job> Client::StartJob(const std::string& org_path) {
   auto started = Send({"GET", org_path, "", {{"Prefer", "respond-async"}}});
   if (!started) return Fail(std::move(started).error());
-  const std::string job = started->Header("location");
-  if (started->status != 202 || job.empty()) {
+  Job job;
+  job.org_path = org_path;
+  job.href = started->Header("location");
+  if (started->status != 202 || job.href.empty()) {
     return Fail(InvalidInput("GET " + org_path + " (async): expected 202 with a Location, got " +
                              std::to_string(started->status)));
   }
-  auto waited = std::chrono::milliseconds(0);
-  std::chrono::milliseconds next{std::chrono::seconds(ParseSeconds(started->Header("retry-after"), 1))};
-  for (;;) {
-    sleeper_.Sleep(next);
-    waited += next;
-    auto poll = Send({"GET", job, "", {}});
-    if (!poll) return Fail(std::move(poll).error());
-    simdjson::dom::parser parser;
-    simdjson::dom::element doc;
-    std::string_view status, result;
-    if (parser.parse(poll->body).get(doc) != simdjson::SUCCESS || doc["status"].get(status) != simdjson::SUCCESS) {
-      return Fail(InvalidInput("GET " + job + ": not a job: " + Quote(poll->body, 60)));
-    }
-    if (status == "done") {
-      if (doc["result"]["href"].get(result) != simdjson::SUCCESS) {
-        return Fail(InvalidInput("GET " + job + ": a done job without result.href"));
-      }
-      auto data = Send({"GET", std::string(result), "", {}});
-      if (!data) return Fail(std::move(data).error());
-      size_t count = 0;
-      if (!IsJsonArray(data->body, &count)) {
-        return Fail(InvalidInput("GET " + std::string(result) + ": the datafile is not a JSON array"));
-      }
-      return std::move(data->body);
-    }
-    if (status == "failed") return Fail(Transient("GET " + job + ": the PCE's job for " + org_path + " failed"));
-    if (waited >= retry_.job_deadline) {
-      return Fail(Transient("GET " + job + ": the job for " + org_path + " did not finish in " +
-                            std::to_string(retry_.job_deadline.count()) + " s"));
-    }
-    next = std::min<std::chrono::milliseconds>(next * 2, std::chrono::seconds(10));
+  job.next = std::chrono::seconds(ParseSeconds(started->Header("retry-after"), 1));
+  return job;
+}
+
+Result<bool> Client::PollJob(Job& job) {
+  auto poll = Send({"GET", job.href, "", {}});
+  if (!poll) return Fail(std::move(poll).error());
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view status, result;
+  if (parser.parse(poll->body).get(doc) != simdjson::SUCCESS || doc["status"].get(status) != simdjson::SUCCESS) {
+    return Fail(InvalidInput("GET " + job.href + ": not a job: " + Quote(poll->body, 60)));
   }
+  if (status == "failed") return Fail(Transient("GET " + job.href + ": the PCE's job for " + job.org_path + " failed"));
+  if (status != "done") return false;
+  if (doc["result"]["href"].get(result) != simdjson::SUCCESS) {
+    return Fail(InvalidInput("GET " + job.href + ": a done job without result.href"));
+  }
+  auto data = Send({"GET", std::string(result), "", {}});
+  if (!data) return Fail(std::move(data).error());
+  size_t count = 0;
+  if (!IsJsonArray(data->body, &count)) {
+    return Fail(InvalidInput("GET " + std::string(result) + ": the datafile is not a JSON array"));
+  }
+  job.body = std::move(data->body);
+  return true;
 }
 
 Result<http::Response> Client::SendJson(std::string method, std::string path, const nlohmann::json& body,
@@ -377,21 +412,30 @@ std::vector<std::pair<std::string, std::string>> PolicyCollections(const std::st
 Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
   if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
   policy::PolicyBuilder builder(version);
-  for (const auto& [name, path] : PolicyCollections(version)) {
-    auto json = GetCollection(path);
-    if (!json) return Fail(std::move(json).error());
-    if (auto st = builder.AddCollection(name, *json, "GET " + OrgPath(path)); !st) return Fail(std::move(st).error());
+  const auto collections = PolicyCollections(version);
+  std::vector<std::string> paths;
+  for (const auto& c : collections) paths.push_back(c.second);
+  auto bodies = GetCollections(paths);
+  if (!bodies) return Fail(std::move(bodies).error());
+  for (size_t i = 0; i < collections.size(); ++i) {
+    const auto& [name, path] = collections[i];
+    if (auto st = builder.AddCollection(name, (*bodies)[i], "GET " + OrgPath(path)); !st) {
+      return Fail(std::move(st).error());
+    }
   }
   return std::move(builder).Build();
 }
 
 Result<std::string> Client::ExportBundle(const std::string& version) {
   if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
+  const auto collections = PolicyCollections(version);
+  std::vector<std::string> paths;
+  for (const auto& c : collections) paths.push_back(c.second);
+  auto bodies = GetCollections(paths);
+  if (!bodies) return Fail(std::move(bodies).error());
   std::string out = "{";
-  for (const auto& [name, path] : PolicyCollections(version)) {
-    auto json = GetCollection(path);
-    if (!json) return Fail(std::move(json).error());
-    out += (out.size() > 1 ? ",\n\"" : "\n\"") + name + "\": " + *json;
+  for (size_t i = 0; i < collections.size(); ++i) {
+    out += (out.size() > 1 ? ",\n\"" : "\n\"") + collections[i].first + "\": " + (*bodies)[i];
   }
   out += "\n}\n";
   // What is written must load: check it now rather than when it is needed.

@@ -87,6 +87,9 @@ class Client {
   // Every object of a collection, as the JSON array text the PCE returned. `path` is relative to
   // the org: "labels", "sec_policy/active/rule_sets".
   Result<std::string> GetCollection(std::string_view path);
+  // Several collections, in order. The ones larger than a synchronous answer go through async
+  // jobs that run side by side: their waits overlap.
+  Result<std::vector<std::string>> GetCollections(const std::vector<std::string>& paths);
 
   // The policy of `version` (active, draft or a number).
   Result<policy::Policy> FetchPolicy(const std::string& version);
@@ -131,7 +134,16 @@ class Client {
   Result<std::vector<BulkItemResult>> Bulk(std::string_view collection, std::string_view op,
                                            const std::vector<nlohmann::json>& items);
   Result<http::Response> Send(const Call& call);
-  Result<std::string> RunJob(const std::string& org_path);
+  // An async collection job: started, then polled until done.
+  struct Job {
+    std::string org_path, href;
+    std::chrono::milliseconds next{0};  // wait before the next poll
+    size_t index = 0;                   // the collection's place in the answer
+    std::string body;                   // the datafile, once done
+  };
+  Result<Job> StartJob(const std::string& org_path);
+  // One poll; true once done (the datafile read into job.body).
+  Result<bool> PollJob(Job& job);
   std::string Name(const Call& call) const { return call.method + " " + call.path; }
   std::string OrgPath(std::string_view path) const { return "/orgs/" + config_.org_id + "/" + std::string(path); }
 

@@ -151,6 +151,31 @@ TEST_F(PceWriteTest, BulkWorkloadsGoInChunksOfAThousandAndReportItemErrors) {
   EXPECT_NE(short_answer.error().message.find("expected an array of 1000 results"), std::string::npos);
 }
 
+TEST_F(PceWriteTest, LargeCollectionsGoThroughJobsThatAreAwaitedTogether) {
+  const auto job = [](const char* id, const char* status) {
+    return Reply(200, std::string(R"({"href":"/orgs/1/jobs/)") + id + R"(","status":")" + status +
+                          R"(","result":{"href":"/orgs/1/datafiles/)" + id + R"("}})");
+  };
+  transport_.replies = {Reply(200, "[1,2]", {{"x-total-count", "700"}}),
+                        Reply(202, "", {{"location", "/orgs/1/jobs/a"}, {"retry-after", "3"}}),
+                        Reply(200, "[]", {{"x-total-count", "0"}}),
+                        Reply(200, "[3]", {{"x-total-count", "900"}}),
+                        Reply(202, "", {{"location", "/orgs/1/jobs/b"}, {"retry-after", "3"}}),
+                        job("a", "done"),
+                        Reply(200, "[1,2,3]"),
+                        job("b", "running"),
+                        job("b", "done"),
+                        Reply(200, "[4,5]")};
+  auto r = client_.GetCollections({"workloads", "labels", "service_bindings"});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(*r, (std::vector<std::string>{"[1,2,3]", "[]", "[4,5]"}));
+  // One wait for both jobs, then b's doubled one: 9 s, not 3 + 3 + 6.
+  EXPECT_EQ(sleeper_.waits, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(3), std::chrono::seconds(6)}));
+  EXPECT_EQ(transport_.seen[1].headers.front(), (std::pair<std::string, std::string>{"Prefer", "respond-async"}));
+  EXPECT_EQ(transport_.seen[6].url, "http://127.0.0.1:1/api/v2/orgs/1/datafiles/a");
+  EXPECT_EQ(client_.writes(), 0);
+}
+
 TEST(PceChunkTest, ChunksItemsAtTheLimit) {
   auto items = [](size_t n) { return std::vector<nlohmann::json>(n, nlohmann::json{{"name", "w"}}); };
   auto sizes = [](const std::vector<nlohmann::json>& chunks) {
