@@ -15,26 +15,20 @@ Usage: enforce_bench.py [--moat PATH] [--source-dir DIR] [--sizes 1,10,50,100] [
 
 import argparse
 import copy
-import ipaddress
 import json
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REGION = "us-east-1"
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import loopback
+from loopback import REGION, BenchError, Moto
+
 PORT = 5432
 SAMPLE_BUNDLE = os.path.join("samples", "policy", "orders-db.bundle.json")
-MOTO_LAUNCHER = os.path.join("tests", "moto_server.py")
-MOTO_START_TIMEOUT = 30.0  # seconds until moto_server must accept connections
-COMMAND_TIMEOUT = 600  # seconds for one moat command
-# Sizes above this put the interface stand-ins in a /17 instead of a /24.
-SMALL_SUBNET_MAX = 200
 # Databases per DescribeDBInstances page (the AWS maximum of MaxRecords, and its default).
 RDS_PAGE = 100
 
@@ -55,114 +49,23 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.moat is None:
         args.moat = os.path.join(args.source_dir, "build", "src", "cli", "moat")
-    if args.sizes is None:
-        args.sizes = "1,3" if args.smoke else "1,10,50,100"
-    try:
-        args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    except ValueError:
-        p.error("--sizes: expected comma-separated integers, got %r" % args.sizes)
-    if not args.sizes or min(args.sizes) < 1:
-        p.error("--sizes: every size must be at least 1")
-    if args.reps is None:
-        args.reps = 1 if args.smoke else 3
-    if args.reps < 1:
-        p.error("--reps must be at least 1")
+    loopback.sizes_and_reps(p, args, "1,10,50,100", "1,3")
     return args
-
-
-class BenchError(Exception):
-    """A failure that ends the benchmark: a command failed or a converged run wrote."""
 
 
 # ---------------------------------------------------------------------------------------------
 # moto
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-class Moto:
-    """A moto_server through tests/moto_server.py, which keeps each interface stand-in's groups
-    equal to its database's (as AWS does with the interfaces RDS makes). The first four calls may
-    be unsigned (INITIAL_NO_AUTH_ACTION_COUNT=4); every later call must be signed by a known key
-    and allowed by IAM."""
-
-    def __init__(self, source_dir, log_path):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4")
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(source_dir, MOTO_LAUNCHER), "-H", "127.0.0.1",
-             "-p", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + MOTO_START_TIMEOUT
-        while not accepts(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise BenchError("moto_server did not start (pip install 'moto[server]'); see %s"
-                                 % log_path)
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
 
 def seed(url, n):
     """Creates the estate of N databases, as tests/moto_setup.py does for its two.
 
     Returns {"key": (access key id, secret), "endpoints": {db id: endpoint}, "legacy": {db id:
     its hand-made group}}."""
-    import boto3  # imported here so --help works without it
-
-    # The IAM user moat signs as: the four unsigned calls moto allows.
-    boot = dict(endpoint_url=url, region_name=REGION,
-                aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-    iam = boto3.client("iam", **boot)
-    iam.create_user(UserName="moat")
-    policy = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    iam.attach_user_policy(UserName="moat", PolicyArn=policy["Policy"]["Arn"])
-    key = iam.create_access_key(UserName="moat")["AccessKey"]
-    signed = dict(endpoint_url=url, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
-                  aws_secret_access_key=key["SecretAccessKey"])
-    ec2 = boto3.client("ec2", **signed)
-    rds = boto3.client("rds", **signed)
-
-    # The network: the stand-ins live in the first subnet, one address each.
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    first_cidr = "10.0.2.0/24" if n <= SMALL_SUBNET_MAX else "10.0.128.0/17"
-    first = ec2.create_subnet(VpcId=vpc, CidrBlock=first_cidr,
-                              AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-    second = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24",
-                               AvailabilityZone=REGION + "b")["Subnet"]["SubnetId"]
-    rds.create_db_subnet_group(DBSubnetGroupName="db-subnets", DBSubnetGroupDescription="db",
-                               SubnetIds=[first, second])
-    base = ipaddress.ip_network(first_cidr).network_address
+    key = loopback.iam_key(url)
+    ec2 = loopback.client(url, key, "ec2")
+    rds = loopback.client(url, key, "rds")
+    # The stand-ins live in the first subnet, one address each.
+    vpc, first, base = loopback.network(ec2, rds, n)
 
     legacy = {}
     for i in range(n):
@@ -173,16 +76,10 @@ def seed(url, n):
         ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
              "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        ec2.create_network_interface(SubnetId=first, Description="RDSNetworkInterface",
-                                     Groups=[group], PrivateIpAddress=str(base + 10 + i))
-        rds.create_db_instance(DBInstanceIdentifier=db, DBInstanceClass="db.t3.micro",
-                               Engine="postgres", AllocatedStorage=20, MasterUsername="app",
-                               MasterUserPassword="not-a-secret-0", DBSubnetGroupName="db-subnets",
-                               VpcSecurityGroupIds=[group])
+        loopback.add_database(ec2, rds, first, db, group, str(base + 10 + i))
         legacy[db] = group
 
-    return {"key": (key["AccessKeyId"], key["SecretAccessKey"]),
-            "endpoints": endpoints(rds), "legacy": legacy}
+    return {"key": key, "endpoints": endpoints(rds), "legacy": legacy}
 
 
 def endpoints(rds):
@@ -196,9 +93,7 @@ def endpoints(rds):
 
 def attached_groups(url, key):
     """{db id: [group ids]} read back from moto, to check the first apply independently."""
-    import boto3
-    rds = boto3.client("rds", endpoint_url=url, region_name=REGION,
-                       aws_access_key_id=key[0], aws_secret_access_key=key[1])
+    rds = loopback.client(url, key, "rds")
     out = {}
     for page in rds.get_paginator("describe_db_instances").paginate():
         for db in page["DBInstances"]:
@@ -237,11 +132,8 @@ def write_bundle(source_dir, endpoints_by_db, path):
 
 def moat_env(url, key):
     """The caller's environment without AWS_* / MOAT_* settings, pointed at moto."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("AWS_") and not k.startswith("MOAT_")}
-    env.update(AWS_ENDPOINT_URL=url, AWS_REGION=REGION,
-               AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1])
-    return env
+    return loopback.clean_env(drop=("AWS_", "MOAT_"), AWS_ENDPOINT_URL=url, AWS_REGION=REGION,
+                              AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1])
 
 
 def run_moat(label, argv, env, log_dir):
@@ -249,25 +141,8 @@ def run_moat(label, argv, env, log_dir):
 
     Raises BenchError when it exits non-zero or prints no JSON; stdout and stderr are kept in
     log_dir under `label`."""
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=COMMAND_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise BenchError("%s: %s" % (label, e))
-    wall = time.perf_counter() - start
-    stem = os.path.join(log_dir, label.replace(" ", "-"))
-    with open(stem + ".out.json", "w") as f:
-        f.write(proc.stdout)
-    with open(stem + ".err.txt", "w") as f:
-        f.write(proc.stderr)
-    if proc.returncode != 0:
-        raise BenchError("%s: exit %d: %s\n  stderr: %s" % (
-            label, proc.returncode, " ".join(argv), proc.stderr.strip()[-2000:]))
-    try:
-        return wall, json.loads(proc.stdout)
-    except ValueError as e:
-        raise BenchError("%s: stdout is not JSON (%s); see %s.out.json" % (label, e, stem))
+    wall, _, report = loopback.run_moat(label, argv, env, log_dir, out_suffix=".out.json")
+    return wall, report
 
 
 def check_policy(args, bundle, env, log_dir, endpoints_by_db):
@@ -414,31 +289,16 @@ def main(argv):
     args = parse_args(argv)
     if not os.access(args.moat, os.X_OK):
         sys.exit("enforce_bench: %s is not an executable moat (--moat)" % args.moat)
-    temp = args.workdir is None
-    if temp:
-        args.workdir = tempfile.mkdtemp(prefix="moat-enforce-bench-")
-    os.makedirs(args.workdir, exist_ok=True)
-    results, failure = [], None
-    try:
-        for n in args.sizes:
-            results.append(bench_size(args, n))
-    except BenchError as e:
-        failure = str(e)
+    temp = loopback.make_workdir(args, "moat-enforce-bench-")
+    results, failure = loopback.run_sizes(args, bench_size)
     if results:
         print_table(results, args.reps)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump({"sizes": args.sizes, "reps": args.reps, "results": results,
-                       "failure": failure}, f, indent=1)
     if failure:
         ok, line = False, "FAIL: " + failure
     else:
         ok, line = verdict(results)
     print("\n" + line)
-    if ok and temp and not args.keep:
-        shutil.rmtree(args.workdir, ignore_errors=True)
-    else:
-        print("(files in %s)" % args.workdir)  # kept on failure, for the logs
+    loopback.leave_workdir(args, temp, ok)
     return 0 if ok else 1
 
 

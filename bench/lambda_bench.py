@@ -25,19 +25,19 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REGION = "us-east-1"
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from loopback import REGION, BenchError, Moto, clean_env, leave_workdir, make_workdir
+
 SAMPLE_BUNDLE = os.path.join("samples", "policy", "orders-db.bundle.json")
-MOTO_LAUNCHER = os.path.join("tests", "moto_server.py")
 MOTO_SETUP = os.path.join("tests", "moto_setup.py")
 RUNTIME_SERVER = os.path.join("tests", "lambda_runtime_server.py")
 PACKAGER = os.path.join("scripts", "package-lambda.sh")
@@ -48,7 +48,6 @@ BUCKET = "flow-logs"
 # A key where VPC Flow Logs would write the object (moat reads keys ending in .log / .log.gz).
 OBJECT_KEY = ("AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/"
               "123456789012_vpcflowlogs_us-east-1_fl-0bench000_20240501T0000Z_0bench00.log.gz")
-MOTO_START_TIMEOUT = 30.0   # seconds until moto_server accepts connections
 FIRST_NEXT_TIMEOUT = 10.0   # seconds a started moat has to ask for its first invocation
 STOP_TIMEOUT = 10.0         # seconds a SIGTERMed moat has to exit
 INVOCATION_TIMEOUT = 300    # seconds the invocation may take (GET /_test/results?timeout=)
@@ -88,10 +87,6 @@ def parse_args(argv):
     return args
 
 
-class BenchError(Exception):
-    """A failure that ends the benchmark: a command failed or answered unexpectedly."""
-
-
 def log(line):
     print(line, file=sys.stderr, flush=True)
 
@@ -102,14 +97,6 @@ def tail(path, chars=2000):
             return f.read().decode("utf-8", "replace").strip()[-chars:]
     except OSError:
         return ""
-
-
-def clean_env(**settings):
-    """The caller's environment without AWS_*, MOAT_* and ILLUMIO_* settings, plus `settings`."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "MOAT_", "ILLUMIO_"))}
-    env.update(settings)
-    return env
 
 
 def run(label, argv, log_dir, env=None, cwd=None):
@@ -332,51 +319,6 @@ def bench_cold_start(args):
 # ---------------------------------------------------------------------------------------------
 # Memory
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-class Moto:
-    """A moto_server through tests/moto_server.py; the first four calls may be unsigned
-    (INITIAL_NO_AUTH_ACTION_COUNT=4), every later one must be signed by a known key."""
-
-    def __init__(self, source_dir, log_path):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(source_dir, MOTO_LAUNCHER), "-H", "127.0.0.1",
-             "-p", str(self.port)], stdin=subprocess.DEVNULL, stdout=self.log,
-            stderr=subprocess.STDOUT, env=clean_env(INITIAL_NO_AUTH_ACTION_COUNT="4"))
-        deadline = time.monotonic() + MOTO_START_TIMEOUT
-        while not accepts(self.port):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.close()
-                raise BenchError("moto_server did not start (pip install 'moto[server]'); see %s"
-                                 % log_path)
-            time.sleep(0.05)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
 class RuntimeServer:
     """tests/lambda_runtime_server.py: queues events (POST /_test/invoke) and collects what the
     runtime answers (GET /_test/results)."""
@@ -534,8 +476,7 @@ def bench_memory(args):
     os.makedirs(work, exist_ok=True)
     root, path, gen_report = generate(args, work)
     size = os.path.getsize(path)
-    moto = Moto(args.source_dir, os.path.join(work, "moto.log"))
-    try:
+    with Moto(args.source_dir, os.path.join(work, "moto.log"), env=clean_env()) as moto:
         start = time.perf_counter()
         setup = run("moto_setup", [sys.executable, os.path.join(args.source_dir, MOTO_SETUP),
                                    moto.url, BUCKET, root], work, env=clean_env())
@@ -546,8 +487,6 @@ def bench_memory(args):
             raise BenchError("moto_setup.py printed no key (%s): %r" % (e, setup[:500]))
         log("moto seeded and the object uploaded in %.1f s" % (time.perf_counter() - start))
         runs = [invoke_once(args, work, moto.url, key, n, size) for n in range(args.mem_runs)]
-    finally:
-        moto.close()
     baseline = flows_baseline(args, work, path)
     log("moat flows --threads 1: %.2f s, peak RSS %.1f MiB" % (
         baseline["wall_s"], baseline["maxrss_kib"] / 1024.0))
@@ -640,10 +579,7 @@ def main(argv):
     args.moat = os.path.abspath(args.moat)
     args.gen = os.path.abspath(args.gen)
     args.source_dir = os.path.abspath(args.source_dir)
-    temp = args.workdir is None
-    if temp:
-        args.workdir = tempfile.mkdtemp(prefix="moat-lambda-bench-")
-    os.makedirs(args.workdir, exist_ok=True)
+    temp = make_workdir(args, "moat-lambda-bench-")
     cold, memory, failure = None, None, None
     try:
         cold = bench_cold_start(args)
@@ -660,10 +596,7 @@ def main(argv):
         print(line)
     if failure:
         print("FAIL: " + failure)
-    if not failure and temp and not args.keep:
-        shutil.rmtree(args.workdir, ignore_errors=True)
-    else:
-        print("(files in %s)" % args.workdir)
+    leave_workdir(args, temp, not failure)
     return 1 if failure else 0
 
 

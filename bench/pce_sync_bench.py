@@ -19,28 +19,22 @@ Usage: pce_sync_bench.py [--moat PATH] [--source-dir DIR] [--sizes 100,1000] [--
 
 import argparse
 import base64
-import ipaddress
 import json
 import math
 import os
-import resource
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REGION = "us-east-1"
-MOTO_LAUNCHER = os.path.join("tests", "moto_server.py")
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import loopback
+from loopback import REGION, BenchError, Moto, Server, accepts
+
 PCE_LAUNCHER = os.path.join("tests", "pce_test_server.py")
 PCE_USER, PCE_SECRET, PCE_ORG = "api_1a2b3c4d5e6f", "test-secret-0123456789", "1"
-START_TIMEOUT = 30.0  # seconds until a server must accept connections
-COMMAND_TIMEOUT = 600  # seconds for one moat command
-SMALL_SUBNET_MAX = 200  # above this many databases the interface stand-ins get a /17, not a /24
 BULK_MAX = 1000  # items per bulk request (the PCE's limit)
 TEAMS = ["payments", "orders", "ledger", "search", "identity"]
 ENVS = ["prod", "dev"]
@@ -66,90 +60,12 @@ def parse_args(argv):
     args = p.parse_args(argv)
     if args.moat is None:
         args.moat = os.path.join(args.source_dir, "build", "src", "cli", "moat")
-    if args.sizes is None:
-        args.sizes = "5" if args.smoke else "100,1000"
-    try:
-        args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    except ValueError:
-        p.error("--sizes: expected comma-separated integers, got %r" % args.sizes)
-    if not args.sizes or min(args.sizes) < 1 or max(args.sizes) > 30000:
-        p.error("--sizes: every size must be from 1 to 30000")
-    if args.reps is None:
-        args.reps = 1 if args.smoke else 3
-    if args.reps < 1:
-        p.error("--reps must be at least 1")
+    loopback.sizes_and_reps(p, args, "100,1000", "5", most=30000)
     return args
 
 
-class BenchError(Exception):
-    """A failure that ends the benchmark: a command failed, or moat's result or requests were
-    wrong."""
-
-
 # ---------------------------------------------------------------------------------------------
-# The two servers
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def accepts(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-class Server:
-    """A server process on loopback, stopped on exit; `ready()` says when it listens."""
-
-    def __init__(self, argv, log_path, env, what):
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self.ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise BenchError("%s did not start; see %s" % (what, log_path))
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class Moto(Server):
-    """moto_server through tests/moto_server.py. The first four calls may be unsigned
-    (INITIAL_NO_AUTH_ACTION_COUNT=4); every later one must be signed by a known key."""
-
-    def __init__(self, source_dir, log_path):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        launcher = os.path.join(source_dir, MOTO_LAUNCHER)
-        super().__init__([sys.executable, launcher, "-H", "127.0.0.1", "-p", str(self.port)],
-                         log_path,
-                         dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4"),
-                         "moto_server (pip install 'moto[server]')")
-
-    def ready(self):
-        return accepts(self.port)
-
+# The PCE test server
 
 class Pce(Server):
     """tests/pce_test_server.py on a bundle of labels; it writes its port to a file once bound."""
@@ -165,7 +81,7 @@ class Pce(Server):
         launcher = os.path.join(source_dir, PCE_LAUNCHER)
         super().__init__([sys.executable, launcher, "--bundle", bundle,
                           "--port-file", self.port_file], os.path.join(work, "pce.log"),
-                         dict(os.environ), "the PCE test server")
+                         dict(os.environ), "the PCE test server did not start")
 
     def ready(self):
         if self.url is None and os.path.exists(self.port_file):
@@ -212,31 +128,10 @@ def tags_of(i):
 def seed(url, n):
     """N PostgreSQL instances, as tests/moto_setup.py makes its one; returns (access key id, secret)
     and {db id: private address}."""
-    import boto3  # imported here so --help works without it
-
-    boot = dict(endpoint_url=url, region_name=REGION,
-                aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-    iam = boto3.client("iam", **boot)
-    iam.create_user(UserName="moat")
-    policy = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    iam.attach_user_policy(UserName="moat", PolicyArn=policy["Policy"]["Arn"])
-    key = iam.create_access_key(UserName="moat")["AccessKey"]
-    signed = dict(endpoint_url=url, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
-                  aws_secret_access_key=key["SecretAccessKey"])
-    ec2 = boto3.client("ec2", **signed)
-    rds = boto3.client("rds", **signed)
-
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    first_cidr = "10.0.2.0/24" if n <= SMALL_SUBNET_MAX else "10.0.128.0/17"
-    first = ec2.create_subnet(VpcId=vpc, CidrBlock=first_cidr,
-                              AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-    second = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24",
-                               AvailabilityZone=REGION + "b")["Subnet"]["SubnetId"]
-    rds.create_db_subnet_group(DBSubnetGroupName="db-subnets", DBSubnetGroupDescription="db",
-                               SubnetIds=[first, second])
-    base = ipaddress.ip_network(first_cidr).network_address
+    key = loopback.iam_key(url)
+    ec2 = loopback.client(url, key, "ec2")
+    rds = loopback.client(url, key, "rds")
+    vpc, first, base = loopback.network(ec2, rds, n)
     addresses = {}
     for i in range(n):
         db, address = "db-%04d" % i, str(base + 10 + i)
@@ -244,15 +139,9 @@ def seed(url, n):
         # groups.
         group = ec2.create_security_group(GroupName="sg-" + db, Description="db",
                                           VpcId=vpc)["GroupId"]
-        ec2.create_network_interface(SubnetId=first, Description="RDSNetworkInterface",
-                                     Groups=[group], PrivateIpAddress=address)
-        rds.create_db_instance(DBInstanceIdentifier=db, DBInstanceClass="db.t3.micro",
-                               Engine="postgres", AllocatedStorage=20, MasterUsername="app",
-                               MasterUserPassword="not-a-secret-0", DBSubnetGroupName="db-subnets",
-                               VpcSecurityGroupIds=[group],
-                               Tags=[{"Key": k, "Value": v} for k, v in tags_of(i).items()])
+        loopback.add_database(ec2, rds, first, db, group, address, tags=tags_of(i))
         addresses[db] = address
-    return (key["AccessKeyId"], key["SecretAccessKey"]), addresses
+    return key, addresses
 
 
 def expected_labels(n):
@@ -273,49 +162,18 @@ def expected_labels(n):
 def moat_env(moto_url, key, pce_url):
     """The caller's environment without AWS_* / MOAT_* / ILLUMIO_* settings, pointed at the two
     servers."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "MOAT_", "ILLUMIO_"))}
-    env.update(AWS_ENDPOINT_URL=moto_url, AWS_REGION=REGION,
-               AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
-               ILLUMIO_PCE_HOST=pce_url, ILLUMIO_PCE_ORG_ID=PCE_ORG,
-               ILLUMIO_API_KEY_USERNAME=PCE_USER, ILLUMIO_API_KEY_SECRET=PCE_SECRET)
-    return env
-
-
-def run_moat(label, argv, env, log_dir, want_json=True):
-    """Runs one moat command, which must exit 0; returns (wall s, CPU s, parsed JSON stdout or
-    None). stdout and stderr are kept in log_dir under `label`."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    try:
-        proc = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=COMMAND_TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise BenchError("%s: %s" % (label, e))
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    stem = os.path.join(log_dir, label.replace(" ", "-"))
-    with open(stem + ".out", "w") as f:
-        f.write(proc.stdout)
-    with open(stem + ".err.txt", "w") as f:
-        f.write(proc.stderr)
-    if proc.returncode != 0:
-        raise BenchError("%s: exit %d: %s\n  stderr: %s" % (
-            label, proc.returncode, " ".join(argv), proc.stderr.strip()[-2000:]))
-    if not want_json:
-        return wall, cpu, None
-    try:
-        return wall, cpu, json.loads(proc.stdout)
-    except ValueError as e:
-        raise BenchError("%s: stdout is not JSON (%s); see %s.out" % (label, e, stem))
+    return loopback.clean_env(AWS_ENDPOINT_URL=moto_url, AWS_REGION=REGION,
+                              AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
+                              ILLUMIO_PCE_HOST=pce_url, ILLUMIO_PCE_ORG_ID=PCE_ORG,
+                              ILLUMIO_API_KEY_USERNAME=PCE_USER,
+                              ILLUMIO_API_KEY_SECRET=PCE_SECRET)
 
 
 def counted_run(label, argv, env, work, pce, want_json=True):
     """A moat run with the PCE's request log cleared before and read after; no request may be
     refused. Returns {"wall", "cpu", "requests", "writes"} and the JSON."""
     pce.reset_log()
-    wall, cpu, report = run_moat(label, argv, env, work, want_json)
+    wall, cpu, report = loopback.run_moat(label, argv, env, work, want_json=want_json)
     requests, writes, refused = pce.log_counts()
     if refused:
         raise BenchError("%s: %d PCE request(s) refused: %s" % (label, len(refused), refused[:5]))
@@ -449,22 +307,10 @@ def main(argv):
     args = parse_args(argv)
     if not os.access(args.moat, os.X_OK):
         sys.exit("pce_sync_bench: %s is not an executable moat (--moat)" % args.moat)
-    temp = args.workdir is None
-    if temp:
-        args.workdir = tempfile.mkdtemp(prefix="moat-pce-sync-bench-")
-    os.makedirs(args.workdir, exist_ok=True)
-    results, failure = [], None
-    try:
-        for n in args.sizes:
-            results.append(bench_size(args, n))
-    except BenchError as e:
-        failure = str(e)
+    temp = loopback.make_workdir(args, "moat-pce-sync-bench-")
+    results, failure = loopback.run_sizes(args, bench_size)
     if results:
         print_table(results, args.reps)
-    if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump({"sizes": args.sizes, "reps": args.reps, "results": results,
-                       "failure": failure}, f, indent=1)
     if failure:
         print("\nFAIL: " + failure)
     else:
@@ -472,10 +318,7 @@ def main(argv):
               "write requests (N = %s); no re-sync or plan wrote" % (
                   "/".join(str(r["first_sync"]["writes"]) for r in results),
                   ", ".join(str(r["n"]) for r in results)))
-    if not failure and temp and not args.keep:
-        shutil.rmtree(args.workdir, ignore_errors=True)
-    else:
-        print("(files in %s)" % args.workdir)  # kept on failure, for the logs
+    loopback.leave_workdir(args, temp, not failure)
     return 1 if failure else 0
 
 
