@@ -214,6 +214,7 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
     // again (only its bindings are used: the rest of the PCE is as the first read saw it).
     auto reread = [&]() -> Result<pce::PceObjects> {
       std::vector<std::string> paths;
+      paths.reserve(kBindingCollections.size());
       for (size_t i : kBindingCollections) paths.push_back(kCollections[i]);
       auto fresh = client.GetCollections(paths);
       if (!fresh) return Fail(std::move(fresh).error());

@@ -50,6 +50,14 @@ bool IsJsonArray(const std::string& body, size_t* count) {
   return true;
 }
 
+// The paths of (bundle key, path) pairs.
+std::vector<std::string> Paths(const std::vector<std::pair<std::string, std::string>>& collections) {
+  std::vector<std::string> out;
+  out.reserve(collections.size());
+  for (const auto& c : collections) out.push_back(c.second);
+  return out;
+}
+
 }  // namespace
 
 Sleeper& RealSleeper() {
@@ -413,9 +421,7 @@ Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
   if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
   policy::PolicyBuilder builder(version);
   const auto collections = PolicyCollections(version);
-  std::vector<std::string> paths;
-  for (const auto& c : collections) paths.push_back(c.second);
-  auto bodies = GetCollections(paths);
+  auto bodies = GetCollections(Paths(collections));
   if (!bodies) return Fail(std::move(bodies).error());
   for (size_t i = 0; i < collections.size(); ++i) {
     const auto& [name, path] = collections[i];
@@ -429,9 +435,7 @@ Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
 Result<std::string> Client::ExportBundle(const std::string& version) {
   if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
   const auto collections = PolicyCollections(version);
-  std::vector<std::string> paths;
-  for (const auto& c : collections) paths.push_back(c.second);
-  auto bodies = GetCollections(paths);
+  auto bodies = GetCollections(Paths(collections));
   if (!bodies) return Fail(std::move(bodies).error());
   std::string out = "{";
   for (size_t i = 0; i < collections.size(); ++i) {
