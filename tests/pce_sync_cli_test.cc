@@ -360,6 +360,25 @@ TEST_F(PceSyncTest, ThrottlingIsWaitedOutAndAFailedCreateIsNotRepeated) {
   EXPECT_EQ(Labels(Named(Collection("workloads"), "rds-orders-db")), std::vector<std::string>{"app=shipping"});
 }
 
+TEST_F(PceSyncTest, ARefusedItemIsReportedAndTheOthersAreWritten) {
+  pce_.Faults(R"({"item_error": 1})");  // the first workload of the bulk create: cluster/ledger's
+  RunResult r = Sync({"--provision"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  const Json report = Json::parse(r.out);
+  ASSERT_EQ(report["errors"].size(), 1u) << r.out;
+  EXPECT_EQ(report["errors"][0],
+            "create workload rds-cluster-ledger (cluster/ledger): test_fault: refused by the test server's item_error "
+            "fault");
+  EXPECT_EQ(report["applied"]["workloads"]["created"], 1);
+  EXPECT_EQ(report["applied"]["service_bindings"]["created"], 1);  // orders-db's
+  EXPECT_EQ(report["binding_waits_for_workload"], Json::array({"cluster/ledger"}));
+  EXPECT_NE(r.err.find("moat: pce sync: not every change could be written (see above)"), std::string::npos);
+  RunResult next = Sync({"--provision"});
+  ASSERT_EQ(next.exit_code, 0) << Describe(next);
+  EXPECT_EQ(Json::parse(next.out)["applied"]["workloads"]["created"], 1);
+  EXPECT_EQ(Collection("service_bindings").size(), 2u);
+}
+
 // The reference fixture: rds-orders-db and VS-RDS-orders-db are someone else's (modelled by hand,
 // external_data_set "aws-rds" and null).
 class PceSyncForeignTest : public PceSyncTest {

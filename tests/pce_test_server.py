@@ -18,8 +18,9 @@ POST service_bindings (active virtual services only), DELETE service_bindings/<i
 provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
 
 Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "garbage": n,
-"retry_after": s, "bulk_delay": s, "method": M} makes the next n API requests (of method M, when given)
-fail that way (bulk_delay holds every workload bulk operation that long); GET /_test/log lists the requests seen, each with the status it
+"retry_after": s, "bulk_delay": s, "method": M, "item_error": n} makes the next n API requests (of method
+M, when given) fail that way (bulk_delay holds every workload bulk operation that long; item_error
+refuses the next n workload bulk items); GET /_test/log lists the requests seen, each with the status it
 was answered with; GET /_test/flows the uploaded flows; POST /_test/reset clears the log, flows and
 faults (not the objects). Usage:
   pce_test_server.py --bundle FILE --port-file FILE [--user U --secret S --org 1 --extra-workloads N]
@@ -142,7 +143,8 @@ class State:
         self.bulk_lock = threading.Lock()  # held by the running workload bulk operation
         self.jobs = {}       # job id -> {"path", "polls_left", "datafile"}
         self.datafiles = {}  # datafile id -> body
-        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "method": None}
+        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "method": None,
+                       "item_error": 0}
         self.log = []
         self.flows = []
         self.window = []     # request times of the current minute (rate limit)
@@ -522,6 +524,9 @@ class Handler(BaseHTTPRequestHandler):
     def bulk_item(self, op, item, index):
         href = item.get("href") if isinstance(item, dict) and op != "create" else None
         try:
+            if self.state.faults.get("item_error", 0) > 0:
+                self.state.faults["item_error"] -= 1
+                raise Reject("test_fault", "refused by the test server's item_error fault")
             if op == "create":
                 workload = self.create_workload(item)
                 index[workload["href"]] = workload
@@ -833,7 +838,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, st.flows)
             if method == "POST" and path == "/_test/reset":
                 st.log, st.flows = [], []
-                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "method": None})
+                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "method": None, "item_error": 0})
                 return self.send(200, {})
         return self.send(404, {"error": "no such control"})
 

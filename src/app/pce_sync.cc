@@ -69,6 +69,7 @@ class Executor {
 
   pce::Client& client_;
   PceSyncReport& report_;
+  std::set<std::string> refused_;  // hrefs of the objects whose update or delete the PCE refused
 };
 
 bool Executor::Bulk(Collection collection, std::string_view op, const std::vector<pce::SyncChange>& changes, int& count,
@@ -85,6 +86,7 @@ bool Executor::Bulk(Collection collection, std::string_view op, const std::vecto
     const pce::BulkItemResult& r = (*results)[i];
     if (!r.error.empty()) {
       report_.errors.push_back(std::string(op) + " " + Describe(changes[i]) + ": " + r.error);
+      if (!changes[i].href.empty()) refused_.insert(changes[i].href);
       continue;
     }
     ++count;
@@ -131,6 +133,8 @@ bool Executor::Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel
       !Bulk(Collection::kVirtualServices, "delete", plan.virtual_services_to_delete, done.virtual_services_deleted)) {
     return false;
   }
+  // A refused change is not provisioned: the PCE would refuse the whole change subset.
+  std::erase_if(to_provision, [&](const std::string& h) { return refused_.contains(h); });
   if (provision && !to_provision.empty()) {
     std::set<std::string> databases;
     for (const auto* list :
