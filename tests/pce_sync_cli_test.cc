@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "aws/ec2.h"
@@ -323,6 +324,28 @@ TEST_F(PceSyncTest, BadInputIsOneLineAndWritesNothing) {
   EXPECT_EQ(no_tty.exit_code, 1);
   EXPECT_NE(no_tty.err.find("not writing to the PCE without --yes"), std::string::npos) << no_tty.err;
   EXPECT_TRUE(Writes().empty());
+}
+
+TEST_F(PceSyncTest, OnATerminalItAsksAndOnlyYesWrites) {
+  if (!std::filesystem::exists("/usr/bin/script")) GTEST_SKIP() << "script (util-linux) not installed";
+  // script(1) gives the command a terminal; the answer comes from its standard input.
+  const std::string command = std::string(MOAT_BINARY) + " pce sync --label-map " + dir_.path() + "/labels.json";
+  RunOptions o;
+  o.env = moto_.Environment();
+  o.env.insert(o.env.end(), {{"ILLUMIO_PCE_HOST", pce_.url()},
+                             {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                             {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+  o.stdin_path = Write("no.txt", "no\n");
+  RunResult no = RunProcess("/usr/bin/script", {"-qec", command, "/dev/null"}, o, dir_.path(), 120);
+  EXPECT_NE(no.out.find("+ workload rds-orders-db (orders-db): create"), std::string::npos) << Describe(no);
+  EXPECT_NE(no.out.find("Write these changes to the PCE? Only 'yes' is accepted:"), std::string::npos);
+  EXPECT_NE(no.out.find("Cancelled: nothing was changed."), std::string::npos) << no.out;
+  EXPECT_TRUE(Writes().empty());
+  o.stdin_path = Write("yes.txt", "yes\n");
+  RunResult yes = RunProcess("/usr/bin/script", {"-qec", command, "/dev/null"}, o, dir_.path(), 120);
+  EXPECT_EQ(yes.exit_code, 0) << Describe(yes);
+  EXPECT_NE(yes.out.find("Applied: 2 label(s) created; workloads 2 created"), std::string::npos) << yes.out;
+  EXPECT_EQ(Collection("workloads").size(), 3u);
 }
 
 TEST_F(PceSyncTest, ThrottlingIsWaitedOutAndAFailedCreateIsNotRepeated) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -179,6 +180,25 @@ int Policy(const std::vector<std::string>& args) {
 
 constexpr int kExitChanges = 2;
 
+// Whether to write what the plan shows: yes with --yes; else asked on a terminal (only "yes" goes
+// on); without one, refused after printing the plan (`render(json)`: as text, or as JSON).
+bool Confirm(bool yes, const std::string& command, const std::string& doing, const std::string& question, bool json,
+             const std::function<std::string(bool json)>& render) {
+  if (yes) return true;
+  if (isatty(STDIN_FILENO) == 0) {
+    WriteOut(render(json));
+    std::fflush(stdout);
+    Error(command, "not " + doing + " without --yes: standard input is not a terminal to ask on");
+    return false;
+  }
+  WriteOut(render(false));
+  WriteOut("\n" + question + " Only 'yes' is accepted: ");
+  std::fflush(stdout);
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+
 // The options of every command that reconciles databases (plan, apply, lambda, watch).
 void AddEnforceOptions(CLI::App& app, app::EnforceRequest& req, std::string& state, std::string& audit_log) {
   app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
@@ -300,19 +320,8 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     req.observed_window = observed->window;
   }
   deps.confirm = [&](const app::EnforceReport& plan) {
-    if (yes) return true;
-    if (isatty(STDIN_FILENO) == 0) {
-      WriteOut(json ? app::RenderPlanJson(plan) : app::RenderPlanText(plan));
-      std::fflush(stdout);
-      Error(name, "not applying without --yes: standard input is not a terminal to ask on");
-      return false;
-    }
-    WriteOut(app::RenderPlanText(plan));
-    WriteOut("\nApply these changes? Only 'yes' is accepted: ");
-    std::fflush(stdout);
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return Confirm(yes, name, "applying", "Apply these changes?", json,
+                   [&](bool as_json) { return as_json ? app::RenderPlanJson(plan) : app::RenderPlanText(plan); });
   };
   auto report = app::RunEnforce(req, deps);
   if (!report) return Error(name, report.error().message);
@@ -717,19 +726,8 @@ int PceSync(const std::vector<std::string>& args) {
   deps.pce = RealPceDeps();
   if (!aws.CustomRdsEndpoint()) deps.resolve = app::ResolveHost;
   deps.confirm = [&](const app::PceSyncReport& plan) {
-    if (yes) return true;
-    if (isatty(STDIN_FILENO) == 0) {
-      WriteOut(json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan));
-      std::fflush(stdout);
-      Error("pce sync", "not writing to the PCE without --yes: standard input is not a terminal to ask on");
-      return false;
-    }
-    WriteOut(app::RenderPceSyncText(plan));
-    WriteOut("\nWrite these changes to the PCE? Only 'yes' is accepted: ");
-    std::fflush(stdout);
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return Confirm(yes, "pce sync", "writing to the PCE", "Write these changes to the PCE?", json,
+                   [&](bool as_json) { return as_json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan); });
   };
   auto report = app::RunPceSync(req, deps);
   if (!report) return Error("pce sync", report.error().message);
