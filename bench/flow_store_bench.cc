@@ -114,9 +114,9 @@ int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t obje
     load_cpu.push_back(CpuSeconds() - c0);
     if (!loaded) return Fail(loaded.error().message);
     uint64_t sum = 0;
-    for (const auto& f : *loaded) sum += f.flow.counts.records;
-    if (loaded->size() != n || sum != records) {
-      return Fail("loaded " + std::to_string(loaded->size()) + " flows of " + std::to_string(sum) +
+    for (const auto& f : loaded->flows) sum += f.counts.records;
+    if (loaded->flows.size() != n || sum != records) {
+      return Fail("loaded " + std::to_string(loaded->flows.size()) + " flows of " + std::to_string(sum) +
                   " records, recorded " + std::to_string(n) + " of " + std::to_string(records));
     }
   }

@@ -116,13 +116,13 @@ int main(int argc, char** argv) {
     auto store = moat::app::FlowStore::Open(path);
     if (!store) return 1;
     auto loaded = (*store)->Load(0);
-    if (!loaded || loaded->size() != flows) {
+    if (!loaded || loaded->flows.size() != flows) {
       std::fprintf(stderr, "whatif_bench: load failed or lost flows\n");
       return 1;
     }
     const auto t1 = std::chrono::steady_clock::now();
     std::unordered_map<Address, std::vector<const Flow*>, moat::net::AddressHash> by_responder;
-    for (const moat::app::StoredFlow& f : *loaded) by_responder[f.flow.key.responder].push_back(&f.flow);
+    for (const Flow& f : loaded->flows) by_responder[f.key.responder].push_back(&f);
     cut = breaking = held = 0;
     for (uint32_t t = 0; t < targets; ++t) {
       moat::plan::ReconcileInput in;

@@ -347,7 +347,7 @@ struct KeyRows {
 }  // namespace
 
 // One pass over the primary key: a key's days are adjacent, so they are summed without a lookup.
-Result<std::vector<StoredFlow>> FlowStore::Load(int64_t since, const LoadProgress& progress) {
+Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress) {
   Transaction snapshot(db_.get());  // the three reads see the same data
   if (snapshot.Begin("BEGIN") != SQLITE_OK) return Fail(Failure("loading"));
   const Result<int64_t> latest = QueryInt("SELECT coalesce(max(id), 0) FROM runs WHERE flows > 0");
@@ -359,13 +359,17 @@ Result<std::vector<StoredFlow>> FlowStore::Load(int64_t since, const LoadProgres
   const Statement scan(s);
   if (rc != SQLITE_OK) return Fail(Failure("loading"));
 
-  std::vector<StoredFlow> out;
-  out.reserve(static_cast<size_t>(*total));
+  LoadedFlows out;
+  out.flows.reserve(static_cast<size_t>(*total));
+  out.is_new.reserve(static_cast<size_t>(*total));
   KeyRows key;
   const auto flush = [&] {
     if (key.size < 0 || !key.in_window) return true;
     const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size));
-    if (k) out.push_back(StoredFlow{Flow{*k, key.counts}, key.first_run == *latest});
+    if (k) {
+      out.flows.push_back(Flow{*k, key.counts});
+      out.is_new.push_back(key.first_run == *latest);
+    }
     return k.has_value();
   };
   const auto damaged = [this](int size) {

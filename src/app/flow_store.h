@@ -37,11 +37,11 @@ struct ObjectMark {
   std::string version;
 };
 
-struct StoredFlow {
-  Flow flow;
-  // The most recent run that recorded flows recorded this key first: no earlier run had it (as
-  // far as the rows kept by Prune tell).
-  bool is_new = false;
+struct LoadedFlows {
+  std::vector<Flow> flows;
+  // Parallel to flows: the most recent run that recorded flows recorded this key first: no
+  // earlier run had it (as far as the rows kept by Prune tell).
+  std::vector<bool> is_new;
 };
 
 // Reports Load's progress: (rows read, rows in the store).
@@ -83,9 +83,9 @@ class FlowStore {
   // The flows seen at or after `since` (0: all of them, those without times too), summed per
   // FlowKey, in key order (responder, port, protocol, initiator, action). A day counts whole: it
   // is in when its latest `last` is at or after `since`. Reads every row of the store once (about
-  // 7 M rows/s); the result takes 104 bytes a flow. `progress`, when set, is called every 64 Ki
-  // rows and at the end.
-  Result<std::vector<StoredFlow>> Load(int64_t since, const LoadProgress& progress = {});
+  // 7 M rows/s); the result takes sizeof(Flow) bytes and a bit a flow. `progress`, when set, is
+  // called every 64 Ki rows and at the end.
+  Result<LoadedFlows> Load(int64_t since, const LoadProgress& progress = {});
 
   // Deletes the rows of the days that end at or before `before` (retention), day 0 (flows without
   // times) included; returns how many. Objects stay recorded.

@@ -31,9 +31,19 @@ Flow MakeFlow(const char* initiator, const char* responder, uint16_t port, uint6
               {records, records * 10, records * 1000, first, last}};
 }
 
-std::map<FlowKey, StoredFlow> ByKey(const std::vector<StoredFlow>& flows) {
+// One loaded flow with its "new" bit.
+struct StoredFlow {
+  Flow flow;
+  bool is_new = false;
+};
+
+std::map<FlowKey, StoredFlow> ByKey(const LoadedFlows& loaded) {
+  EXPECT_EQ(loaded.flows.size(), loaded.is_new.size());
   std::map<FlowKey, StoredFlow> out;
-  for (const StoredFlow& f : flows) EXPECT_TRUE(out.emplace(f.flow.key, f).second) << "a key loaded twice";
+  for (size_t i = 0; i < loaded.flows.size() && i < loaded.is_new.size(); ++i) {
+    EXPECT_TRUE(out.emplace(loaded.flows[i].key, StoredFlow{loaded.flows[i], loaded.is_new[i]}).second)
+        << "a key loaded twice";
+  }
   return out;
 }
 
@@ -127,9 +137,9 @@ TEST_F(FlowStoreTest, LoadsInKeyOrderResponderFirst) {
   auto r = store->Load(0);
   ASSERT_TRUE(r);
   std::vector<std::string> order;
-  for (const StoredFlow& f : *r) {
-    order.push_back(net::ToString(f.flow.key.responder) + ":" + std::to_string(f.flow.key.port) + "<" +
-                    net::ToString(f.flow.key.initiator));
+  for (const Flow& f : r->flows) {
+    order.push_back(net::ToString(f.key.responder) + ":" + std::to_string(f.key.port) + "<" +
+                    net::ToString(f.key.initiator));
   }
   EXPECT_EQ(order, (std::vector<std::string>{"10.0.2.1:22<10.0.0.5", "10.0.2.1:22<::1", "10.0.2.1:80<10.0.0.9",
                                              "10.0.2.2:80<10.0.0.1"}));
@@ -370,7 +380,7 @@ TEST_F(FlowStoreTest, ReportsProgressEndingWithAllRows) {
   std::vector<std::pair<uint64_t, uint64_t>> calls;
   auto r = store->Load(0, [&](uint64_t done, uint64_t total) { calls.emplace_back(done, total); });
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->size(), 70000u);
+  EXPECT_EQ(r->flows.size(), 70000u);
   ASSERT_EQ(calls.size(), 2u);
   EXPECT_EQ(calls[0], std::make_pair(uint64_t{65536}, uint64_t{70000}));
   EXPECT_EQ(calls[1], std::make_pair(uint64_t{70000}, uint64_t{70000}));

@@ -104,12 +104,8 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   Progress bar("loading flow history", 0, req.progress);
   auto loaded = (*store)->Load(req.since, [&](uint64_t done, uint64_t total) { bar.Set(done, total); });
   if (!loaded) return Fail(std::move(loaded).error());
-  out.flows.reserve(loaded->size());
-  out.is_new.reserve(loaded->size());
-  for (app::StoredFlow& f : *loaded) {
-    out.flows.push_back(f.flow);
-    out.is_new.push_back(f.is_new);
-  }
+  out.flows = std::move(loaded->flows);
+  out.is_new = std::move(loaded->is_new);
   return out;
 }
 
