@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "aws/ec2.h"
 #include "aws/rds.h"
 #include "moat_process.h"
 #include "moto.h"
+#include "pce_server.h"
 
 namespace moat::integration {
 namespace {
@@ -196,6 +198,32 @@ TEST_F(WhatIfCliTest, WithoutFlowHistoryThePlanSaysSo) {
   RunResult bad = Moat({"plan", "--since", "7 days"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--since"), std::string::npos) << bad.err;
+}
+
+TEST_F(WhatIfCliTest, MapWithThePlanReadsThePcePolicyOnceAndMarksWhatThePlanWouldCut) {
+  PceServer pce(dir_.path() + "/policy.json");
+  ASSERT_TRUE(pce.ok()) << "the PCE test server did not start (python3?)";
+  RunOptions o;
+  o.env = moto_.Environment();
+  o.env.insert(o.env.end(), {{"ILLUMIO_PCE_HOST", pce.url()},
+                             {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                             {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+  const std::string log = Flows("today.log", {"10.0.1.20", "10.0.7.7"});
+  RunResult r = RunProcess(MOAT_BINARY,
+                           {"map", "--out", dir_.path() + "/map.json", "--plan", "--policy", "pce", "--flows", log,
+                            "--state", dir_.path() + "/state", "--target", "orders-db"},
+                           o, dir_.path(), 120);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json map = Json::parse(ReadFile(dir_.path() + "/map.json"));
+  std::map<std::string, std::string> decision;
+  for (const Json& e : map["edges"]) decision[e["from"].get<std::string>()] = e["decision"];
+  EXPECT_EQ(decision["labels:role=Web,app=Consumer,env=Development,loc=Amazon"], "allowed") << map.dump(1);
+  EXPECT_EQ(decision["subnet:10.0.7.0/24"], "would-cut") << map.dump(1);
+  // The map and the plan share one read of the policy: each collection once.
+  int rule_sets = 0;
+  for (const Json& e : Json::parse(pce.Get("log")))
+    rule_sets += e["path"] == "/api/v2/orgs/1/sec_policy/active/rule_sets";
+  EXPECT_EQ(rule_sets, 1);
 }
 
 }  // namespace

@@ -302,7 +302,17 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
         InvalidInput("no policy given: --policy pce, or --policy FILE (it names the databases and decides "
                      "each edge)"));
   }
-  auto policy = LoadPolicy(req.policy, req.version, policy_deps);
+  // With --plan and the PCE, the policy is read once: the map and the plan see the same one.
+  EnforceDeps plan_deps = enforce_deps != nullptr ? *enforce_deps : EnforceDeps{};
+  Result<policy::Policy> policy = Fail(Internal("no policy"));
+  if (req.with_plan && req.policy == "pce" && plan_deps.fetch_pce_bundle) {
+    auto text = plan_deps.fetch_pce_bundle(req.version);
+    if (!text) return Fail(std::move(text).error());
+    policy = policy::LoadBundle(*text, req.policy, req.version);
+    plan_deps.fetch_pce_bundle = [text = std::move(*text)](const std::string&) -> Result<std::string> { return text; };
+  } else {
+    policy = LoadPolicy(req.policy, req.version, policy_deps);
+  }
   if (!policy) return Fail(std::move(policy).error());
   const compile::Compiled compiled = compile::Compile(*policy);
 
@@ -319,7 +329,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     e.version = req.version;
     e.observed = &observed->flows;
     e.observed_window = observed->window;
-    auto planned = RunEnforce(e, *enforce_deps);
+    auto planned = RunEnforce(e, plan_deps);
     if (!planned) return Fail(std::move(planned).error().Context("--plan"));
     plan = std::move(*planned);
   }
