@@ -30,15 +30,8 @@ std::string PortName(PortKey k) {
   return HasPorts(k.protocol) ? name + "/" + std::to_string(k.port) : name;
 }
 
-// "/orgs/1/sec_policy/active/ip_lists/7" -> "/orgs/1/sec_policy/draft/ip_lists/7": a draft rule set
-// refers to draft objects. Unversioned hrefs stay as they are.
-std::string DraftHref(const std::string& href) {
-  constexpr std::string_view kMarker = "/sec_policy/";
-  const size_t at = href.find(kMarker);
-  if (at == std::string::npos) return href;
-  const size_t from = at + kMarker.size(), to = href.find('/', from);
-  return href.substr(0, from) + "draft" + (to == std::string::npos ? "" : href.substr(to));
-}
+// A draft rule set refers to draft objects.
+std::string DraftHref(const std::string& href) { return policy::HrefAtVersion(href, "draft"); }
 
 // The org number of "/orgs/<n>/...", or 0.
 int OrgOf(std::string_view href) {

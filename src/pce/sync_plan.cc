@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "policy/model.h"
+
 namespace moat::pce {
 namespace {
 
@@ -17,12 +19,7 @@ std::string DatabaseOf(const std::string& reference) {
 }
 
 // Draft and active hrefs differ only in the version segment (reference §2.2).
-std::string ActiveHref(std::string href) {
-  constexpr std::string_view kDraft = "/sec_policy/draft/";
-  if (const size_t at = href.find(kDraft); at != std::string::npos)
-    href.replace(at, kDraft.size(), "/sec_policy/active/");
-  return href;
-}
+std::string ActiveHref(std::string_view href) { return policy::HrefAtVersion(href, "active"); }
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

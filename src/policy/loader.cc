@@ -61,11 +61,13 @@ bool IsLoopbackOrLinkLocal(const net::Address& a) {
 
 }  // namespace
 
-std::string HrefId(std::string_view href) {
-  const std::string_view version = HrefVersion(href);
-  if (version.empty()) return std::string(href);
+std::string HrefId(std::string_view href) { return HrefAtVersion(href, "*"); }
+
+std::string HrefAtVersion(std::string_view href, std::string_view version) {
+  const std::string_view current = HrefVersion(href);
+  if (current.empty()) return std::string(href);
   const size_t at = href.find("/sec_policy/") + 12;
-  return std::string(href.substr(0, at)) + "*" + std::string(href.substr(at + version.size()));
+  return std::string(href.substr(0, at)) + std::string(version) + std::string(href.substr(at + current.size()));
 }
 
 bool IsPolicyVersion(std::string_view v) {

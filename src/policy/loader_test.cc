@@ -134,6 +134,10 @@ TEST(LoaderTest, VersionSelectsObjectsAndReferencesFollowIt) {
   EXPECT_FALSE(IsPolicyVersion("080"));
   EXPECT_EQ(HrefId("/orgs/1/sec_policy/draft/ip_lists/7"), "/orgs/1/sec_policy/*/ip_lists/7");
   EXPECT_EQ(HrefId("/orgs/1/labels/7"), "/orgs/1/labels/7");
+  EXPECT_EQ(HrefAtVersion("/orgs/1/sec_policy/draft/virtual_services/u1", "active"),
+            "/orgs/1/sec_policy/active/virtual_services/u1");
+  EXPECT_EQ(HrefAtVersion("/orgs/1/sec_policy/80/ip_lists/7", "draft"), "/orgs/1/sec_policy/draft/ip_lists/7");
+  EXPECT_EQ(HrefAtVersion("/orgs/1/workloads/w1", "draft"), "/orgs/1/workloads/w1");
 }
 
 TEST(LoaderTest, CollectionsCanArriveOneByOne) {

@@ -138,4 +138,8 @@ struct Policy {
 // The id of an href: the version segment of a versioned href is replaced by '*'.
 std::string HrefId(std::string_view href);
 
+// The href of the same object in another policy version ("/orgs/1/sec_policy/draft/x/7", "active"
+// -> "/orgs/1/sec_policy/active/x/7"). Unversioned hrefs come back as they are.
+std::string HrefAtVersion(std::string_view href, std::string_view version);
+
 }  // namespace moat::policy
