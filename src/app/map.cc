@@ -85,13 +85,7 @@ class Grouper {
       const policy::IpList& l = policy_->ip_lists[i];
       if (l.addresses.Contains(a)) return {"ip-list:" + l.name, l.name, address, traffic::NodeKind::kIpList};
     }
-    net::Prefix subnet{a, a.is_v6() ? 64 : 24};
-    if (a.is_v6()) {
-      subnet.base.lo = 0;
-    } else {
-      subnet.base.lo &= ~uint64_t{0xff};
-    }
-    const std::string s = net::ToString(subnet);
+    const std::string s = net::ToString(net::PrefixOf(a, a.is_v6() ? 64 : 24));
     return {"subnet:" + s, s, address, traffic::NodeKind::kSubnet};
   }
 

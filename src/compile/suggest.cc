@@ -44,16 +44,6 @@ int OrgOf(std::string_view href) {
   return n;
 }
 
-// The last address of a prefix.
-net::Address LastOf(const net::Prefix& p) {
-  auto ones = [](int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; };
-  net::Address a = p.base;
-  const int host = (a.is_v4() ? 32 : 128) - p.length;
-  a.lo |= ones(std::min(host, 64));
-  if (a.is_v6() && host > 64) a.hi |= ones(host - 64);
-  return a;
-}
-
 std::string NameOf(const policy::Workload& w) {
   return !w.name.empty() ? w.name : !w.hostname.empty() ? w.hostname : w.href;
 }
@@ -164,7 +154,7 @@ class Suggester {
     for (size_t w = 0; w < p_.workloads.size(); ++w) {
       for (const net::Prefix& prefix : p_.workloads[w].addresses.ToPrefixes()) {
         auto it = std::lower_bound(sources.begin(), sources.end(), prefix.base);
-        for (const net::Address last = LastOf(prefix); it != sources.end() && *it <= last; ++it) {
+        for (const net::Address last = net::LastAddress(prefix); it != sources.end() && *it <= last; ++it) {
           out[static_cast<size_t>(it - sources.begin())].push_back(w);
         }
       }

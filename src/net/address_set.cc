@@ -49,11 +49,20 @@ std::optional<Prefix> ParsePrefix(std::string_view s) {
     }
     if (length > width || (len.size() > 1 && len[0] == '0')) return std::nullopt;
   }
-  const U128 host = AllOnes(width - length);
-  return Prefix{FromInt(ToInt(*addr) & ~host & AllOnes(width), addr->family), length};
+  return PrefixOf(*addr, length);
 }
 
 std::string ToString(const Prefix& p) { return ToString(p.base) + "/" + std::to_string(p.length); }
+
+Prefix PrefixOf(const Address& a, int length) {
+  const int width = Width(a.family);
+  return Prefix{FromInt(ToInt(a) & ~AllOnes(width - length) & AllOnes(width), a.family), length};
+}
+
+Address LastAddress(const Prefix& p) {
+  const int width = Width(p.base.family);
+  return FromInt(ToInt(p.base) | AllOnes(width - p.length), p.base.family);
+}
 
 void AddressSet::AddRange(const Address& first, const Address& last) {
   Of(first.family).push_back({ToInt(first), ToInt(last)});

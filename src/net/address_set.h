@@ -25,6 +25,11 @@ struct Prefix {
 // prefix length are cleared ("10.0.0.5/24" is 10.0.0.0/24).
 std::optional<Prefix> ParsePrefix(std::string_view s);
 std::string ToString(const Prefix& p);
+// The prefix of `length` bits that holds `a` ("10.0.2.45", 24 -> 10.0.2.0/24).
+// REQUIRES: 0 <= length <= the family's width.
+Prefix PrefixOf(const Address& a, int length);
+// The last address of `p` (10.0.2.0/24 -> 10.0.2.255).
+Address LastAddress(const Prefix& p);
 
 struct PortRange {
   uint16_t from = 0;

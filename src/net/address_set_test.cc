@@ -22,6 +22,16 @@ TEST(PrefixTest, ParsesAndClearsHostBits) {
   }
 }
 
+TEST(PrefixTest, PrefixOfAndLastAddress) {
+  EXPECT_EQ(ToString(PrefixOf(*ParseAddress("10.0.2.45"), 24)), "10.0.2.0/24");
+  EXPECT_EQ(ToString(PrefixOf(*ParseAddress("2001:db8:0:42::7"), 64)), "2001:db8:0:42::/64");
+  EXPECT_EQ(ToString(PrefixOf(*ParseAddress("10.0.2.45"), 0)), "0.0.0.0/0");
+  EXPECT_EQ(ToString(LastAddress(*ParsePrefix("10.0.2.0/24"))), "10.0.2.255");
+  EXPECT_EQ(ToString(LastAddress(*ParsePrefix("10.0.2.7/32"))), "10.0.2.7");
+  EXPECT_EQ(ToString(LastAddress(*ParsePrefix("2001:db8::/32"))), "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff");
+  EXPECT_EQ(ToString(LastAddress(*ParsePrefix("0.0.0.0/0"))), "255.255.255.255");
+}
+
 TEST(AddressSetTest, RangesBecomeMinimalExactCidrs) {
   AddressSet s;
   s.AddRange(A("172.16.8.10"), A("172.16.8.13"));
