@@ -360,10 +360,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   out.close();
   if (!out) return Fail(InvalidInput(req.out + ": cannot be written"));
   report.bytes = text->size();
-  observed->flows.clear();
-  observed->flows.shrink_to_fit();
-  observed->is_new.clear();
-  report.observed = std::move(*observed);
+  report.observed = WithoutFlows(std::move(*observed));
   return report;
 }
 

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <future>
+#include <iterator>
 #include <thread>
+#include <unordered_set>
 
 #include "app/flow_store.h"
 #include "base/progress.h"
@@ -15,6 +17,7 @@ namespace {
 // The objects of the sources, in order, each once.
 Result<std::vector<ObjectInfo>> ListObjects(const std::vector<std::string>& sources, const FlowsDeps& deps) {
   std::vector<ObjectInfo> out;
+  std::unordered_set<std::string> seen;
   for (const std::string& src : sources) {
     if (src == "-") {
       return Fail(InvalidInput(
@@ -27,8 +30,7 @@ Result<std::vector<ObjectInfo>> ListObjects(const std::vector<std::string>& sour
     auto listed = store->List(src);
     if (!listed) return Fail(std::move(listed).error().Context("--flows " + src));
     for (ObjectInfo& o : *listed) {
-      if (std::none_of(out.begin(), out.end(), [&](const ObjectInfo& x) { return x.name == o.name; }))
-        out.push_back(std::move(o));
+      if (seen.insert(o.name).second) out.push_back(std::move(o));
     }
   }
   return out;
@@ -67,8 +69,8 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   if (!fresh.empty()) {
     auto run = (*store)->BeginRun(now, req.command);
     if (!run) return Fail(std::move(run).error());
-    // Objects are read a few at a time, each on its own thread, and recorded in order: one
-    // transaction per object, so an interrupted run leaves whole objects only.
+    // Objects are read a few at a time, each on its own thread, and recorded batch by batch: one
+    // transaction per batch, so an interrupted run leaves whole objects only.
     const unsigned width = req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
     Progress bar("recording flow logs", fresh.size(), req.progress);
     for (size_t i = 0; i < fresh.size(); i += width) {
@@ -91,7 +93,8 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
           continue;
         }
         marks.push_back({o.name, o.size, ""});
-        flows.insert(flows.end(), report->flows.begin(), report->flows.end());
+        flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
+                     std::make_move_iterator(report->flows.end()));
       }
       if (!marks.empty()) {
         if (auto st = (*store)->Record(*run, marks, flows); !st) return Fail(std::move(st).error());
@@ -107,6 +110,12 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   out.flows = std::move(loaded->flows);
   out.is_new = std::move(loaded->is_new);
   return out;
+}
+
+Observed WithoutFlows(Observed observed) {
+  std::vector<traffic::Flow>().swap(observed.flows);
+  std::vector<bool>().swap(observed.is_new);
+  return observed;
 }
 
 }  // namespace moat::app

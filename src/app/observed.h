@@ -39,4 +39,8 @@ struct Observed {
 // store file, nothing is created: the result is not `available`.
 Result<Observed> LoadObserved(const ObservedRequest& request, const FlowsDeps& deps, int64_t now);
 
+// What a report keeps of `observed` once its flows are used: the counts and the window, with the
+// flows' memory given back.
+Observed WithoutFlows(Observed observed);
+
 }  // namespace moat::app

@@ -53,10 +53,7 @@ Result<SuggestReport> RunSuggest(const SuggestRunRequest& req, const PolicyDeps&
   for (const auto& rs : doc["rule_sets"]) report.rules += rs["rules"].size();
   report.ip_lists = doc["ip_lists"].size();
   report.document = doc.dump(2) + "\n";
-  observed->flows.clear();
-  observed->flows.shrink_to_fit();
-  observed->is_new.clear();
-  report.observed = std::move(*observed);
+  report.observed = WithoutFlows(std::move(*observed));
   return report;
 }
 
