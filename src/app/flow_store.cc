@@ -1,15 +1,14 @@
 #include "app/flow_store.h"
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <limits>
 
 #include "app/flow_store_format.h"
+#include "base/files.h"
 
 namespace moat::app {
 namespace {
@@ -73,25 +72,6 @@ ErrorCode CodeOf(int rc) {
     default:
       return ErrorCode::kInternal;
   }
-}
-
-// Creates the missing directories of `dir` with mode 0700 (XDG Base Directory).
-Status MakeDirectories(const std::filesystem::path& dir) {
-  if (dir.empty()) return {};
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return {};
-    return Fail(InvalidInput(dir.string() + ": not a directory"));
-  }
-  if (dir.has_relative_path() && dir.parent_path() != dir) {
-    if (Status s = MakeDirectories(dir.parent_path()); !s) return s;
-  }
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    const int e = errno;
-    const ErrorCode code = e == EACCES || e == EPERM || e == EROFS ? ErrorCode::kDenied : ErrorCode::kInvalidInput;
-    return Fail(Error{code, "cannot create directory " + dir.string() + ": " + std::strerror(e)});
-  }
-  return {};
 }
 
 // A transaction that rolls back unless committed.

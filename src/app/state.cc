@@ -8,12 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/files.h"
+
 namespace moat::app {
 namespace {
 
 Status WriteAtomically(const std::string& path, const std::string& text) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) return s;
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/files.h"
 #include "base/strings.h"
 
 namespace moat::apply {
@@ -22,9 +23,9 @@ std::string AuditLine(const AuditEntry& e) {
 }
 
 Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path, std::function<int64_t()> now) {
-  std::error_code ec;
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
+    return Fail(std::move(s).error().Context("audit log " + path));
+  }
   std::FILE* f = std::fopen(path.c_str(), "a");
   if (f == nullptr) return Fail(Internal("audit log " + path + ": cannot be opened for appending"));
   return std::unique_ptr<FileAuditLog>(new FileAuditLog(f, std::move(now)));
