@@ -121,15 +121,8 @@ std::string Extension(const std::string& path) {
   return e;
 }
 
-}  // namespace
-
-traffic::TrafficMap BuildMap(const MapInput& in) {
-  traffic::TrafficMap map;
-  map.title = "moat traffic map";
-  map.since = in.since;
-  map.until = in.until;
-  map.generated = in.generated;
-
+// The map's databases: the plan's (with their policy targets), else the policy's targets.
+std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& notes) {
   std::vector<Database> dbs;
   if (in.plan != nullptr) {
     for (const TargetReport& t : in.plan->targets) {
@@ -141,7 +134,7 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
       }
       dbs.push_back(std::move(d));
     }
-    if (in.plan->targets.empty()) map.notes.push_back("the plan covers no database");
+    if (in.plan->targets.empty()) notes.push_back("the plan covers no database");
   } else if (in.compiled != nullptr) {
     for (const compile::Target& c : in.compiled->targets) {
       Database d{"db:" + c.name, c.name, c.addresses.ToStrings(), &c, nullptr};
@@ -151,10 +144,46 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
       }
       dbs.push_back(std::move(d));
     }
-    map.notes.push_back(
+    notes.push_back(
         "no plan: flows the policy does not admit are marked not-allowed (moat map --plan marks "
         "what the plan would cut)");
   }
+  return dbs;
+}
+
+// The finest grouping level whose groups number at most `max`; when none does, the one with the
+// fewest groups. A coarser level than the finest is noted.
+int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initiators, size_t max,
+                  std::vector<std::string>& notes) {
+  size_t best_count = SIZE_MAX;
+  int best = 0;
+  for (int level = 0; level < kLevels; ++level) {
+    std::set<std::string> ids;
+    for (const net::Address& a : initiators) ids.insert(grouper.Of(a, level).id);
+    if (ids.size() < best_count) {
+      best_count = ids.size();
+      best = level;
+    }
+    if (ids.size() <= max) break;
+  }
+  static constexpr const char* kLevelNames[] = {"role, app, env and loc", "role, app and env", "role and app", "app"};
+  if (best > 0) {
+    notes.push_back("consumers grouped by " + std::string(kLevelNames[best]) +
+                    " only: finer groups are too many to read");
+  }
+  return best;
+}
+
+}  // namespace
+
+traffic::TrafficMap BuildMap(const MapInput& in) {
+  traffic::TrafficMap map;
+  map.title = "moat traffic map";
+  map.since = in.since;
+  map.until = in.until;
+  map.generated = in.generated;
+
+  std::vector<Database> dbs = Databases(in, map.notes);
   if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
 
   std::unordered_map<net::Address, size_t, net::AddressHash> db_of;
@@ -181,23 +210,7 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
     }
     std::sort(initiators.begin(), initiators.end());
     initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
-    // The finest level that fits; when none does, the one with the fewest groups.
-    size_t best_count = SIZE_MAX;
-    int best = 0;
-    for (int level = 0; level < kLevels; ++level) {
-      std::set<std::string> ids;
-      for (const net::Address& a : initiators) ids.insert(grouper.Of(a, level).id);
-      if (ids.size() < best_count) {
-        best_count = ids.size();
-        best = level;
-      }
-      if (ids.size() <= in.max_consumer_nodes) break;
-    }
-    static constexpr const char* kLevelNames[] = {"role, app, env and loc", "role, app and env", "role and app", "app"};
-    if (best > 0) {
-      map.notes.push_back("consumers grouped by " + std::string(kLevelNames[best]) +
-                          " only: finer groups are too many to read");
-    }
+    const int best = GroupingLevel(grouper, initiators, in.max_consumer_nodes, map.notes);
     for (const net::Address& a : initiators) group_of.emplace(a, grouper.Of(a, best));
   }
   struct EdgeKey {
