@@ -167,6 +167,9 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   auto map = LoadLabelMap(req.label_map);
   if (!map) return Fail(std::move(map).error());
   report.labels_managed = !map->entries.empty();
+  // The PCE's settings are checked before AWS is read (no request is made yet).
+  auto connection = ConnectPce(deps.pce);
+  if (!connection) return Fail(std::move(connection).error());
 
   auto rds = deps.aws->Rds();
   if (!rds) return Fail(std::move(rds).error());
@@ -186,8 +189,6 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   }
   report.databases = databases.size();
 
-  auto connection = ConnectPce(deps.pce);
-  if (!connection) return Fail(std::move(connection).error());
   pce::Client& client = *connection->client;
   // Large collections come through jobs that run side by side.
   auto bodies = client.GetCollections(kCollections);
