@@ -61,7 +61,7 @@ Prefix SourcePrefix(Rng& rng, int t, int k) {
 // One tcp allow entry over `sources`, admitted by three policy rules (the first also admits every
 // /32 and /128, so those rules' descriptions name two rules).
 moat::compile::AllowEntry Entry(int t, uint16_t from, uint16_t to, const std::vector<Prefix>& sources) {
-  moat::compile::AllowEntry e{6, {from, to}, {}, {}};
+  moat::compile::AllowEntry e{6, {from, to}, {}, {}, {}};
   for (int r = 0; r < 3; ++r) {
     e.provenance.push_back(
         {"/orgs/1/sec_policy/active/rule_sets/" + std::to_string(t % 97) + "/sec_rules/" + std::to_string(3 * t + r),

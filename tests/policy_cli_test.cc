@@ -53,31 +53,39 @@ TEST_F(PolicyCliTest, TargetSelectsByRdsIdentifierAndUnknownTargetIsAnError) {
   EXPECT_EQ(bad.err, "moat: policy show: --target billing-db: no target of the policy has that name or endpoint\n");
 }
 
-TEST_F(PolicyCliTest, BadPolicyFileFailsWithOneLineNamingTheJsonPath) {
+// A value moat cannot read fails the targets whose rules use it, naming the rule, the object and
+// the field; the policy is still shown, and the command exits 1 with one line saying why.
+TEST_F(PolicyCliTest, BadValueFailsTheTargetsThatUseItNamingTheField) {
   std::string text = ReadFile(kFixture);
   const std::string from = "\"from_ip\": \"192.168.50.0/24\"";
   text.replace(text.find(from), from.size(), "\"from_ip\": \"192.168.50.0/33\"");
   const std::string path = dir_.Write("bad.json", text);
   const RunResult r = Moat({"policy", "show", "--policy", path});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_TRUE(r.out.empty()) << r.out;
-  EXPECT_EQ(r.err, "moat: policy show: " + path +
-                       ": ip_lists[0].ip_ranges[0].from_ip: not an IP address or CIDR: \"192.168.50.0/33\"\n");
+  EXPECT_EQ(r.err, "moat: policy show: 1 target(s) cannot be compiled exactly; see their errors\n");
+  EXPECT_NE(r.out.find("! cannot be compiled exactly: rule /orgs/1/sec_policy/active/rule_sets/24/sec_rules/62: "
+                       "consumers[0].ip_list: IP list /orgs/1/sec_policy/active/ip_lists/7: ip_ranges[0].from_ip: "
+                       "not an IP address or CIDR: \"192.168.50.0/33\""),
+            std::string::npos)
+      << r.out;
 }
 
-TEST_F(PolicyCliTest, MissingReferenceAndMissingFileAreErrors) {
+TEST_F(PolicyCliTest, MissingReferenceFailsItsTargetsAndMissingFileIsAnError) {
   std::string text = ReadFile(kFixture);
   // The rule's reference to the IP list (its last mention in the file) points at a list that is not there.
   const std::string from = "/orgs/1/sec_policy/active/ip_lists/7";
   ASSERT_NE(text.rfind(from), std::string::npos);
   text.replace(text.rfind(from), from.size(), "/orgs/1/sec_policy/active/ip_lists/8");
   const std::string path = dir_.Write("dangling.json", text);
-  const RunResult r = Moat({"policy", "show", "--policy", path});
+  const RunResult r = Moat({"policy", "show", "--policy", path, "--json"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(OneLine(r.err)) << r.err;
-  EXPECT_NE(r.err.find("IP list /orgs/1/sec_policy/*/ip_lists/8 does not exist in the active policy"),
-            std::string::npos)
-      << r.err;
+  const Json shown = Json::parse(r.out);
+  ASSERT_EQ(shown["targets"].size(), 1u);
+  EXPECT_EQ(shown["targets"][0]["error"],
+            "rule /orgs/1/sec_policy/active/rule_sets/24/sec_rules/62: consumers[0].ip_list: IP list "
+            "/orgs/1/sec_policy/active/ip_lists/8 does not exist in the active policy");
+  EXPECT_EQ(shown["targets"][0]["allow"], Json::array());
   const RunResult missing = Moat({"policy", "show", "--policy", dir_.path() + "/none.json"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(missing.err, "moat: policy show: " + dir_.path() + "/none.json: No such file or directory\n");

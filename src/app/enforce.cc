@@ -259,12 +259,33 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         no_longer_in_policy = why + "; moat applied it before, so what it applied stays enforced";
       }
     }
+    // The policy's target as this database sees it; a target the policy cannot be compiled for
+    // exactly keeps what moat last applied (drift is still reverted) and fails the run.
+    std::optional<compile::Narrowed> narrowed;
+    std::string refused;
     if (match != nullptr) {
       t.policy_target = match->name;
-      if (d->port > 0 && !AdmitsPort(*match, d->port)) {
+      for (const std::string& w : match->warnings) t.warnings.push_back(w);
+      std::vector<net::Address> parsed;
+      for (const std::string& a : addrs) {
+        if (auto address = net::ParseAddress(a)) parsed.push_back(*address);
+      }
+      narrowed = compile::ForAddresses(*match, parsed);
+      refused = !match->error.empty() ? match->error : narrowed->error;
+    }
+    if (!refused.empty()) {
+      if (!last) {
+        t.error = "the policy cannot be compiled exactly for it: " + refused + "; nothing on it is changed";
+        report.targets.push_back(std::move(t));
+        continue;
+      }
+      no_longer_in_policy =
+          "the policy cannot be compiled exactly for it: " + refused + "; what moat applied before stays enforced";
+    } else if (match != nullptr) {
+      if (d->port > 0 && !AdmitsPort(narrowed->target, d->port)) {
         t.warnings.push_back("the policy admits nothing on its endpoint port " + std::to_string(d->port));
       }
-      wanted = plan::DesiredRules(*match);
+      wanted = plan::DesiredRules(narrowed->target);
       if (req.over_permission_budget > 0) {
         int kept = 0;
         for (const std::string& a : d->security_groups) {

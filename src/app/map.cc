@@ -244,7 +244,7 @@ traffic::TrafficMap BuildMap(const MapInput& in) {
       } else if (cut.count(f.key) > 0) {
         decision = traffic::Decision::kWouldCut;
       } else if (d.target != nullptr) {
-        compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port);
+        compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port, &f.key.responder);
         if (x.allowed) {
           decision = traffic::Decision::kAllowed;
           rules = std::move(x.rules);

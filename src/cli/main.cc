@@ -166,6 +166,11 @@ int PolicyShow(const std::vector<std::string>& args) {
   auto compiled = app::RunPolicyShow(req, deps);
   if (!compiled) return Error("policy show", compiled.error().message);
   WriteOut(json ? compile::RenderJson(*compiled) : compile::RenderText(*compiled));
+  const auto refused = std::count_if(compiled->targets.begin(), compiled->targets.end(),
+                                     [](const compile::Target& t) { return !t.error.empty(); });
+  if (refused > 0) {
+    return Error("policy show", std::to_string(refused) + " target(s) cannot be compiled exactly; see their errors");
+  }
   return kExitOk;
 }
 

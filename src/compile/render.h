@@ -3,10 +3,14 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "compile/compile.h"
 
 namespace moat::compile {
+
+// The policy's warnings, then each target's as "<target>: <warning>".
+std::vector<std::string> AllWarnings(const Compiled& compiled);
 
 std::string RenderJson(const Compiled& compiled);
 std::string RenderText(const Compiled& compiled);

@@ -56,7 +56,15 @@ std::vector<SgRule> DesiredRules(const compile::Target& target) {
   };
   std::map<std::pair<int, std::string>, std::pair<net::Prefix, std::vector<Span>>> by_source;
   for (const compile::AllowEntry& e : target.allow) {
-    const auto [from, to] = RulePorts(e.protocol, e.ports);
+    // ICMP: a rule per type (and code) a security group rule can say: FromPort the type, ToPort
+    // the code, -1 for all. Never merged: they are not port ranges.
+    std::vector<std::pair<int, int>> ranges;
+    const bool icmp = policy::IsIcmp(e.protocol);
+    if (icmp) {
+      for (const compile::IcmpPiece& piece : compile::IcmpPieces(e.ports)) ranges.emplace_back(piece.type, piece.code);
+    } else {
+      ranges.push_back(RulePorts(e.protocol, e.ports));
+    }
     for (const net::Prefix& p : e.sources.ToPrefixes()) {
       auto& [prefix, spans] = by_source[{e.protocol, net::ToString(p)}];
       prefix = p;
@@ -66,6 +74,11 @@ std::vector<SgRule> DesiredRules(const compile::Target& target) {
       for (const auto& pv : e.provenance) {
         if (!pv.sources.Intersect(just_p).empty()) rules.push_back(pv.rule);
       }
+      if (icmp) {
+        for (const auto& [type, code] : ranges) spans.push_back({type, code, rules});
+        continue;
+      }
+      const auto [from, to] = ranges[0];
       // Adjacent ranges of the same prefix merge: the union is exactly both.
       if (!spans.empty() && from >= 0 && spans.back().to + 1 == from) {
         spans.back().to = to;

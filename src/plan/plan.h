@@ -44,7 +44,9 @@ struct SgRule {
 std::string SanitizeDescription(std::string_view s);
 
 // The rules that admit exactly the target's allow set: one per (protocol, merged port range,
-// prefix); a prefix's adjacent port ranges merge. Sorted.
+// prefix); a prefix's adjacent port ranges merge; ICMP gets a rule per type (or type and code).
+// Sorted. REQUIRES: the target as one database sees it (compile::ForAddresses): no entry names
+// destinations.
 std::vector<SgRule> DesiredRules(const compile::Target& target);
 
 // A managed group as AWS has it (found by its tags).

@@ -9,7 +9,7 @@ net::Prefix P(const char* s) { return *net::ParsePrefix(s); }
 
 compile::AllowEntry Entry(int protocol, uint16_t from, uint16_t to,
                           const std::vector<std::pair<const char*, const char*>>& rules) {
-  compile::AllowEntry e{protocol, {from, to}, {}, {}};
+  compile::AllowEntry e{protocol, {from, to}, {}, {}, {}};
   for (const auto& rule_prefix : rules) {
     const std::string rule = rule_prefix.first;
     net::AddressSet s;

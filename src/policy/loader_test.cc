@@ -48,6 +48,14 @@ std::string Bundle(const std::string& rule_extra = "",
 })";
 }
 
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  return s.replace(s.find(from), from.size(), to);
+}
+// The bundle with its allow rule's providers replaced.
+std::string WithProviders(const std::string& providers) {
+  return Replace(Bundle(), R"("providers": [{"label": {"href": "/orgs/1/labels/1"}}])", "\"providers\": " + providers);
+}
+
 Result<Policy> Load(const std::string& json, const std::string& version = "active") {
   return LoadBundle(json, "p.json", version);
 }
@@ -78,37 +86,71 @@ TEST(LoaderTest, LoadsEveryCollectionOfTheBundle) {
   EXPECT_TRUE(rules[1].override);
 }
 
-TEST(LoaderTest, MissingReferenceNamesTheHrefAndWhereItIs) {
+// A reference that cannot be resolved is the problem of the rule that makes it, naming the field
+// and why; the policy still loads, and the actor can never be matched by mistake.
+TEST(LoaderTest, MissingReferenceIsTheRulesProblemNotThePolicys) {
   auto p = Load(Bundle("", R"([{"ip_list": {"href": "/orgs/1/sec_policy/active/ip_lists/99"}}])"));
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().code, ErrorCode::kInvalidInput);
-  EXPECT_EQ(p.error().message,
-            "p.json: rule_sets[0].rules[0].consumers[0].ip_list.href: IP list /orgs/1/sec_policy/*/ip_lists/99 "
-            "does not exist in the active policy");
+  ASSERT_TRUE(p) << p.error().message;
+  const Rule& r = p->rule_sets[0].rules[0];
+  EXPECT_EQ(r.problem,
+            "consumers[0].ip_list: IP list /orgs/1/sec_policy/active/ip_lists/99 does not exist in the active policy");
+  EXPECT_FALSE(r.providers_unknown);  // a consumer: which objects the rule reaches is still known
+  EXPECT_EQ(r.consumers[0].kind, ActorKind::kUnknown);
+  EXPECT_TRUE(p->rule_sets[0].rules[1].problem.empty());  // the deny rule is untouched
+
+  // On the provider side, which objects the rule reaches is not known.
+  auto q = Load(WithProviders(R"([{"label": {"href": "/orgs/1/labels/77"}}])"));
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_TRUE(q->rule_sets[0].rules[0].providers_unknown);
 }
 
-TEST(LoaderTest, BadValuesNameTheJsonPath) {
-  auto Replace = [](std::string s, const std::string& from, const std::string& to) {
-    return s.replace(s.find(from), from.size(), to);
-  };
+TEST(LoaderTest, BadValuesAreTheObjectsProblemNamingTheField) {
   auto p = Load(Replace(Bundle(), R"({"port": 22, "proto": 6})", R"({"port": 70000, "proto": 6})"));
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message,
-            "p.json: rule_sets[0].rules[0].ingress_services[1].port: port out of range 0-65535: 70000");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem, "ingress_services[1].port: port out of range 0-65535: 70000");
   p = Load(Replace(Bundle(), R"("address": "10.0.1.20")", R"("address": "10.0.1.999")"));
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message, "p.json: workloads[0].interfaces[0].address: not an IP address: \"10.0.1.999\"");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->workloads[0].problem, "interfaces[0].address: not an IP address: \"10.0.1.999\"");
+  EXPECT_EQ(p->workloads[0].labels, std::vector<std::string>{"/orgs/1/labels/2"});  // still selectable by label
 }
 
-TEST(LoaderTest, UnknownActorIsAnErrorNotASilentSkip) {
+TEST(LoaderTest, ActorsMoatCannotResolveAreTheRulesProblem) {
   auto p = Load(Bundle("", R"([{"virtual_server": {"href": "/orgs/1/sec_policy/active/virtual_servers/1"}}])"));
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message,
-            "p.json: rule_sets[0].rules[0].consumers[0]: unsupported actor: expected one of actors=ams, label, "
-            "label_group, workload, virtual_service, ip_list");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "consumers[0]: virtual_server /orgs/1/sec_policy/active/virtual_servers/1: a load balancer's virtual "
+            "server, whose addresses moat does not know");
+  p = Load(Bundle("", R"([{"label_dimension": "app"}])"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "consumers[0]: label_dimension \"app\": moat cannot tell which workloads it stands for");
+  p = Load(Bundle("", R"([{"actors": "container_host"}])"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "consumers[0]: actors \"container_host\": moat cannot tell which addresses it stands for");
+  // A virtual server as a provider is never a database: the rule reaches none, which is exact.
+  p = Load(WithProviders(R"([{"virtual_server": {"href": "/orgs/1/virtual_servers/1"}}])"));
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->rule_sets[0].rules[0].problem.empty());
+  EXPECT_EQ(p->rule_sets[0].rules[0].providers[0].kind, ActorKind::kVirtualServer);
 }
 
-TEST(LoaderTest, NotJsonOrNotABundle) {
+TEST(LoaderTest, DeletedWorkloadsResolveToNothing) {
+  // Marked deleted in the actor, or deleted in the workloads collection.
+  auto p = Load(Bundle("", R"([{"workload": {"href": "/orgs/1/workloads/w9", "deleted": true}},
+                               {"workload": {"href": "/orgs/1/workloads/w2"}}])"));
+  ASSERT_TRUE(p) << p.error().message;
+  const Rule& r = p->rule_sets[0].rules[0];
+  EXPECT_TRUE(r.problem.empty()) << r.problem;
+  ASSERT_EQ(r.consumers.size(), 2u);
+  EXPECT_EQ(r.consumers[0].kind, ActorKind::kNothing);
+  EXPECT_EQ(r.consumers[0].note, "consumers[0]: workload /orgs/1/workloads/w9 is deleted: it resolves to nothing");
+  EXPECT_EQ(r.consumers[1].kind, ActorKind::kNothing);
+  EXPECT_EQ(r.consumers[1].note,
+            "consumers[1].workload: workload /orgs/1/workloads/w2 is deleted: it resolves to nothing");
+}
+
+TEST(LoaderTest, NotJsonNotABundleOrAnObjectWithoutHrefStopsTheLoad) {
   auto p = Load("{\"labels\": [");
   ASSERT_FALSE(p);
   EXPECT_TRUE(p.error().message.starts_with("p.json: not valid JSON: ")) << p.error().message;
@@ -118,17 +160,22 @@ TEST(LoaderTest, NotJsonOrNotABundle) {
   auto r = Load(R"({"labels": {"href": "x"}})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "p.json: labels: expected an array");
-  auto s = Load(R"({"labels": [{"href": "/orgs/1/labels/1", "key": "role"}]})");
-  ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message, "p.json: labels[0]: missing 'value'");
+  auto s = Load(R"({"labels": [{"key": "role", "value": "DB"}]})");
+  ASSERT_FALSE(s);  // nothing could name what it breaks
+  EXPECT_EQ(s.error().message, "p.json: labels[0]: missing 'href'");
+  auto t = Load(R"({"labels": [{"href": "/orgs/1/labels/1", "key": "role"}]})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->labels[0].problem, "missing 'value'");
 }
 
 TEST(LoaderTest, VersionSelectsObjectsAndReferencesFollowIt) {
-  // Under draft, the active objects are not there: the rule set itself is active-only.
+  // Under draft, the active objects are not there, and the draft IP list's bad range is its own
+  // problem: nothing uses it, so nothing fails.
   auto p = Load(Bundle(), "draft");
-  ASSERT_FALSE(p);  // the draft IP list is bad, and it is read now
-  EXPECT_EQ(p.error().message,
-            "p.json: ip_lists[1].ip_ranges[0].from_ip: not an IP address or CIDR: \"not an address\"");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->ip_lists.size(), 1u);
+  EXPECT_EQ(p->ip_lists[0].problem, "ip_ranges[0].from_ip: not an IP address or CIDR: \"not an address\"");
+  EXPECT_TRUE(p->rule_sets.empty());
   EXPECT_FALSE(Load(Bundle(), "latest"));
   EXPECT_TRUE(IsPolicyVersion("80"));
   EXPECT_FALSE(IsPolicyVersion("080"));
@@ -144,13 +191,135 @@ TEST(LoaderTest, CollectionsCanArriveOneByOne) {
   PolicyBuilder b("active");
   ASSERT_TRUE(
       b.AddCollection("labels", R"([{"href": "/orgs/1/labels/1", "key": "role", "value": "DB"}])", "GET labels"));
-  auto bad = b.AddCollection(
-      "workloads", R"([{"href": "/orgs/1/workloads/w", "labels": [{"href": "/orgs/1/labels/9"}]}])", "GET workloads");
-  ASSERT_TRUE(bad);  // references are checked at Build()
+  ASSERT_TRUE(b.AddCollection(
+      "workloads", R"([{"href": "/orgs/1/workloads/w", "labels": [{"href": "/orgs/1/labels/9"}]}])", "GET workloads"));
   auto p = std::move(b).Build();
-  ASSERT_FALSE(p);
-  EXPECT_EQ(p.error().message,
-            "GET workloads: workloads[0].labels[0].href: label /orgs/1/labels/9 does not exist in the active policy");
+  ASSERT_TRUE(p) << p.error().message;
+  // A label an object carries is matched by its href: one the labels do not list matches no rule.
+  EXPECT_EQ(p->workloads[0].labels, std::vector<std::string>{"/orgs/1/labels/9"});
+}
+
+TEST(LoaderTest, TwoObjectsWithOneHrefAreReportedAndNotResolvedByOrder) {
+  auto p = Load(R"({"services": [
+      {"href": "/orgs/1/sec_policy/active/services/4", "name": "S-HTTP", "service_ports": [{"port": 80, "proto": 6}]},
+      {"href": "/orgs/1/sec_policy/active/services/4", "name": "S-WELL-KNOWN",
+       "service_ports": [{"port": 1, "to_port": 1023, "proto": 6}]}],
+    "rule_sets": [{"href": "/orgs/1/sec_policy/active/rule_sets/1", "scopes": [[]],
+      "rules": [{"href": "/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1", "providers": [{"actors": "ams"}],
+                 "consumers": [{"actors": "ams"}],
+                 "ingress_services": [{"href": "/orgs/1/sec_policy/active/services/4"}]}]}]})");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->warnings,
+            std::vector<std::string>{"services: two objects have the href "
+                                     "/orgs/1/sec_policy/active/services/4; the rules that use it fail the "
+                                     "targets they reach"});
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "ingress_services[0]: service /orgs/1/sec_policy/active/services/4: two objects have this href, and moat "
+            "does not pick one");
+  EXPECT_TRUE(p->rule_sets[0].rules[0].ports.empty());
+}
+
+TEST(LoaderTest, ServicesIcmpWindowsServicesAndInlineServices) {
+  auto p = Load(R"({"services": [
+      {"href": "/orgs/1/sec_policy/active/services/1", "name": "ICMP", "process_name": null,
+       "service_ports": [{"proto": 1, "icmp_type": null, "icmp_code": null}, {"proto": 1, "icmp_type": 8},
+                         {"proto": 58, "icmp_type": 128, "icmp_code": 0}]},
+      {"href": "/orgs/1/sec_policy/active/services/2", "name": "SMB", "process_name": "System",
+       "windows_services": [{"service_name": "LanmanServer", "port": 445, "proto": 6}]},
+      {"href": "/orgs/1/sec_policy/active/services/3", "name": "DNS client",
+       "windows_services": [{"service_name": "Dnscache"}]},
+      {"href": "/orgs/1/sec_policy/active/services/5", "name": "bad ICMP",
+       "service_ports": [{"proto": 1, "icmp_code": 3}]}],
+    "rule_sets": [{"href": "/orgs/1/sec_policy/active/rule_sets/1", "scopes": [[]],
+      "rules": [{"href": "/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1", "providers": [{"actors": "ams"}],
+                 "consumers": [{"actors": "ams"}],
+                 "ingress_services": [{"name": "inline", "external_data_set": "x", "external_data_reference": "y",
+                                       "service_ports": [{"port": 5432, "proto": 6}]}]}]}]})");
+  ASSERT_TRUE(p) << p.error().message;
+  const auto& icmp = p->services[0];
+  EXPECT_TRUE(icmp.problem.empty()) << icmp.problem;
+  ASSERT_EQ(icmp.ports.size(), 3u);
+  EXPECT_EQ(icmp.ports[0], (PortSpec{1, {0, 65535}}));
+  EXPECT_EQ(icmp.ports[1], (PortSpec{1, IcmpRange(8, -1)}));
+  EXPECT_EQ(icmp.ports[2], (PortSpec{58, IcmpRange(128, 0)}));
+  const auto& smb = p->services[1];
+  EXPECT_EQ(smb.ports, std::vector<PortSpec>{(PortSpec{6, {445, 445}})});
+  EXPECT_EQ(smb.qualifiers,
+            (std::vector<std::string>{"process_name: limited to the process \"System\"",
+                                      "windows_services[0]: limited to service_name \"LanmanServer\""}));
+  EXPECT_EQ(p->services[2].problem,
+            "windows_services[0]: a Windows service (service_name \"Dnscache\") without a port and protocol names a "
+            "program, not ports; a security group cannot express it");
+  EXPECT_EQ(p->services[3].problem, "service_ports[0]: icmp_code without icmp_type");
+  EXPECT_EQ(p->rule_sets[0].rules[0].ports, std::vector<PortSpec>{(PortSpec{6, {5432, 5432}})});
+}
+
+TEST(LoaderTest, RuleFlagsAndQualifiers) {
+  auto p = Load(Bundle(R"(, "all_ips_except_for_in_consumers": true, "use_workload_subnets": ["consumers"],
+      "machine_auth": true, "sec_connect": false, "stateless": true, "network_type": "non_brn",
+      "consuming_security_principals": [{"href": "/orgs/1/security_principals/1"}], "log_flow": false)"));
+  ASSERT_TRUE(p) << p.error().message;
+  const Rule& r = p->rule_sets[0].rules[0];
+  EXPECT_TRUE(r.all_ips_except_consumers);
+  EXPECT_FALSE(r.all_ips_except_providers);
+  EXPECT_TRUE(r.subnets_consumers);
+  EXPECT_FALSE(r.subnets_providers);
+  EXPECT_EQ(r.qualifiers,
+            (std::vector<std::string>{"consuming_security_principals: limited to the users of 1 security principal(s)",
+                                      "machine_auth: machine authentication", "stateless: stateless packet filtering",
+                                      "network_type \"non_brn\": a type of network"}));
+  EXPECT_TRUE(r.problem.empty()) << r.problem;
+}
+
+TEST(LoaderTest, WorkloadSubnetsComeFromCidrBlock) {
+  auto p = Load(R"({"workloads": [{"href": "/orgs/1/workloads/w1", "name": null, "hostname": "ubuntu-db",
+      "interfaces": [{"name": "eth0", "address": "fd00::200:a:0:ba74", "cidr_block": 64},
+                     {"name": "eth0", "address": "10.0.186.116", "cidr_block": 8},
+                     {"name": "eth1", "address": "192.168.1.5"}]}]})");
+  ASSERT_TRUE(p) << p.error().message;
+  const Workload& w = p->workloads[0];
+  EXPECT_EQ(w.name, "");
+  EXPECT_EQ(w.subnets.ToStrings(), (std::vector<std::string>{"10.0.0.0/8", "192.168.1.5/32", "fd00::/64"}));
+  EXPECT_EQ(w.without_subnet, 1);
+}
+
+TEST(LoaderTest, ABindingNamesItsVirtualServiceAsBoundServiceOrBindsAContainer) {
+  auto p = Load(R"({"workloads": [{"href": "/orgs/1/workloads/w1", "interfaces": []}],
+    "virtual_services": [{"href": "/orgs/1/sec_policy/active/virtual_services/v1", "name": "VS"}],
+    "service_bindings": [
+      {"href": "/orgs/1/service_bindings/b1", "bound_service": {"href": "/orgs/1/sec_policy/active/virtual_services/v1"},
+       "workload": {"href": "/orgs/1/workloads/w1"}},
+      {"href": "/orgs/1/service_bindings/b2", "virtual_service": {"href": "/orgs/1/sec_policy/active/virtual_services/v1"},
+       "container_workload": {"href": "/orgs/1/container_workloads/c1"}},
+      {"href": "/orgs/1/service_bindings/b3", "virtual_service": {"href": "/orgs/1/sec_policy/active/virtual_services/gone"},
+       "workload": {"href": "/orgs/1/workloads/w1"}}]})");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->service_bindings.size(), 2u);  // the third binds a virtual service this version does not have
+  EXPECT_EQ(p->service_bindings[0].virtual_service, "/orgs/1/sec_policy/*/virtual_services/v1");
+  EXPECT_EQ(p->service_bindings[0].workload, "/orgs/1/workloads/w1");
+  EXPECT_EQ(p->service_bindings[1].container_workload, "/orgs/1/container_workloads/c1");
+  EXPECT_TRUE(p->service_bindings[1].problem.empty());
+}
+
+TEST(LoaderTest, UnknownPropertiesAreWarnedOnceEach) {
+  auto p = Load(Bundle(R"(, "quantum_entanglement": true)"));
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->warnings.size(), 1u);
+  EXPECT_EQ(p->warnings[0],
+            "p.json: rule_sets[0].rules[0]: rule property 'quantum_entanglement' is not known to moat (a newer "
+            "PCE?); it is ignored");
+}
+
+TEST(LoaderTest, ARuleThatCannotBeReadReachesEverythingInItsScope) {
+  auto p = Load(WithProviders(R"("not a list")"));
+  ASSERT_TRUE(p) << p.error().message;
+  const Rule& r = p->rule_sets[0].rules[0];
+  EXPECT_EQ(r.problem, "providers: expected an array");
+  EXPECT_TRUE(r.providers_unknown);
+  auto q = Load(R"({"rule_sets": [{"href": "/orgs/1/sec_policy/active/rule_sets/1",
+      "scopes": [[{"labels": {"href": "/orgs/1/labels/1"}}]], "rules": []}]})");
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->rule_sets[0].problem, "scopes[0][0]: expected a label or a label_group");
 }
 
 }  // namespace
