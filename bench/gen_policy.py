@@ -2,8 +2,8 @@
 """Generates a large synthetic policy bundle (PCE JSON shapes), deterministically.
 
 Defaults: 100,000 workloads, 5,000 labels, 2,000 rule sets with 10,000 rules, 1,000 database
-targets (virtual services bound to unmanaged workloads), 200 label groups, 100 IP lists, 50
-services. Usage: gen_policy.py --out FILE [--workloads N --labels N --rule-sets N --rules N --targets N]
+targets (virtual services bound to unmanaged workloads), 210 label groups (10 of them environment
+groups that a seventh of the scopes use), 100 IP lists, 50 services. Usage: gen_policy.py --out FILE [--workloads N --labels N --rule-sets N --rules N --targets N]
 """
 import argparse
 import ipaddress
@@ -44,6 +44,14 @@ def main():
         groups.append({"href": "%s/label_groups/lg-%d" % (act, i), "name": "LG-%d" % i, "key": key,
                        "labels": [{"href": h} for h in rnd.sample(by_key[key], 5)],
                        "sub_groups": [{"href": "%s/label_groups/lg-%d" % (act, i - 1)}] if i % 10 and groups and groups[-1]["key"] == key else []})
+
+    # Environment groups ("Non-prod"-like): group k holds env labels k, k+1 and k+2. A seventh of
+    # the rule sets scope by one, so that scopes expand per member label.
+    env_groups = []
+    for k in range(len(by_key["env"])):
+        members = [by_key["env"][(k + d) % len(by_key["env"])] for d in range(3)]
+        env_groups.append({"href": "%s/label_groups/env-%d" % (act, k), "name": "LG-env-%d" % k, "key": "env",
+                           "labels": [{"href": h} for h in members], "sub_groups": []})
 
     def pick_labels(role):
         return [{"href": role}, {"href": rnd.choice(by_key["app"])}, {"href": rnd.choice(by_key["env"])},
@@ -89,6 +97,9 @@ def main():
         app, env = db_labels[1], db_labels[2]
         app, env = {"label": app}, {"label": env}
         scope = [[app, env]]
+        if i % 7 == 3:
+            env_group = env_groups[by_key["env"].index(env["label"]["href"])]
+            scope = [[app, {"label_group": {"href": env_group["href"]}}]]
         if i % 5 == 0:
             scope.append([{"label": {"href": rnd.choice(by_key["app"])}}, env])
         rs_href = "%s/rule_sets/%d" % (act, i + 1)
@@ -113,7 +124,7 @@ def main():
                           "unscoped_consumers": kind >= 0.6})
         rule_sets.append({"href": rs_href, "name": "RS-%d" % i, "enabled": True, "scopes": scope, "rules": rules})
 
-    bundle = {"labels": labels, "label_groups": groups, "workloads": workloads, "virtual_services": vss,
+    bundle = {"labels": labels, "label_groups": groups + env_groups, "workloads": workloads, "virtual_services": vss,
               "service_bindings": bindings, "ip_lists": ip_lists, "services": services, "rule_sets": rule_sets}
     with open(a.out, "w") as f:
         json.dump(bundle, f, separators=(",", ":"))

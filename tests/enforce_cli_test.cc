@@ -370,6 +370,81 @@ TEST_F(EnforceCliTest, BrokenPolicyKeepsLastKnownGoodAndStillRevertsDrift) {
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
+// A rule moat cannot compile exactly fails the database it reaches, and only that one: never
+// applied, it is left untouched; applied before, what moat applied stays enforced and drift on it
+// is still reverted. Qualifiers a security group cannot express are warned per rule and target.
+TEST_F(EnforceCliTest, RuleThatCannotBeCompiledRefusesOnlyItsTargetAndQualifiersAreWarned) {
+  const auto break_ledger = [](Json b) {
+    b["rule_sets"][0]["rules"][0]["machine_auth"] = true;  // orders-db's web rule: a qualifier
+    b["rule_sets"][0]["rules"][2]["consumers"].push_back({{"virtual_server", {{"href", "/orgs/1/virtual_servers/5"}}}});
+    return b;
+  };
+  const std::string why =
+      "rule /orgs/1/sec_policy/active/rule_sets/24/sec_rules/63: consumers[1]: virtual_server "
+      "/orgs/1/virtual_servers/5: a load balancer's virtual server, whose addresses moat does not know";
+  WritePolicy(break_ledger(Bundle()));
+  RunResult plan = Moat({"plan", "--policy", dir_.path() + "/policy.json"});
+  EXPECT_EQ(plan.exit_code, 1) << Describe(plan);
+  EXPECT_NE(plan.out.find("! warning: rule /orgs/1/sec_policy/active/rule_sets/24/sec_rules/61: machine_auth: machine "
+                          "authentication: a security group cannot express it; its addresses and ports are applied"),
+            std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("! error: the policy cannot be compiled exactly for it: " + why +
+                          "; nothing on it is changed"),
+            std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("+ group moat-orders-db-1"), std::string::npos) << plan.out;  // the rest is planned
+
+  RunResult first = Apply();
+  EXPECT_EQ(first.exit_code, 1) << Describe(first);
+  EXPECT_EQ(Managed("orders-db").size(), 1u);
+  EXPECT_TRUE(Managed("cluster/ledger").empty());
+  EXPECT_EQ(Db("ledger", true).security_groups, std::vector<std::string>{moto_.cluster_group()});
+
+  // Applied once with a policy moat can compile; then refused again, with drift on it.
+  WritePolicy(Bundle());
+  ASSERT_EQ(Apply().exit_code, 0);
+  const std::string ledger_group = Managed("cluster/ledger")[0].id;
+  ASSERT_TRUE(ec2_.AuthorizeIngress(ledger_group, {Rule("0.0.0.0/0")}));
+  WritePolicy(break_ledger(Bundle()));
+  RunResult refused = Apply();
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  const Json report = Json::parse(refused.out);
+  const Json* ledger = nullptr;
+  for (const Json& t : report["targets"]) {
+    if (t["id"] == "cluster/ledger") ledger = &t;
+  }
+  ASSERT_NE(ledger, nullptr) << report.dump();
+  EXPECT_EQ((*ledger)["held"], "the policy cannot be compiled exactly for it: " + why +
+                                   "; what moat applied before stays enforced");
+  EXPECT_EQ(report["summary"]["drift"], 1);
+  EXPECT_EQ(Managed("cluster/ledger")[0].ingress.size(), 3u);  // the rogue rule is gone, the rest kept
+}
+
+// ICMP types and codes become ICMP rules of that type and code, and read back converged.
+TEST_F(EnforceCliTest, IcmpTypesAndCodesRoundTrip) {
+  Json b = Bundle();
+  b["services"].push_back({{"href", "/orgs/1/sec_policy/active/services/90"},
+                           {"name", "ping and unreachable"},
+                           {"service_ports", {{{"proto", 1}, {"icmp_type", 8}, {"icmp_code", 0}},
+                                              {{"proto", 1}, {"icmp_type", 3}, {"icmp_code", nullptr}}}}});
+  b["rule_sets"][0]["rules"][0]["ingress_services"] = {{{"href", "/orgs/1/sec_policy/active/services/90"}}};
+  WritePolicy(b);
+  RunResult first = Apply({"--target", "orders-db"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  std::vector<std::tuple<int, int, int>> icmp;
+  const auto groups = Managed("orders-db");
+  ASSERT_EQ(groups.size(), 1u);
+  for (const auto& r : groups[0].ingress) {
+    if (r.protocol == 1) icmp.emplace_back(r.protocol, r.from_port, r.to_port);
+  }
+  std::sort(icmp.begin(), icmp.end());
+  EXPECT_EQ(icmp, (std::vector<std::tuple<int, int, int>>{{1, 3, -1}, {1, 8, 0}}));
+  RunResult again = Apply({"--target", "orders-db"});
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_EQ(Json::parse(again.out)["calls"]["write"], 0) << again.out;
+}
+
 TEST_F(EnforceCliTest, PceDownKeepsLastKnownGood) {
   PceServer pce(dir_.path() + "/policy.json");
   ASSERT_TRUE(pce.ok());
