@@ -389,9 +389,9 @@ TEST_F(EnforceCliTest, RuleThatCannotBeCompiledRefusesOnlyItsTargetAndQualifiers
                           "authentication: a security group cannot express it; its addresses and ports are applied"),
             std::string::npos)
       << plan.out;
-  EXPECT_NE(plan.out.find("! error: the policy cannot be compiled exactly for it: " + why +
-                          "; nothing on it is changed"),
-            std::string::npos)
+  EXPECT_NE(
+      plan.out.find("! error: the policy cannot be compiled exactly for it: " + why + "; nothing on it is changed"),
+      std::string::npos)
       << plan.out;
   EXPECT_NE(plan.out.find("+ group moat-orders-db-1"), std::string::npos) << plan.out;  // the rest is planned
 
@@ -415,8 +415,8 @@ TEST_F(EnforceCliTest, RuleThatCannotBeCompiledRefusesOnlyItsTargetAndQualifiers
     if (t["id"] == "cluster/ledger") ledger = &t;
   }
   ASSERT_NE(ledger, nullptr) << report.dump();
-  EXPECT_EQ((*ledger)["held"], "the policy cannot be compiled exactly for it: " + why +
-                                   "; what moat applied before stays enforced");
+  EXPECT_EQ((*ledger)["held"],
+            "the policy cannot be compiled exactly for it: " + why + "; what moat applied before stays enforced");
   EXPECT_EQ(report["summary"]["drift"], 1);
   EXPECT_EQ(Managed("cluster/ledger")[0].ingress.size(), 3u);  // the rogue rule is gone, the rest kept
 }
@@ -426,8 +426,9 @@ TEST_F(EnforceCliTest, IcmpTypesAndCodesRoundTrip) {
   Json b = Bundle();
   b["services"].push_back({{"href", "/orgs/1/sec_policy/active/services/90"},
                            {"name", "ping and unreachable"},
-                           {"service_ports", {{{"proto", 1}, {"icmp_type", 8}, {"icmp_code", 0}},
-                                              {{"proto", 1}, {"icmp_type", 3}, {"icmp_code", nullptr}}}}});
+                           {"service_ports",
+                            {{{"proto", 1}, {"icmp_type", 8}, {"icmp_code", 0}},
+                             {{"proto", 1}, {"icmp_type", 3}, {"icmp_code", nullptr}}}}});
   b["rule_sets"][0]["rules"][0]["ingress_services"] = {{{"href", "/orgs/1/sec_policy/active/services/90"}}};
   WritePolicy(b);
   RunResult first = Apply({"--target", "orders-db"});

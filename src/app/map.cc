@@ -148,6 +148,12 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
         "no plan: flows the policy does not admit are marked not-allowed (moat map --plan marks "
         "what the plan would cut)");
   }
+  for (const Database& d : dbs) {
+    if (d.target != nullptr && !d.target->error.empty()) {
+      notes.push_back(d.label + ": the policy cannot be compiled exactly for it (" + d.target->error +
+                      "); what it admits is not known, so none of its flows is marked allowed");
+    }
+  }
   return dbs;
 }
 

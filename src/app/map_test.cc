@@ -131,5 +131,18 @@ TEST_F(BuildMapTest, WithAPlanCutFlowsAreMarked) {
   EXPECT_FALSE(kept->is_new);
 }
 
+TEST_F(BuildMapTest, ADatabaseThePolicyCannotBeCompiledForIsNotedAndNothingToItIsMarkedAllowed) {
+  compiled.targets[0].error = "rule /orgs/1/sec_policy/active/rule_sets/1/sec_rules/1: consumers[2]: virtual_server x";
+  compiled.targets[0].allow.clear();
+  const std::vector<traffic::Flow> flows = {F("10.0.1.2")};
+  const traffic::TrafficMap m = BuildMap(Input(flows));
+  EXPECT_EQ(Edge(m, m.edges.at(0).from, traffic::Decision::kAllowed), nullptr);
+  EXPECT_NE(std::find(m.notes.begin(), m.notes.end(),
+                      "orders-db: the policy cannot be compiled exactly for it (rule "
+                      "/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1: consumers[2]: virtual_server x); what it "
+                      "admits is not known, so none of its flows is marked allowed"),
+            m.notes.end());
+}
+
 }  // namespace
 }  // namespace moat::app

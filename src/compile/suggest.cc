@@ -83,6 +83,10 @@ class Suggester {
     out.coverage = Json::array();
     Json providers = Providers();
     Normalize(observed);
+    if (!t_.error.empty()) {
+      notes_.insert("the policy cannot be compiled exactly for it (" + t_.error +
+                    "): which observed flows it already admits is not known; every flow is counted as not admitted");
+    }
     if (providers.is_null()) {
       notes_.insert("no virtual service or workload named " + Quote(t_.name, 200) +
                     " in the policy: nothing to suggest");

@@ -428,6 +428,19 @@ TEST(SuggestTest, SaysWhenAnOverrideDenyRuleRemovesObservedFlows) {
   EXPECT_NE(std::find(c.s.notes.begin(), c.s.notes.end(), note), c.s.notes.end()) << Json(c.s.notes).dump(1);
 }
 
+TEST(SuggestTest, SaysWhenThePolicyCannotBeCompiledForTheTarget) {
+  Shop shop;
+  Case c(shop.b);
+  Target refused = *Find(c.compiled, "orders-db");
+  refused.error = "rule r: consumers[0]: label_dimension \"app\"";
+  refused.allow.clear();
+  c.s = Suggest({&c.policy, &refused, {F("10.9.1.1")}});
+  const std::string note =
+      "the policy cannot be compiled exactly for it (rule r: consumers[0]: label_dimension \"app\"): which observed "
+      "flows it already admits is not known; every flow is counted as not admitted";
+  EXPECT_NE(std::find(c.s.notes.begin(), c.s.notes.end(), note), c.s.notes.end()) << Json(c.s.notes).dump(1);
+}
+
 TEST(SuggestTest, NothingToSuggestWithoutFlows) {
   Shop shop;
   Case c(shop.b);
