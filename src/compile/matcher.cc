@@ -263,7 +263,9 @@ std::vector<uint32_t> Matcher::Candidates(const Side& s, const policy::Resolve& 
       for (int l : labels) n += by_label_[static_cast<size_t>(l)].size();
       if (n < best_n) best_n = n, best = &labels;
     }
-    for (int l : *best) Append(l, out);
+    if (best != nullptr) {
+      for (int l : *best) Append(l, out);
+    }
   }
   return Unique(std::move(out));
 }

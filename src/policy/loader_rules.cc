@@ -213,7 +213,8 @@ void PolicyBuilder::State::AddRuleSet(const J& j) {
     }
   });
   if (rs.scopes.empty()) rs.scopes.emplace_back();  // no scopes: everything
-  for (const auto& [key, deny] : {std::pair<std::string_view, bool>{"rules", false}, {"deny_rules", true}}) {
+  for (const bool deny : {false, true}) {
+    const std::string_view key = deny ? "deny_rules" : "rules";
     std::vector<J> rules;
     if (!Try(rs.problem, j.path(), [&] { rules = j.ArrOr(key); })) continue;
     for (const J& rj : rules) {
