@@ -100,8 +100,17 @@ bool Matcher::Has(uint32_t o, int label) const {
   return std::binary_search(labels_[o].begin(), labels_[o].end(), label);
 }
 
+bool Matcher::HasKey(uint32_t o, int key) const {
+  return std::any_of(labels_[o].begin(), labels_[o].end(),
+                     [&](int l) { return key_of_[static_cast<size_t>(l)] == key; });
+}
+
 bool Matcher::HasAny(uint32_t o, const std::vector<int>& sorted) const {
   const auto& mine = labels_[o];
+  if (sorted.size() > 8 * mine.size()) {  // a few labels against many (every label of a key)
+    return std::any_of(mine.begin(), mine.end(),
+                       [&](int l) { return std::binary_search(sorted.begin(), sorted.end(), l); });
+  }
   auto a = mine.begin(), b = sorted.begin();
   while (a != mine.end() && b != sorted.end()) {
     if (*a == *b) return true;
@@ -187,10 +196,7 @@ ScopeIds Matcher::Resolve(const Scope& scope) const {
       t.labels = {static_cast<int>(l)};
       key = key_of_[l];
     }
-    if (t.exclusion) {
-      auto it = key_labels_.find(key);
-      if (it != key_labels_.end()) t.key_labels = it->second;
-    }
+    t.key = key;
     out.push_back(std::move(t));
   }
   return out;
@@ -216,7 +222,7 @@ std::string Matcher::Problem(const Scope& scope) const {
 
 bool Matcher::InScope(uint32_t o, const ScopeIds& scope) const {
   for (const ScopeTerm& t : scope) {
-    if (t.exclusion ? HasAny(o, t.labels) || !HasAny(o, t.key_labels) : !HasAny(o, t.labels)) return false;
+    if (t.exclusion ? HasAny(o, t.labels) || !HasKey(o, t.key) : !HasAny(o, t.labels)) return false;
   }
   return true;
 }

@@ -36,13 +36,12 @@ struct Side {
 };
 
 // One term of a scope: the object must carry one of `labels`; excluded, it must carry a label of
-// their key (`key_labels`) and none of them. A label is a term of one; a label group one of its
-// members.
+// their key and none of them. A label is a term of one; a label group one of its members.
 struct ScopeTerm {
   std::vector<int> labels;  // sorted
   bool exclusion = false;
   bool group = false;
-  std::vector<int> key_labels;  // excluded: every label of the key, sorted
+  int key = -1;
 };
 using ScopeIds = std::vector<ScopeTerm>;
 
@@ -59,6 +58,7 @@ class Matcher {
 
   bool Has(uint32_t o, int label) const;
   bool HasAny(uint32_t o, const std::vector<int>& sorted_labels) const;
+  bool HasKey(uint32_t o, int key) const;
   const std::vector<int>& LabelsOf(uint32_t o) const { return labels_[o]; }
 
   // REQUIRES: no actor refers to what the loader could not resolve (those are kUnknown).
