@@ -73,6 +73,24 @@ TEST(CompileSemanticsTest, OverrideDenyWithAnIpListProviderDeniesAtTheAddressesI
   EXPECT_TRUE(Decide(c.targets[0], A("10.0.1.1"), 6, 6432).allowed);
 }
 
+TEST(CompileSemanticsTest, OverrideDenyToEverythingButItsProvidersDeniesTheOtherDatabases) {
+  // all_ips_except_for_in_providers: the deny's destination is every address but the Web
+  // workloads': the db (10.0.2.45) is among them, whatever its labels.
+  Fixture f;
+  f.pc.Workload("web", {"10.0.1.1"}, {f.web_role});
+  const size_t rs = f.pc.RuleSet(kAll);
+  f.pc.Rule(rs, {L(f.db_role)}, {L(f.web_role)}, {Tcp(5432), Tcp(6432)}, true);
+  f.pc.Deny(rs, {L(f.web_role)}, {L(f.web_role)}, {Tcp(6432)}, true);
+  f.pc.bundle()["rule_sets"][0]["deny_rules"][0]["all_ips_except_for_in_providers"] = true;
+  const Compiled c = f.pc.Compile();
+  ASSERT_EQ(c.targets.size(), 1u);
+  EXPECT_TRUE(Decide(c.targets[0], A("10.0.1.1"), 6, 5432).allowed);
+  EXPECT_FALSE(Decide(c.targets[0], A("10.0.1.1"), 6, 6432).allowed);
+  // Excepting the db itself, it denies nothing there.
+  f.pc.bundle()["rule_sets"][0]["deny_rules"][0]["providers"] = Json::array({W(f.db)});
+  EXPECT_TRUE(Decide(f.pc.Compile().targets[0], A("10.0.1.1"), 6, 6432).allowed);
+}
+
 TEST(CompileSemanticsTest, AnAllowRuleWithAnIpBasedProviderSideMakesNoTarget) {
   Fixture f;
   f.pc.Workload("web", {"10.0.1.1"}, {f.web_role});
