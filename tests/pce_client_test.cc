@@ -17,7 +17,7 @@ namespace moat::integration {
 namespace {
 
 using Json = nlohmann::json;
-const char* const kFixture = MOAT_SOURCE_DIR "/../shared/testdata/pce/orders-db.bundle.json";
+const char* const kFixture = MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json";
 
 // Records the waits instead of waiting.
 class FakeSleeper : public pce::Sleeper {

@@ -24,7 +24,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr const char* kOrdersEndpoint = "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
-const char* const kReferenceFixture = MOAT_SOURCE_DIR "/../shared/testdata/pce/orders-db.bundle.json";
+const char* const kReferenceFixture = MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json";
 
 // Labels only: what a PCE holds before moat models anything, plus one workload that is not moat's.
 Json EmptyPce() {
