@@ -13,14 +13,6 @@ namespace {
 
 using namespace policy;  // NOLINT: the model's names read better unqualified here
 
-// Every address of both families.
-net::AddressSet Everything() {
-  net::AddressSet s;
-  s.Add(*net::ParsePrefix("0.0.0.0/0"));
-  s.Add(*net::ParsePrefix("::/0"));
-  return s;
-}
-
 // What one side of a rule stands for, as addresses; `error` when that cannot be known exactly.
 struct AddressSide {
   net::AddressSet addresses;
@@ -91,7 +83,8 @@ class Compiler {
           scoped_[o].emplace_back(static_cast<uint32_t>(i), static_cast<uint32_t>(j));
       }
       if (!ids.problem.empty()) unknown_sets_.push_back(i);
-      for (const Rule& r : rs.rules) {
+      for (size_t k = 0; k < rs.rules.size(); ++k) {
+        const Rule& r = rs.rules[k];
         RuleIds rule;
         rule.problem = r.problem;
         rule.providers_unknown = r.providers_unknown;
@@ -108,19 +101,16 @@ class Compiler {
             rule.problem = "consumers: " + why;
           }
         }
+        // Override denies whose provider side is addresses reach targets by address (ReachByAddress).
+        if (r.enabled && r.override && !rule.providers_unknown &&
+            (r.all_ips_except_providers || !rule.providers.ip_lists.empty())) {
+          by_address_.emplace_back(i, k);
+        }
         ids.rules.push_back(std::move(rule));
       }
     }
   }
 
-  // The scopes of rule set `rs` that hold object `o`.
-  std::vector<uint32_t> ScopesOf(uint32_t o, size_t rs) const {
-    std::vector<uint32_t> out;
-    for (const auto& [set, scope] : scoped_[o]) {
-      if (set == rs) out.push_back(scope);
-    }
-    return out;
-  }
   bool InScopeOf(uint32_t o, size_t rs, uint32_t scope) const {
     return std::find(scoped_[o].begin(), scoped_[o].end(), std::make_pair(static_cast<uint32_t>(rs), scope)) !=
            scoped_[o].end();
@@ -300,7 +290,7 @@ class Compiler {
     const bool strict = r.all_ips_except_consumers || r.deny;
     AddIpLists(side, strict, out);
     if (r.all_ips_except_consumers) {
-      net::AddressSet all = Everything();
+      net::AddressSet all = net::Every();
       all.Subtract(out.addresses);
       out.addresses = std::move(all);
     }
@@ -322,7 +312,7 @@ class Compiler {
     // leaving it out would deny less than the rule does.
     AddIpLists(side, r.all_ips_except_providers, out);
     if (r.all_ips_except_providers) {
-      net::AddressSet all = Everything();
+      net::AddressSet all = net::Every();
       all.Subtract(out.addresses);
       out.addresses = std::move(all);
     }
@@ -436,39 +426,32 @@ class Compiler {
   // providers) deny at the target's addresses within them, whatever the target's labels.
   void ReachByAddress(Target& t, std::deque<net::AddressSet>& at, std::vector<Contribution>& overrides) {
     if (t.addresses.empty()) return;
-    for (size_t set = 0; set < p_.rule_sets.size(); ++set) {
-      const RuleSet& rs = p_.rule_sets[set];
-      if (!rs.enabled) continue;
-      for (size_t k = 0; k < rs.rules.size(); ++k) {
-        const Rule& r = rs.rules[k];
-        const RuleIds& ids = sets_[set].rules[k];
-        // Which objects a rule with unknown providers reaches is Reach()'s concern.
-        if (!r.enabled || !r.override || ids.providers_unknown) continue;
-        if (!r.all_ips_except_providers && ids.providers.ip_lists.empty()) continue;
-        const bool scope_known = sets_[set].problem.empty();
-        if (!scope_known && r.all_ips_except_providers) {  // its provider side depends on the scope
-          Refuse(t, sets_[set].problem);
-          return;
-        }
-        const AddressSide& providers = IpProviders(set, k);
-        net::AddressSet hit = t.addresses.Intersect(providers.addresses);
-        if (hit.empty() && providers.error.empty()) continue;
-        if (!providers.error.empty() || !scope_known || !ids.problem.empty()) {
-          Refuse(t, !scope_known           ? sets_[set].problem
-                    : !ids.problem.empty() ? "rule " + r.href + ": " + ids.problem
-                                           : "rule " + r.href + ": providers: " + providers.error);
-          return;
-        }
-        const AddressSide& sources = Consumers(set, k, AllScopes(set));
-        if (!sources.error.empty()) {
-          Refuse(t, "rule " + r.href + ": consumers: " + sources.error);
-          return;
-        }
-        const net::AddressSet* to = hit == t.addresses ? nullptr : &at.emplace_back(std::move(hit));
-        for (const PortSpec& ps : r.ports) {
-          overrides.push_back({&r, ps, &sources.addresses, to});
-          t.override_denied.push_back({r.href, ps.protocol, ps.ports, sources.addresses});
-        }
+    for (const auto& [set, k] : by_address_) {
+      const Rule& r = p_.rule_sets[set].rules[k];
+      const RuleIds& ids = sets_[set].rules[k];
+      const bool scope_known = sets_[set].problem.empty();
+      if (!scope_known && r.all_ips_except_providers) {  // its provider side depends on the scope
+        Refuse(t, sets_[set].problem);
+        return;
+      }
+      const AddressSide& providers = IpProviders(set, k);
+      net::AddressSet hit = t.addresses.Intersect(providers.addresses);
+      if (hit.empty() && providers.error.empty()) continue;
+      if (!providers.error.empty() || !scope_known || !ids.problem.empty()) {
+        Refuse(t, !scope_known           ? sets_[set].problem
+                  : !ids.problem.empty() ? "rule " + r.href + ": " + ids.problem
+                                         : "rule " + r.href + ": providers: " + providers.error);
+        return;
+      }
+      const AddressSide& sources = Consumers(set, k, AllScopes(set));
+      if (!sources.error.empty()) {
+        Refuse(t, "rule " + r.href + ": consumers: " + sources.error);
+        return;
+      }
+      const net::AddressSet* to = hit == t.addresses ? nullptr : &at.emplace_back(std::move(hit));
+      for (const PortSpec& ps : r.ports) {
+        overrides.push_back({&r, ps, &sources.addresses, to});
+        t.override_denied.push_back({r.href, ps.protocol, ps.ports, sources.addresses});
       }
     }
   }
@@ -550,7 +533,8 @@ class Compiler {
   std::map<std::pair<const Rule*, std::vector<int32_t>>, AddressSide> consumers_;  // node-based: stable
   std::map<const Rule*, AddressSide> ip_providers_;
   std::vector<RuleSetIds> sets_;
-  std::vector<size_t> unknown_sets_;                                // rule sets whose scopes cannot be read
+  std::vector<size_t> unknown_sets_;                   // rule sets whose scopes cannot be read
+  std::vector<std::pair<size_t, size_t>> by_address_;  // (rule set, rule): override denies reaching by address
   std::vector<std::vector<std::pair<uint32_t, uint32_t>>> scoped_;  // object -> (rule set, scope), sorted
 };
 

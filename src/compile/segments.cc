@@ -17,16 +17,7 @@ bool Covers(const policy::PortSpec& s, int protocol, net::PortRange range) {
 
 // ICMP comes from IPv4 addresses only, ICMPv6 from IPv6 ones.
 const net::AddressSet& Family(bool v4) {
-  static const net::AddressSet kV4 = [] {
-    net::AddressSet s;
-    s.Add(*net::ParsePrefix("0.0.0.0/0"));
-    return s;
-  }();
-  static const net::AddressSet kV6 = [] {
-    net::AddressSet s;
-    s.Add(*net::ParsePrefix("::/0"));
-    return s;
-  }();
+  static const net::AddressSet kV4 = net::Every(net::Family::kV4), kV6 = net::Every(net::Family::kV6);
   return v4 ? kV4 : kV6;
 }
 

@@ -125,6 +125,13 @@ void AddressSet::Subtract(const AddressSet& other) {
   }
 }
 
+AddressSet Every(Family family) {
+  AddressSet s;
+  if (family != Family::kV6) s.Add(Prefix{Address::V4(0), 0});
+  if (family != Family::kV4) s.Add(Prefix{Address::V6(0, 0), 0});
+  return s;
+}
+
 AddressSet AddressSet::Intersect(const AddressSet& other) const {
   Normalize();
   other.Normalize();

@@ -39,6 +39,10 @@ struct PortRange {
   friend auto operator<=>(const PortRange&, const PortRange&) = default;
 };
 
+class AddressSet;
+// Every address of `family`; of both families by default (0.0.0.0/0 and ::/0).
+AddressSet Every(Family family = Family::kNone);
+
 class AddressSet {
  public:
   // REQUIRES: first and last of one family, first <= last.

@@ -241,8 +241,6 @@ std::string* PolicyBuilder::State::ProblemOf(const Owner& o) {
       return &policy.rule_sets[o.a].problem;
     case Owner::kLabelGroup:
       return &policy.label_groups[o.a].problem;
-    case Owner::kWorkload:
-      return &policy.workloads[o.a].problem;
     case Owner::kVirtualService:
       return &policy.virtual_services[o.a].problem;
     case Owner::kBinding:
@@ -308,24 +306,13 @@ Status PolicyBuilder::State::Resolve() {
     return problem->empty() ? std::string() : what + ": " + *problem;
   };
 
-  // Label groups first, through their nesting: a group is broken when a group it reaches is.
+  // Label groups first, so that rules see their groups' problems. A problem of a nested group is
+  // found where the group is expanded (compile/matcher.cc).
   for (const Ref& r : refs) {
     if (r.owner.kind != Owner::kLabelGroup) continue;
     std::string& problem = p.label_groups[r.owner.a].problem;
     if (const std::string why = failure(r.kind, r.id, r.href); !why.empty() && problem.empty()) {
       problem = r.path + ": " + why;
-    }
-  }
-  for (bool changed = true; changed;) {
-    changed = false;
-    for (LabelGroup& g : p.label_groups) {
-      for (size_t i = 0; i < g.sub_groups.size() && g.problem.empty(); ++i) {
-        auto it = p.group_index.find(g.sub_groups[i]);
-        if (it == p.group_index.end() || p.label_groups[it->second].problem.empty()) continue;
-        g.problem = "sub_groups[" + std::to_string(i) + "]: label group " + g.sub_groups[i] + ": " +
-                    p.label_groups[it->second].problem;
-        changed = true;
-      }
     }
   }
 

@@ -22,7 +22,7 @@ enum class RefKind { kLabel, kGroup, kWorkload, kVirtualService, kIpList, kServi
 
 // Who made a reference: its problem, if the reference fails.
 struct Owner {
-  enum Kind { kRule, kRuleSet, kLabelGroup, kWorkload, kVirtualService, kBinding } kind;
+  enum Kind { kRule, kRuleSet, kLabelGroup, kVirtualService, kBinding } kind;
   size_t a = 0, b = 0;  // rule: (rule set, rule); others: (index, unused)
 };
 
