@@ -66,7 +66,10 @@ TEST_F(PolicyCliTest, BadValueFailsTheTargetsThatUseItNamingTheField) {
   const std::string path = dir_.Write("bad.json", text);
   const RunResult r = Moat({"policy", "show", "--policy", path});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_EQ(r.err, "moat: policy show: 1 target(s) cannot be compiled exactly; see their errors\n");
+  EXPECT_EQ(
+      r.err,
+      "moat: policy show: 1 target(s) cannot be compiled exactly (their '!' lines name the rule, the field and why); "
+      "plan and apply keep what moat last applied to them\n");
   EXPECT_NE(r.out.find("! cannot be compiled exactly: rule /orgs/1/sec_policy/active/rule_sets/24/sec_rules/62: "
                        "consumers[0].ip_list: IP list /orgs/1/sec_policy/active/ip_lists/7: ip_ranges[0].from_ip: "
                        "not an IP address or CIDR: \"192.168.50.0/33\""),

@@ -169,7 +169,9 @@ int PolicyShow(const std::vector<std::string>& args) {
   const auto refused = std::count_if(compiled->targets.begin(), compiled->targets.end(),
                                      [](const compile::Target& t) { return !t.error.empty(); });
   if (refused > 0) {
-    return Error("policy show", std::to_string(refused) + " target(s) cannot be compiled exactly; see their errors");
+    return Error("policy show", std::to_string(refused) +
+                                    " target(s) cannot be compiled exactly (their '!' lines name the rule, the field "
+                                    "and why); plan and apply keep what moat last applied to them");
   }
   return kExitOk;
 }
