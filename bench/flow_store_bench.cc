@@ -1,4 +1,4 @@
-// The flow store benchmark: how fast the local flow history (app/flow_store.h) takes flows in
+// The flow store benchmark: how fast the local flow history (store/flow_store.h) takes flows in
 // and gives them back, on one core, in a fresh store in a temporary directory.
 //   record: N distinct flows, in objects of `object_flows` flows each (one transaction each);
 //   load:   Load(0) of the whole store, `loads` times (the median is printed);
@@ -20,12 +20,12 @@
 #include <string>
 #include <vector>
 
-#include "app/flow_store.h"
 #include "rng.h"
+#include "store/flow_store.h"
 
 namespace {
 
-using moat::app::FlowStore;
+using moat::store::FlowStore;
 using moat::traffic::Flow;
 
 constexpr int kResponders = 1000;

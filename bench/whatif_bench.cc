@@ -1,5 +1,5 @@
 // The what-if benchmark: the flow history of `flows` distinct flows to `targets` databases is
-// loaded from a SQLite flow store (app/flow_store.h) and replayed through plan::Reconcile for
+// loaded from a SQLite flow store (store/flow_store.h) and replayed through plan::Reconcile for
 // every target, as `moat plan` does: the flows indexed by responder, each target's plan computed
 // with its observed flows, the accepted flows its rules would cut listed. One core.
 //
@@ -20,9 +20,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "app/flow_store.h"
 #include "plan/reconcile.h"
 #include "rng.h"
+#include "store/flow_store.h"
 
 namespace {
 
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   const std::string path = dir + "/flows.sqlite";
   {
-    auto store = moat::app::FlowStore::Open(path);
+    auto store = moat::store::FlowStore::Open(path);
     if (!store) {
       std::fprintf(stderr, "whatif_bench: %s\n", store.error().message.c_str());
       return 1;
@@ -113,7 +113,7 @@ int main(int argc, char** argv) {
   uint64_t cut = 0, breaking = 0, held = 0;
   for (int r = 0; r < runs; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    auto store = moat::app::FlowStore::Open(path);
+    auto store = moat::store::FlowStore::Open(path);
     if (!store) return 1;
     auto loaded = (*store)->Load(0);
     if (!loaded || loaded->flows.size() != flows) {

@@ -27,7 +27,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 ninja -C build-fuzz fuzz_record_parser fuzz_policy_loader fuzz_aws_responses fuzz_events
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
-for target in flowlog/fuzz_record_parser compile/fuzz_policy_loader aws/fuzz_aws_responses app/fuzz_events; do
+for target in flowlog/fuzz_record_parser compile/fuzz_policy_loader aws/fuzz_aws_responses events/fuzz_events; do
   rm -rf "${corpus:?}"/*
   cp "src/$(dirname "$target")"/fuzz_corpus/* "$corpus"/
   "build-fuzz/src/$target" -max_total_time="$fuzz_seconds" -max_len=16384 -print_final_stats=1 \

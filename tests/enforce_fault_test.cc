@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "app/enforce.h"
-#include "app/local_store.h"
 #include "moat_process.h"
 #include "moto.h"
+#include "store/local_store.h"
 
 namespace moat::integration {
 namespace {
@@ -65,7 +65,7 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
 
   auto run = [&] {
     app::AwsServices aws(faulty, env);
-    app::LocalStore local;
+    store::LocalStore local;
     app::EnforceRequest req;
     req.policy = policy;
     req.state_dir = dir.path() + "/state";

@@ -6,11 +6,11 @@
 #include <unordered_set>
 
 #include "app/estate.h"
-#include "app/state.h"
 #include "apply/apply.h"
 #include "aws/sigv4.h"
 #include "base/strings.h"
 #include "policy/loader.h"
+#include "store/state.h"
 
 namespace moat::app {
 namespace {
@@ -120,15 +120,15 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
     return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
   }
-  std::unique_ptr<StateStore> store;
+  std::unique_ptr<store::StateStore> store;
   if (req.state_dir.starts_with("s3://")) {
     auto s3 = deps.aws->S3Objects();
     if (!s3) return Fail(std::move(s3).error().Context("--state " + req.state_dir));
-    store = std::make_unique<S3StateStore>(**s3, req.state_dir);
+    store = std::make_unique<store::S3StateStore>(**s3, req.state_dir);
   } else {
-    store = std::make_unique<DirectoryStateStore>(req.state_dir);
+    store = std::make_unique<store::DirectoryStateStore>(req.state_dir);
   }
-  auto state = LoadState(*store);
+  auto state = store::LoadState(*store);
   if (!state) return Fail(std::move(state).error());
 
   EnforceReport report;
@@ -404,7 +404,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
         for (const auto& [name, id] : outcome->created) t.group_names[id] = name;
       }
       if (t.plan.policy_applied) {
-        AppliedTarget& a = state->targets[t.id];
+        store::AppliedTarget& a = state->targets[t.id];
         if (a.rules != t.plan.desired || a.digest != report.digest) {
           a.time = deps.now ? deps.now() : 0;
           a.digest = report.digest;
@@ -414,9 +414,9 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
       }
     }
     if (state_changed) {
-      if (auto st = SaveSnapshot(*store, policy.text, report.digest); !st) {
+      if (auto st = store::SaveSnapshot(*store, policy.text, report.digest); !st) {
         report.errors.push_back(st.error().message);
-      } else if (auto st2 = SaveState(*store, *state); !st2) {
+      } else if (auto st2 = store::SaveState(*store, *state); !st2) {
         report.errors.push_back(st2.error().message);
       }
     }

@@ -38,7 +38,7 @@ struct EnforceRequest {
   plan::Quotas quotas;
   plan::Guards guards;
   uint64_t over_permission_budget = 0;  // extra addresses a target may admit to fit its quota
-  std::string state_dir;                // resolved (StateDirectory)
+  std::string state_dir;                // resolved (store::StateDirectory)
   bool execute = false;                 // apply (else plan)
   // With `narrow`, only the chosen databases that an event touched: named (id or cluster/<id>),
   // carrying one of `groups` (attached, or a managed group of theirs), or at one of `addresses`.

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "app/history.h"
 #include "app/pce.h"
+#include "store/history.h"
 
 namespace moat::app {
 
@@ -52,7 +52,7 @@ std::string HandleReport::Json() const {
   return j.dump();
 }
 
-Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req, const HandleDeps& deps) {
+Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequest& req, const HandleDeps& deps) {
   HandleReport report;
   report.ignored = work.ignored;
   const auto out_of_time = [&] {
@@ -60,7 +60,7 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
   };
 
   std::vector<traffic::Flow> flows;
-  for (const ObjectRef& o : work.objects) {
+  for (const events::ObjectRef& o : work.objects) {
     const std::string name = "s3://" + o.bucket + "/" + o.key;
     if (out_of_time()) {
       report.left.push_back(name);
@@ -87,7 +87,7 @@ Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& req
     report.done.push_back(name);
     if (deps.keep_flows) {
       const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".jsonl.gz";
-      auto gz = FlowHistory(*read, name);
+      auto gz = store::FlowHistory(*read, name);
       Status kept = gz ? deps.keep_flows(history, *gz) : Fail(std::move(gz).error());
       if (!kept) report.errors.push_back("flow history: " + kept.error().message);
     }

@@ -1,4 +1,4 @@
-// HandleEvent: what the Lambda function and the SQS worker do with one event (app/events.h):
+// HandleEvent: what the Lambda function and the SQS worker do with one event (events/events.h):
 //   - each new flow-log object is streamed from S3 and read; its distinct flows go to the PCE's
 //     traffic loader when a PCE is configured; its flows are kept as flow history next to it
 //     (s3://<bucket>/moat/flows/<key>.jsonl.gz: what the traffic map and the what-if read);
@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "app/enforce.h"
-#include "app/events.h"
 #include "app/flows.h"
 #include "base/result.h"
+#include "events/events.h"
 #include "pce/client.h"
 #include "traffic/report.h"
 
@@ -36,7 +36,7 @@ struct HandleDeps {
   // Sends distinct flow lines to the PCE; unset when no PCE is configured.
   std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines)> upload;
   std::function<int64_t()> now_ms;
-  // Keeps each object's flows as flow history (app/history.h) in
+  // Keeps each object's flows as flow history (store/history.h) in
   // s3://<bucket>/moat/flows/<key>.jsonl.gz; unset: not kept.
   std::function<Status(const std::string& name, const std::string& gzip)> keep_flows;
 };
@@ -54,6 +54,6 @@ struct HandleReport {
   std::string Json() const;
 };
 
-Result<HandleReport> HandleEvent(const EventWork& work, const HandleRequest& request, const HandleDeps& deps);
+Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequest& request, const HandleDeps& deps);
 
 }  // namespace moat::app

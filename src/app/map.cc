@@ -6,9 +6,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "app/local_store.h"
 #include "base/strings.h"
 #include "policy/loader.h"
+#include "store/local_store.h"
 
 namespace moat::app {
 namespace {

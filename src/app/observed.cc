@@ -7,9 +7,9 @@
 #include <thread>
 #include <unordered_set>
 
-#include "app/flow_store.h"
 #include "base/progress.h"
 #include "base/strings.h"
+#include "store/flow_store.h"
 
 namespace moat::app {
 namespace {
@@ -52,7 +52,7 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
 
   auto objects = ListObjects(req.sources, deps);
   if (!objects) return Fail(std::move(objects).error());
-  auto store = app::FlowStore::Open(req.store);
+  auto store = store::FlowStore::Open(req.store);
   if (!store) return Fail(std::move(store).error());
   out.available = true;
 
@@ -81,7 +81,7 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
         }));
       }
       // The batch's readable objects go into the store together: one transaction.
-      std::vector<app::ObjectMark> marks;
+      std::vector<store::ObjectMark> marks;
       std::vector<traffic::Flow> flows;
       for (size_t j = 0; j < reading.size(); ++j) {
         const ObjectInfo& o = *fresh[i + j];

@@ -1,5 +1,5 @@
 // Observed traffic: the flow history of this machine — a SQLite store in the state directory
-// (app/flow_store.h) — fed with the flow logs a command is given (--flows), each object
+// (store/flow_store.h) — fed with the flow logs a command is given (--flows), each object
 // recorded once, and read back over a window (--since). The map, the what-if of plan and apply,
 // and suggest all read it, so that they cover days of traffic across runs.
 #pragma once

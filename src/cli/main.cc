@@ -23,13 +23,11 @@
 #include "app/enforce.h"
 #include "app/flows.h"
 #include "app/handle.h"
-#include "app/local_store.h"
 #include "app/map.h"
 #include "app/observed.h"
 #include "app/pce.h"
 #include "app/pce_sync.h"
 #include "app/policy.h"
-#include "app/state.h"
 #include "app/suggest.h"
 #include "apply/audit.h"
 #include "aws/s3.h"
@@ -38,6 +36,8 @@
 #include "cli/options.h"
 #include "compile/render.h"
 #include "lambda/runtime.h"
+#include "store/local_store.h"
+#include "store/state.h"
 #include "traffic/report.h"
 #include "watch/worker.h"
 
@@ -111,8 +111,8 @@ int Flows(const std::vector<std::string>& args) {
   app.add_option("--limit", text.max_responders, "responders shown (text)");
   if (auto done = Parse(app, "flows", args)) return *done;
 
-  app::LocalStore local;
-  app::FlowsDeps deps{&local, &app::NewStdinStream, nullptr};
+  store::LocalStore local;
+  app::FlowsDeps deps{&local, &store::NewStdinStream, nullptr};
   app::AwsServices aws;
   if (std::any_of(req.sources.begin(), req.sources.end(), [](const auto& s) { return s.starts_with("s3://"); })) {
     auto s3 = aws.S3();
@@ -161,7 +161,7 @@ int PolicyShow(const std::vector<std::string>& args) {
       ->expected(1, 1 << 16);
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   if (auto done = Parse(app, "policy show", args)) return *done;
-  app::LocalStore local;
+  store::LocalStore local;
   app::PolicyDeps deps{&local, [](const std::string& v) { return app::FetchPcePolicy(v, RealPceDeps()); }};
   auto compiled = app::RunPolicyShow(req, deps);
   if (!compiled) return Error("policy show", compiled.error().message);
@@ -259,7 +259,7 @@ void AddHistoryOptions(CLI::App& app, HistoryOptions& h) {
 // The flow history's file: in the state directory, or (state in S3) the local default one.
 std::string FlowStorePath(const std::string& state_dir) {
   const std::string dir = state_dir.starts_with("s3://")
-                              ? app::StateDirectory("", std::getenv("XDG_STATE_HOME"), std::getenv("HOME"))
+                              ? store::StateDirectory("", std::getenv("XDG_STATE_HOME"), std::getenv("HOME"))
                               : state_dir;
   return dir + "/flows.sqlite";
 }
@@ -299,9 +299,9 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     app.add_flag("--detailed-exitcode", detailed, "exit 0: no changes, 2: changes, 1: error");
   }
   if (auto done = Parse(app, name, args)) return *done;
-  req.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  req.state_dir = store::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
 
-  app::LocalStore local;
+  store::LocalStore local;
   app::AwsServices aws;
   app::EnforceDeps deps;
   deps.policy = {&local, nullptr};
@@ -418,7 +418,7 @@ class EventRunner {
     return {};
   }
 
-  Result<app::HandleReport> Handle(const app::EventWork& work, int64_t deadline_ms, const std::string& id) {
+  Result<app::HandleReport> Handle(const events::EventWork& work, int64_t deadline_ms, const std::string& id) {
     app::HandleRequest hr;
     hr.enforce = req_;
     hr.service_ports = service_ports_;
@@ -446,7 +446,7 @@ class EventRunner {
   app::EnforceRequest req_;
   std::vector<uint16_t> service_ports_;
   const char* name_ = "";
-  app::LocalStore local_;
+  store::LocalStore local_;
   app::AwsServices aws_;
   app::HandleDeps deps_;
   std::unique_ptr<apply::FileAuditLog> to_log_, to_file_;
@@ -498,7 +498,7 @@ int Lambda(const std::vector<std::string>& args) {
   rt.stopping = [] { return g_stopping.load(); };
   rt.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   auto handler = [&](const lambda::Invocation& inv) {
-    auto work = app::ParseEvent(inv.event, "event");
+    auto work = events::ParseEvent(inv.event, "event");
     if (!work) {
       std::fprintf(stderr, "moat: lambda: %s\n", work.error().message.c_str());
       return lambda::Outcome{false, "", "InvalidEvent", work.error().message};
@@ -535,7 +535,7 @@ int Watch(const std::vector<std::string>& args) {
   if (auto done = Parse(app, "watch", args)) return *done;
   if (queue_url.empty()) return Error("watch", "--queue URL is required");
   if (req.policy.empty()) return Error("watch", "no policy given: --policy pce, or --policy FILE");
-  req.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  req.state_dir = store::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
   if (audit_log.empty() && !req.state_dir.starts_with("s3://")) audit_log = req.state_dir + "/audit.log";
   req.execute = true;
   options.heartbeat = std::chrono::milliseconds(options.visibility_seconds * 1000 / 3);
@@ -552,7 +552,7 @@ int Watch(const std::vector<std::string>& args) {
   std::signal(SIGTERM, OnStopSignal);
   std::signal(SIGINT, OnStopSignal);
   const auto log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
-  auto handle = [&](const app::EventWork& work, const aws::SqsMessage& m) {
+  auto handle = [&](const events::EventWork& work, const aws::SqsMessage& m) {
     auto report = runner.Handle(work, 0, m.id);
     if (!report) {
       log("moat: watch: message " + m.id + ": " + report.error().message);
@@ -583,12 +583,12 @@ int Map(const std::vector<std::string>& args) {
                "read AWS and plan (nothing is written) to mark the flows the plan would cut; the databases are "
                "then RDS's");
   if (auto done = Parse(app, "map", args)) return *done;
-  req.enforce.state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  req.enforce.state_dir = store::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
   req.policy = req.enforce.policy;
   req.version = req.enforce.version;
 
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  app::LocalStore local;
+  store::LocalStore local;
   app::AwsServices aws;
   app::FlowsDeps flows_deps{&local, nullptr, nullptr};
   auto observed = HistoryRequest(history, req.enforce.state_dir, "map", aws, flows_deps, now);
@@ -632,9 +632,9 @@ int Suggest(const std::vector<std::string>& args) {
   HistoryOptions history;
   AddHistoryOptions(app, history);
   if (auto done = Parse(app, "suggest", args)) return *done;
-  const std::string state_dir = app::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
+  const std::string state_dir = store::StateDirectory(state, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  app::LocalStore local;
+  store::LocalStore local;
   app::AwsServices aws;
   app::FlowsDeps flows_deps{&local, nullptr, nullptr};
   auto observed = HistoryRequest(history, state_dir, "suggest", aws, flows_deps, now);
@@ -684,8 +684,8 @@ int PceUploadFlows(const std::vector<std::string>& args) {
       ->expected(1, 1 << 16);
   app.add_flag("--include-rejected", req.include_rejected, "send REJECT flows too");
   if (auto done = Parse(app, "pce upload-flows", args)) return *done;
-  app::LocalStore local;
-  const app::FlowsDeps flows_deps{&local, &app::NewStdinStream};
+  store::LocalStore local;
+  const app::FlowsDeps flows_deps{&local, &store::NewStdinStream};
   auto report = app::RunPceUpload(req, flows_deps, RealPceDeps());
   if (!report) return Error("pce upload-flows", report.error().message);
   const auto& u = report->upload;

@@ -41,7 +41,7 @@ class Heartbeat {
 }  // namespace
 
 Result<WorkerStats> RunWorker(Queue& queue, Queue& heartbeat_queue,
-                              const std::function<bool(const app::EventWork&, const aws::SqsMessage&)>& handle,
+                              const std::function<bool(const events::EventWork&, const aws::SqsMessage&)>& handle,
                               const WorkerOptions& o, const std::function<bool()>& stopping,
                               const std::function<void(bool busy)>& busy,
                               const std::function<void(const std::string&)>& log) {
@@ -52,7 +52,7 @@ Result<WorkerStats> RunWorker(Queue& queue, Queue& heartbeat_queue,
     if (!messages) return Fail(std::move(messages).error());
     if (busy && !messages->empty()) busy(true);
     for (const aws::SqsMessage& m : *messages) {
-      auto work = app::ParseEvent(m.body, "sqs message " + m.id);
+      auto work = events::ParseEvent(m.body, "sqs message " + m.id);
       if (!work) {
         ++stats.invalid;
         if (log) log("moat: watch: " + work.error().message + " (deleted: retrying cannot help it)");

@@ -1,5 +1,5 @@
 // The SQS worker (`moat watch --queue URL`): long-polls a queue of S3 notifications (or of any
-// event app/events.h reads) and handles each message:
+// event events/events.h reads) and handles each message:
 //   - while a message is worked on, its visibility timeout is extended (a heartbeat), so that no
 //     other worker receives it meanwhile;
 //   - handled: the message is deleted; failed: it is left, to come back after its visibility
@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "app/events.h"
 #include "aws/sqs.h"
 #include "base/result.h"
+#include "events/events.h"
 
 namespace moat::watch {
 
@@ -45,7 +45,7 @@ struct WorkerStats {
 // is used from a second thread: give it its own client. Returns on `stopping`, or with an error when
 // the queue cannot be read.
 Result<WorkerStats> RunWorker(Queue& queue, Queue& heartbeat_queue,
-                              const std::function<bool(const app::EventWork&, const aws::SqsMessage&)>& handle,
+                              const std::function<bool(const events::EventWork&, const aws::SqsMessage&)>& handle,
                               const WorkerOptions& options, const std::function<bool()>& stopping,
                               const std::function<void(bool busy)>& busy,
                               const std::function<void(const std::string&)>& log);

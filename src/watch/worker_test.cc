@@ -44,7 +44,7 @@ TEST(WorkerTest, HandledDeletedFailedLeftInvalidDeleted) {
   std::vector<std::string> logged;
   auto stats = RunWorker(
       q, q,
-      [&](const app::EventWork& w, const aws::SqsMessage& m) {
+      [&](const events::EventWork& w, const aws::SqsMessage& m) {
         ++calls;
         EXPECT_TRUE(w.reconcile_all);
         return m.id == "m1";  // m3 fails
@@ -66,7 +66,7 @@ TEST(WorkerTest, VisibilityIsExtendedWhileWorking) {
   q.batches = {{{"m1", "h1", kSchedule, 1}}};
   auto stats = RunWorker(
       q, beat,
-      [&](const app::EventWork&, const aws::SqsMessage&) {
+      [&](const events::EventWork&, const aws::SqsMessage&) {
         std::this_thread::sleep_for(std::chrono::milliseconds(120));
         return true;
       },
@@ -81,7 +81,7 @@ TEST(WorkerTest, StopsWhenAsked) {
   FakeQueue q;
   std::atomic<int> receives{0};
   auto stats = RunWorker(
-      q, q, [](const app::EventWork&, const aws::SqsMessage&) { return true; }, WorkerOptions{1, 0, 60, {}, 0},
+      q, q, [](const events::EventWork&, const aws::SqsMessage&) { return true; }, WorkerOptions{1, 0, 60, {}, 0},
       [&] { return ++receives > 3; }, nullptr, nullptr);
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->receives, 3);

@@ -20,7 +20,7 @@
 
 #include "traffic/flow.h"
 
-namespace moat::app {
+namespace moat::store {
 
 using traffic::Flow;
 using traffic::FlowCounts;
@@ -213,4 +213,4 @@ inline std::optional<PackedValue> MergeValues(const uint8_t* a, size_t a_size, c
   return PackValue(x, 0);
 }
 
-}  // namespace moat::app
+}  // namespace moat::store

@@ -1,4 +1,4 @@
-#include "app/state.h"
+#include "store/state.h"
 
 #include <simdjson.h>
 
@@ -10,7 +10,7 @@
 
 #include "base/files.h"
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 Status WriteAtomically(const std::string& path, const std::string& text) {
@@ -125,4 +125,4 @@ Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::str
   return store.Write("policy.sha256", digest + "\n");
 }
 
-}  // namespace moat::app
+}  // namespace moat::store

@@ -1,8 +1,8 @@
-#include "app/events.h"
+#include "events/events.h"
 
 #include <gtest/gtest.h>
 
-namespace moat::app {
+namespace moat::events {
 namespace {
 
 const char* const kS3 = R"({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
@@ -101,4 +101,4 @@ TEST(EventsTest, KeysAndFlowLogNames) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::events

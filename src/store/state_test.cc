@@ -1,11 +1,11 @@
-#include "app/state.h"
+#include "store/state.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 class StateTest : public ::testing::Test {
@@ -64,4 +64,4 @@ TEST(StateDirectoryTest, FollowsXdg) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::store

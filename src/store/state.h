@@ -22,7 +22,7 @@
 #include "base/result.h"
 #include "plan/plan.h"
 
-namespace moat::app {
+namespace moat::store {
 
 struct AppliedTarget {
   int64_t time = 0;
@@ -79,4 +79,4 @@ Result<EnforcedState> LoadState(StateStore& store);
 Status SaveState(StateStore& store, const EnforcedState& state);
 Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest);
 
-}  // namespace moat::app
+}  // namespace moat::store

@@ -1,4 +1,4 @@
-#include "app/flow_store.h"
+#include "store/flow_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -12,10 +12,10 @@
 #include <map>
 #include <sstream>
 
-#include "app/flow_store_format.h"
+#include "store/flow_store_format.h"
 #include "testing/env.h"
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -549,4 +549,4 @@ TEST(FlowStorePath, FollowsTheXdgBaseDirectorySpec) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::store

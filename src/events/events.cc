@@ -1,4 +1,4 @@
-#include "app/events.h"
+#include "events/events.h"
 
 #include <simdjson.h>
 
@@ -6,7 +6,7 @@
 
 #include "base/strings.h"
 
-namespace moat::app {
+namespace moat::events {
 namespace {
 
 using simdjson::dom::element;
@@ -235,4 +235,4 @@ Result<EventWork> ParseEvent(std::string_view json, std::string_view where) {
   return out;
 }
 
-}  // namespace moat::app
+}  // namespace moat::events

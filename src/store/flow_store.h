@@ -23,7 +23,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace moat::app {
+namespace moat::store {
 
 using traffic::Flow;
 using traffic::FlowCounts;
@@ -116,4 +116,4 @@ class FlowStore {
 // neither is set.
 Result<std::string> DefaultFlowStorePath(const std::function<const char*(const char*)>& getenv = ::getenv);
 
-}  // namespace moat::app
+}  // namespace moat::store

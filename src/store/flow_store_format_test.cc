@@ -1,4 +1,4 @@
-#include "app/flow_store_format.h"
+#include "store/flow_store_format.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 using flowlog::Action;
@@ -129,4 +129,4 @@ TEST(FlowStoreFormat, MergeAddsCountsKeepsTheWidestTimesAndTheFirstRun) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::store

@@ -18,7 +18,7 @@
 
 #include "base/result.h"
 
-namespace moat::app {
+namespace moat::events {
 
 struct ObjectRef {
   std::string bucket, key;  // the key decoded
@@ -47,4 +47,4 @@ std::string DecodeS3Key(std::string_view key);
 // Whether an object key is a flow-log file moat reads (.log or .log.gz, not under moat/).
 bool IsFlowLogKey(std::string_view key);
 
-}  // namespace moat::app
+}  // namespace moat::events

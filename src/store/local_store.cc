@@ -1,4 +1,4 @@
-#include "app/local_store.h"
+#include "store/local_store.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 
 #include "base/strings.h"
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -81,4 +81,4 @@ Result<std::unique_ptr<ByteStream>> LocalStore::Open(const std::string& path) {
 
 std::unique_ptr<ByteStream> NewStdinStream() { return std::make_unique<FdStream>(0, "-", false); }
 
-}  // namespace moat::app
+}  // namespace moat::store

@@ -1,4 +1,4 @@
-#include "app/flow_store.h"
+#include "store/flow_store.h"
 
 #include <sqlite3.h>
 
@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <limits>
 
-#include "app/flow_store_format.h"
 #include "base/files.h"
+#include "store/flow_store_format.h"
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 constexpr int32_t kApplicationId = 0x6d6f6174;  // "moat" in the SQLite header
@@ -408,4 +408,4 @@ Result<std::string> DefaultFlowStorePath(const std::function<const char*(const c
   return Fail(InvalidInput("no place for the flow store: neither XDG_STATE_HOME nor HOME is set"));
 }
 
-}  // namespace moat::app
+}  // namespace moat::store

@@ -9,7 +9,7 @@
 
 #include "base/byte_stream.h"
 
-namespace moat::app {
+namespace moat::store {
 
 class LocalStore : public ObjectStore {
  public:
@@ -20,4 +20,4 @@ class LocalStore : public ObjectStore {
 // Reads file descriptor 0. Not owned: closing is left to the process.
 std::unique_ptr<ByteStream> NewStdinStream();
 
-}  // namespace moat::app
+}  // namespace moat::store

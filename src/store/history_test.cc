@@ -1,9 +1,9 @@
-#include "app/history.h"
+#include "store/history.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 std::string Gunzip(const std::string& gz) {
@@ -52,4 +52,4 @@ TEST(HistoryTest, GzipJsonLinesOfTotalsThenFlows) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::store

@@ -1,11 +1,11 @@
-#include "app/local_store.h"
+#include "store/local_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 namespace fs = std::filesystem;
@@ -79,4 +79,4 @@ TEST_F(LocalStoreTest, OpenReadsTheBytes) {
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::store

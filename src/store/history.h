@@ -10,8 +10,8 @@
 #include "base/result.h"
 #include "traffic/report.h"
 
-namespace moat::app {
+namespace moat::store {
 
 Result<std::string> FlowHistory(const traffic::FlowsReport& report, const std::string& source);
 
-}  // namespace moat::app
+}  // namespace moat::store

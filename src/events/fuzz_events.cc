@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "app/events.h"
+#include "events/events.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto work = moat::app::ParseEvent(std::string_view(reinterpret_cast<const char*>(data), size), "event");
+  auto work = moat::events::ParseEvent(std::string_view(reinterpret_cast<const char*>(data), size), "event");
   if (!work && work.error().message.find('\n') != std::string::npos) __builtin_trap();
   return 0;
 }

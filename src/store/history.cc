@@ -1,9 +1,9 @@
-#include "app/history.h"
+#include "store/history.h"
 
 #include <fmt/format.h>
 #include <zlib.h>
 
-namespace moat::app {
+namespace moat::store {
 namespace {
 
 class GzipWriter {
@@ -74,4 +74,4 @@ Result<std::string> FlowHistory(const traffic::FlowsReport& report, const std::s
   return gz.Take();
 }
 
-}  // namespace moat::app
+}  // namespace moat::store
