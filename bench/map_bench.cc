@@ -19,16 +19,16 @@
 #include <tuple>
 #include <vector>
 
+#include "map/traffic_map.h"
 #include "rng.h"
-#include "traffic/map.h"
 
 namespace {
 
-using moat::traffic::Decision;
-using moat::traffic::MapEdge;
-using moat::traffic::MapNode;
-using moat::traffic::NodeKind;
-using moat::traffic::TrafficMap;
+using moat::map::Decision;
+using moat::map::MapEdge;
+using moat::map::MapNode;
+using moat::map::NodeKind;
+using moat::map::TrafficMap;
 
 constexpr int kConsumers = 1000;     // addresses behind the consumer nodes
 constexpr int64_t kT0 = 1714521600;  // 2024-05-01T00:00:00Z
@@ -164,12 +164,12 @@ int main(int argc, char** argv) {
   }
   const TrafficMap map = Generate(consumers, databases, edges);
   if (argc > 5) {  // for looking at: the DOT and the page
-    std::ofstream(std::string(argv[5]) + ".dot") << moat::traffic::RenderMapDot(map);
-    const moat::Result<std::string> html = moat::traffic::RenderMapHtml(map);
+    std::ofstream(std::string(argv[5]) + ".dot") << moat::map::RenderMapDot(map);
+    const moat::Result<std::string> html = moat::map::RenderMapHtml(map);
     if (html) std::ofstream(std::string(argv[5]) + ".html") << *html;
   }
-  const auto [svg_s, svg_bytes] = Time("svg", reps, [&] { return moat::traffic::RenderMapSvg(map); });
-  const auto [html_s, html_bytes] = Time("html", reps, [&] { return moat::traffic::RenderMapHtml(map); });
+  const auto [svg_s, svg_bytes] = Time("svg", reps, [&] { return moat::map::RenderMapSvg(map); });
+  const auto [html_s, html_bytes] = Time("html", reps, [&] { return moat::map::RenderMapHtml(map); });
   std::printf("map %zu nodes %zu edges: layout+svg median %.2f s (%zu KiB), html median %.2f s (%zu KiB), %d runs\n",
               map.nodes.size(), map.edges.size(), svg_s, svg_bytes / 1024, html_s, html_bytes / 1024, reps);
   return 0;

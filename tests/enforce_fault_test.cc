@@ -3,14 +3,13 @@
 // finds nothing to do.
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "app/enforce.h"
 #include "moat_process.h"
 #include "moto.h"
 #include "store/local_store.h"
+#include "testing/fake_clock.h"
 
 namespace moat::integration {
 namespace {
@@ -63,6 +62,7 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
   };
   env.read_file = [](const std::string&) { return std::optional<std::string>(); };
 
+  testing::FakeClock clock;  // backoffs advance it instead of sleeping
   auto run = [&] {
     app::AwsServices aws(faulty, env);
     store::LocalStore local;
@@ -73,13 +73,12 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
     app::EnforceDeps deps;
     deps.policy = {&local, nullptr};
     deps.aws = &aws;
-    deps.now = [] { return static_cast<int64_t>(std::time(nullptr)); };
-    deps.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    deps.clock = &clock;
     return app::RunEnforce(req, deps);
   };
   auto first = run();
   ASSERT_TRUE(first) << first.error().message;
-  EXPECT_FALSE(first->Failed()) << app::RenderPlanText(*first);
+  EXPECT_FALSE(first->Failed()) << enforce::RenderPlanText(*first);
   EXPECT_TRUE(first->HasChanges());
   EXPECT_GE(faulty.faults, 8);  // reads and writes alike were throttled once
   ASSERT_EQ(first->targets.size(), 1u);
@@ -87,7 +86,7 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
 
   auto second = run();
   ASSERT_TRUE(second) << second.error().message;
-  EXPECT_FALSE(second->HasChanges()) << app::RenderPlanText(*second);
+  EXPECT_FALSE(second->HasChanges()) << enforce::RenderPlanText(*second);
   EXPECT_EQ(second->writes, 0);
 }
 

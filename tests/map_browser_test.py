@@ -42,7 +42,7 @@ class Failure(Exception):
 
 
 def dom_id(map_id):
-    """The SVG id of a map node: MapNodeDomId in src/traffic/map.h."""
+    """The SVG id of a map node: MapNodeDomId in src/map/traffic_map.h."""
     return "node-" + urllib.parse.quote(map_id, safe=":=,/@+")
 
 

@@ -66,6 +66,19 @@ class MapCliTest : public ::testing::Test {
   TempDir dir_;
 };
 
+TEST_F(MapCliTest, ApplyOnlyOptionsAreRefusedNotIgnored) {
+  // The map never writes: an option only apply uses is an error, not silently dropped.
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{"--audit-log", dir_.path() + "/audit.log"},
+                                                std::vector<std::string>{"--mode", "enforce"}}) {
+    std::vector<std::string> args = {"map", "--out", dir_.path() + "/map.json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunResult r = Moat(args);
+    EXPECT_EQ(r.exit_code, 1) << Describe(r);
+    EXPECT_EQ(r.err.rfind("moat: map: The following arguments were not expected:", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(extra[0]), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(MapCliTest, GroupsConsumersAndDecidesEachEdge) {
   const Json map = Map({"--flows", dir_.Write("logs/today.log", Today())});
   std::vector<std::string> ids;

@@ -8,15 +8,15 @@
 #include <string>
 #include <tuple>
 
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 
 namespace {
 
-using moat::traffic::Decision;
-using moat::traffic::MapEdge;
-using moat::traffic::MapNode;
-using moat::traffic::NodeKind;
-using moat::traffic::TrafficMap;
+using moat::map::Decision;
+using moat::map::MapEdge;
+using moat::map::MapNode;
+using moat::map::NodeKind;
+using moat::map::TrafficMap;
 
 constexpr int64_t kStart = 1714521600;  // 2024-05-01T00:00:00Z
 
@@ -100,14 +100,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   const TrafficMap map = SampleMap();
-  const moat::Result<std::string> html = moat::traffic::RenderMapHtml(map);
+  const moat::Result<std::string> html = moat::map::RenderMapHtml(map);
   if (!html) {
     std::fprintf(stderr, "map_render_sample: %s\n", html.error().message.c_str());
     return 1;
   }
   if (!Write(argv[1], *html)) return 1;
   if (argc == 3) {
-    const moat::Result<std::string> svg = moat::traffic::RenderMapSvg(map);
+    const moat::Result<std::string> svg = moat::map::RenderMapSvg(map);
     if (!svg) {
       std::fprintf(stderr, "map_render_sample: %s\n", svg.error().message.c_str());
       return 1;

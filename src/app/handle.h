@@ -1,7 +1,8 @@
 // HandleEvent: what the Lambda function and the SQS worker do with one event (events/events.h):
 //   - each new flow-log object is streamed from S3 and read; its distinct flows go to the PCE's
-//     traffic loader when a PCE is configured; its flows are kept as flow history next to it
-//     (s3://<bucket>/moat/flows/<key>.jsonl.gz: what the traffic map and the what-if read);
+//     traffic loader when a PCE is configured; its flows are kept next to it as a summary
+//     (s3://<bucket>/moat/flows/<key>.jsonl.gz, store/history.h) for people and other tools —
+//     the map, the what-if and suggest read the local flow history (store/flow_store.h) instead;
 //   - then the databases the event touched are reconciled (app/enforce.h, applied without asking):
 //     those whose addresses appear in the flows read, those a CloudTrail call named (a database,
 //     or a group attached to one or managed for one), or every database for a schedule.

@@ -1,8 +1,5 @@
-// `moat map`: who talks to each database, and what the policy (and the plan) make of it.
-// BuildMap is pure: the databases (the plan's, or the policy's targets), the observed flows to
-// them, the consumers grouped so that the picture stays readable — workloads by their role /
-// app / env / loc labels, other addresses by the most specific IP list holding them, else by
-// their /24 (IPv4) or /64 (IPv6) — and one edge per (group, database, protocol, port, decision).
+// `moat map`: reads the policy and the flow history (and with --plan, plans), builds the map
+// (map/build.h) and writes it as a page, SVG, DOT or JSON (map/traffic_map.h).
 #pragma once
 
 #include <cstdint>
@@ -11,24 +8,9 @@
 
 #include "app/enforce.h"
 #include "app/observed.h"
-#include "compile/compile.h"
-#include "policy/model.h"
-#include "traffic/flow.h"
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 
 namespace moat::app {
-
-struct MapInput {
-  const policy::Policy* policy = nullptr;
-  const compile::Compiled* compiled = nullptr;
-  const EnforceReport* plan = nullptr;  // with it, the databases are AWS's and cut flows are marked
-  const std::vector<traffic::Flow>* flows = nullptr;
-  const std::vector<bool>* is_new = nullptr;  // parallel to flows; may be null
-  int64_t since = 0, until = 0, generated = 0;
-  size_t max_consumer_nodes = 300;  // coarser label grouping beyond this
-};
-
-traffic::TrafficMap BuildMap(const MapInput& input);
 
 struct MapRequest {
   std::string out;  // .html, .svg, .dot or .json
@@ -40,7 +22,7 @@ struct MapRequest {
 };
 
 struct MapReport {
-  traffic::TrafficMap map;
+  map::TrafficMap map;
   Observed observed;  // without its flows
   size_t bytes = 0;   // written
 };

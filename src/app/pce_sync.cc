@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "app/estate.h"
+#include "estate/estate.h"
 
 namespace moat::app {
 namespace {
@@ -175,17 +175,17 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   if (!rds) return Fail(std::move(rds).error());
   auto ec2 = deps.aws->Ec2();
   if (!ec2) return Fail(std::move(ec2).error());
-  auto dbs = ReadDatabases(**rds);
+  auto dbs = estate::ReadDatabases(**rds);
   if (!dbs) return Fail(std::move(dbs).error());
-  const std::vector<const aws::Database*> chosen = Choose(*dbs, req.targets, report.errors);
-  auto addresses = FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
+  const std::vector<const aws::Database*> chosen = estate::Choose(*dbs, req.targets, report.errors);
+  auto addresses = estate::FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
   if (!addresses) return Fail(std::move(addresses).error());
   std::vector<pce::SyncDatabase> databases;
   std::set<std::string> references;
   for (const aws::Database* d : chosen) {
-    const AddressLookup& found = (*addresses)[d];
+    const estate::AddressLookup& found = (*addresses)[d];
     databases.push_back({d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning});
-    references.insert("rds:" + TargetId(*d));
+    references.insert("rds:" + estate::TargetId(*d));
   }
   report.databases = databases.size();
 

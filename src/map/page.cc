@@ -2,9 +2,9 @@
 // #moat-data block, builds the table of edges, wires the filters, sorting, zoom and the details
 // panel, and sets document.body.dataset.rendered = "true" when done ("error" when it failed).
 // Text from the map only ever goes through textContent.
-#include "traffic/map_internal.h"
+#include "map/internal.h"
 
-namespace moat::traffic::internal {
+namespace moat::map::internal {
 
 const std::string_view kPageCss = R"css(:root {
   --allowed: #16a34a; --not-allowed: #ea580c; --rejected: #6b7280; --would-cut: #dc2626;
@@ -115,7 +115,7 @@ const std::string_view kPageJs = R"js((function () {
     const edgeEls = data.edges.map((e, i) => document.getElementById('edge-' + i));
     const state = {hidden: new Set(), db: '', key: null, dir: 1, pinned: null};
 
-    // The same encoding as MapNodeDomId (traffic/map.h).
+    // The same encoding as MapNodeDomId (map/traffic_map.h).
     function domId(id) {
       let out = 'node-';
       for (const b of new TextEncoder().encode(id)) {
@@ -364,4 +364,4 @@ const std::string_view kPageJs = R"js((function () {
 })();
 )js";
 
-}  // namespace moat::traffic::internal
+}  // namespace moat::map::internal

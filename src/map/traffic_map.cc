@@ -1,12 +1,12 @@
 // The traffic map's names and its JSON form. DOT is in map_dot.cc, the Graphviz layout in
 // map_svg.cc, the page in map_html.cc.
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 
 #include <nlohmann/json.hpp>
 
-#include "traffic/map_internal.h"
+#include "map/internal.h"
 
-namespace moat::traffic {
+namespace moat::map {
 
 std::string_view DecisionName(Decision d) {
   switch (d) {
@@ -90,4 +90,4 @@ std::string internal::MapJson(const TrafficMap& map, int indent) {
 
 std::string RenderMapJson(const TrafficMap& map) { return internal::MapJson(map, 1) + "\n"; }
 
-}  // namespace moat::traffic
+}  // namespace moat::map

@@ -12,7 +12,7 @@
 
 #include "base/result.h"
 
-namespace moat::traffic {
+namespace moat::map {
 
 // What the policy and the logs say about an edge's flows.
 enum class Decision {
@@ -80,4 +80,4 @@ Result<std::string> RenderMapHtml(const TrafficMap& map);
 // safe in DOT, XML and HTML unquoted, and the same as Python's urllib.parse.quote(id, ":=,/@+").
 std::string MapNodeDomId(std::string_view id);
 
-}  // namespace moat::traffic
+}  // namespace moat::map

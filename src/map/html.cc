@@ -6,10 +6,10 @@
 #include <iterator>
 
 #include "base/strings.h"
-#include "traffic/map.h"
-#include "traffic/map_internal.h"
+#include "map/internal.h"
+#include "map/traffic_map.h"
 
-namespace moat::traffic {
+namespace moat::map {
 namespace {
 
 // Escapes text for HTML element content and quoted attribute values.
@@ -154,4 +154,4 @@ Result<std::string> RenderMapHtml(const TrafficMap& map) {
   return out;
 }
 
-}  // namespace moat::traffic
+}  // namespace moat::map

@@ -1,8 +1,9 @@
-#include "app/estate.h"
+#include "estate/estate.h"
 
 #include <algorithm>
+#include <set>
 
-namespace moat::app {
+namespace moat::estate {
 
 std::string TargetId(const aws::Database& db) { return db.cluster ? "cluster/" + db.id : db.id; }
 
@@ -84,4 +85,71 @@ Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
   return out;
 }
 
-}  // namespace moat::app
+std::string Estate::VpcOf(const aws::Database& db) const {
+  if (!db.vpc_id.empty()) return db.vpc_id;
+  for (const std::string& g : db.security_groups) {
+    if (auto it = groups_by_id.find(g); it != groups_by_id.end() && !it->second->vpc_id.empty()) {
+      return it->second->vpc_id;
+    }
+  }
+  return {};
+}
+
+bool Estate::IsManaged(const std::string& target_id, const std::string& group_id) const {
+  auto it = managed_by_target.find(target_id);
+  if (it == managed_by_target.end()) return false;
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const aws::SecurityGroup* g) { return g->id == group_id; });
+}
+
+std::string Estate::GroupName(const std::string& group_id) const {
+  auto it = groups_by_id.find(group_id);
+  return it == groups_by_id.end() ? std::string() : it->second->name;
+}
+
+Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const std::vector<std::string>& selectors,
+                          const std::function<std::vector<std::string>(const std::string& host)>& resolve,
+                          std::vector<std::string>& errors) {
+  Estate e;
+  auto dbs = ReadDatabases(rds);
+  if (!dbs) return Fail(std::move(dbs).error());
+  e.databases = std::move(*dbs);
+  e.chosen = Choose(e.databases, selectors, errors);
+
+  auto managed = ec2.DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
+  if (!managed) return Fail(std::move(managed).error());
+  e.managed = std::move(*managed);
+  std::set<std::string> managed_ids;
+  for (const aws::SecurityGroup& g : e.managed) {
+    auto t = g.tags.find("moat:target");
+    if (t == g.tags.end()) continue;
+    e.managed_by_target[t->second].push_back(&g);
+    managed_ids.insert(g.id);
+  }
+  // The other groups attached to the chosen databases: their names, VPCs and rules.
+  std::vector<std::string> foreign_ids;
+  for (const aws::Database* d : e.chosen) {
+    for (const std::string& g : d->security_groups) {
+      if (!managed_ids.count(g) && std::find(foreign_ids.begin(), foreign_ids.end(), g) == foreign_ids.end()) {
+        foreign_ids.push_back(g);
+      }
+    }
+  }
+  for (size_t i = 0; i < foreign_ids.size(); i += 200) {
+    const std::vector<std::string> chunk(
+        foreign_ids.begin() + static_cast<long>(i),
+        foreign_ids.begin() + static_cast<long>(std::min(i + 200, foreign_ids.size())));
+    auto found = ec2.DescribeSecurityGroups({{"group-id", chunk}});
+    if (!found) return Fail(std::move(found).error());
+    e.foreign.insert(e.foreign.end(), found->begin(), found->end());
+  }
+  for (const aws::SecurityGroup& g : e.managed) e.groups_by_id[g.id] = &g;
+  for (const aws::SecurityGroup& g : e.foreign) e.groups_by_id[g.id] = &g;
+
+  auto addresses = FindAddresses(e.chosen, ec2, resolve, [&e](const aws::Database& d) { return e.VpcOf(d); });
+  if (!addresses) return Fail(std::move(addresses).error());
+  e.addresses = std::move(*addresses);
+  return e;
+}
+
+}  // namespace moat::estate

@@ -5,9 +5,9 @@
 #include <string_view>
 
 #include "base/result.h"
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 
-namespace moat::traffic::internal {
+namespace moat::map::internal {
 
 // The map JSON with the given nlohmann indent (-1: one line).
 std::string MapJson(const TrafficMap& map, int indent);
@@ -19,4 +19,4 @@ Result<std::string> RenderSvgElement(const TrafficMap& map);
 extern const std::string_view kPageCss;
 extern const std::string_view kPageJs;
 
-}  // namespace moat::traffic::internal
+}  // namespace moat::map::internal

@@ -7,10 +7,10 @@
 #include <iterator>
 
 #include "base/strings.h"
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 #include "traffic/report.h"
 
-namespace moat::traffic {
+namespace moat::map {
 namespace {
 
 constexpr std::string_view kFont = "Helvetica,Arial,sans-serif";
@@ -153,8 +153,8 @@ void AppendEdge(std::string& out, const MapEdge& e, size_t index, bool labelled)
                  d.color, d.color, d.style);
   if (e.is_new) out += ", dir=both, arrowtail=dot";
   if (labelled) {
-    fmt::format_to(it, ", label=\"{}{}/{}\\n{} rec\"", e.is_new ? "NEW " : "", ProtocolName(e.protocol), e.port,
-                   Short(e.records));
+    fmt::format_to(it, ", label=\"{}{}/{}\\n{} rec\"", e.is_new ? "NEW " : "", traffic::ProtocolName(e.protocol),
+                   e.port, Short(e.records));
   }
   out += "];\n";
 }
@@ -195,4 +195,4 @@ std::string RenderMapDot(const TrafficMap& map) {
   return out;
 }
 
-}  // namespace moat::traffic
+}  // namespace moat::map

@@ -7,10 +7,10 @@
 #include <memory>
 #include <mutex>
 
-#include "traffic/map.h"
-#include "traffic/map_internal.h"
+#include "map/internal.h"
+#include "map/traffic_map.h"
 
-namespace moat::traffic {
+namespace moat::map {
 namespace {
 
 std::mutex graphviz_mutex;
@@ -145,4 +145,4 @@ Result<std::string> RenderMapSvg(const TrafficMap& map) {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n" + *svg;
 }
 
-}  // namespace moat::traffic
+}  // namespace moat::map

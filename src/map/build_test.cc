@@ -1,10 +1,10 @@
-#include "app/map.h"
+#include "map/build.h"
 
 #include <gtest/gtest.h>
 
 #include "policy/loader.h"
 
-namespace moat::app {
+namespace moat::map {
 namespace {
 
 // Twelve web workloads (10.0.1.1-12) in three locations and two environments, one database
@@ -51,8 +51,8 @@ traffic::Flow F(const char* from, flowlog::Action action = flowlog::Action::kAcc
   return f;
 }
 
-const traffic::MapEdge* Edge(const traffic::TrafficMap& m, const std::string& from, traffic::Decision d) {
-  for (const traffic::MapEdge& e : m.edges) {
+const map::MapEdge* Edge(const map::TrafficMap& m, const std::string& from, map::Decision d) {
+  for (const map::MapEdge& e : m.edges) {
     if (e.from == from && e.decision == d) return &e;
   }
   return nullptr;
@@ -75,19 +75,19 @@ TEST_F(BuildMapTest, GroupsByLabelsThenIpListsThenSubnetsAndDecides) {
   const std::vector<traffic::Flow> flows = {F("10.0.1.2"),     F("10.0.1.8"),
                                             F("10.0.1.1"),     F("203.0.113.5"),
                                             F("203.0.113.77"), F("198.51.100.9", flowlog::Action::kReject)};
-  const traffic::TrafficMap m = BuildMap(Input(flows));
+  const map::TrafficMap m = BuildMap(Input(flows));
   ASSERT_EQ(m.nodes[0].id, "db:orders-db");
   EXPECT_EQ(m.nodes[0].members, std::vector<std::string>{"10.0.2.45"});
   // web-2 and web-8: env=prod, loc=ap; web-1: env=dev, loc=us.
-  const traffic::MapEdge* prod = Edge(m, "labels:role=web,env=prod,loc=ap", traffic::Decision::kAllowed);
+  const map::MapEdge* prod = Edge(m, "labels:role=web,env=prod,loc=ap", map::Decision::kAllowed);
   ASSERT_NE(prod, nullptr);
   EXPECT_EQ(prod->flows, 2u);
   EXPECT_EQ(prod->rules, std::vector<std::string>{"/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1"});
-  EXPECT_NE(Edge(m, "labels:role=web,env=dev,loc=us", traffic::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(m, "labels:role=web,env=dev,loc=us", map::Decision::kNotAllowed), nullptr);
   // The most specific IP list; never "Any".
-  EXPECT_NE(Edge(m, "ip-list:Partner A", traffic::Decision::kNotAllowed), nullptr);
-  EXPECT_NE(Edge(m, "ip-list:Partners", traffic::Decision::kNotAllowed), nullptr);
-  EXPECT_NE(Edge(m, "subnet:198.51.100.0/24", traffic::Decision::kRejected), nullptr);
+  EXPECT_NE(Edge(m, "ip-list:Partner A", map::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(m, "ip-list:Partners", map::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(m, "subnet:198.51.100.0/24", map::Decision::kRejected), nullptr);
   EXPECT_EQ(m.edges.size(), 5u);
 }
 
@@ -98,21 +98,21 @@ TEST_F(BuildMapTest, TooManyGroupsAreCoarsenedUntilReadable) {
   in.max_consumer_nodes = 6;  // 2 envs x 3 locs = 6 groups: fits
   EXPECT_EQ(BuildMap(in).nodes.size(), 1u + 6u);
   in.max_consumer_nodes = 2;  // without loc: 2 groups
-  traffic::TrafficMap m = BuildMap(in);
+  map::TrafficMap m = BuildMap(in);
   EXPECT_EQ(m.nodes.size(), 1u + 2u);
-  EXPECT_NE(Edge(m, "labels:role=web,env=prod", traffic::Decision::kAllowed), nullptr);
+  EXPECT_NE(Edge(m, "labels:role=web,env=prod", map::Decision::kAllowed), nullptr);
   ASSERT_FALSE(m.notes.empty());
   EXPECT_NE(m.notes.back().find("grouped by role, app and env only"), std::string::npos) << m.notes.back();
   in.max_consumer_nodes = 1;  // role and app: one group (app alone would leave each workload apart)
   m = BuildMap(in);
   EXPECT_EQ(m.nodes.size(), 1u + 1u);
-  EXPECT_NE(Edge(m, "labels:role=web", traffic::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(m, "labels:role=web", map::Decision::kNotAllowed), nullptr);
 }
 
 TEST_F(BuildMapTest, WithAPlanCutFlowsAreMarked) {
   const std::vector<traffic::Flow> flows = {F("10.0.1.2"), F("10.0.1.1")};
-  EnforceReport plan;
-  TargetReport t;
+  enforce::EnforceReport plan;
+  enforce::TargetReport t;
   t.id = "orders-db";
   t.policy_target = "orders-db";
   t.addresses = {"10.0.2.45"};
@@ -122,11 +122,11 @@ TEST_F(BuildMapTest, WithAPlanCutFlowsAreMarked) {
   in.plan = &plan;
   std::vector<bool> fresh = {false, true};
   in.is_new = &fresh;
-  const traffic::TrafficMap m = BuildMap(in);
-  const traffic::MapEdge* cut = Edge(m, "labels:role=web,env=dev,loc=us", traffic::Decision::kWouldCut);
+  const map::TrafficMap m = BuildMap(in);
+  const map::MapEdge* cut = Edge(m, "labels:role=web,env=dev,loc=us", map::Decision::kWouldCut);
   ASSERT_NE(cut, nullptr);
   EXPECT_TRUE(cut->is_new);
-  const traffic::MapEdge* kept = Edge(m, "labels:role=web,env=prod,loc=ap", traffic::Decision::kAllowed);
+  const map::MapEdge* kept = Edge(m, "labels:role=web,env=prod,loc=ap", map::Decision::kAllowed);
   ASSERT_NE(kept, nullptr);
   EXPECT_FALSE(kept->is_new);
 }
@@ -135,8 +135,8 @@ TEST_F(BuildMapTest, ADatabaseThePolicyCannotBeCompiledForIsNotedAndNothingToItI
   compiled.targets[0].error = "rule /orgs/1/sec_policy/active/rule_sets/1/sec_rules/1: consumers[2]: virtual_server x";
   compiled.targets[0].allow.clear();
   const std::vector<traffic::Flow> flows = {F("10.0.1.2")};
-  const traffic::TrafficMap m = BuildMap(Input(flows));
-  EXPECT_EQ(Edge(m, m.edges.at(0).from, traffic::Decision::kAllowed), nullptr);
+  const map::TrafficMap m = BuildMap(Input(flows));
+  EXPECT_EQ(Edge(m, m.edges.at(0).from, map::Decision::kAllowed), nullptr);
   EXPECT_NE(std::find(m.notes.begin(), m.notes.end(),
                       "orders-db: the policy cannot be compiled exactly for it (rule "
                       "/orgs/1/sec_policy/active/rule_sets/1/sec_rules/1: consumers[2]: virtual_server x); what it "
@@ -145,4 +145,4 @@ TEST_F(BuildMapTest, ADatabaseThePolicyCannotBeCompiledForIsNotedAndNothingToItI
 }
 
 }  // namespace
-}  // namespace moat::app
+}  // namespace moat::map

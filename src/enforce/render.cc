@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "app/enforce.h"
 #include "apply/apply.h"
 #include "base/strings.h"
+#include "enforce/report.h"
 #include "traffic/report.h"
 
-namespace moat::app {
+namespace moat::enforce {
 namespace {
 
 struct Totals {
@@ -92,6 +92,7 @@ std::string RenderPlanText(const EnforceReport& r) {
     out += ")\n";
     for (const std::string& w : t.warnings) out += "  ! warning: " + w + "\n";
     for (const std::string& w : t.widened) out += "  ! over-permission: " + w + "\n";
+    for (const std::string& u : t.unaudited) out += "  ! unaudited: " + u + "\n";
     if (!t.error.empty()) {
       out += "  ! error: " + t.error + "\n";
       continue;
@@ -179,6 +180,7 @@ std::string RenderPlanJson(const EnforceReport& r) {
     x["held"] = t.plan.held;
     x["warnings"] = t.warnings;
     x["widened"] = t.widened;
+    x["unaudited"] = t.unaudited;
     x["cuts"] = ordered_json::array();
     for (const plan::CutFlow& c : t.plan.cuts) {
       const traffic::FlowKey& k = c.flow.key;
@@ -237,4 +239,4 @@ std::string RenderPlanJson(const EnforceReport& r) {
   return j.dump(2) + "\n";
 }
 
-}  // namespace moat::app
+}  // namespace moat::enforce

@@ -1,11 +1,11 @@
-#include "traffic/map.h"
+#include "map/traffic_map.h"
 
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
 
-namespace moat::traffic {
+namespace moat::map {
 namespace {
 
 // A hostile label value: quotes, backslashes, markup, a script end tag and a newline.
@@ -303,4 +303,4 @@ TEST(MapTest, HtmlEscapesHostileLabelsEverywhere) {
 }
 
 }  // namespace
-}  // namespace moat::traffic
+}  // namespace moat::map

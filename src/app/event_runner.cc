@@ -1,0 +1,87 @@
+#include "app/event_runner.h"
+
+#include <fmt/format.h>
+
+#include "app/pce.h"
+#include "app/services.h"
+#include "aws/s3.h"
+
+namespace moat::app {
+
+Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions& options, Services& services) {
+  auto s3 = services.aws().S3();
+  if (!s3) return Fail(std::move(s3).error());
+  HandleDeps deps;
+  deps.s3 = *s3;
+  deps.enforce = services.Enforce();
+  Clock& clock = services.clock();
+  deps.now_ms = [&clock] { return clock.WallMs(); };
+  AwsServices& aws = services.aws();
+  deps.keep_flows = [&aws](const std::string& name, const std::string& gzip) -> Status {
+    auto objects = aws.S3Objects();
+    if (!objects) return Fail(std::move(objects).error());
+    return (*objects)->Put(name, gzip, "application/gzip");
+  };
+  if (const char* host = Services::Env("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
+    deps.upload = [&services](const std::vector<std::string>& lines) { return UploadToPce(lines, services.Pce()); };
+  }
+  const auto now = [&clock] { return clock.WallSeconds(); };
+  auto to_log = apply::FileAuditLog::Open("/dev/stdout", now);
+  if (!to_log) return Fail(std::move(to_log).error());
+  std::unique_ptr<apply::FileAuditLog> to_file;
+  if (!options.audit_log.empty()) {
+    auto opened = apply::FileAuditLog::Open(options.audit_log, now);
+    if (!opened) return Fail(std::move(opened).error());
+    to_file = std::move(*opened);
+  }
+  const PutObject put = [&aws](const std::string& name, const std::string& bytes) -> Status {
+    auto objects = aws.S3Objects();
+    if (!objects) return Fail(std::move(objects).error());
+    return (*objects)->Put(name, bytes, "application/x-ndjson");
+  };
+  return std::make_unique<EventRunner>(options, std::move(deps), HandleEvent, put, clock, std::move(*to_log),
+                                       std::move(to_file));
+}
+
+EventRunner::EventRunner(EventRunnerOptions options, HandleDeps deps, Handler handler, PutObject put, Clock& clock,
+                         std::unique_ptr<apply::AuditLog> log_lines, std::unique_ptr<apply::AuditLog> log_file)
+    : options_(std::move(options)),
+      deps_(std::move(deps)),
+      handler_(std::move(handler)),
+      put_(std::move(put)),
+      clock_(clock),
+      log_lines_(std::move(log_lines)),
+      log_file_(std::move(log_file)) {
+  audit_ = std::make_unique<apply::TeeAuditLog>(
+      std::vector<apply::AuditLog*>{log_lines_.get(), log_file_.get(), &one_event_});
+  deps_.enforce.audit = audit_.get();
+  std::string bucket, key;
+  if (aws::ParseS3Url(options_.enforce.state_dir, &bucket, &key)) audit_prefix_ = "s3://" + bucket + "/moat/audit/";
+}
+
+Result<HandleReport> EventRunner::Handle(const events::EventWork& work, int64_t deadline_ms,
+                                         const std::string& event_id) {
+  HandleRequest request;
+  request.enforce = options_.enforce;
+  request.service_ports = options_.service_ports;
+  request.deadline_ms = deadline_ms;
+  one_event_.entries.clear();
+  auto report = handler_(work, request, deps_);
+  if (audit_prefix_.empty() || one_event_.entries.empty()) return report;
+  std::string lines;
+  for (const apply::AuditEntry& e : one_event_.entries) {
+    apply::AuditEntry stamped = e;
+    if (stamped.time == 0) stamped.time = clock_.WallSeconds();
+    lines += apply::AuditLine(stamped) + "\n";
+  }
+  const std::string object = audit_prefix_ + std::to_string(clock_.WallSeconds()) + "-" + event_id + ".jsonl";
+  if (Status put = put_ ? put_(object, lines) : Fail(Internal("no object store")); !put) {
+    const std::string why = fmt::format("audit log {}: {}; {} change(s) made by this event are not in it", object,
+                                        put.error().message, one_event_.entries.size());
+    if (!report) return Fail(std::move(report).error().Context(why));
+    report->errors.push_back(why);
+  }
+  return report;
+}
+
+}  // namespace moat::app

@@ -1,0 +1,64 @@
+// EventRunner: what `moat lambda` and `moat watch` do with each event — HandleEvent
+// (app/handle.h) with its changes audited:
+//   - every change as a JSON line on standard output (the function's log) and, when set, in the
+//     --audit-log file;
+//   - with the state in S3, the event's changes as one object,
+//     s3://<state bucket>/moat/audit/<unix seconds>-<event id>.jsonl (S3 cannot append).
+// An audit record that cannot be written is an error of the event's report (so the event fails
+// and says which changes are unaudited), never only a line on stderr. One runner per process;
+// Handle is called by one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/handle.h"
+#include "apply/audit.h"
+#include "base/clock.h"
+#include "events/events.h"
+
+namespace moat::app {
+
+class Services;
+
+struct EventRunnerOptions {
+  EnforceRequest enforce;  // executed; state_dir resolved
+  std::vector<uint16_t> service_ports;
+  std::string audit_log;  // a file to append to; empty: none
+};
+
+class EventRunner {
+ public:
+  // Writes a whole object (s3://bucket/key).
+  using PutObject = std::function<Status(const std::string& name, const std::string& bytes)>;
+  using Handler =
+      std::function<Result<HandleReport>(const events::EventWork&, const HandleRequest&, const HandleDeps&)>;
+
+  // The real runner: HandleEvent over `services` (S3, the PCE when ILLUMIO_PCE_HOST is set).
+  static Result<std::unique_ptr<EventRunner>> Open(const EventRunnerOptions& options, Services& services);
+  // Over given parts (tests): `deps` as HandleEvent gets them (their audit is replaced),
+  // `log_lines` the standard-output log (may be null).
+  EventRunner(EventRunnerOptions options, HandleDeps deps, Handler handler, PutObject put, Clock& clock,
+              std::unique_ptr<apply::AuditLog> log_lines, std::unique_ptr<apply::AuditLog> log_file);
+
+  Result<HandleReport> Handle(const events::EventWork& work, int64_t deadline_ms, const std::string& event_id);
+
+  // The S3 prefix of the per-event audit objects ("s3://bucket/moat/audit/"), or "".
+  const std::string& audit_prefix() const { return audit_prefix_; }
+
+ private:
+  EventRunnerOptions options_;
+  HandleDeps deps_;
+  Handler handler_;
+  PutObject put_;
+  Clock& clock_;
+  std::unique_ptr<apply::AuditLog> log_lines_, log_file_;
+  apply::MemoryAuditLog one_event_;
+  std::unique_ptr<apply::TeeAuditLog> audit_;
+  std::string audit_prefix_;
+};
+
+}  // namespace moat::app

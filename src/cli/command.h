@@ -1,0 +1,66 @@
+// What moat's commands share: the one-line error ("moat: <what>: <why>" on stderr, exit 1),
+// writing to standard output, parsing options (argv, then MOAT_* variables, then a --config TOML
+// file), asking before a write, and the option groups of the commands that plan or read the flow
+// history. Each command maps its options to a request, calls its app::Run*, and prints the result.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/enforce.h"
+#include "app/observed.h"
+#include "app/services.h"
+
+namespace moat::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitChanges = 2;
+
+int Error(const std::string& what, const std::string& why);
+void WriteOut(const std::string& s);
+
+// Parses `args` (after the command name) into `app`, adding options from the environment and a
+// --config file. Returns an exit code when the command is done already (help, or an error).
+std::optional<int> Parse(CLI::App& app, const std::string& command, std::vector<std::string> args);
+
+// Whether to write what the plan shows: yes with --yes; else asked on a terminal (only "yes" goes
+// on); without one, refused after printing the plan (`render(json)`: as text, or as JSON).
+bool Confirm(bool yes, const std::string& command, const std::string& doing, const std::string& question, bool json,
+             const std::function<std::string(bool json)>& render);
+
+// The options that shape a plan (plan, apply, map --plan, lambda, watch): the policy, the
+// targets, the kept groups, the state, the guards, the quotas and the over-permission budget.
+void AddPlanOptions(CLI::App& app, app::EnforceRequest& req, std::string& state);
+// The options only a run that writes uses (apply, lambda, watch): --mode and --audit-log.
+void AddApplyOptions(CLI::App& app, app::EnforceRequest& req, std::string& audit_log);
+
+// The flow history options of plan, apply, map and suggest (app/observed.h).
+struct HistoryOptions {
+  std::vector<std::string> flows;
+  std::string since = "30d";
+  unsigned threads = 0;
+  bool quiet = false;
+};
+void AddHistoryOptions(CLI::App& app, HistoryOptions& h);
+// The request for the flow history; `deps` gets S3 when a source is there.
+Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::string& state_dir, const char* command,
+                                            app::Services& services, app::FlowsDeps& deps);
+
+// The state directory of --state (default $XDG_STATE_HOME/moat or ~/.local/state/moat).
+std::string StateDirectory(const std::string& option);
+
+// The commands (each gets the arguments after its name).
+int Flows(const std::vector<std::string>& args);
+int Policy(const std::vector<std::string>& args);
+int Enforce(const std::vector<std::string>& args, bool execute);
+int Map(const std::vector<std::string>& args);
+int Suggest(const std::vector<std::string>& args);
+int Pce(const std::vector<std::string>& args);
+int Lambda(const std::vector<std::string>& args);
+int Watch(const std::vector<std::string>& args);
+
+}  // namespace moat::cli

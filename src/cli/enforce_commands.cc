@@ -1,0 +1,158 @@
+// `moat plan`, `moat apply`, `moat map` and `moat suggest`: the commands that read the policy
+// and the flow history, and (plan, apply, map --plan) the estate.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "app/map.h"
+#include "app/suggest.h"
+#include "apply/audit.h"
+#include "cli/command.h"
+#include "enforce/report.h"
+
+namespace moat::cli {
+
+// `moat plan` and `moat apply`: the same options; apply executes.
+int Enforce(const std::vector<std::string>& args, bool execute) {
+  const char* name = execute ? "apply" : "plan";
+  CLI::App app(execute ? "Compute the security-group plan and execute it (make-before-break)."
+                       : "Compute the security-group plan: what apply would change, and why.",
+               std::string("moat ") + name);
+  app.set_help_flag("-h,--help", "show this help");
+  app::EnforceRequest req;
+  req.execute = execute;
+  bool json = false, detailed = false, yes = false;
+  std::string state, audit_log;
+  AddPlanOptions(app, req, state);
+  AddApplyOptions(app, req, audit_log);
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (execute) {
+    app.add_flag("--yes", yes, "do not ask before changing AWS");
+  } else {
+    app.add_flag("--detailed-exitcode", detailed, "exit 0: no changes, 2: changes, 1: error");
+  }
+  if (auto done = Parse(app, name, args)) return *done;
+  req.state_dir = StateDirectory(state);
+
+  app::Services services;
+  app::EnforceDeps deps = services.Enforce();
+  std::unique_ptr<apply::FileAuditLog> audit;
+  if (execute && req.mode == "enforce") {
+    Clock& clock = services.clock();
+    auto opened = apply::FileAuditLog::Open(audit_log.empty() ? req.state_dir + "/audit.log" : audit_log,
+                                            [&clock] { return clock.WallSeconds(); });
+    if (!opened) return Error(name, opened.error().message);
+    audit = std::move(*opened);
+    deps.audit = audit.get();
+  }
+  app::FlowsDeps flows_deps;
+  auto observed_req = HistoryRequest(history, req.state_dir, name, services, flows_deps);
+  if (!observed_req) return Error(name, observed_req.error().message);
+  auto observed = app::LoadObserved(*observed_req, flows_deps, services.clock().WallSeconds());
+  if (!observed) return Error(name, observed.error().message);
+  if (observed->available) {
+    req.observed = &observed->flows;
+    req.observed_window = observed->window;
+  }
+  deps.confirm = [&](const app::EnforceReport& plan) {
+    return Confirm(yes, name, "applying", "Apply these changes?", json, [&](bool as_json) {
+      return as_json ? enforce::RenderPlanJson(plan) : enforce::RenderPlanText(plan);
+    });
+  };
+  auto report = app::RunEnforce(req, deps);
+  if (!report) return Error(name, report.error().message);
+  if (report->cancelled) {
+    if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
+    return kExitError;
+  }
+  WriteOut(json ? enforce::RenderPlanJson(*report) : enforce::RenderPlanText(*report));
+  std::fflush(stdout);
+  const app::Outcome outcome = app::EnforceOutcome(*report, detailed);
+  if (!outcome.error.empty()) return Error(name, outcome.error);
+  return outcome.exit_code;
+}
+
+int Map(const std::vector<std::string>& args) {
+  CLI::App app("Draw who talks to each database, and what the policy (and the plan) make of each flow.", "moat map");
+  app.set_help_flag("-h,--help", "show this help");
+  app::MapRequest req;
+  std::string state;
+  AddPlanOptions(app, req.enforce, state);
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
+  app.add_option("--out", req.out, "the map: .html (one self-contained page), .svg, .dot or .json")->required();
+  app.add_flag("--plan", req.with_plan,
+               "read AWS and plan (nothing is written) to mark the flows the plan would cut; the databases are "
+               "then RDS's");
+  if (auto done = Parse(app, "map", args)) return *done;
+  req.enforce.state_dir = StateDirectory(state);
+  req.policy = req.enforce.policy;
+  req.version = req.enforce.version;
+
+  app::Services services;
+  const int64_t now = services.clock().WallSeconds();
+  app::FlowsDeps flows_deps;
+  auto observed = HistoryRequest(history, req.enforce.state_dir, "map", services, flows_deps);
+  if (!observed) return Error("map", observed.error().message);
+  req.observed = std::move(*observed);
+  const app::EnforceDeps deps = services.Enforce();
+  auto report = app::RunMap(req, services.Policy(), flows_deps, &deps, now);
+  if (!report) return Error("map", report.error().message);
+  size_t counts[4] = {0, 0, 0, 0};
+  for (const map::MapEdge& e : report->map.edges) ++counts[static_cast<int>(e.decision)];
+  std::fprintf(stderr,
+               "moat: map: wrote %s (%zu bytes): %zu nodes, %zu edges (%zu allowed, %zu not allowed, %zu rejected, "
+               "%zu would be cut); flows %s\n",
+               req.out.c_str(), report->bytes, report->map.nodes.size(), report->map.edges.size(), counts[0], counts[1],
+               counts[2], counts[3], report->observed.window.c_str());
+  for (const std::string& n : report->map.notes) std::fprintf(stderr, "moat: map: note: %s\n", n.c_str());
+  return kExitOk;
+}
+
+int Suggest(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Propose label-based rules (PCE draft rule sets and IP lists) that admit the traffic observed to each "
+      "database, and no unobserved workload.",
+      "moat suggest");
+  app.set_help_flag("-h,--help", "show this help");
+  app::SuggestRunRequest req;
+  std::string state, out;
+  app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option("--target", req.targets, "a target of the policy: name or FQDN (repeatable; default: all)")
+      ->expected(1, 1 << 16);
+  app.add_option("--state", state, "state directory (default $XDG_STATE_HOME/moat or ~/.local/state/moat)");
+  app.add_option("--out", out, "write the suggestions to this file (default: standard output)");
+  HistoryOptions history;
+  AddHistoryOptions(app, history);
+  if (auto done = Parse(app, "suggest", args)) return *done;
+  const std::string state_dir = StateDirectory(state);
+  app::Services services;
+  const int64_t now = services.clock().WallSeconds();
+  app::FlowsDeps flows_deps;
+  auto observed = HistoryRequest(history, state_dir, "suggest", services, flows_deps);
+  if (!observed) return Error("suggest", observed.error().message);
+  req.observed = std::move(*observed);
+  auto report = app::RunSuggest(req, services.Policy(), flows_deps, now);
+  if (!report) return Error("suggest", report.error().message);
+  if (!report->observed.available) {
+    return Error("suggest",
+                 "no flow history yet: give --flows SOURCE to record flow logs (" + req.observed.store + ")");
+  }
+  if (out.empty()) {
+    WriteOut(report->document);
+  } else {
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file << report->document;
+    file.close();
+    if (!file) return Error("suggest", out + ": cannot be written");
+  }
+  std::fprintf(stderr, "moat: suggest: %zu rule set(s) with %zu rule(s) and %zu IP list(s) covering %zu flow(s) (%s)\n",
+               report->rule_sets, report->rules, report->ip_lists, report->flows, report->observed.window.c_str());
+  return kExitOk;
+}
+
+}  // namespace moat::cli

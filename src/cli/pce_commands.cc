@@ -1,0 +1,164 @@
+// `moat policy show` and `moat pce export | upload-flows | sync`: the commands that read the
+// policy or work with an Illumio PCE (reached with the ILLUMIO_* environment).
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "app/pce.h"
+#include "app/pce_sync.h"
+#include "app/policy.h"
+#include "cli/command.h"
+#include "compile/render.h"
+
+namespace moat::cli {
+namespace {
+
+int PolicyShow(const std::vector<std::string>& args) {
+  CLI::App app("Load and validate a policy; print the targets it protects and their allow sets.", "moat policy show");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PolicyShowRequest req;
+  bool json = false;
+  app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option("--target", req.targets, "only this target: name, endpoint, or RDS identifier (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (auto done = Parse(app, "policy show", args)) return *done;
+  app::Services services;
+  auto compiled = app::RunPolicyShow(req, services.Policy());
+  if (!compiled) return Error("policy show", compiled.error().message);
+  WriteOut(json ? compile::RenderJson(*compiled) : compile::RenderText(*compiled));
+  const auto refused = std::count_if(compiled->targets.begin(), compiled->targets.end(),
+                                     [](const compile::Target& t) { return !t.error.empty(); });
+  if (refused > 0) {
+    return Error("policy show", std::to_string(refused) +
+                                    " target(s) cannot be compiled exactly (their '!' lines name the rule, the field "
+                                    "and why); plan and apply keep what moat last applied to them");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int Policy(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    WriteOut("usage: moat policy show --policy SRC [--policy-version V] [--target ID]... [--json]\n");
+    return args.empty() ? kExitError : kExitOk;
+  }
+  if (args[0] != "show") return Error("policy", "unknown subcommand '" + args[0] + "'; expected 'show'");
+  return PolicyShow(std::vector<std::string>(args.begin() + 1, args.end()));
+}
+
+namespace {
+
+int PceExport(const std::vector<std::string>& args) {
+  CLI::App app("Snapshot the PCE's policy into a policy bundle file (--policy FILE loads it).", "moat pce export");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceExportRequest req;
+  app.add_option("--out", req.out, "the bundle file to write")->required();
+  app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  if (auto done = Parse(app, "pce export", args)) return *done;
+  app::Services services;
+  auto size = app::RunPceExport(req, services.Pce());
+  if (!size) return Error("pce export", size.error().message);
+  std::fprintf(stderr, "moat: pce export: wrote %s (%zu bytes, %s policy)\n", req.out.c_str(), *size,
+               req.version.c_str());
+  return kExitOk;
+}
+
+int PceUploadFlows(const std::vector<std::string>& args) {
+  CLI::App app("Send the distinct flows of flow logs to the PCE's bulk traffic loader.", "moat pce upload-flows");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceUploadRequest req;
+  app.add_option("source", req.flows.sources, "flow-log files, directories, or - for stdin")->required();
+  app.add_option("--threads", req.flows.threads, "reading threads (default: one per core)");
+  app.add_option("--service-port", req.flows.service_ports, "a port that marks the responding side (repeatable)")
+      ->expected(1, 1 << 16);
+  app.add_flag("--include-rejected", req.include_rejected, "send REJECT flows too");
+  if (auto done = Parse(app, "pce upload-flows", args)) return *done;
+  app::Services services;
+  auto report = app::RunPceUpload(req, services.Flows(), services.Pce());
+  if (!report) return Error("pce upload-flows", report.error().message);
+  const auto& u = report->upload;
+  WriteOut(
+      fmt::format("read {} records from {} files: {} distinct flows sent in {} requests; the PCE received {}, "
+                  "rejected {}\n",
+                  report->flows.stats.records, report->flows.stats.files, u.sent, u.requests, u.received, u.failed));
+  for (const auto& f : u.failed_flows) WriteOut("  rejected: " + f + "\n");
+  if (report->flows.stats.TotalSkipped() > 0) {
+    WriteOut(fmt::format("{} input lines or files were skipped (moat flows shows why)\n",
+                         report->flows.stats.TotalSkipped()));
+  }
+  return u.failed > 0 ? kExitError : kExitOk;
+}
+
+int PceSync(const std::vector<std::string>& args) {
+  CLI::App app(
+      "Model the RDS databases in the PCE: an unmanaged workload, a draft virtual service and (once that is active) "
+      "a service binding per database, labelled from its tags. Shows the plan, then asks before writing.",
+      "moat pce sync");
+  app.set_help_flag("-h,--help", "show this help");
+  app::PceSyncRequest req;
+  bool plan_only = false, json = false, detailed = false, yes = false;
+  app.add_option("--target", req.targets,
+                 "a database: DBInstanceIdentifier, cluster/<DBClusterIdentifier>, or tag:KEY=VALUE (repeatable; "
+                 "default: every database)")
+      ->expected(1, 1 << 16);
+  app.add_option("--label-map", req.label_map,
+                 "tag key -> label key, with value rewrites: a JSON file, or the JSON itself: {\"TagKey\": {\"label\": "
+                 "\"app\", \"values\": {\"tag value\": \"Label value\"}}}");
+  app.add_flag("--prune", req.prune, "delete moat's objects of databases that no longer exist");
+  app.add_flag("--provision", req.provision,
+               "provision the draft virtual services moat changed (a change subset, with a commit message naming "
+               "moat), then bind them");
+  app.add_flag("--plan", plan_only, "only show the plan; write nothing");
+  app.add_flag("--detailed-exitcode", detailed, "with --plan: exit 0: no changes, 2: changes, 1: error");
+  app.add_flag("--yes", yes, "do not ask before changing the PCE");
+  app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  if (auto done = Parse(app, "pce sync", args)) return *done;
+  req.execute = !plan_only;
+
+  app::Services services;
+  app::PceSyncDeps deps;
+  deps.aws = &services.aws();
+  deps.pce = services.Pce();
+  deps.resolve = services.Enforce().resolve;
+  deps.confirm = [&](const app::PceSyncReport& plan) {
+    return Confirm(yes, "pce sync", "writing to the PCE", "Write these changes to the PCE?", json,
+                   [&](bool as_json) { return as_json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan); });
+  };
+  auto report = app::RunPceSync(req, deps);
+  if (!report) return Error("pce sync", report.error().message);
+  if (report->cancelled) {
+    if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
+    return kExitError;
+  }
+  WriteOut(json ? app::RenderPceSyncJson(*report) : app::RenderPceSyncText(*report));
+  std::fflush(stdout);
+  if (!report->errors.empty()) {
+    return Error("pce sync", report->executed ? "not every change could be written (see above)"
+                                              : "nothing was written (see above)");
+  }
+  if (plan_only && detailed && report->HasWork()) return kExitChanges;
+  return kExitOk;
+}
+
+}  // namespace
+
+int Pce(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    WriteOut(
+        "usage: moat pce export --out FILE [--policy-version V]\n"
+        "       moat pce upload-flows SOURCE... [--include-rejected]\n"
+        "       moat pce sync [--label-map FILE] [--target ID]... [--prune] [--provision] [--plan] [--yes]\n"
+        "The PCE is reached with ILLUMIO_PCE_HOST, ILLUMIO_PCE_PORT, ILLUMIO_PCE_ORG_ID,\n"
+        "ILLUMIO_API_KEY_USERNAME, ILLUMIO_API_KEY_SECRET, ILLUMIO_CA_FILE, ILLUMIO_ALLOW_INSECURE_TLS.\n");
+    return args.empty() ? kExitError : kExitOk;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "export") return PceExport(rest);
+  if (args[0] == "upload-flows") return PceUploadFlows(rest);
+  if (args[0] == "sync") return PceSync(rest);
+  return Error("pce", "unknown subcommand '" + args[0] + "'; expected 'export', 'upload-flows' or 'sync'");
+}
+
+}  // namespace moat::cli

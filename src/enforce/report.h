@@ -1,0 +1,63 @@
+// What plan and apply report, per database and per run, and how it is rendered: text in the
+// manner of `terraform plan` and JSON (keys in docs/formats.md). Values only; the use case
+// (app/enforce.h) fills them, the CLI prints them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "plan/reconcile.h"
+
+namespace moat::enforce {
+
+struct TargetReport {
+  std::string id;  // orders-db, cluster/ledger
+  bool cluster = false;
+  std::string endpoint;
+  int port = 0;
+  std::string vpc_id;
+  std::string policy_target;  // the policy's name for it
+  std::string matched_by;     // "endpoint" or "address"
+  std::vector<std::string> addresses;
+  std::vector<std::string> attached;               // before
+  std::map<std::string, std::string> group_names;  // id -> name, for the groups it mentions
+  plan::Reconciled plan;
+  std::vector<std::string> warnings;
+  std::vector<std::string> widened;  // over-permission spent on it (plan/widen.h), one line each
+  std::string error;                 // the plan or the apply failed: nothing (more) changed on it
+  // After apply:
+  bool applied = false;
+  int writes = 0;
+  int converged = 0;
+  std::vector<std::string> unaudited;  // changes made whose audit record could not be written
+};
+
+struct EnforceReport {
+  std::string policy_source, policy_version, digest;
+  std::string policy_error;  // the policy source failed: the last known good was enforced
+  std::string mode;
+  bool executed = false;  // apply ran (changes were made, or nothing was needed)
+  bool cancelled = false;
+  std::vector<TargetReport> targets;
+  std::vector<std::pair<std::string, std::string>> skipped;  // database, why
+  bool what_if = false;                                      // observed flows were replayed against the plans
+  std::string observed_window;                               // how the flow history was chosen
+  uint64_t observed_flows = 0;
+  std::vector<std::string> warnings;
+  std::vector<std::string> errors;  // run-level: a --target that matched nothing, a state that could not be saved
+  int reads = 0, writes = 0;
+
+  bool HasChanges() const;
+  bool Failed() const;  // the policy failed, a target failed or was held back, or a run-level error
+  // Targets whose policy change a guard held back, with no other failure in the run.
+  int HeldOnly() const;
+};
+
+// Terraform-like text, and JSON (docs/formats.md).
+std::string RenderPlanText(const EnforceReport& report);
+std::string RenderPlanJson(const EnforceReport& report);
+
+}  // namespace moat::enforce

@@ -1,0 +1,57 @@
+// PlanTarget (pure): one chosen database's plan, from the compiled policy, what moat last applied
+// to it, and the estate as read. The policy's target is the virtual service whose FQDN is the
+// database's endpoint, else the workload with its private address; its allow set is narrowed to
+// the database's addresses, widened to fit the quotas when an over-permission budget allows,
+// turned into rules, and reconciled (plan/reconcile.h) with the managed groups, the kept and
+// other foreign groups, the guards and the observed flows (the what-if). A database the policy
+// does not protect is skipped — or, named by --target or applied before, reported — and one
+// whose policy target cannot be compiled exactly keeps what moat last applied.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compile/compile.h"
+#include "enforce/report.h"
+#include "estate/estate.h"
+#include "net/address.h"
+#include "plan/reconcile.h"
+#include "plan/widen.h"
+#include "traffic/flow.h"
+
+namespace moat::enforce {
+
+// The observed flows by responder address; built once per run.
+using ObservedIndex = std::unordered_map<net::Address, std::vector<const traffic::Flow*>, net::AddressHash>;
+ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows);
+
+// What every target of a run shares. Borrowed: the pointers outlive the PlanTarget calls.
+struct RunInputs {
+  const compile::Compiled* compiled = nullptr;  // nullptr: the policy could not be read
+  bool named_targets = false;                   // --target was given: an unprotected one is an error
+  std::vector<std::string> keep_groups;         // foreign group ids or names to leave attached
+  plan::Quotas quotas;
+  plan::Guards guards;
+  uint64_t over_permission_budget = 0;
+  const ObservedIndex* observed = nullptr;  // nullptr: no what-if
+};
+
+struct Planned {
+  std::string skipped;  // non-empty: not a target of this run, and why (no report)
+  TargetReport report;  // otherwise; report.error set when nothing on it may change
+};
+
+Planned PlanTarget(const estate::Estate& estate, const aws::Database& db,
+                   const std::optional<std::vector<plan::SgRule>>& last_applied, const RunInputs& run);
+
+// The databases an event touched (`moat lambda`, `moat watch`): named (id or cluster/<id>),
+// carrying one of `groups` (attached, or a managed group of theirs), or at one of `addresses`.
+struct EventScope {
+  std::vector<std::string> databases, groups, addresses;
+};
+bool Touched(const estate::Estate& estate, const aws::Database& db, const EventScope& scope);
+
+}  // namespace moat::enforce

@@ -1,0 +1,79 @@
+// The RDS estate as the commands that act on databases see it (plan, apply, map, pce sync): the
+// instances and Aurora clusters, the ones --target selects, their security groups (moat's, by
+// tag, and the others attached) and their current private addresses — read through the AWS
+// clients in a fixed number of calls whatever the number of databases. Selection is pure; the
+// reads are the only I/O of the stage.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aws/ec2.h"
+#include "aws/rds.h"
+#include "base/result.h"
+
+namespace moat::estate {
+
+// "<id>" for an instance, "cluster/<id>" for an Aurora cluster (DESIGN.md §8).
+std::string TargetId(const aws::Database& db);
+
+// Whether a --target selector (an identifier, cluster/<id>, tag:KEY or tag:KEY=VALUE) names `db`.
+bool Selects(const std::string& selector, const aws::Database& db);
+
+// Every instance and Aurora cluster, in two paginated reads. An Aurora member instance is left
+// out: it is its cluster's.
+Result<std::vector<aws::Database>> ReadDatabases(aws::Rds& rds);
+
+// The databases the selectors name, each once, in the order of `databases`; all of them when
+// there is no selector. A selector that names none adds a line to `errors`.
+std::vector<const aws::Database*> Choose(const std::vector<aws::Database>& databases,
+                                         const std::vector<std::string>& selectors, std::vector<std::string>& errors);
+
+struct AddressLookup {
+  std::vector<std::string> addresses;  // empty when not found
+  std::string warning;                 // why not, when not found
+};
+
+// The private addresses of each database: its endpoint resolved (`resolve`, when set), else the
+// one RDS network interface in its VPC (`vpc_of`; "" for any) that carries exactly its security
+// groups — one DescribeNetworkInterfaces for all of them, only when a name did not resolve.
+Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
+    const std::vector<const aws::Database*>& databases, aws::Ec2& ec2,
+    const std::function<std::vector<std::string>(const std::string& host)>& resolve,
+    const std::function<std::string(const aws::Database&)>& vpc_of);
+
+// What plan and apply act on, read once per run. Indexes point into the vectors it owns, so an
+// Estate moves but is never copied.
+struct Estate {
+  std::vector<aws::Database> databases;      // every instance and Aurora cluster
+  std::vector<const aws::Database*> chosen;  // the ones the selectors name, in that order
+  std::vector<aws::SecurityGroup> managed;   // groups tagged moat:managed=true
+  std::vector<aws::SecurityGroup> foreign;   // the other groups attached to the chosen databases
+  std::map<std::string, std::vector<const aws::SecurityGroup*>> managed_by_target;  // moat:target -> groups
+  std::map<std::string, const aws::SecurityGroup*> groups_by_id;                    // managed and foreign
+  std::map<const aws::Database*, AddressLookup> addresses;                          // of the chosen ones
+
+  Estate() = default;
+  Estate(Estate&&) = default;
+  Estate& operator=(Estate&&) = default;
+  Estate(const Estate&) = delete;
+  Estate& operator=(const Estate&) = delete;
+
+  // The database's VPC: its own, else that of a readable group attached to it; "" when unknown.
+  std::string VpcOf(const aws::Database& db) const;
+  // Whether `group_id` is one of moat's groups for the target `target_id`.
+  bool IsManaged(const std::string& target_id, const std::string& group_id) const;
+  // The name of a group it read; "" when it did not read that group.
+  std::string GroupName(const std::string& group_id) const;
+};
+
+// Reads the estate: the databases (2 reads), the managed groups (1), the foreign groups attached
+// to the chosen ones (1 per 200), and the RDS network interfaces when a name does not resolve (1).
+// A selector that names nothing adds a line to `errors`; a failed read is the error.
+Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const std::vector<std::string>& selectors,
+                          const std::function<std::vector<std::string>(const std::string& host)>& resolve,
+                          std::vector<std::string>& errors);
+
+}  // namespace moat::estate
