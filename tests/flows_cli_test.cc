@@ -301,7 +301,7 @@ void WriteTree(TempDir& dir) {
   dir.Write("tree/d.log.bak", Conversation("10.0.7.5"));
   dir.Write("tree/e.gz", Gzip(Conversation("10.0.7.6")));
   dir.Write("tree/moat/state.log", Conversation("10.0.7.7"));
-  dir.Write("tree/sub/moat/cache/f.log.gz", Gzip(Conversation("10.0.7.8")));
+  dir.Write("tree/sub/moat/cache/f.log.gz", Gzip(Conversation("10.0.7.8")));  // not at the top: not moat's
 }
 
 TEST_F(FlowsCliTest, DirectoryIsReadRecursivelyTakingOnlyLogAndLogGzFiles) {
@@ -309,10 +309,10 @@ TEST_F(FlowsCliTest, DirectoryIsReadRecursivelyTakingOnlyLogAndLogGzFiles) {
   const RunResult r = Moat({"flows", "--json", "tree"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   json report = ParseJson(r);
-  EXPECT_EQ(report["totals"]["files"], 4) << r.out;
+  EXPECT_EQ(report["totals"]["files"], 5) << r.out;
   EXPECT_EQ(report["totals"]["skipped"], 0) << r.out;
   const std::set<std::string> initiators = Initiators(report);
-  for (const char* read : {"10.0.7.1", "10.0.7.2", "10.0.7.3", "10.0.7.9"}) {
+  for (const char* read : {"10.0.7.1", "10.0.7.2", "10.0.7.3", "10.0.7.8", "10.0.7.9"}) {
     EXPECT_EQ(initiators.count(read), 1u) << read;
   }
   for (const char* not_read : {"10.0.7.4", "10.0.7.5", "10.0.7.6"}) {
@@ -320,13 +320,17 @@ TEST_F(FlowsCliTest, DirectoryIsReadRecursivelyTakingOnlyLogAndLogGzFiles) {
   }
 }
 
-TEST_F(FlowsCliTest, DirectoryIgnoresAnythingUnderAMoatSubdirectory) {
+TEST_F(FlowsCliTest, DirectoryLeavesOutTheMoatDirectoryAtItsTop) {
   WriteTree(dir_);
   const RunResult r = Moat({"flows", "--json", "tree"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   const std::set<std::string> initiators = Initiators(ParseJson(r));
   EXPECT_EQ(initiators.count("10.0.7.7"), 0u) << "tree/moat/state.log was read";
-  EXPECT_EQ(initiators.count("10.0.7.8"), 0u) << "tree/sub/moat/cache/f.log.gz was read";
+  EXPECT_EQ(initiators.count("10.0.7.8"), 1u) << "tree/sub/moat/cache/f.log.gz was not read";
+  // Listed itself, tree/sub is the top: its moat/ is left out.
+  const RunResult sub = Moat({"flows", "--json", "tree/sub"});
+  ASSERT_EQ(sub.exit_code, 0) << Describe(sub);
+  EXPECT_EQ(Initiators(ParseJson(sub)), (std::set<std::string>{"10.0.7.2", "10.0.7.3"}));
 }
 
 TEST_F(FlowsCliTest, ExplicitlyNamedFileIsReadWhateverItsName) {

@@ -55,12 +55,11 @@ class RuntimeServer {
   bool ok() const { return port_ > 0; }
   std::string api() const { return "127.0.0.1:" + std::to_string(port_); }
   std::string Invoke(const Json& event, int deadline_ms = 60000) {
-    http::Request r;
-    r.method = "POST";
-    r.url = "http://" + api() + "/_test/invoke";
-    r.body = Json{{"event", event}, {"deadline_ms", deadline_ms}}.dump();
-    auto resp = transport_->Send(r);
-    return resp ? Json::parse(resp->body)["id"].get<std::string>() : "";
+    return Send(Json{{"event", event}, {"deadline_ms", deadline_ms}});
+  }
+  // Sends `deadline_header` as Lambda-Runtime-Deadline-Ms, as it is (null: no such header).
+  std::string InvokeWithDeadlineHeader(const Json& event, const Json& deadline_header) {
+    return Send(Json{{"event", event}, {"deadline_header", deadline_header}});
   }
   // Waits for `count` results (up to `seconds`).
   Json Results(size_t count, int seconds = 30) {
@@ -72,6 +71,15 @@ class RuntimeServer {
   }
 
  private:
+  std::string Send(const Json& spec) {
+    http::Request r;
+    r.method = "POST";
+    r.url = "http://" + api() + "/_test/invoke";
+    r.body = spec.dump();
+    auto resp = transport_->Send(r);
+    return resp ? Json::parse(resp->body)["id"].get<std::string>() : "";
+  }
+
   TempDir dir_;
   pid_t pid_ = -1;
   int port_ = 0;
@@ -276,6 +284,28 @@ TEST_F(LambdaCliTest, StuckDependencyIsReportedAtTheDeadline) {
   EXPECT_EQ(results[0]["kind"], "error");
   EXPECT_EQ(results[0]["error_type"], "Timeout");
   EXPECT_EQ(moat->Stop(0, 10), 1);
+}
+
+TEST_F(LambdaCliTest, MalformedDeadlineIsLoggedAndTheInvocationStillAnswered) {
+  auto moat = Start();
+  const std::string bad = runtime_.InvokeWithDeadlineHeader(S3Event("flow-logs", kSampleKey), "12abc");
+  const std::string missing = runtime_.InvokeWithDeadlineHeader(S3Event("flow-logs", kSampleKey), nullptr);
+  const Json results = runtime_.Results(2);
+  ASSERT_EQ(results.size(), 2u) << moat->err();
+  EXPECT_EQ(results[0]["id"], bad);
+  EXPECT_EQ(results[0]["kind"], "response") << results[0].dump();
+  EXPECT_EQ(results[1]["id"], missing);
+  EXPECT_EQ(results[1]["kind"], "response") << results[1].dump();
+  EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+  EXPECT_NE(moat->err().find("moat: lambda: invocation " + bad +
+                             ": Lambda-Runtime-Deadline-Ms \"12abc\": not a whole number of milliseconds; using a "
+                             "deadline 60 s from now"),
+            std::string::npos)
+      << moat->err();
+  EXPECT_NE(moat->err().find("moat: lambda: invocation " + missing +
+                             ": Lambda-Runtime-Deadline-Ms is missing; using a deadline 60 s from now"),
+            std::string::npos)
+      << moat->err();
 }
 
 TEST_F(LambdaCliTest, ShortDeadlineLeavesObjectsAndSaysSo) {

@@ -10,7 +10,8 @@ Runtime API (what Lambda serves to a custom runtime):
   POST /2018-06-01/runtime/init/error                 202
 Test control (not part of the API):
   POST /_test/invoke {"event": <JSON value or raw string>, "deadline_ms": N}  queues an event whose
-       deadline is N ms after it is handed out (default 60000); answers {"id": ...}
+       deadline is N ms after it is handed out (default 60000); answers {"id": ...}. With
+       "deadline_header": "…" that text is sent as Lambda-Runtime-Deadline-Ms instead (null: none)
   GET  /_test/results?count=K&timeout=S   the results so far, waiting up to S s for K of them:
        [{"id", "kind": "response"|"error"|"init_error", "error_type", "body", "headers_seen"}]
   anything under /hang/  never answers (a stuck dependency)
@@ -30,7 +31,7 @@ PREFIX = "/2018-06-01/runtime"
 class State:
     def __init__(self):
         self.lock = threading.Condition()
-        self.queue = []      # (id, body, deadline offset ms)
+        self.queue = []      # (id, body, deadline offset ms, deadline header text or None or False)
         self.results = []
 
 
@@ -65,13 +66,18 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 while not st.queue:
                     st.lock.wait()
-                rid, event, deadline = st.queue.pop(0)
-            return self.send(200, event, {
+                rid, event, deadline, header = st.queue.pop(0)
+            headers = {
                 "Lambda-Runtime-Aws-Request-Id": rid,
                 "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + deadline),
                 "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:moat",
                 "Lambda-Runtime-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
-                "Content-Type": "application/json"})
+                "Content-Type": "application/json"}
+            if header is None:
+                del headers["Lambda-Runtime-Deadline-Ms"]
+            elif header is not False:
+                headers["Lambda-Runtime-Deadline-Ms"] = header
+            return self.send(200, event, headers)
         if url.path == "/_test/results":
             q = parse_qs(url.query)
             count = int(q.get("count", ["0"])[0])
@@ -96,7 +102,7 @@ class Handler(BaseHTTPRequestHandler):
             raw = event.encode() if isinstance(event, str) else json.dumps(event).encode()
             rid = str(uuid.uuid4())
             with st.lock:
-                st.queue.append((rid, raw, int(spec.get("deadline_ms", 60000))))
+                st.queue.append((rid, raw, int(spec.get("deadline_ms", 60000)), spec.get("deadline_header", False)))
                 st.lock.notify_all()
             return self.send(200, {"id": rid})
         parts = url.path[len(PREFIX):].strip("/").split("/") if url.path.startswith(PREFIX) else []

@@ -3,8 +3,11 @@
 // would cut observed traffic is held back unless --allow-breaking; reverting drift is never held
 // back, however much traffic goes through the tampered rule or group.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -183,6 +186,38 @@ TEST_F(WhatIfCliTest, TrafficThroughATamperedRuleNeverHoldsTheRevertBack) {
   ASSERT_EQ(apply.exit_code, 0) << Describe(apply);
   EXPECT_EQ(Db().security_groups, std::vector<std::string>{groups[0].id});
   for (const auto& r : Managed().at(0).ingress) EXPECT_NE(net::ToString(r.cidr), "10.0.7.7/32");
+}
+
+// Without --flows, plan only reads the flow history: the store is opened read-only, nothing in it
+// changes (no run recorded, no journal), and a state directory moat may not write serves. Root
+// (as in CI) is not stopped by the modes; there this checks that nothing is written.
+TEST_F(WhatIfCliTest, PlanReadsTheFlowHistoryWithoutWritingIt) {
+  RunResult recorded = Moat({"plan", "--flows", Flows("a.log", {"10.0.1.20", "10.0.7.7"})});
+  ASSERT_EQ(recorded.exit_code, 1) << Describe(recorded);
+  const std::string state = dir_.path() + "/state", store = state + "/flows.sqlite";
+  const std::string bytes = ReadFile(store);
+  struct stat before {};
+  ASSERT_EQ(stat(store.c_str(), &before), 0);
+  ASSERT_EQ(chmod(store.c_str(), 0444), 0);
+  ASSERT_EQ(chmod(state.c_str(), 0555), 0);
+
+  RunResult plan = Moat({"plan"});
+  chmod(state.c_str(), 0755);
+  EXPECT_EQ(plan.exit_code, 1) << Describe(plan);  // held back by the history's 10.0.7.7
+  const Json t = Target(plan);
+  ASSERT_EQ(t["cuts"].size(), 1u) << t;
+  EXPECT_EQ(t["cuts"][0]["initiator"], "10.0.7.7");
+  EXPECT_EQ(Json::parse(plan.out)["what_if"]["flows"], 2);
+
+  struct stat after {};
+  ASSERT_EQ(stat(store.c_str(), &after), 0);
+  EXPECT_EQ(ReadFile(store), bytes);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_FALSE(std::filesystem::exists(store + "-journal"));
+  if (std::filesystem::exists(store + "-wal")) {
+    EXPECT_EQ(std::filesystem::file_size(store + "-wal"), 0u);
+  }
 }
 
 TEST_F(WhatIfCliTest, WithoutFlowHistoryThePlanSaysSo) {

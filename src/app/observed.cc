@@ -1,7 +1,6 @@
 #include "app/observed.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <future>
 #include <iterator>
 #include <thread>
@@ -42,23 +41,14 @@ bool ReadFailed(const flowlog::Stats& s) {
          s.skipped[static_cast<size_t>(SkipReason::kCorruptGzip)] > 0;
 }
 
-}  // namespace
-
-Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps, int64_t now) {
-  Observed out;
-  out.window = req.since > 0 ? "since " + FormatUtc(req.since) : "everything recorded";
-  std::error_code ec;
-  if (req.sources.empty() && !std::filesystem::exists(req.store, ec)) return out;
-
-  auto objects = ListObjects(req.sources, deps);
-  if (!objects) return Fail(std::move(objects).error());
-  auto store = store::FlowStore::Open(req.store);
-  if (!store) return Fail(std::move(store).error());
-  out.available = true;
-
+// Reads the objects not yet recorded and records them. Objects are read a few at a time, each on
+// its own thread, and recorded batch by batch: one transaction per batch, so an interrupted run
+// leaves whole objects only.
+Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& req, const FlowsDeps& deps, int64_t now,
+                 store::FlowStore& store, Observed& out) {
   std::vector<const ObjectInfo*> fresh;
-  for (const ObjectInfo& o : *objects) {
-    auto known = (*store)->Recorded({o.name, o.size, ""});
+  for (const ObjectInfo& o : objects) {
+    auto known = store.Recorded({o.name, o.size, ""});
     if (!known) return Fail(std::move(known).error());
     if (*known) {
       ++out.objects_known;
@@ -66,49 +56,73 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
       fresh.push_back(&o);
     }
   }
-  if (!fresh.empty()) {
-    auto run = (*store)->BeginRun(now, req.command);
-    if (!run) return Fail(std::move(run).error());
-    // Objects are read a few at a time, each on its own thread, and recorded batch by batch: one
-    // transaction per batch, so an interrupted run leaves whole objects only.
-    const unsigned width = req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
-    Progress bar("recording flow logs", fresh.size(), req.progress);
-    for (size_t i = 0; i < fresh.size(); i += width) {
-      std::vector<std::future<Result<traffic::FlowsReport>>> reading;
-      for (size_t j = i; j < fresh.size() && j < i + width; ++j) {
-        reading.push_back(std::async(std::launch::async, [&deps, name = fresh[j]->name] {
-          return RunFlows(FlowsRequest{{name}, 1, {}, true}, deps);
-        }));
-      }
-      // The batch's readable objects go into the store together: one transaction.
-      std::vector<store::ObjectMark> marks;
-      std::vector<traffic::Flow> flows;
-      for (size_t j = 0; j < reading.size(); ++j) {
-        const ObjectInfo& o = *fresh[i + j];
-        auto report = reading[j].get();
-        if (!report) return Fail(std::move(report).error());
-        out.stats.Merge(report->stats);
-        if (ReadFailed(report->stats)) {
-          ++out.objects_failed;
-          continue;
-        }
-        marks.push_back({o.name, o.size, ""});
-        flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
-                     std::make_move_iterator(report->flows.end()));
-      }
-      if (!marks.empty()) {
-        if (auto st = (*store)->Record(*run, marks, flows); !st) return Fail(std::move(st).error());
-        out.objects_recorded += marks.size();
-      }
-      bar.Set(std::min(i + width, fresh.size()));
+  if (fresh.empty()) return {};
+  auto run = store.BeginRun(now, req.command);
+  if (!run) return Fail(std::move(run).error());
+  const unsigned width = req.threads > 0 ? req.threads : std::max(1u, std::thread::hardware_concurrency());
+  Progress bar("recording flow logs", fresh.size(), req.progress);
+  for (size_t i = 0; i < fresh.size(); i += width) {
+    std::vector<std::future<Result<traffic::FlowsReport>>> reading;
+    for (size_t j = i; j < fresh.size() && j < i + width; ++j) {
+      reading.push_back(std::async(std::launch::async, [&deps, name = fresh[j]->name] {
+        return RunFlows(FlowsRequest{{name}, 1, {}, true}, deps);
+      }));
     }
+    // The batch's readable objects go into the store together: one transaction.
+    std::vector<store::ObjectMark> marks;
+    std::vector<traffic::Flow> flows;
+    for (size_t j = 0; j < reading.size(); ++j) {
+      const ObjectInfo& o = *fresh[i + j];
+      auto report = reading[j].get();
+      if (!report) return Fail(std::move(report).error());
+      out.stats.Merge(report->stats);
+      if (ReadFailed(report->stats)) {
+        ++out.objects_failed;
+        continue;
+      }
+      marks.push_back({o.name, o.size, ""});
+      flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
+                   std::make_move_iterator(report->flows.end()));
+    }
+    if (!marks.empty()) {
+      if (auto st = store.Record(*run, marks, flows); !st) return Fail(std::move(st).error());
+      out.objects_recorded += marks.size();
+    }
+    bar.Set(std::min(i + width, fresh.size()));
   }
+  return {};
+}
 
+Status LoadWindow(const ObservedRequest& req, store::FlowStore& store, Observed& out) {
   Progress bar("loading flow history", 0, req.progress);
-  auto loaded = (*store)->Load(req.since, [&](uint64_t done, uint64_t total) { bar.Set(done, total); });
+  auto loaded = store.Load(req.since, [&](uint64_t done, uint64_t total) { bar.Set(done, total); });
   if (!loaded) return Fail(std::move(loaded).error());
   out.flows = std::move(loaded->flows);
   out.is_new = std::move(loaded->is_new);
+  return {};
+}
+
+}  // namespace
+
+Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps, int64_t now) {
+  Observed out;
+  out.window = req.since > 0 ? "since " + FormatUtc(req.since) : "everything recorded";
+  if (req.sources.empty()) {
+    // Nothing to record: the history is only read, so a store moat may not write serves too.
+    auto store = store::FlowStore::OpenReadOnly(req.store);
+    if (!store && store.error().code == ErrorCode::kNotFound) return out;
+    if (!store) return Fail(std::move(store).error());
+    out.available = true;
+    if (Status st = LoadWindow(req, **store, out); !st) return Fail(std::move(st).error());
+    return out;
+  }
+  auto objects = ListObjects(req.sources, deps);
+  if (!objects) return Fail(std::move(objects).error());
+  auto store = store::FlowStore::Open(req.store);
+  if (!store) return Fail(std::move(store).error());
+  out.available = true;
+  if (Status st = RecordNew(*objects, req, deps, now, **store, out); !st) return Fail(std::move(st).error());
+  if (Status st = LoadWindow(req, **store, out); !st) return Fail(std::move(st).error());
   return out;
 }
 

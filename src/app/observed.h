@@ -35,8 +35,9 @@ struct Observed {
   std::string window;             // "since 2026-11-22 00:00:00 UTC", or "everything recorded"
 };
 
-// Records the new objects of `sources`, then loads the window. Without sources and without a
-// store file, nothing is created: the result is not `available`.
+// Records the new objects of `sources`, then loads the window. Without sources the store is only
+// read (FlowStore::OpenReadOnly: nothing created or written, a read-only state directory serves);
+// without a store file too, the result is not `available`.
 Result<Observed> LoadObserved(const ObservedRequest& request, const FlowsDeps& deps, int64_t now);
 
 // What a report keeps of `observed` once its flows are used: the counts and the window, with the

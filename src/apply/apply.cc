@@ -23,6 +23,18 @@ class Runner {
   Runner(const TargetWork& work, const Env& env) : w_(work), env_(env) {}
 
   Result<Outcome> Run() {
+    Status st = Steps();
+    if (st) return out_;
+    Error e = std::move(st).error();
+    if (!out_.unaudited.empty()) {
+      e.message += "; not audited (" + out_.audit_error + ")";
+      for (size_t i = 0; i < out_.unaudited.size(); ++i) e.message += (i == 0 ? ": " : "; ") + out_.unaudited[i];
+    }
+    return Fail(std::move(e));
+  }
+
+ private:
+  Status Steps() {
     // 1. Groups.
     for (const plan::GroupChange& g : w_.plan.groups) {
       if (!g.create) {
@@ -59,10 +71,9 @@ class Runner {
         return Fail(std::move(st).error().Context(w_.plan.target + ": tagging its groups"));
       }
     }
-    return out_;
+    return {};
   }
 
- private:
   std::string What(const std::string& group) const { return w_.plan.target + ": group " + group; }
 
   void Log(const std::string& group, const std::string& name, const char* change, const std::string& rule, bool drift,
@@ -76,7 +87,10 @@ class Runner {
     e.rule = rule;
     e.drift = drift;
     e.converged = converged;
-    env_.audit->Write(e);
+    if (Status st = env_.audit->Write(e); !st) {
+      out_.unaudited.push_back(DescribeChange(e));
+      if (out_.audit_error.empty()) out_.audit_error = st.error().message;
+    }
   }
 
   Result<std::string> Create(const plan::GroupChange& g) {

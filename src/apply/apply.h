@@ -7,7 +7,9 @@
 //   4. revoke the rules that must go.
 // InvalidPermission.Duplicate on authorize and InvalidPermission.NotFound on revoke mean the rule
 // is already as wanted (another run got there first). Every change done is written to the audit
-// log, marked as drift when it reverts one. The first failing call stops the target. Existing
+// log, marked as drift when it reverts one; a change the log cannot record does not stop the
+// target (the change is made), it is named in Outcome::unaudited. The first failing call stops
+// the target. Existing
 // groups that took a policy change get `tags` (the policy digest) in one CreateTags call at the end.
 #pragma once
 
@@ -42,6 +44,11 @@ struct Outcome {
   int converged = 0;                           // changes another run had already made (Duplicate / NotFound)
   std::map<std::string, std::string> created;  // group name -> new id
   std::vector<std::string> attached;           // the database's group list afterwards
+  // The changes made that the audit log could not record, one line each (DescribeChange:
+  // "orders-db: revoke tcp 22 from 0.0.0.0/0, group sg-0abc (moat-orders-db-1)"), and the first
+  // reason ("audit log /var/log/moat/audit.log: No space left on device"); empty when all were.
+  std::vector<std::string> unaudited;
+  std::string audit_error;
 };
 
 struct Env {
@@ -52,6 +59,8 @@ struct Env {
 };
 
 // Errors name the target, the group and the call; changes made before the failure stay logged.
+// When some of those could not be logged, the error's message ends with them: "...; not audited
+// (audit log /x: No space left on device): orders-db: create-group, group sg-1 (moat-orders-db-1)".
 Result<Outcome> ApplyTarget(const TargetWork& work, const Env& env);
 
 // "tcp 5432 from 10.0.1.20/32", "all traffic from 10.0.0.0/8", "udp 1000-2000 from ::/0".

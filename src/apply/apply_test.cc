@@ -164,6 +164,76 @@ TEST_F(ApplyTest, GroupMadeByAConcurrentRunIsAdoptedOnlyIfItIsOurs) {
   EXPECT_NE(refused.error().message.find("without moat's tags"), std::string::npos) << refused.error().message;
 }
 
+// An audit log whose writes fail from the `fail_from`th on (1-based), keeping the ones before.
+class FailingAuditLog : public AuditLog {
+ public:
+  explicit FailingAuditLog(int fail_from) : fail_from_(fail_from) {}
+  Status Write(const AuditEntry& entry) override {
+    if (++writes_ >= fail_from_) return Fail(Error{ErrorCode::kTransient, "audit log /x: No space left on device"});
+    return kept.Write(entry);
+  }
+  MemoryAuditLog kept;
+
+ private:
+  int fail_from_;
+  int writes_ = 0;
+};
+
+TargetWork FirstApply() {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.vpc_id = "vpc-1";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {R(5432, "10.0.1.20/32")}, {}, {}});
+  w.plan.attach = {"moat-orders-db-1"};
+  w.plan.detach = {"sg-legacy"};
+  w.groups.push_back({"", "moat-orders-db-1", 1, {R(5432, "10.0.1.20/32")}});
+  w.group_names = {{"sg-legacy", "legacy"}};
+  return w;
+}
+
+TEST_F(ApplyTest, ChangesTheAuditLogCannotRecordAreNamedAndTheApplyGoesOn) {
+  FailingAuditLog audit(2);
+  env_.audit = &audit;
+  transport_.replies = {Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse/>"), Ok("<ModifyDBInstanceResponse/>")};
+  auto out = ApplyTarget(FirstApply(), env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(Actions(),
+            (std::vector<std::string>{"CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "ModifyDBInstance"}));
+  ASSERT_EQ(audit.kept.entries.size(), 1u);
+  EXPECT_EQ(audit.kept.entries[0].change, "create-group");
+  EXPECT_EQ(out->unaudited, (std::vector<std::string>{
+                                "orders-db: authorize tcp 5432 from 10.0.1.20/32, group sg-new (moat-orders-db-1)",
+                                "orders-db: attach, group sg-new (moat-orders-db-1)",
+                                "orders-db: detach, group sg-legacy (legacy)",
+                            }));
+  EXPECT_EQ(out->audit_error, "audit log /x: No space left on device");
+}
+
+TEST_F(ApplyTest, AFailedTargetStillSaysWhichOfItsChangesWereNotAudited) {
+  FailingAuditLog audit(1);
+  env_.audit = &audit;
+  transport_.replies = {Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ec2Error("RulesPerSecurityGroupLimitExceeded")};
+  auto out = ApplyTarget(FirstApply(), env_);
+  ASSERT_FALSE(out);
+  EXPECT_EQ(out.error().message,
+            "orders-db: group moat-orders-db-1: ec2 AuthorizeSecurityGroupIngress: RulesPerSecurityGroupLimitExceeded: "
+            "m; not audited (audit log /x: No space left on device): orders-db: create-group, group sg-new "
+            "(moat-orders-db-1)");
+}
+
+TEST_F(ApplyTest, AllChangesAuditedLeavesUnauditedEmpty) {
+  transport_.replies = {Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse/>"), Ok("<ModifyDBInstanceResponse/>")};
+  auto out = ApplyTarget(FirstApply(), env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(audit_.entries.size(), 4u);
+  EXPECT_TRUE(out->unaudited.empty());
+  EXPECT_EQ(out->audit_error, "");
+}
+
 TEST(DescribeRuleTest, ReadsLikeARule) {
   EXPECT_EQ(DescribeRule({-1, -1, -1, *net::ParsePrefix("10.0.0.0/8"), ""}), "all traffic from 10.0.0.0/8");
   EXPECT_EQ(DescribeRule({17, 1000, 2000, *net::ParsePrefix("::/0"), ""}), "udp 1000-2000 from ::/0");

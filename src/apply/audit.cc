@@ -1,5 +1,10 @@
 #include "apply/audit.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -22,23 +27,53 @@ std::string AuditLine(const AuditEntry& e) {
   return j.dump();
 }
 
+std::string DescribeChange(const AuditEntry& e) {
+  std::string s = e.target + ": " + e.change;
+  if (!e.rule.empty()) s += " " + e.rule;
+  s += ", group " + e.group;
+  if (!e.group_name.empty()) s += " (" + e.group_name + ")";
+  return s;
+}
+
 Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path, std::function<int64_t()> now) {
   if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
     return Fail(std::move(s).error().Context("audit log " + path));
   }
-  std::FILE* f = std::fopen(path.c_str(), "a");
-  if (f == nullptr) return Fail(Internal("audit log " + path + ": cannot be opened for appending"));
-  return std::unique_ptr<FileAuditLog>(new FileAuditLog(f, std::move(now)));
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return Fail(Internal("audit log " + path + ": cannot be opened for appending: " + std::strerror(errno)));
+  }
+  return std::unique_ptr<FileAuditLog>(new FileAuditLog(fd, path, std::move(now)));
 }
 
-FileAuditLog::~FileAuditLog() { std::fclose(file_); }
+FileAuditLog::~FileAuditLog() { ::close(fd_); }
 
-void FileAuditLog::Write(const AuditEntry& entry) {
+Status FileAuditLog::Write(const AuditEntry& entry) {
   AuditEntry e = entry;
   if (e.time == 0) e.time = now_();
   const std::string line = AuditLine(e) + "\n";
-  std::fwrite(line.data(), 1, line.size(), file_);
-  std::fflush(file_);
+  size_t done = 0;
+  while (done < line.size()) {
+    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    if (n > 0) {
+      done += static_cast<size_t>(n);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      const std::string why = n < 0 ? std::strerror(errno) : "nothing written";
+      return Fail(Error{ErrorCode::kTransient, "audit log " + path_ + ": " + why});
+    }
+  }
+  return {};
+}
+
+Status TeeAuditLog::Write(const AuditEntry& entry) {
+  std::string failed;
+  for (AuditLog* l : logs_) {
+    if (Status st = l->Write(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
+  }
+  if (!failed.empty()) return Fail(Error{ErrorCode::kTransient, failed});
+  return {};
 }
 
 }  // namespace moat::apply

@@ -4,10 +4,11 @@
 //    "drift": true, "result": "done"}
 // `change` is create-group, authorize, redescribe, attach, detach or revoke; `reason` is policy
 // (the policy asked for it) or drift (it reverts a change made outside moat); `result` is done or
-// converged (another run had made it already). Lines are appended and flushed one at a time.
+// converged (another run had made it already). Lines are appended one at a time, each in one
+// write(2). A line that cannot be written is an error from Write naming the log and the system's
+// reason: the change was made all the same, and the caller says which changes went unrecorded.
 #pragma once
 
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,39 +28,51 @@ struct AuditEntry {
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
-  virtual void Write(const AuditEntry& entry) = 0;
+  // Records one change; an error (one line naming the log) when it could not be recorded.
+  virtual Status Write(const AuditEntry& entry) = 0;
 };
 
 // The JSON line of an entry (no newline).
 std::string AuditLine(const AuditEntry& entry);
 
-// Appends to a file (created with its directory when missing).
+// The change of an entry in one line, for saying it was not recorded:
+// "orders-db: revoke tcp 22 from 0.0.0.0/0, group sg-0abc (moat-orders-db-1)".
+std::string DescribeChange(const AuditEntry& entry);
+
+// Appends to a file (created with its directory when missing). Owns its descriptor.
 class FileAuditLog : public AuditLog {
  public:
   static Result<std::unique_ptr<FileAuditLog>> Open(const std::string& path, std::function<int64_t()> now);
   ~FileAuditLog() override;
-  void Write(const AuditEntry& entry) override;
+  FileAuditLog(const FileAuditLog&) = delete;
+  FileAuditLog& operator=(const FileAuditLog&) = delete;
+  // Errors: "audit log <path>: <the system's reason>".
+  Status Write(const AuditEntry& entry) override;
 
  private:
-  FileAuditLog(std::FILE* f, std::function<int64_t()> now) : file_(f), now_(std::move(now)) {}
-  std::FILE* file_;
+  FileAuditLog(int fd, std::string path, std::function<int64_t()> now)
+      : fd_(fd), path_(std::move(path)), now_(std::move(now)) {}
+  int fd_;
+  std::string path_;
   std::function<int64_t()> now_;
 };
 
-// Keeps entries in memory (tests, and the run's report).
+// Keeps entries in memory (tests, and the run's report). Never fails.
 class MemoryAuditLog : public AuditLog {
  public:
-  void Write(const AuditEntry& entry) override { entries.push_back(entry); }
+  Status Write(const AuditEntry& entry) override {
+    entries.push_back(entry);
+    return {};
+  }
   std::vector<AuditEntry> entries;
 };
 
-// Writes to every log it holds (null entries are skipped).
+// Writes to every log it holds (null entries are skipped), whichever fail; an error when any
+// failed, their messages joined with "; ".
 class TeeAuditLog : public AuditLog {
  public:
   explicit TeeAuditLog(std::vector<AuditLog*> logs) : logs_(std::move(logs)) { std::erase(logs_, nullptr); }
-  void Write(const AuditEntry& entry) override {
-    for (AuditLog* l : logs_) l->Write(entry);
-  }
+  Status Write(const AuditEntry& entry) override;
 
  private:
   std::vector<AuditLog*> logs_;

@@ -5,16 +5,10 @@
 
 #include "aws/query.h"
 #include "base/strings.h"
+#include "flowlog/object_name.h"
 
 namespace moat::aws {
 namespace {
-
-bool IsFlowLogKey(const std::string& key, const std::string& prefix) {
-  if (!EndsWith(key, ".log") && !EndsWith(key, ".log.gz")) return false;
-  // Nothing under a moat/ directory below the listed prefix (moat's own state).
-  const std::string rest = key.substr(std::min(prefix.size(), key.size()));
-  return !StartsWith(rest, "moat/") && rest.find("/moat/") == std::string::npos && !StartsWith(key, "moat/");
-}
 
 std::string S3Error(const http::Response& r) {
   pugi::xml_document doc;
@@ -140,7 +134,7 @@ Result<std::vector<ObjectInfo>> S3Store::List(const std::string& url) {
       any = true;
       const std::string key = Sub(c, "Key").text().get();
       // An explicitly named object is always read, as a named file is.
-      if (key == prefix || IsFlowLogKey(key, prefix)) {
+      if (key == prefix || flowlog::IsFlowLogObject(key)) {
         out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(Sub(c, "Size").text().as_ullong())});
       }
     }

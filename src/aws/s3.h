@@ -1,7 +1,7 @@
 // S3 as an ObjectStore: `s3://bucket/prefix` lists the flow-log objects under a prefix
-// (ListObjectsV2, paginated; the same filter as a directory: .log and .log.gz, nothing under a
-// moat/ prefix), and an object opens as a ByteStream that reads it in ranged GETs, so memory stays
-// bounded whatever the object's size. Path-style URLs, SigV4 with the payload hash S3 wants.
+// (ListObjectsV2, paginated; the same filter as a directory, flowlog/object_name.h: .log and
+// .log.gz, nothing under the bucket's moat/), and an object opens as a ByteStream that reads it in ranged GETs, so
+// memory stays bounded whatever the object's size. Path-style URLs, SigV4 with the payload hash S3 wants.
 #pragma once
 
 #include <functional>

@@ -24,7 +24,7 @@ TEST(S3Test, ListsFlowLogObjectsAcrossPagesLeavingOutMoatState) {
   ScriptedTransport t;
   t.replies.push_back(
       {200, {}, R"(<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>tok/1</NextContinuationToken>
-<Contents><Key>logs/b.log.gz</Key><Size>10</Size></Contents><Contents><Key>logs/moat/state/x.log.gz</Key><Size>1</Size></Contents>
+<Contents><Key>logs/b.log.gz</Key><Size>10</Size></Contents><Contents><Key>moat/state/x.log.gz</Key><Size>1</Size></Contents>
 <Contents><Key>logs/readme.txt</Key><Size>1</Size></Contents></ListBucketResult>)"});
   t.replies.push_back({200, {}, R"(<ListBucketResult><IsTruncated>false</IsTruncated>
 <Contents><Key>logs/a.log</Key><Size>5</Size></Contents></ListBucketResult>)"});
@@ -34,14 +34,14 @@ TEST(S3Test, ListsFlowLogObjectsAcrossPagesLeavingOutMoatState) {
         return Result<Credentials>(Credentials{"AKID", "S", ""});
       },
       t, [] { return int64_t{1440938160}; });
-  auto l = s.List("s3://bkt/logs/");
+  auto l = s.List("s3://bkt/");
   ASSERT_TRUE(l) << l.error().message;
   ASSERT_EQ(l->size(), 2u);
   EXPECT_EQ((*l)[0].name, "s3://bkt/logs/a.log");
   EXPECT_EQ((*l)[1].name, "s3://bkt/logs/b.log.gz");
   EXPECT_EQ((*l)[1].size, 10u);
-  EXPECT_EQ(t.seen[0].url, "http://127.0.0.1:1/bkt?list-type=2&prefix=logs%2F");
-  EXPECT_EQ(t.seen[1].url, "http://127.0.0.1:1/bkt?list-type=2&prefix=logs%2F&continuation-token=tok%2F1");
+  EXPECT_EQ(t.seen[0].url, "http://127.0.0.1:1/bkt?list-type=2&prefix=");
+  EXPECT_EQ(t.seen[1].url, "http://127.0.0.1:1/bkt?list-type=2&prefix=&continuation-token=tok%2F1");
 }
 
 TEST(S3Test, ReadsInRangesUntilAShortPart) {

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "base/strings.h"
+#include "flowlog/object_name.h"
 
 namespace moat::events {
 namespace {
@@ -102,7 +102,7 @@ class Parser {
   }
 
   void Object(ObjectRef o) {
-    if (!IsFlowLogKey(o.key)) {
+    if (!flowlog::IsFlowLogObject(o.key)) {
       out_.ignored.push_back("s3://" + o.bucket + "/" + o.key + " (not a flow-log file)");
       return;
     }
@@ -221,11 +221,6 @@ std::string DecodeS3Key(std::string_view key) {
     }
   }
   return out;
-}
-
-bool IsFlowLogKey(std::string_view key) {
-  if (key.starts_with("moat/") || key.find("/moat/") != std::string_view::npos) return false;
-  return EndsWith(key, ".log") || EndsWith(key, ".log.gz");
 }
 
 Result<EventWork> ParseEvent(std::string_view json, std::string_view where) {

@@ -7,8 +7,9 @@
 //     database's access: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
 //     ModifySecurityGroupRules (-> the group), ModifyDBInstance, ModifyDBCluster (-> the database);
 //   - scheduled events (-> every database).
-// Objects under a `moat/` prefix or not ending `.log`/`.log.gz` are not flow logs: ignored, and
-// said so. Anything else is invalid input with a one-line error naming where in the event.
+// Objects that are not flow logs by flowlog::IsFlowLogObject (not ending `.log`/`.log.gz`, or
+// under the bucket's own `moat/`) are ignored, and said so. Anything else is invalid input with a one-line error naming
+// where in the event.
 #pragma once
 
 #include <cstdint>
@@ -43,8 +44,5 @@ Result<EventWork> ParseEvent(std::string_view json, std::string_view where);
 // Form-URL decoding of an S3 event key: '+' is a space, %XX a byte. Malformed escapes stay as
 // they are.
 std::string DecodeS3Key(std::string_view key);
-
-// Whether an object key is a flow-log file moat reads (.log or .log.gz, not under moat/).
-bool IsFlowLogKey(std::string_view key);
 
 }  // namespace moat::events

@@ -92,12 +92,24 @@ TEST(EventsTest, MalformedEventsNameWhere) {
   }
 }
 
-TEST(EventsTest, KeysAndFlowLogNames) {
-  EXPECT_EQ(DecodeS3Key("a+b%2Fc%3d%zz"), "a b/c=%zz");
-  EXPECT_TRUE(IsFlowLogKey("AWSLogs/1/x.log.gz"));
-  EXPECT_TRUE(IsFlowLogKey("x.log"));
-  EXPECT_FALSE(IsFlowLogKey("x.json"));
-  EXPECT_FALSE(IsFlowLogKey("moat/summaries/x.log.gz"));
+TEST(EventsTest, KeysAreFormUrlDecoded) { EXPECT_EQ(DecodeS3Key("a+b%2Fc%3d%zz"), "a b/c=%zz"); }
+
+// The rule itself is flowlog/object_name_test.cc's; here, that an event applies it to the key.
+TEST(EventsTest, ObjectsAreFlowLogsByTheirKeyFromTheBucketRoot) {
+  const std::string event = R"({"Records": [
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "team/moat/flows/x.log.gz"}}},
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "moat/flows/x.log.gz.jsonl.gz"}}},
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "moat/state/x.log.gz"}}},
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": "x.log.gz.tmp"}}}]})";
+  auto w = ParseEvent(event, "event");
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_EQ(w->objects.size(), 1u);
+  EXPECT_EQ(w->objects[0].key, "team/moat/flows/x.log.gz");
+  EXPECT_EQ(w->ignored, (std::vector<std::string>{
+                            "s3://b/moat/flows/x.log.gz.jsonl.gz (not a flow-log file)",
+                            "s3://b/moat/state/x.log.gz (not a flow-log file)",
+                            "s3://b/x.log.gz.tmp (not a flow-log file)",
+                        }));
 }
 
 }  // namespace

@@ -13,10 +13,9 @@
 
 namespace moat::flowlog {
 
-inline constexpr size_t kBufferSize =
-    1 << 18;  // decompressed text window, bytes (fits L2 with the parser's data)  // decompressed text window, bytes //
-              // decompressed text window, bytes  // decompressed text window, bytes     // decompressed text window,
-              // bytes
+// The decompressed text window, bytes (256 KiB: fits L2 with the parser's data), followed in the
+// buffer by kPadding bytes (fast_parse.h): the field parsers load that many from a field's start.
+inline constexpr size_t kBufferSize = 1 << 18;
 inline constexpr size_t kMaxLineLength = 1 << 16;  // longer lines are skipped as line-too-long
 
 // Reads `input` (named `name` in messages) to its end or its first unrecoverable error.

@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "base/strings.h"
 
 namespace moat::lambda {
 namespace {
@@ -89,7 +92,23 @@ class Watchdog {
   std::thread thread_;
 };
 
+constexpr std::string_view kDeadlineHeader = "Lambda-Runtime-Deadline-Ms";
+
 }  // namespace
+
+Result<int64_t> ParseDeadline(std::string_view header, int64_t now_ms) {
+  if (header.empty()) return Fail(InvalidInput(std::string(kDeadlineHeader) + " is missing"));
+  const std::string where = std::string(kDeadlineHeader) + " " + Quote(header);
+  int64_t ms = 0;
+  const auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), ms);
+  if (ec == std::errc::result_out_of_range) return Fail(InvalidInput(where + ": more than 16 minutes away"));
+  if (ec != std::errc() || end != header.data() + header.size()) {
+    return Fail(InvalidInput(where + ": not a whole number of milliseconds"));
+  }
+  if (ms <= now_ms) return Fail(InvalidInput(where + ": in the past"));
+  if (ms - now_ms > kMaxDeadlineMs) return Fail(InvalidInput(where + ": more than 16 minutes away"));
+  return ms;
+}
 
 std::string ErrorBody(const std::string& error_type, const std::string& message) {
   return nlohmann::json{{"errorMessage", message}, {"errorType", error_type}, {"stackTrace", nlohmann::json::array()}}
@@ -120,12 +139,17 @@ Status RunLoop(const std::string& api, const std::function<Outcome(const Invocat
     inv.function_arn = resp->Header("lambda-runtime-invoked-function-arn");
     inv.trace_id = resp->Header("lambda-runtime-trace-id");
     inv.event = std::move(resp->body);
-    try {
-      inv.deadline_ms = std::stoll(resp->Header("lambda-runtime-deadline-ms"));
-    } catch (...) {
-      inv.deadline_ms = 0;
-    }
     if (inv.request_id.empty()) return Fail(InvalidInput("GET " + next.url + ": no Lambda-Runtime-Aws-Request-Id"));
+    const int64_t now = deps.now_ms();
+    if (auto deadline = ParseDeadline(resp->Header("lambda-runtime-deadline-ms"), now)) {
+      inv.deadline_ms = *deadline;
+    } else {
+      inv.deadline_ms = now + kDefaultDeadlineMs;
+      if (deps.log) {
+        deps.log("moat: lambda: invocation " + inv.request_id + ": " + deadline.error().message +
+                 "; using a deadline " + std::to_string(kDefaultDeadlineMs / 1000) + " s from now");
+      }
+    }
     if (!inv.trace_id.empty()) setenv("_X_AMZN_TRACE_ID", inv.trace_id.c_str(), 1);
 
     watchdog.Arm(inv);

@@ -3,12 +3,15 @@
 // Lambda-Runtime-Function-Error-Type. An initialization failure goes to /runtime/init/error
 // before the first `next`. The deadline header is passed to the handler, which stops its work
 // before it; a handler still running at the deadline is reported as an error (Timeout) by a
-// watchdog, and the process exits so that Lambda starts a fresh one.
+// watchdog, and the process exits so that Lambda starts a fresh one. A deadline header that is
+// missing or malformed is logged and replaced by one kDefaultDeadlineMs away: the watchdog is
+// never disarmed by what the network sent.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/result.h"
 #include "http/transport.h"
@@ -37,6 +40,21 @@ struct RuntimeDeps {
   std::function<void(bool)> busy;  // told true when an invocation arrives, false once it is answered
   std::function<void(const std::string& line)> log;
 };
+
+// The deadline used when Lambda-Runtime-Deadline-Ms cannot be believed. Lambda sets no variable
+// holding the function's timeout (AWS_LAMBDA_FUNCTION_TIMEOUT is the emulator's, not Lambda's), so
+// a fixed minute: short enough that the work stops and reports what is left within the timeout of
+// the deployed function (5 minutes), long enough for one event's usual work.
+inline constexpr int64_t kDefaultDeadlineMs = 60'000;
+// Lambda's longest function timeout (15 minutes), and a minute for the clocks to disagree.
+inline constexpr int64_t kMaxDeadlineMs = 16 * 60'000;
+
+// The invocation's deadline from the Lambda-Runtime-Deadline-Ms header: unix milliseconds, digits
+// only (std::from_chars over the whole value), after `now_ms` and at most kMaxDeadlineMs after it.
+// Otherwise an error naming the header and its value, quoted: Lambda-Runtime-Deadline-Ms "12abc":
+// not a whole number of milliseconds. Missing, negative, past (an emulator's constant "5000") and
+// absurdly far are errors too.
+Result<int64_t> ParseDeadline(std::string_view header, int64_t now_ms);
 
 // `api` is AWS_LAMBDA_RUNTIME_API (host:port). Returns when `stopping` is true after an
 // invocation, or with an error when the runtime API cannot be reached.

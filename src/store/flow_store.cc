@@ -126,6 +126,22 @@ int Inspect(sqlite3* db, Kind* kind) {
   return SQLITE_OK;
 }
 
+// The SQLite URI of a file path with `query` ("mode=ro"): '?', '#' and '%' escaped.
+std::string FileUri(const std::string& path, std::string_view query) {
+  std::string uri = path.starts_with('/') ? "file://" : "file:";
+  for (const char c : path) {
+    if (c == '?' || c == '#' || c == '%') {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      uri += '%';
+      uri += kHex[static_cast<unsigned char>(c) >> 4];
+      uri += kHex[static_cast<unsigned char>(c) & 0xf];
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?" + std::string(query);
+}
+
 }  // namespace
 
 void FlowStore::Closer::operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -154,6 +170,36 @@ Result<std::unique_ptr<FlowStore>> FlowStore::Open(const std::string& path) {
   return store;
 }
 
+Result<std::unique_ptr<FlowStore>> FlowStore::OpenReadOnly(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return Fail(NotFound(path + ": no flow history"));
+  // With locks first; "immutable" only where SQLite cannot make the -shm it locks in.
+  for (const char* query : {"mode=ro", "immutable=1"}) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(FileUri(path, query).c_str(), &db,
+                                   SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nullptr);
+    std::unique_ptr<FlowStore> store(new FlowStore(path, db));
+    if (rc != SQLITE_OK) return Fail(store->Failure("cannot open"));
+    Kind kind;
+    if (const int irc = Inspect(db, &kind); irc != SQLITE_OK) {
+      const int primary = irc & 0xff;
+      if ((primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN) && query[0] == 'm') continue;
+      return Fail(store->Failure(primary == SQLITE_NOTADB ? "not a moat flow store" : "cannot read"));
+    }
+    if (kind == Kind::kEmpty) return Fail(NotFound(path + ": no flow history (an empty file)"));
+    if (kind == Kind::kOther) {
+      return Fail(InvalidInput(path + ": not a moat flow store (an SQLite database of something else)"));
+    }
+    if (kind == Kind::kNewer) {
+      return Fail(InvalidInput(path + ": written by a newer moat (its flow store schema is newer than version " +
+                               std::to_string(kSchemaVersion) + ")"));
+    }
+    if (Status s = store->SetUp(true); !s) return Fail(std::move(s).error());
+    return store;
+  }
+  return Fail(Internal(path + ": cannot open read-only"));  // the loop returns
+}
+
 // Checks what the file is before writing anything to it, creates the schema in an empty file
 // (once, should several processes race), then sets the connection up.
 Status FlowStore::Initialize() {
@@ -180,10 +226,20 @@ Status FlowStore::Initialize() {
     return Fail(InvalidInput(path_ + ": written by a newer moat (its flow store schema is newer than version " +
                              std::to_string(kSchemaVersion) + ")"));
   }
-  const std::string setup = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -" +
-                            std::to_string(kCacheKiB) + "; PRAGMA mmap_size = " + std::to_string(kMmapBytes) +
-                            "; PRAGMA journal_size_limit = " + std::to_string(kWalLimitBytes);
-  if (sqlite3_exec(db, setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) return Fail(Failure("cannot set up"));
+  return SetUp(false);
+}
+
+// The connection's settings; the file's (WAL) only when it may be written.
+Status FlowStore::SetUp(bool read_only) {
+  std::string setup =
+      "PRAGMA cache_size = -" + std::to_string(kCacheKiB) + "; PRAGMA mmap_size = " + std::to_string(kMmapBytes) + ";";
+  if (!read_only) {
+    setup += "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = " +
+             std::to_string(kWalLimitBytes);
+  }
+  if (sqlite3_exec(db_.get(), setup.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Fail(Failure("cannot set up"));
+  }
   return Prepare();
 }
 

@@ -3,9 +3,9 @@
 // recorded at most once (by name, size and version); loading sums the days of a window.
 // A FlowStore owns its connection and is used by one thread at a time. Any number of them, in this
 // process or others, may open the same file: writers take turns (waiting up to kBusyTimeoutMs,
-// then a kTransient error) and each Load reads one consistent snapshot. Errors are one line that
-// names the file and SQLite's reason. SQLite is used only in flow_store.cc; the row format is
-// flow_store_format.h.
+// then a kTransient error) and each Load reads one consistent snapshot. A store opened read-only
+// changes nothing in its file. Errors are one line that names the file and SQLite's reason. SQLite is used only in
+// flow_store.cc; the row format is flow_store_format.h.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +55,13 @@ class FlowStore {
   // the schema when absent. A file that is not a moat flow store, or was written by a newer moat,
   // is an error and is left untouched.
   static Result<std::unique_ptr<FlowStore>> Open(const std::string& path);
+  // Opens the store at `path` to read it (SQLITE_OPEN_READONLY): nothing is created or written,
+  // so a store in a directory or file moat may not write serves. A missing or empty file is a
+  // kNotFound error (no flow history). SQLite takes a reader's locks in the -shm file beside the
+  // store, creating it and an empty -wal when the directory allows (they hold no flows); where it
+  // cannot, nobody but root can write the store either, and it is read as immutable. Writing
+  // (BeginRun, Record, Prune) is a kDenied error.
+  static Result<std::unique_ptr<FlowStore>> OpenReadOnly(const std::string& path);
   ~FlowStore();
   FlowStore(const FlowStore&) = delete;
   FlowStore& operator=(const FlowStore&) = delete;
@@ -100,6 +107,7 @@ class FlowStore {
 
   FlowStore(std::string path, sqlite3* db);
   Status Initialize();
+  Status SetUp(bool read_only);
   Status Prepare();
   static void BindObject(sqlite3_stmt* s, const ObjectMark& object);
   bool UpsertFlows(int64_t run, std::span<const Flow> flows);

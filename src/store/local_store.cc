@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
-#include "base/strings.h"
+#include "flowlog/object_name.h"
 
 namespace moat::store {
 namespace {
@@ -37,18 +37,6 @@ class FdStream : public ByteStream {
   bool owned_;
 };
 
-bool IsFlowLogName(const fs::path& p) {
-  const std::string name = p.filename().string();
-  return EndsWith(name, ".log") || EndsWith(name, ".log.gz");
-}
-
-bool UnderStatePrefix(const fs::path& relative) {
-  for (const auto& part : relative.parent_path()) {
-    if (part == "moat") return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Result<std::vector<ObjectInfo>> LocalStore::List(const std::string& path) {
@@ -64,8 +52,8 @@ Result<std::vector<ObjectInfo>> LocalStore::List(const std::string& path) {
   if (ec) return Fail(InvalidInput(path + ": " + ec.message()));
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Fail(InvalidInput(path + ": " + ec.message()));
-    if (!it->is_regular_file(ec) || !IsFlowLogName(it->path())) continue;
-    if (UnderStatePrefix(fs::relative(it->path(), path, ec))) continue;
+    if (!it->is_regular_file(ec)) continue;
+    if (!flowlog::IsFlowLogObject(fs::relative(it->path(), path, ec).generic_string())) continue;
     out.push_back({it->path().string(), it->file_size(ec)});
   }
   std::sort(out.begin(), out.end(), [](const ObjectInfo& a, const ObjectInfo& b) { return a.name < b.name; });

@@ -1,7 +1,8 @@
 // LocalStore: the local filesystem as an ObjectStore. A name that is a file lists as itself
-// (an explicitly named file is always read); a directory lists recursively the files ending
-// `.log` or `.log.gz`, in name order, leaving out anything under a `moat/` directory (moat's own
-// state). StdinStream reads standard input (`-`). Errors name the path and the system's reason.
+// (an explicitly named file is always read); a directory lists recursively, in name order, the
+// files flowlog::IsFlowLogObject takes by their path below it (`.log` or `.log.gz`, not under its
+// `moat/`: as a bucket's moat/, or the default state directory's parent listed). StdinStream reads standard input
+// (`-`). Errors name the path and the system's reason.
 #pragma once
 
 #include <memory>

@@ -47,11 +47,15 @@ TEST_F(LocalStoreTest, DirectoryListsFlowLogFilesRecursivelyInNameOrder) {
                           }));
 }
 
-TEST_F(LocalStoreTest, StatePrefixIsNotFlowLogs) {
+TEST_F(LocalStoreTest, OnlyTheMoatDirectoryAtTheTopIsMoats) {
   Write("moat/state/summary.log.gz");
+  Write("moat/audit.log");
   Write("flows/moat/x.log");
   Write("flows/a.log");
-  EXPECT_EQ(Names(root_), (std::vector<std::string>{"flows/a.log"}));
+  EXPECT_EQ(Names(root_), (std::vector<std::string>{"flows/a.log", "flows/moat/x.log"}));
+  // Listed itself, `flows` is the root: its moat/ is at the top.
+  EXPECT_EQ(Names(root_ + "/flows"), (std::vector<std::string>{"flows/a.log"}));
+  EXPECT_EQ(Names(root_ + "/flows/"), (std::vector<std::string>{"flows/a.log"}));
 }
 
 TEST_F(LocalStoreTest, AnExplicitlyNamedFileIsAlwaysListed) {
