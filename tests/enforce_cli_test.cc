@@ -226,6 +226,27 @@ TEST_F(EnforceCliTest, TamperingIsRevertedAndLoggedAsDrift) {
   for (const char* key : {"time", "target", "group", "change", "reason"}) EXPECT_TRUE(drift[0].contains(key));
 }
 
+TEST_F(EnforceCliTest, DriftRevertedWhileTheAuditLogCannotBeWrittenFailsTheRunNamingTheChanges) {
+  ASSERT_EQ(Apply().exit_code, 0);
+  const auto orders = Managed("orders-db");
+  ASSERT_EQ(orders.size(), 1u);
+  ASSERT_TRUE(ec2_.AuthorizeIngress(orders[0].id, {Rule("0.0.0.0/0", "temporary debugging")}));
+  // The disk is full: the revert still happens, and the run says what went unrecorded.
+  RunResult r = Apply({"--audit-log", "/dev/full"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.err.find("1 change(s) were made but could not be written to the audit log"), std::string::npos) << r.err;
+  const Json report = Json::parse(r.out);
+  const Json& target = report["targets"][0];
+  EXPECT_EQ(target["id"], "orders-db");
+  ASSERT_EQ(target["unaudited"].size(), 1u) << target.dump();
+  EXPECT_NE(target["unaudited"][0].get<std::string>().find("revoke tcp 5432 from 0.0.0.0/0"), std::string::npos)
+      << target.dump();
+  EXPECT_NE(report["errors"][0].get<std::string>().find("audit log /dev/full"), std::string::npos) << report.dump();
+  std::vector<std::string> cidrs;
+  for (const auto& rule : Managed("orders-db")[0].ingress) cidrs.push_back(net::ToString(rule.cidr));
+  EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "0.0.0.0/0"), 0);
+}
+
 TEST_F(EnforceCliTest, RulesNamingOtherGroupsAreRevokedAsDrift) {
   ASSERT_EQ(Apply({"--target", "orders-db"}).exit_code, 0);
   const std::string group = Managed("orders-db")[0].id;

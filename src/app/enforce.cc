@@ -130,6 +130,12 @@ void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, stor
       t.applied = true;
       t.writes = outcome->writes;
       t.converged = outcome->converged;
+      t.unaudited = outcome->unaudited;
+      const std::string& audit_error = outcome->audit_error;
+      if (!audit_error.empty() &&
+          std::find(report.errors.begin(), report.errors.end(), audit_error) == report.errors.end()) {
+        report.errors.push_back(audit_error);
+      }
       for (const auto& [name, id] : outcome->created) t.group_names[id] = name;
     }
     if (t.plan.policy_applied) {

@@ -17,7 +17,7 @@ EventRunner::Handler Changing(int changes) {
       e.change = "revoke";
       e.rule = "tcp 5432 from 0.0.0.0/0";
       e.drift = true;
-      deps.enforce.audit->Write(e);
+      if (auto st = deps.enforce.audit->Write(e); !st) return Fail(std::move(st).error());
     }
     return HandleReport{};
   };
