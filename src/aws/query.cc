@@ -1,6 +1,9 @@
 #include "aws/query.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "base/strings.h"
 
 namespace moat::aws {
 namespace {
@@ -81,6 +84,15 @@ std::vector<pugi::xml_node> Children(const pugi::xml_node& parent, std::string_v
 }
 
 std::string Text(const pugi::xml_node& parent, std::string_view name) { return Child(parent, name).text().get(); }
+
+Result<int64_t> IntElement(const pugi::xml_node& parent, std::string_view name, std::string_view what, int64_t absent,
+                           int64_t min, int64_t max) {
+  const std::string_view text = Sub(parent, name).text().get();
+  if (text.empty()) return absent;
+  if (std::optional<int64_t> v = ParseInt(text, min, max)) return *v;
+  return Fail(InvalidInput(std::string(what) + ": " + std::string(name) + ": not an integer in [" +
+                           std::to_string(min) + ", " + std::to_string(max) + "]: " + Quote(text)));
+}
 
 QueryClient::QueryClient(ServiceConfig config, std::function<Result<Credentials>()> credentials,
                          http::Transport& transport, std::function<int64_t()> now,

@@ -65,5 +65,12 @@ pugi::xml_node Sub(const pugi::xml_node& parent, std::string_view name);
 std::vector<pugi::xml_node> Children(const pugi::xml_node& parent, std::string_view name);
 // The text of Child(parent, name), or "".
 std::string Text(const pugi::xml_node& parent, std::string_view name);
+// The integer in the direct child element `name` of an answer to `what` ("ec2 DescribeSecurityGroups"):
+// `absent` when there is no such element or it is empty; otherwise its whole text must be a decimal
+// number within [min, max] (base/strings.h ParseInt), or it is an invalid-input error
+// "<what>: <name>: not an integer in [min, max]: "<text>"".
+Result<int64_t> IntElement(const pugi::xml_node& parent, std::string_view name, std::string_view what, int64_t absent,
+                           int64_t min, int64_t max);
+
 
 }  // namespace moat::aws

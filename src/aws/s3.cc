@@ -1,6 +1,7 @@
 #include "aws/s3.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "aws/query.h"
@@ -141,7 +142,9 @@ Result<std::vector<ObjectInfo>> S3Store::List(const std::string& url) {
       const std::string key = Sub(c, "Key").text().get();
       // An explicitly named object is always read, as a named file is.
       if (key == prefix || IsFlowLogKey(key, prefix)) {
-        out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(Sub(c, "Size").text().as_ullong())});
+        auto size = IntElement(c, "Size", "s3 ListObjectsV2 " + url, 0, 0, INT64_MAX);
+        if (!size) return Fail(std::move(size).error());
+        out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(*size)});
       }
     }
     token = std::string(Sub(root, "IsTruncated").text().get()) == "true"
