@@ -11,6 +11,7 @@
 #include "moat_process.h"
 #include "moto.h"
 #include "store/local_store.h"
+#include "testing/fake_clock.h"
 
 namespace moat::integration {
 namespace {
@@ -63,8 +64,9 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
   };
   env.read_file = [](const std::string&) { return std::optional<std::string>(); };
 
+  moat::testing::FakeClock clock;  // the AWS clients' backoff: recorded, not waited
   auto run = [&] {
-    app::AwsServices aws(faulty, env);
+    app::AwsServices aws(faulty, env, clock);
     store::LocalStore local;
     app::EnforceRequest req;
     req.policy = policy;
