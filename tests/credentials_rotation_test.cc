@@ -26,6 +26,7 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr const char* kToken = "container-auth-token-0123";
+constexpr const char* kServer = MOAT_SOURCE_DIR "/tests/credentials_server.py";
 constexpr const char* kSchedule = R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})";
 
 class CredentialsRotationTest : public ::testing::Test {
@@ -40,9 +41,8 @@ class CredentialsRotationTest : public ::testing::Test {
     key_a_ = Json::parse(Helper("moto_keys.py", {"create", "worker"}));
     SetState(key_a_, 300 + 6, {});
     server_ = std::make_unique<Background>(
-        std::vector<std::string>{"/usr/bin/env", "python3", MOAT_SOURCE_DIR "/tests/credentials_server.py",
-                                 dir_.path() + "/state.json", dir_.path() + "/port", dir_.path() + "/served.log",
-                                 moto_.url(), kToken},
+        std::vector<std::string>{"/usr/bin/env", "python3", kServer, dir_.path() + "/state.json", dir_.path() + "/port",
+                                 dir_.path() + "/served.log", moto_.url(), kToken},
         std::vector<std::pair<std::string, std::string>>{}, logs_.path());
     for (int i = 0; i < 200 && ReadFile(dir_.path() + "/port").empty(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

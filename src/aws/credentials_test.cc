@@ -68,6 +68,7 @@ TEST(CredentialsTest, RefreshAfterARejectionFetchesOnceForAllThreads) {
   RefreshingCredentials provider([&] { return source(); }, clock);
   const Credentials first = *provider.Get();
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::vector<std::string> seen(8);
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] { seen[i] = provider.Refresh(first)->access_key_id; });

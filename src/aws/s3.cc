@@ -89,8 +89,8 @@ bool ParseS3Url(std::string_view url, std::string* bucket, std::string* key) {
 
 S3Store::S3Store(S3Config config, std::shared_ptr<CredentialsProvider> credentials, http::Transport& transport,
                  Clock& clock, RetryPolicy retry)
-    : config_(config),
-      client_({"s3", config.endpoint, config.region}, std::move(credentials), transport, clock, retry) {}
+    : config_(std::move(config)),
+      client_({"s3", config_.endpoint, config_.region}, std::move(credentials), transport, clock, retry) {}
 
 Result<http::Response> S3Store::Request(const std::string& method, const std::string& bucket, const std::string& key,
                                         const std::string& query, const http::Headers& extra, const std::string& body) {
