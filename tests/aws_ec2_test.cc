@@ -17,9 +17,8 @@ class Ec2MotoTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(moto_.ok()) << moto_.error(); }
   aws::QueryClient Client(const std::string& secret) {
     const aws::Credentials creds{moto_.access_key_id(), secret, ""};
-    return aws::QueryClient(
-        {"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
-        *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    return aws::QueryClient({"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion},
+                            std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   }
   MotoServer moto_;
   std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
@@ -81,9 +80,8 @@ TEST_F(Ec2MotoTest, DatabaseIsDescribedAndMovedOntoManagedGroups) {
                                          {{"moat:managed", "true"}, {"moat:target", "orders-db"}});
   ASSERT_TRUE(managed) << managed.error().message;
   const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-  aws::QueryClient rds_client(
-      {"rds", moto_.url(), "us-east-1", aws::kRdsApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
-      *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+  aws::QueryClient rds_client({"rds", moto_.url(), "us-east-1", aws::kRdsApiVersion},
+                              std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   aws::Rds rds(rds_client);
   auto dbs = rds.DescribeInstances("orders-db");
   ASSERT_TRUE(dbs) << dbs.error().message;

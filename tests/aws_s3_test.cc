@@ -56,9 +56,8 @@ TEST_F(S3MotoTest, WrongSecretIsCountedAsUnreadableWithoutTheSecret) {
 TEST_F(S3MotoTest, ObjectsAreReadInSmallRangesExactly) {
   auto transport = http::NewCurlTransport({});
   const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-  aws::S3Store store(
-      {moto_.url(), "us-east-1", 777}, [creds] { return Result<aws::Credentials>(creds); }, *transport,
-      [] { return static_cast<int64_t>(std::time(nullptr)); });
+  aws::S3Store store({moto_.url(), "us-east-1", 777}, std::make_shared<aws::StaticCredentials>(creds), *transport,
+                     SystemClock());
   auto listed = store.List("s3://flow-logs/AWSLogs");
   ASSERT_TRUE(listed) << listed.error().message;
   ASSERT_EQ(listed->size(), 4u);

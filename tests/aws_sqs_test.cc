@@ -24,9 +24,8 @@ class SqsMotoTest : public ::testing::Test {
 
   aws::QueryClient Client(const std::string& secret) {
     const aws::Credentials creds{moto_->access_key_id(), secret, ""};
-    return aws::QueryClient(
-        {"sqs", moto_->url(), "us-east-1", aws::kSqsApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
-        *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    return aws::QueryClient({"sqs", moto_->url(), "us-east-1", aws::kSqsApiVersion},
+                            std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   }
   // A new queue's URL, from CreateQueue; "" (and a test failure) when it cannot be made.
   std::string CreateQueue(aws::QueryClient& client, const std::string& name) {

@@ -62,9 +62,9 @@ TEST(EnforceFaultTest, ThrottledCallsAreRetriedAndTheEstateConverges) {
   };
   env.read_file = [](const std::string&) { return std::optional<std::string>(); };
 
-  testing::FakeClock clock;  // backoffs advance it instead of sleeping
+  moat::testing::FakeClock clock;  // the AWS clients' backoff: recorded, not waited
   auto run = [&] {
-    app::AwsServices aws(faulty, env);
+    app::AwsServices aws(faulty, env, clock);
     store::LocalStore local;
     app::EnforceRequest req;
     req.policy = policy;

@@ -131,9 +131,8 @@ class LambdaCliTest : public ::testing::Test {
   }
   std::vector<aws::SecurityGroup> Managed(const std::string& target) {
     const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-    aws::QueryClient client(
-        {"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
-        *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    aws::QueryClient client({"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion},
+                            std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
     aws::Ec2 ec2(client);
     auto groups = ec2.DescribeSecurityGroups({{"tag:moat:target", {target}}});
     return groups ? *groups : std::vector<aws::SecurityGroup>{};
@@ -182,9 +181,8 @@ TEST_F(LambdaCliTest, EventsAreAnsweredAndAFlowLogObjectReconcilesItsDatabases) 
 
   // The state and the audit log are in the bucket, under moat/.
   const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-  aws::S3Store s3(
-      {moto_.url(), "us-east-1"}, [creds] { return Result<aws::Credentials>(creds); }, *transport_,
-      [] { return static_cast<int64_t>(std::time(nullptr)); });
+  aws::S3Store s3({moto_.url(), "us-east-1"}, std::make_shared<aws::StaticCredentials>(creds), *transport_,
+                  SystemClock());
   auto applied = s3.Get("s3://flow-logs/moat/state/applied.json");
   ASSERT_TRUE(applied) << applied.error().message;
   ASSERT_TRUE(applied->has_value());
@@ -255,9 +253,8 @@ TEST_F(LambdaCliTest, CloudTrailCallRevertsATamperAtOnce) {
   const auto groups = Managed("orders-db");
   ASSERT_EQ(groups.size(), 1u);
   const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-  aws::QueryClient client(
-      {"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion}, [creds] { return Result<aws::Credentials>(creds); },
-      *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+  aws::QueryClient client({"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion},
+                          std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   aws::Ec2 ec2(client);
   ASSERT_TRUE(ec2.AuthorizeIngress(groups[0].id, {{6, 5432, 5432, *net::ParsePrefix("0.0.0.0/0"), "by hand"}}));
   runtime_.Invoke(

@@ -12,19 +12,13 @@
 #include "pce/client.h"
 #include "pce_server.h"
 #include "policy/loader.h"
+#include "testing/fake_clock.h"
 
 namespace moat::integration {
 namespace {
 
 using Json = nlohmann::json;
 const char* const kFixture = MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json";
-
-// Records the waits instead of waiting.
-class FakeSleeper : public pce::Sleeper {
- public:
-  void Sleep(std::chrono::milliseconds d) override { waits.push_back(d); }
-  std::vector<std::chrono::milliseconds> waits;
-};
 
 class PceClientTest : public ::testing::Test {
  protected:
@@ -39,12 +33,12 @@ class PceClientTest : public ::testing::Test {
     return c;
   }
   pce::Client Client(const std::string& secret = kPceSecret) {
-    return pce::Client(Config(secret), *transport_, sleeper_);
+    return pce::Client(Config(secret), *transport_, clock_);
   }
 
   PceServer server_;
   std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
-  FakeSleeper sleeper_;
+  moat::testing::FakeClock clock_;
 };
 
 TEST_F(PceClientTest, PolicyReadFromThePceCompilesLikeTheBundleItServes) {
@@ -88,7 +82,7 @@ TEST_F(PceClientTest, WrongSecretFailsAtOnceNamingTheRequestNotTheSecret) {
 TEST_F(PceClientTest, WrongOrgIsForbidden) {
   pce::Config c = Config();
   c.org_id = "2";
-  pce::Client client(c, *transport_, sleeper_);
+  pce::Client client(c, *transport_, clock_);
   auto r = client.GetCollection("labels");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kDenied);
@@ -101,8 +95,8 @@ TEST_F(PceClientTest, TooManyRequestsWaitsAsRetryAfterSaysThenSucceeds) {
   auto r = client.GetCollection("labels");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(Json::parse(*r).size(), 6u);
-  ASSERT_EQ(sleeper_.waits.size(), 2u);
-  EXPECT_EQ(sleeper_.waits[0], std::chrono::seconds(7));
+  ASSERT_EQ(clock_.sleeps().size(), 2u);
+  EXPECT_EQ(clock_.sleeps()[0], std::chrono::seconds(7));
   EXPECT_EQ(client.requests(), 3);
 }
 
@@ -110,9 +104,9 @@ TEST_F(PceClientTest, ServerErrorsAreRetriedWithBackoffThenGivenUp) {
   server_.Faults(R"({"503": 2})");
   auto client = Client();
   ASSERT_TRUE(client.GetCollection("labels"));
-  ASSERT_EQ(sleeper_.waits.size(), 2u);
-  EXPECT_LE(sleeper_.waits[0], std::chrono::milliseconds(500));
-  EXPECT_GE(sleeper_.waits[1], std::chrono::milliseconds(500));  // doubled, jitter at most halves
+  ASSERT_EQ(clock_.sleeps().size(), 2u);
+  EXPECT_LE(clock_.sleeps()[0], std::chrono::milliseconds(500));
+  EXPECT_GE(clock_.sleeps()[1], std::chrono::milliseconds(500));  // doubled, jitter at most halves
   server_.Faults(R"({"503": 20})");
   auto fail = client.GetCollection("labels");
   ASSERT_FALSE(fail);
@@ -154,14 +148,14 @@ TEST_F(PceClientTest, UploadSendsChunksOfAtMostAThousandAndCountsFailures) {
 TEST(PceTlsTest, VerifiesTheCertificateUnlessToldOtherwise) {
   PceServer server(kFixture, PceServer::Tls{});
   ASSERT_TRUE(server.ok()) << "the TLS PCE test server did not start (python3, openssl?)";
-  FakeSleeper sleeper;
+  moat::testing::FakeClock clock;
   pce::Config c;
   c.base_url = server.url();
   c.user = kPceUser;
   c.secret = kPceSecret;
   {
     auto transport = http::NewCurlTransport(c.tls);  // the system's CAs: a self-signed PCE fails
-    pce::Client client(c, *transport, sleeper);
+    pce::Client client(c, *transport, clock);
     auto r = client.GetCollection("labels");
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kDenied);
@@ -170,13 +164,13 @@ TEST(PceTlsTest, VerifiesTheCertificateUnlessToldOtherwise) {
   {
     c.tls.ca_file = server.ca_file();  // ILLUMIO_CA_FILE
     auto transport = http::NewCurlTransport(c.tls);
-    pce::Client client(c, *transport, sleeper);
+    pce::Client client(c, *transport, clock);
     EXPECT_TRUE(client.GetCollection("labels"));
   }
   {
     c.tls = {"", false};  // ILLUMIO_ALLOW_INSECURE_TLS=true
     auto transport = http::NewCurlTransport(c.tls);
-    pce::Client client(c, *transport, sleeper);
+    pce::Client client(c, *transport, clock);
     EXPECT_TRUE(client.GetCollection("labels"));
   }
 }

@@ -120,9 +120,8 @@ class PceSyncTest : public ::testing::Test {
 
   aws::QueryClient Aws(const char* service, const char* version) {
     const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-    return aws::QueryClient(
-        {service, moto_.url(), "us-east-1", version}, [creds] { return Result<aws::Credentials>(creds); }, *transport_,
-        [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    return aws::QueryClient({service, moto_.url(), "us-east-1", version},
+                            std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   }
 
   TempDir dir_;

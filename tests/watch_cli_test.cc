@@ -56,21 +56,18 @@ class WatchCliTest : public ::testing::Test {
   }
   aws::QueryClient Client(const char* service, const char* version) {
     const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
-    return aws::QueryClient(
-        {service, moto_.url(), "us-east-1", version}, [creds] { return Result<aws::Credentials>(creds); }, *transport_,
-        [] { return static_cast<int64_t>(std::time(nullptr)); }, [](std::chrono::milliseconds) {});
+    return aws::QueryClient({service, moto_.url(), "us-east-1", version},
+                            std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
   }
   void Send(const std::string& body) {
     auto r = sqs_client_.Call("SendMessage", {{"QueueUrl", queue_}, {"MessageBody", body}});
     ASSERT_TRUE(r) << r.error().message;
   }
   void PutFlowLog(const std::string& key) {
-    aws::S3Store s3(
-        {moto_.url(), "us-east-1"},
-        [this] {
-          return Result<aws::Credentials>(aws::Credentials{moto_.access_key_id(), moto_.secret_access_key(), ""});
-        },
-        *transport_, [] { return static_cast<int64_t>(std::time(nullptr)); });
+    aws::S3Store s3({moto_.url(), "us-east-1"},
+                    std::make_shared<aws::StaticCredentials>(
+                        aws::Credentials{moto_.access_key_id(), moto_.secret_access_key(), ""}),
+                    *transport_, SystemClock());
     ASSERT_TRUE(s3.Put("s3://flow-logs/" + key, ReadFile(std::string(MOAT_SOURCE_DIR) + kSample), "application/gzip"));
   }
   // Messages visible plus in flight.

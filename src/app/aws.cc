@@ -4,12 +4,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 namespace moat::app {
 namespace {
@@ -64,33 +61,26 @@ Result<http::Response> CountingTransport::Send(const http::Request& request) {
   return inner_.Send(request);
 }
 
-AwsServices::AwsServices() : owned_(http::NewCurlTransport({})), counter_(*owned_), env_(ProcessEnvironment()) {
+AwsServices::AwsServices()
+    : owned_(http::NewCurlTransport({})), counter_(*owned_), env_(ProcessEnvironment()), clock_(SystemClock()) {
   env_.transport = owned_.get();
+  credentials_ = aws::NewCredentialsProvider(env_, clock_);
 }
 
-AwsServices::AwsServices(http::Transport& transport, aws::AwsEnvironment env)
-    : counter_(transport), env_(std::move(env)) {
+AwsServices::AwsServices(http::Transport& transport, aws::AwsEnvironment env, Clock& clock)
+    : counter_(transport), env_(std::move(env)), clock_(clock) {
   if (env_.transport == nullptr) env_.transport = &transport;
+  credentials_ = aws::NewCredentialsProvider(env_, clock_);
 }
 
 AwsServices::~AwsServices() = default;
-
-Result<aws::Credentials> AwsServices::Credentials() {
-  if (!credentials_) {
-    auto c = aws::ResolveCredentials(env_);
-    if (!c) return Fail(std::move(c).error());
-    credentials_ = c->credentials;
-  }
-  return *credentials_;
-}
 
 Result<ObjectStore*> AwsServices::S3() {
   if (!s3_) {
     auto region = aws::ResolveRegion(env_);
     if (!region) return Fail(std::move(region).error());
     aws::S3Config config{aws::ResolveEndpoint(env_, "s3", *region), *region};
-    s3_ = std::make_unique<aws::S3Store>(
-        config, [this] { return Credentials(); }, counter_, [] { return static_cast<int64_t>(std::time(nullptr)); });
+    s3_ = std::make_unique<aws::S3Store>(config, credentials_, counter_, clock_);
   }
   return static_cast<ObjectStore*>(s3_.get());
 }
@@ -100,15 +90,20 @@ Result<aws::S3Store*> AwsServices::S3Objects() {
   return s3_.get();
 }
 
+Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewClient(const char* service, const char* version) {
+  auto region = aws::ResolveRegion(env_);
+  if (!region) return Fail(std::move(region).error());
+  return std::make_unique<aws::QueryClient>(
+      aws::ServiceConfig{service, aws::ResolveEndpoint(env_, service, *region), *region, version}, credentials_,
+      counter_, clock_);
+}
+
 Result<aws::QueryClient*> AwsServices::Client(const char* service, const char* version,
                                               std::unique_ptr<aws::QueryClient>& slot) {
   if (!slot) {
-    auto region = aws::ResolveRegion(env_);
-    if (!region) return Fail(std::move(region).error());
-    slot = std::make_unique<aws::QueryClient>(
-        aws::ServiceConfig{service, aws::ResolveEndpoint(env_, service, *region), *region, version},
-        [this] { return Credentials(); }, counter_, [] { return static_cast<int64_t>(std::time(nullptr)); },
-        [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+    auto client = NewClient(service, version);
+    if (!client) return Fail(std::move(client).error());
+    slot = std::move(*client);
   }
   return slot.get();
 }
@@ -132,23 +127,16 @@ Result<aws::Rds*> AwsServices::Rds() {
 }
 
 Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewSqsClient() {
-  auto region = aws::ResolveRegion(env_);
-  if (!region) return Fail(std::move(region).error());
-  if (auto c = Credentials(); !c) return Fail(std::move(c).error());
-  return std::make_unique<aws::QueryClient>(
-      aws::ServiceConfig{"sqs", aws::ResolveEndpoint(env_, "sqs", *region), *region, aws::kSqsApiVersion},
-      [this] { return Credentials(); }, counter_, [] { return static_cast<int64_t>(std::time(nullptr)); },
-      [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  if (auto c = credentials_->Get(); !c) return Fail(std::move(c).error());
+  return NewClient("sqs", aws::kSqsApiVersion);
 }
 
 Result<std::string> AwsServices::Secret(const std::string& secret_id) {
   auto region = aws::ResolveRegion(env_);
   if (!region) return Fail(std::move(region).error());
-  auto creds = Credentials();
-  if (!creds) return Fail(std::move(creds).error());
-  return aws::GetSecretString({aws::ResolveEndpoint(env_, "secretsmanager", *region), *region}, *creds, counter_,
-                              static_cast<int64_t>(std::time(nullptr)), secret_id,
-                              [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); });
+  aws::SignedClient client({"secretsmanager", aws::ResolveEndpoint(env_, "secretsmanager", *region), *region},
+                           credentials_, counter_, clock_);
+  return aws::GetSecretString(client, secret_id);
 }
 
 bool AwsServices::CustomRdsEndpoint() const {

@@ -1,6 +1,7 @@
 // The AWS services of a run, made from the process environment (credentials, region, endpoints:
 // aws/config.h) on first use, and shared by the commands that need them. Every HTTP request goes
-// through one counting transport, so a run can say how many read and write calls it made.
+// through one counting transport, so a run can say how many read and write calls it made; every
+// client signs with one credentials provider (renewed before they expire) and waits on one Clock.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include "aws/s3.h"
 #include "aws/secrets.h"
 #include "aws/sqs.h"
+#include "base/clock.h"
 #include "base/result.h"
 #include "http/transport.h"
 
@@ -40,9 +42,11 @@ std::vector<std::string> ResolveHost(const std::string& host);
 
 class AwsServices {
  public:
+  // Over libcurl, the process environment and the system clock.
   AwsServices();
-  // Over another transport (tests: a scripted or faulty one) and environment.
-  AwsServices(http::Transport& transport, aws::AwsEnvironment env);
+  // Over another transport (tests: a scripted or faulty one), environment and clock, which must
+  // outlive it.
+  AwsServices(http::Transport& transport, aws::AwsEnvironment env, Clock& clock);
   ~AwsServices();
 
   // An S3 store for this region and endpoint; errors name what is missing.
@@ -60,13 +64,14 @@ class AwsServices {
   bool CustomRdsEndpoint() const;
 
  private:
-  Result<aws::Credentials> Credentials();
+  Result<std::unique_ptr<aws::QueryClient>> NewClient(const char* service, const char* version);
   Result<aws::QueryClient*> Client(const char* service, const char* version, std::unique_ptr<aws::QueryClient>& slot);
 
   std::unique_ptr<http::Transport> owned_;
   CountingTransport counter_;
   aws::AwsEnvironment env_;
-  std::optional<aws::Credentials> credentials_;
+  Clock& clock_;
+  std::shared_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<aws::S3Store> s3_;
   std::unique_ptr<aws::QueryClient> ec2_client_, rds_client_;
   std::unique_ptr<aws::Ec2> ec2_;

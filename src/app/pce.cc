@@ -27,8 +27,7 @@ Result<PceConnection> ConnectPce(const PceDeps& deps) {
   if (!config) return Fail(std::move(config).error());
   PceConnection c;
   c.transport = deps.transport(config->tls);
-  c.client = std::make_unique<pce::Client>(*config, *c.transport,
-                                           deps.sleeper != nullptr ? *deps.sleeper : pce::RealSleeper());
+  c.client = std::make_unique<pce::Client>(*config, *c.transport, deps.clock != nullptr ? *deps.clock : SystemClock());
   return c;
 }
 

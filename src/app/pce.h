@@ -19,7 +19,7 @@ struct PceDeps {
   std::function<const char*(const char*)> getenv;
   // Makes the transport for the PCE's TLS settings (the real one: http::NewCurlTransport).
   std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)> transport;
-  pce::Sleeper* sleeper = nullptr;  // nullptr: really sleep
+  Clock* clock = nullptr;  // the PCE client's waits; nullptr: the system clock
   // Reads a Secrets Manager secret: ILLUMIO_API_KEY_SECRET may hold its ARN (the Lambda's way).
   std::function<Result<std::string>(const std::string& arn)> secret;
 };

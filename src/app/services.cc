@@ -22,6 +22,7 @@ PceDeps Services::Pce() {
   deps.getenv = &Services::Env;
   deps.transport = [](const http::TlsOptions& tls) { return http::NewCurlTransport(tls); };
   deps.secret = [this](const std::string& arn) { return Secret(arn); };
+  deps.clock = &clock_;
   return deps;
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::apply {
@@ -27,12 +28,9 @@ std::string ActionOf(const http::Request& r) {
 class ApplyTest : public ::testing::Test {
  protected:
   aws::QueryClient Client(const char* service) {
-    return aws::QueryClient(
-        {service, "http://127.0.0.1:1", "us-east-1", "v"},
-        [] {
-          return Result<aws::Credentials>(aws::Credentials{"AKID", "SECRET", ""});
-        },
-        transport_, [] { return int64_t{1700000000}; }, [](std::chrono::milliseconds) {});
+    return aws::QueryClient({service, "http://127.0.0.1:1", "us-east-1", "v"},
+                            std::make_shared<aws::StaticCredentials>(aws::Credentials{"AKID", "SECRET", ""}),
+                            transport_, clock_);
   }
   std::vector<std::string> Actions() const {
     std::vector<std::string> out;
@@ -40,6 +38,7 @@ class ApplyTest : public ::testing::Test {
     return out;
   }
   testing::ScriptedTransport transport_;
+  testing::FakeClock clock_;
   aws::QueryClient ec2_client_ = Client("ec2");
   aws::QueryClient rds_client_ = Client("rds");
   aws::Ec2 ec2_{ec2_client_};

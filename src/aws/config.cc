@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace moat::aws {
 namespace {
 
@@ -46,7 +48,14 @@ Result<Credentials> ParseCredentialsJson(const std::string& body, const std::str
     return Fail(InvalidInput(where + ": not a credentials document"));
   }
   if (doc["Token"].get(token) != simdjson::SUCCESS) token = {};
-  return Credentials{std::string(id), std::string(secret), std::string(token)};
+  Credentials c{std::string(id), std::string(secret), std::string(token)};
+  std::string_view expiration;
+  if (doc["Expiration"].get(expiration) == simdjson::SUCCESS) {
+    std::optional<int64_t> t = ParseUtc(expiration);
+    if (!t) return Fail(InvalidInput(where + ": Expiration: not a UTC time: " + Quote(expiration)));
+    c.expiration = *t;
+  }
+  return c;
 }
 
 Result<http::Response> Call(const AwsEnvironment& env, http::Request req) {
@@ -165,6 +174,16 @@ Result<ResolvedCredentials> ResolveCredentials(const AwsEnvironment& env) {
   return Fail(
       NotFound("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run "
                "with a role (ECS, Lambda, EC2)"));
+}
+
+std::shared_ptr<CredentialsProvider> NewCredentialsProvider(const AwsEnvironment& env, Clock& clock) {
+  return std::make_shared<RefreshingCredentials>(
+      [env]() -> Result<Credentials> {
+        auto c = ResolveCredentials(env);
+        if (!c) return Fail(std::move(c).error());
+        return c->credentials;
+      },
+      clock);
 }
 
 Result<std::string> ResolveRegion(const AwsEnvironment& env) {

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "testing/env.h"
+#include "testing/fake_clock.h"
 
 namespace moat::aws {
 namespace {
@@ -88,8 +89,50 @@ TEST(AwsConfigTest, ContainerCredentialsWithTheirToken) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->credentials.access_key_id, "ASIACONT");
   EXPECT_EQ(c->credentials.session_token, "t");
+  EXPECT_EQ(c->credentials.expiration, 1893456000);  // 2030-01-01T00:00:00Z
   ASSERT_EQ(f.transport.seen.size(), 1u);
   EXPECT_EQ(f.transport.seen[0].headers, (http::Headers{{"Authorization", "sekret-token"}}));
+}
+
+TEST(AwsConfigTest, AMalformedExpirationIsRefused) {
+  Fixture f;
+  f.env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://127.0.0.1:9911/creds";
+  f.transport.answers["GET http://127.0.0.1:9911/creds"] = {
+      200, {}, R"({"AccessKeyId":"ASIACONT","SecretAccessKey":"s","Token":"t","Expiration":"tomorrow"})"};
+  auto c = ResolveCredentials(f.Aws());
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(c.error().message,
+            "container credentials http://127.0.0.1:9911/creds: Expiration: not a UTC time: \"tomorrow\"");
+}
+
+TEST(AwsConfigTest, ProviderRenewsContainerCredentialsFiveMinutesBeforeTheyExpire) {
+  Fixture f;
+  moat::testing::FakeClock clock(1764547200000);  // 2025-12-01T00:00:00Z
+  f.env.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://127.0.0.1:9911/creds";
+  f.transport.answers["GET http://127.0.0.1:9911/creds"] = {
+      200, {}, R"({"AccessKeyId":"ASIAONE","SecretAccessKey":"s","Token":"t","Expiration":"2025-12-01T01:00:00Z"})"};
+  auto provider = NewCredentialsProvider(f.Aws(), clock);
+  ASSERT_EQ(provider->Get()->access_key_id, "ASIAONE");
+  f.transport.answers["GET http://127.0.0.1:9911/creds"] = {
+      200, {}, R"({"AccessKeyId":"ASIATWO","SecretAccessKey":"s","Token":"t","Expiration":"2025-12-01T02:00:00Z"})"};
+  clock.Advance(std::chrono::minutes(55));  // 5:00 left: still good
+  EXPECT_EQ(provider->Get()->access_key_id, "ASIAONE");
+  clock.Advance(std::chrono::seconds(1));  // 4:59 left: renewed
+  EXPECT_EQ(provider->Get()->access_key_id, "ASIATWO");
+  EXPECT_EQ(f.transport.seen.size(), 2u);
+}
+
+TEST(AwsConfigTest, ProviderNeverRenewsCredentialsFromTheEnvironmentByTime) {
+  Fixture f;
+  moat::testing::FakeClock clock;
+  f.env.vars["AWS_ACCESS_KEY_ID"] = "AKIDENV";
+  f.env.vars["AWS_SECRET_ACCESS_KEY"] = "secret";
+  auto provider = NewCredentialsProvider(f.Aws(), clock);
+  ASSERT_EQ(provider->Get()->access_key_id, "AKIDENV");
+  f.env.vars["AWS_ACCESS_KEY_ID"] = "AKIDNEW";
+  clock.Advance(std::chrono::hours(24 * 365));
+  EXPECT_EQ(provider->Get()->access_key_id, "AKIDENV");
 }
 
 TEST(AwsConfigTest, InstanceRoleThroughImdsV2) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
+
 namespace moat::aws {
 namespace {
 
@@ -20,13 +22,11 @@ std::string ProtocolWire(int p) {
   }
 }
 
-int IntOr(const std::string& s, int fallback) {
-  if (s.empty()) return fallback;
-  try {
-    return std::stoi(s);
-  } catch (...) {
-    return fallback;
-  }
+// A port (or ICMP type or code) of a rule: -1 when absent (all-traffic rules have none).
+Result<int> Port(const pugi::xml_node& item, std::string_view name, std::string_view what) {
+  auto v = IntElement(item, name, what, -1, -1, 65535);
+  if (!v) return Fail(std::move(v).error());
+  return static_cast<int>(*v);
 }
 
 void AddPermissions(Params& params, const std::vector<IngressRule>& rules) {
@@ -55,7 +55,8 @@ void AddFilters(Params& params, const Filters& filters) {
   }
 }
 
-SecurityGroup ParseGroup(const pugi::xml_node& item) {
+Result<SecurityGroup> ParseGroup(const pugi::xml_node& item) {
+  constexpr std::string_view kWhat = "ec2 DescribeSecurityGroups";
   SecurityGroup g;
   g.id = Sub(item, "groupId").text().get();
   g.name = Sub(item, "groupName").text().get();
@@ -66,8 +67,11 @@ SecurityGroup ParseGroup(const pugi::xml_node& item) {
   for (const auto& perm : Children(Sub(item, "ipPermissions"), "item")) {
     IngressRule base;
     base.protocol = ParseIpProtocol(Sub(perm, "ipProtocol").text().get());
-    base.from_port = IntOr(Sub(perm, "fromPort").text().get(), -1);
-    base.to_port = IntOr(Sub(perm, "toPort").text().get(), -1);
+    auto from = Port(perm, "fromPort", kWhat), to = Port(perm, "toPort", kWhat);
+    if (!from) return Fail(std::move(from).error());
+    if (!to) return Fail(std::move(to).error());
+    base.from_port = *from;
+    base.to_port = *to;
     for (const char* ranges : {"ipRanges", "ipv6Ranges"}) {
       for (const auto& r : Children(Sub(perm, ranges), "item")) {
         IngressRule rule = base;
@@ -96,8 +100,7 @@ int ParseIpProtocol(std::string_view s) {
   if (s == "icmp") return 1;
   if (s == "icmpv6") return 58;
   if (s == "-1" || s == "all") return -1;
-  const int v = IntOr(std::string(s), -2);
-  return v >= 0 && v <= 255 ? v : -2;
+  return static_cast<int>(ParseInt(s, 0, 255).value_or(-2));
 }
 
 Result<std::vector<SecurityGroup>> Ec2::DescribeSecurityGroups(const Filters& filters,
@@ -113,7 +116,11 @@ Result<std::vector<SecurityGroup>> Ec2::DescribeSecurityGroups(const Filters& fi
     auto doc = client_.Call("DescribeSecurityGroups", params);
     if (!doc) return Fail(std::move(doc).error());
     const pugi::xml_node root = doc->document_element();
-    for (const auto& item : Children(Sub(root, "securityGroupInfo"), "item")) out.push_back(ParseGroup(item));
+    for (const auto& item : Children(Sub(root, "securityGroupInfo"), "item")) {
+      auto group = ParseGroup(item);
+      if (!group) return Fail(std::move(group).error());
+      out.push_back(std::move(*group));
+    }
     token = Sub(root, "nextToken").text().get();
   } while (!token.empty());
   return out;
@@ -171,8 +178,12 @@ Result<std::vector<IdentifiedRule>> Ec2::DescribeIngressRules(const std::string&
       IdentifiedRule r;
       r.id = Sub(item, "securityGroupRuleId").text().get();
       r.rule.protocol = ParseIpProtocol(Sub(item, "ipProtocol").text().get());
-      r.rule.from_port = IntOr(Sub(item, "fromPort").text().get(), -1);
-      r.rule.to_port = IntOr(Sub(item, "toPort").text().get(), -1);
+      auto from = Port(item, "fromPort", "ec2 DescribeSecurityGroupRules");
+      auto to = Port(item, "toPort", "ec2 DescribeSecurityGroupRules");
+      if (!from) return Fail(std::move(from).error());
+      if (!to) return Fail(std::move(to).error());
+      r.rule.from_port = *from;
+      r.rule.to_port = *to;
       r.rule.description = Sub(item, "description").text().get();
       if (auto prefix = net::ParsePrefix(cidr)) {
         r.rule.cidr = *prefix;

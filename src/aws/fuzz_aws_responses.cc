@@ -9,6 +9,7 @@
 #include "aws/rds.h"
 #include "aws/sqs.h"
 #include "http/transport.h"
+#include "testing/fake_clock.h"
 
 namespace {
 
@@ -33,13 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   static constexpr int kStatuses[] = {200, 400, 403, 404, 500, 503};
   OneAnswer transport(kStatuses[data[1] % 6], std::string(reinterpret_cast<const char*>(data) + 2, size - 2));
+  static moat::testing::FakeClock clock;
   moat::aws::QueryClient client(
       {"ec2", "http://127.0.0.1:1", "us-east-1", "2016-11-15"},
-      [] {
-        return moat::Result<moat::aws::Credentials>(moat::aws::Credentials{"AKID", "SECRET", ""});
-      },
-      transport, [] { return int64_t{1700000000}; }, [](std::chrono::milliseconds) {},
-      moat::aws::QueryRetry{2, {}, {}});
+      std::make_shared<moat::aws::StaticCredentials>(moat::aws::Credentials{"AKID", "SECRET", ""}), transport, clock,
+      moat::aws::RetryPolicy{2, {}, {}});
   moat::aws::Ec2 ec2(client);
   moat::aws::Rds rds(client);
   moat::aws::Sqs sqs(client, "http://127.0.0.1:1/123456789012/q");

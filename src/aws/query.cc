@@ -1,6 +1,9 @@
 #include "aws/query.h"
 
 #include <algorithm>
+#include <optional>
+
+#include "base/strings.h"
 
 namespace moat::aws {
 namespace {
@@ -33,12 +36,6 @@ std::string FormBody(const std::string& action, const std::string& version, cons
   return body;
 }
 
-bool IsThrottling(std::string_view code) {
-  return code == "Throttling" || code == "ThrottlingException" || code == "RequestLimitExceeded" ||
-         code == "RequestThrottled" || code == "TooManyRequestsException" || code == "ServiceUnavailable" ||
-         code == "InternalError" || code == "InternalFailure" || code == "Unavailable";
-}
-
 ErrorCode Classify(std::string_view code) {
   if (code == "InvalidPermission.Duplicate" || code.ends_with(".Duplicate") || code.ends_with("AlreadyExists")) {
     return ErrorCode::kConflict;
@@ -47,7 +44,7 @@ ErrorCode Classify(std::string_view code) {
     return ErrorCode::kNotFound;
   }
   if (code == "AuthFailure" || code == "SignatureDoesNotMatch" || code == "UnauthorizedOperation" ||
-      code == "AccessDenied" || code == "InvalidClientTokenId" || code == "ExpiredToken" ||
+      code == "AccessDenied" || code == "InvalidClientTokenId" || IsExpiredCredentialsCode(code) ||
       code == "UnrecognizedClientException") {
     return ErrorCode::kDenied;
   }
@@ -82,68 +79,37 @@ std::vector<pugi::xml_node> Children(const pugi::xml_node& parent, std::string_v
 
 std::string Text(const pugi::xml_node& parent, std::string_view name) { return Child(parent, name).text().get(); }
 
-QueryClient::QueryClient(ServiceConfig config, std::function<Result<Credentials>()> credentials,
-                         http::Transport& transport, std::function<int64_t()> now,
-                         std::function<void(std::chrono::milliseconds)> sleep, QueryRetry retry)
-    : config_(std::move(config)),
-      credentials_(std::move(credentials)),
-      transport_(transport),
-      now_(std::move(now)),
-      sleep_(std::move(sleep)),
-      retry_(retry),
-      backoff_(retry.base_delay, retry.max_delay) {}
+Result<int64_t> IntElement(const pugi::xml_node& parent, std::string_view name, std::string_view what, int64_t absent,
+                           int64_t min, int64_t max) {
+  const std::string_view text = Sub(parent, name).text().get();
+  if (text.empty()) return absent;
+  if (std::optional<int64_t> v = ParseInt(text, min, max)) return *v;
+  return Fail(InvalidInput(std::string(what) + ": " + std::string(name) + ": not an integer in [" +
+                           std::to_string(min) + ", " + std::to_string(max) + "]: " + Quote(text)));
+}
+
+QueryClient::QueryClient(const ServiceConfig& config, std::shared_ptr<CredentialsProvider> credentials,
+                         http::Transport& transport, Clock& clock, RetryPolicy retry)
+    : api_version_(config.api_version),
+      client_({config.service, config.endpoint, config.region}, std::move(credentials), transport, clock, retry) {}
 
 Result<pugi::xml_document> QueryClient::Call(const std::string& action, const Params& params) {
-  const std::string what = config_.service + " " + action;
-  auto creds = credentials_();
-  if (!creds) return Fail(std::move(creds).error().Context(what));
-  std::string host = config_.endpoint.substr(config_.endpoint.find("://") + 3);
-  host = host.substr(0, host.find('/'));
-  std::string last;
-  for (int attempt = 1;; ++attempt) {
-    Message m;
-    m.method = "POST";
-    m.path = "/";
-    m.body = FormBody(action, config_.api_version, params);
-    m.headers = {{"Host", host}, {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-    SigningParams sp;
-    sp.credentials = *creds;
-    sp.region = config_.region;
-    sp.service = config_.service;
-    sp.unix_time = now_();
-    const Signature sig = SignWithHeaders(m, sp);
-    http::Request req;
-    req.method = "POST";
-    req.url = config_.endpoint + "/";
-    req.headers = m.headers;
-    req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
-    req.body = m.body;
-    ++requests_;
-    auto resp = transport_.Send(req);
-    if (!resp) {
-      if (resp.error().code != ErrorCode::kTransient) return Fail(std::move(resp).error().Context(what));
-      last = resp.error().message;
-    } else {
-      pugi::xml_document doc;
-      const bool parsed = doc.load_string(resp->body.c_str());
-      if (resp->status >= 200 && resp->status < 300) {
-        if (!parsed) return Fail(InvalidInput(what + ": the answer is not XML"));
-        return doc;
-      }
-      const std::string code = parsed ? Text(doc, "Code") : "";
-      const std::string message = parsed ? Text(doc, "Message") : "";
-      const std::string line = what + ": " + (code.empty() ? "HTTP " + std::to_string(resp->status) : code) +
-                               (message.empty() ? "" : ": " + message);
-      if (!(resp->status >= 500 || resp->status == 429 || IsThrottling(code))) {
-        return Fail(Error{Classify(code), line});
-      }
-      last = line;
-    }
-    if (attempt >= retry_.max_attempts) {
-      return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
-    }
-    sleep_(backoff_.Delay(attempt));
+  const std::string what = client_.endpoint().service + " " + action;
+  SignedRequest req;
+  req.body = FormBody(action, api_version_, params);
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  auto resp = client_.Send(req, what, XmlError);
+  if (!resp) return Fail(std::move(resp).error());
+  pugi::xml_document doc;
+  const bool parsed = doc.load_string(resp->body.c_str());
+  if (resp->status >= 200 && resp->status < 300) {
+    if (!parsed) return Fail(InvalidInput(what + ": the answer is not XML"));
+    return doc;
   }
+  const std::string code = parsed ? Text(doc, "Code") : "";
+  const std::string message = parsed ? Text(doc, "Message") : "";
+  return Fail(Error{Classify(code), what + ": " + (code.empty() ? "HTTP " + std::to_string(resp->status) : code) +
+                                        (message.empty() ? "" : ": " + message)});
 }
 
 }  // namespace moat::aws

@@ -4,6 +4,7 @@
 
 #include "aws/ec2.h"
 #include "aws/rds.h"
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::aws {
@@ -13,14 +14,11 @@ using moat::testing::ScriptedTransport;
 
 struct Fixture {
   ScriptedTransport transport;
-  std::vector<std::chrono::milliseconds> waits;
+  moat::testing::FakeClock clock{1440938160000};  // 2015-08-30T12:36:00Z
   QueryClient client{{"ec2", "http://127.0.0.1:5000", "us-east-1", kEc2ApiVersion},
-                     [] {
-                       return Result<Credentials>(Credentials{"AKID", "SECRETKEY", ""});
-                     },
+                     std::make_shared<StaticCredentials>(Credentials{"AKID", "SECRETKEY", ""}),
                      transport,
-                     [] { return int64_t{1440938160}; },
-                     [this](std::chrono::milliseconds d) { waits.push_back(d); }};
+                     clock};
 };
 
 const char* kError = R"(<?xml version="1.0" encoding="UTF-8"?>
@@ -55,7 +53,7 @@ TEST(QueryClientTest, ThrottlingIsRetriedWithBackoffThenGivenUp) {
   Fixture f;
   f.transport.replies = {ErrorReply(503, "RequestLimitExceeded"), ErrorReply(500, "InternalError"), {200, {}, "<ok/>"}};
   ASSERT_TRUE(f.client.Call("DescribeSecurityGroups", {}));
-  EXPECT_EQ(f.waits.size(), 2u);
+  EXPECT_EQ(f.clock.sleeps().size(), 2u);
   EXPECT_EQ(f.client.requests(), 3);
   Fixture g;
   for (int i = 0; i < 10; ++i) g.transport.replies.push_back(ErrorReply(503, "RequestLimitExceeded"));
@@ -125,6 +123,27 @@ TEST(Ec2Test, ParsesGroupsTagsAndRulesAndFollowsNextToken) {
   EXPECT_NE(f.transport.seen[0].body.find("Filter.1.Name=tag%3Amoat%3Amanaged&Filter.1.Value.1=true"),
             std::string::npos);
   EXPECT_NE(f.transport.seen[1].body.find("NextToken=page2"), std::string::npos);
+}
+
+TEST(Ec2Test, AMalformedNumberInAnAnswerIsInvalidInputNamingTheField) {
+  Fixture f;
+  f.transport.replies.push_back({200, {}, R"(<DescribeSecurityGroupsResponse><securityGroupInfo><item>
+<groupId>sg-1</groupId><ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort>12abc</fromPort><toPort>12</toPort>
+<ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item></ipPermissions></item></securityGroupInfo>
+</DescribeSecurityGroupsResponse>)"});
+  Ec2 ec2(f.client);
+  auto groups = ec2.DescribeSecurityGroups({});
+  ASSERT_FALSE(groups);
+  EXPECT_EQ(groups.error().code, ErrorCode::kInvalidInput);
+  EXPECT_EQ(groups.error().message, "ec2 DescribeSecurityGroups: fromPort: not an integer in [-1, 65535]: \"12abc\"");
+  Fixture g;
+  g.transport.replies.push_back({200, {}, R"(<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances>
+<DBInstance><DBInstanceIdentifier>orders-db</DBInstanceIdentifier><Endpoint><Address>a</Address><Port>+5432</Port>
+</Endpoint></DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>)"});
+  Rds rds(g.client);
+  auto dbs = rds.DescribeInstances();
+  ASSERT_FALSE(dbs);
+  EXPECT_EQ(dbs.error().message, "rds DescribeDBInstances: Port: not an integer in [0, 65535]: \"+5432\"");
 }
 
 TEST(Ec2Test, AuthorizeSendsTheWireNamesOfBothFamilies) {

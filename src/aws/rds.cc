@@ -35,7 +35,9 @@ Result<std::vector<Database>> Rds::DescribeInstances(const std::string& id) {
       d.id = Sub(i, "DBInstanceIdentifier").text().get();
       d.engine = Sub(i, "Engine").text().get();
       d.endpoint = Sub(Sub(i, "Endpoint"), "Address").text().get();
-      d.port = Sub(Sub(i, "Endpoint"), "Port").text().as_int();
+      auto port = IntElement(Sub(i, "Endpoint"), "Port", "rds DescribeDBInstances", 0, 0, 65535);
+      if (!port) return Fail(std::move(port).error());
+      d.port = static_cast<int>(*port);
       d.vpc_id = Sub(Sub(i, "DBSubnetGroup"), "VpcId").text().get();
       d.status = Sub(i, "DBInstanceStatus").text().get();
       d.cluster_id = Sub(i, "DBClusterIdentifier").text().get();
@@ -64,7 +66,9 @@ Result<std::vector<Database>> Rds::DescribeClusters(const std::string& id) {
       d.id = Sub(c, "DBClusterIdentifier").text().get();
       d.engine = Sub(c, "Engine").text().get();
       d.endpoint = Sub(c, "Endpoint").text().get();
-      d.port = Sub(c, "Port").text().as_int();
+      auto port = IntElement(c, "Port", "rds DescribeDBClusters", 0, 0, 65535);
+      if (!port) return Fail(std::move(port).error());
+      d.port = static_cast<int>(*port);
       d.status = Sub(c, "Status").text().get();
       d.security_groups = Groups(c);
       d.tags = Tags(c);

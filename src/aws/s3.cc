@@ -1,6 +1,7 @@
 #include "aws/s3.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "aws/query.h"
@@ -21,7 +22,7 @@ std::string S3Error(const http::Response& r) {
 
 ErrorCode S3Code(const http::Response& r) {
   if (r.status == 404) return ErrorCode::kNotFound;
-  if (r.status == 401 || r.status == 403) return ErrorCode::kDenied;
+  if (r.status == 401 || r.status == 403 || IsExpiredCredentialsCode(XmlError(r).code)) return ErrorCode::kDenied;
   if (r.status == 429 || r.status >= 500) return ErrorCode::kTransient;
   return ErrorCode::kInvalidInput;
 }
@@ -80,39 +81,22 @@ bool ParseS3Url(std::string_view url, std::string* bucket, std::string* key) {
   return !bucket->empty();
 }
 
-S3Store::S3Store(S3Config config, std::function<Result<Credentials>()> credentials, http::Transport& transport,
-                 std::function<int64_t()> now)
-    : config_(std::move(config)), credentials_(std::move(credentials)), transport_(transport), now_(std::move(now)) {}
+S3Store::S3Store(S3Config config, std::shared_ptr<CredentialsProvider> credentials, http::Transport& transport,
+                 Clock& clock, RetryPolicy retry)
+    : config_(std::move(config)),
+      client_({"s3", config_.endpoint, config_.region}, std::move(credentials), transport, clock, retry) {}
 
 Result<http::Response> S3Store::Request(const std::string& method, const std::string& bucket, const std::string& key,
                                         const std::string& query, const http::Headers& extra, const std::string& body) {
-  auto creds = credentials_();
-  if (!creds) return Fail(std::move(creds).error().Context("s3://" + bucket));
-  std::string host = config_.endpoint.substr(config_.endpoint.find("://") + 3);
-  host = host.substr(0, host.find('/'));
-  Message m;
-  m.method = method;
-  m.path = key.empty() ? "/" + bucket : "/" + bucket + "/" + key;  // bucket operations: no trailing slash
-  m.query = query;
-  m.body = body;
-  m.headers = {{"Host", host}};
-  m.headers.insert(m.headers.end(), extra.begin(), extra.end());
-  SigningParams sp;
-  sp.credentials = *creds;
-  sp.region = config_.region;
-  sp.service = "s3";
-  sp.unix_time = now_();
-  sp.normalize_path = false;  // S3 keys are taken as they are
-  sp.sign_body = true;        // S3 wants x-amz-content-sha256
-  const Signature sig = SignWithHeaders(m, sp);
-  http::Request req;
+  SignedRequest req;
   req.method = method;
-  req.url = config_.endpoint + UriEncode(m.path, /*keep_slash=*/true) + (query.empty() ? "" : "?" + query);
-  req.headers = m.headers;
-  req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
-  req.body = std::move(m.body);  // signed already
+  req.path = key.empty() ? "/" + bucket : "/" + bucket + "/" + key;  // bucket operations: no trailing slash
+  req.query = query;
+  req.headers = extra;
+  req.body = body;
+  req.s3 = true;
   req.timeout_ms = 120000;
-  return transport_.Send(req);
+  return client_.Send(req, "s3 " + method + " s3://" + bucket + (key.empty() ? "" : "/" + key), XmlError);
 }
 
 Result<std::vector<ObjectInfo>> S3Store::List(const std::string& url) {
@@ -135,7 +119,9 @@ Result<std::vector<ObjectInfo>> S3Store::List(const std::string& url) {
       const std::string key = Sub(c, "Key").text().get();
       // An explicitly named object is always read, as a named file is.
       if (key == prefix || flowlog::IsFlowLogObject(key)) {
-        out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(Sub(c, "Size").text().as_ullong())});
+        auto size = IntElement(c, "Size", "s3 ListObjectsV2 " + url, 0, 0, INT64_MAX);
+        if (!size) return Fail(std::move(size).error());
+        out.push_back({"s3://" + bucket + "/" + key, static_cast<uint64_t>(*size)});
       }
     }
     token = std::string(Sub(root, "IsTruncated").text().get()) == "true"
@@ -157,7 +143,7 @@ Result<std::optional<std::string>> S3Store::Get(const std::string& name) {
   std::string bucket, key;
   if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
   auto r = Request("GET", bucket, key, "");
-  if (!r) return Fail(std::move(r).error().Context(name));
+  if (!r) return Fail(std::move(r).error());  // names the request already
   if (r->status == 404) return std::optional<std::string>();
   if (r->status != 200) return Fail(Error{S3Code(*r), name + ": " + S3Error(*r)});
   return std::optional<std::string>(std::move(r->body));
@@ -167,7 +153,7 @@ Status S3Store::Put(const std::string& name, const std::string& bytes, const std
   std::string bucket, key;
   if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
   auto r = Request("PUT", bucket, key, "", {{"Content-Type", content_type}}, bytes);
-  if (!r) return Fail(std::move(r).error().Context(name));
+  if (!r) return Fail(std::move(r).error());  // names the request already
   if (r->status != 200) return Fail(Error{S3Code(*r), name + ": " + S3Error(*r)});
   return {};
 }

@@ -1,16 +1,19 @@
 // S3 as an ObjectStore: `s3://bucket/prefix` lists the flow-log objects under a prefix
 // (ListObjectsV2, paginated; the same filter as a directory, flowlog/object_name.h: .log and
-// .log.gz, nothing under the bucket's moat/), and an object opens as a ByteStream that reads it in ranged GETs, so
-// memory stays bounded whatever the object's size. Path-style URLs, SigV4 with the payload hash S3 wants.
+// .log.gz, nothing under the bucket's moat/), and an object opens as a ByteStream that reads it in
+// ranged GETs, so memory stays bounded whatever the object's size. Path-style URLs, SigV4 with the
+// payload hash S3 wants; every request goes through a SignedClient (aws/signed_client.h), so
+// SlowDown, 5xx and connection failures are retried and expired credentials renewed. Borrows the
+// transport and the clock, shares the credentials provider; not thread-safe.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 
-#include "aws/sigv4.h"
+#include "aws/signed_client.h"
 #include "base/byte_stream.h"
+#include "base/clock.h"
 #include "http/transport.h"
 
 namespace moat::aws {
@@ -23,14 +26,15 @@ struct S3Config {
 
 class S3Store : public ObjectStore {
  public:
-  S3Store(S3Config config, std::function<Result<Credentials>()> credentials, http::Transport& transport,
-          std::function<int64_t()> now);
+  S3Store(S3Config config, std::shared_ptr<CredentialsProvider> credentials, http::Transport& transport, Clock& clock,
+          RetryPolicy retry = {});
 
   // `prefix` is "s3://bucket/key-prefix"; names returned are "s3://bucket/key".
   Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Result<std::unique_ptr<ByteStream>> Open(const std::string& name) override;
 
-  // One signed request to the bucket: `key` without the leading '/', `query` raw.
+  // One signed request to the bucket: `key` without the leading '/', `query` raw. The answer
+  // (any status but one retried to the end), or an error naming the request.
   Result<http::Response> Request(const std::string& method, const std::string& bucket, const std::string& key,
                                  const std::string& query, const http::Headers& extra = {},
                                  const std::string& body = "");
@@ -42,9 +46,7 @@ class S3Store : public ObjectStore {
 
  private:
   S3Config config_;
-  std::function<Result<Credentials>()> credentials_;
-  http::Transport& transport_;
-  std::function<int64_t()> now_;
+  SignedClient client_;
 };
 
 // Splits "s3://bucket/key" into (bucket, key); false when it is not one.

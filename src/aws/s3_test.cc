@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::aws {
@@ -22,18 +23,15 @@ TEST(S3Test, ParsesS3Urls) {
 
 TEST(S3Test, ListsFlowLogObjectsAcrossPagesLeavingOutMoatState) {
   ScriptedTransport t;
+  moat::testing::FakeClock clock{1440938160000};
   t.replies.push_back(
       {200, {}, R"(<ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>tok/1</NextContinuationToken>
 <Contents><Key>logs/b.log.gz</Key><Size>10</Size></Contents><Contents><Key>moat/state/x.log.gz</Key><Size>1</Size></Contents>
 <Contents><Key>logs/readme.txt</Key><Size>1</Size></Contents></ListBucketResult>)"});
   t.replies.push_back({200, {}, R"(<ListBucketResult><IsTruncated>false</IsTruncated>
 <Contents><Key>logs/a.log</Key><Size>5</Size></Contents></ListBucketResult>)"});
-  S3Store s(
-      {"http://127.0.0.1:1", "us-east-1"},
-      [] {
-        return Result<Credentials>(Credentials{"AKID", "S", ""});
-      },
-      t, [] { return int64_t{1440938160}; });
+  S3Store s({"http://127.0.0.1:1", "us-east-1"}, std::make_shared<StaticCredentials>(Credentials{"AKID", "S", ""}), t,
+            clock);
   auto l = s.List("s3://bkt/");
   ASSERT_TRUE(l) << l.error().message;
   ASSERT_EQ(l->size(), 2u);
@@ -46,14 +44,11 @@ TEST(S3Test, ListsFlowLogObjectsAcrossPagesLeavingOutMoatState) {
 
 TEST(S3Test, ReadsInRangesUntilAShortPart) {
   ScriptedTransport t;
+  moat::testing::FakeClock clock{1440938160000};
   t.replies.push_back({206, {}, "abcd"});
   t.replies.push_back({206, {}, "ef"});
-  S3Store s(
-      {"http://127.0.0.1:1", "us-east-1", 4},
-      [] {
-        return Result<Credentials>(Credentials{"AKID", "S", ""});
-      },
-      t, [] { return int64_t{1440938160}; });
+  S3Store s({"http://127.0.0.1:1", "us-east-1", 4}, std::make_shared<StaticCredentials>(Credentials{"AKID", "S", ""}),
+            t, clock);
   auto stream = s.Open("s3://bkt/k.log");
   ASSERT_TRUE(stream);
   std::string got, buf(3, '\0');
@@ -72,13 +67,10 @@ TEST(S3Test, ReadsInRangesUntilAShortPart) {
 
 TEST(S3Test, MissingObjectIsNotFoundNamingIt) {
   ScriptedTransport t;
+  moat::testing::FakeClock clock{1440938160000};
   t.replies.push_back({404, {}, "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>"});
-  S3Store s(
-      {"http://127.0.0.1:1", "us-east-1"},
-      [] {
-        return Result<Credentials>(Credentials{"AKID", "S", ""});
-      },
-      t, [] { return int64_t{1440938160}; });
+  S3Store s({"http://127.0.0.1:1", "us-east-1"}, std::make_shared<StaticCredentials>(Credentials{"AKID", "S", ""}), t,
+            clock);
   auto stream = s.Open("s3://bkt/k.log");
   ASSERT_TRUE(stream);
   char c;

@@ -15,6 +15,7 @@ struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;  // empty for long-term keys
+  int64_t expiration = 0;     // unix seconds when they stop working; 0: they do not expire
 };
 
 struct SigningParams {

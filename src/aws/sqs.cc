@@ -1,26 +1,22 @@
 #include "aws/sqs.h"
 
-#include <charconv>
+#include <cstdint>
 
 namespace moat::aws {
 namespace {
 
 constexpr int kMaxVisibilitySeconds = 43200;  // 12 hours, SQS's limit
 
-int IntOr(const std::string& s, int fallback) {
-  int v = 0;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && end == s.data() + s.size() ? v : fallback;
-}
-
-SqsMessage ParseMessage(const pugi::xml_node& m) {
+Result<SqsMessage> ParseMessage(const pugi::xml_node& m) {
   SqsMessage out;
   out.id = Sub(m, "MessageId").text().get();
   out.receipt_handle = Sub(m, "ReceiptHandle").text().get();
   out.body = Sub(m, "Body").text().get();
   for (const auto& a : Children(m, "Attribute")) {
     if (std::string_view(Sub(a, "Name").text().get()) == "ApproximateReceiveCount") {
-      out.receive_count = IntOr(Sub(a, "Value").text().get(), 0);
+      auto count = IntElement(a, "Value", "sqs ReceiveMessage: ApproximateReceiveCount", 0, 0, INT32_MAX);
+      if (!count) return Fail(std::move(count).error());
+      out.receive_count = static_cast<int>(*count);
     }
   }
   return out;
@@ -57,7 +53,11 @@ Result<std::vector<SqsMessage>> Sqs::Receive(int max_messages, int wait_seconds,
   auto doc = Call("ReceiveMessage", std::move(params));
   if (!doc) return Fail(std::move(doc).error());
   std::vector<SqsMessage> out;
-  for (const auto& m : Children(Child(*doc, "ReceiveMessageResult"), "Message")) out.push_back(ParseMessage(m));
+  for (const auto& m : Children(Child(*doc, "ReceiveMessageResult"), "Message")) {
+    auto message = ParseMessage(m);
+    if (!message) return Fail(std::move(message).error());
+    out.push_back(std::move(*message));
+  }
   return out;
 }
 

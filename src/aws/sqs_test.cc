@@ -4,6 +4,7 @@
 
 #include <tuple>
 
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::aws {
@@ -16,13 +17,11 @@ constexpr const char* kQueueForm = "QueueUrl=https%3A%2F%2Fsqs.us-east-1.amazona
 
 struct Fixture {
   ScriptedTransport transport;
+  moat::testing::FakeClock clock{1440938160000};
   QueryClient client{{"sqs", "https://sqs.us-east-1.amazonaws.com", "us-east-1", kSqsApiVersion},
-                     [] {
-                       return Result<Credentials>(Credentials{"AKID", "SECRETKEY", ""});
-                     },
+                     std::make_shared<StaticCredentials>(Credentials{"AKID", "SECRETKEY", ""}),
                      transport,
-                     [] { return int64_t{1440938160}; },
-                     [](std::chrono::milliseconds) {}};
+                     clock};
   Sqs sqs{client, kQueue};
 };
 

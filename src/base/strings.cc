@@ -105,9 +105,32 @@ bool Digits(std::string_view s, size_t pos, size_t digits, int lo, int hi, int* 
   return value >= lo && value <= hi;
 }
 
-// "2026-11-01" or "2026-11-01T12:00:00Z" -> unix seconds.
+}  // namespace
+
+std::optional<int64_t> ParseInt(std::string_view s, int64_t min, int64_t max) {
+  int64_t v = 0;
+  const char* end = s.data() + s.size();
+  const auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || p != end || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> ParseUint(std::string_view s, uint64_t max) {
+  uint64_t v = 0;
+  const char* end = s.data() + s.size();
+  const auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || p != end || v > max) return std::nullopt;
+  return v;
+}
+
 std::optional<int64_t> ParseUtc(std::string_view s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (s.size() > 20 && s[19] == '.' && s.back() == 'Z') {  // fractional seconds: dropped
+    const std::string_view fraction = s.substr(20, s.size() - 21);
+    if (fraction.empty() || !std::all_of(fraction.begin(), fraction.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::nullopt;
+    return ParseUtc(std::string(s.substr(0, 19)) + "Z");
+  }
   if (s.size() != 10 && s.size() != 20) return std::nullopt;
   if (!Digits(s, 0, 4, 0, 9999, &y) || s[4] != '-' || !Digits(s, 5, 2, 1, 12, &mo) || s[7] != '-' ||
       !Digits(s, 8, 2, 1, 31, &d)) {
@@ -123,8 +146,6 @@ std::optional<int64_t> ParseUtc(std::string_view s) {
   }
   return DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 }
-
-}  // namespace
 
 Result<int64_t> ParseSince(std::string_view text, int64_t now) {
   if (text == "all") return int64_t{0};

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <optional>
+
 namespace moat {
 namespace {
 
@@ -25,6 +28,57 @@ TEST(StringsTest, SplitEscapedHonoursBackslashComma) {
   EXPECT_EQ(v[0], "orders-db");
   EXPECT_EQ(v[1], "tag:team=a,b");
   EXPECT_EQ(v[2], "x");
+}
+
+TEST(StringsTest, ParseIntAcceptsOnlyAWholeDecimalNumberInRange) {
+  struct Case {
+    const char* text;
+    std::optional<int64_t> want;
+  };
+  const Case cases[] = {
+      {"0", 0},
+      {"5432", 5432},
+      {"-1", -1},
+      {"007", 7},
+      {"9223372036854775807", std::numeric_limits<int64_t>::max()},
+      {"-9223372036854775808", std::numeric_limits<int64_t>::min()},
+      {"9223372036854775808", std::nullopt},  // overflow
+      {"", std::nullopt},
+      {"-", std::nullopt},
+      {"+1", std::nullopt},
+      {" 1", std::nullopt},
+      {"1 ", std::nullopt},
+      {"12abc", std::nullopt},
+      {"0x1f", std::nullopt},
+      {"1e3", std::nullopt},
+      {"1.0", std::nullopt},
+      {"--1", std::nullopt},
+  };
+  for (const Case& c : cases) EXPECT_EQ(ParseInt(c.text), c.want) << Quote(c.text);
+}
+
+TEST(StringsTest, ParseIntChecksTheGivenRange) {
+  EXPECT_EQ(ParseInt("65535", -1, 65535), 65535);
+  EXPECT_EQ(ParseInt("65536", -1, 65535), std::nullopt);
+  EXPECT_EQ(ParseInt("-2", -1, 65535), std::nullopt);
+}
+
+TEST(StringsTest, ParseUintRejectsSignsAndOverflow) {
+  EXPECT_EQ(ParseUint("18446744073709551615"), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(ParseUint("18446744073709551616"), std::nullopt);
+  EXPECT_EQ(ParseUint("-1"), std::nullopt);
+  EXPECT_EQ(ParseUint("+1"), std::nullopt);
+  EXPECT_EQ(ParseUint("10", 9), std::nullopt);
+  EXPECT_EQ(ParseUint("12abc"), std::nullopt);
+}
+
+TEST(StringsTest, ParseUtcReadsDatesAndTimesWithOptionalFraction) {
+  EXPECT_EQ(ParseUtc("2024-05-01T00:00:00Z"), 1714521600);
+  EXPECT_EQ(ParseUtc("2024-05-01T00:00:00.123Z"), 1714521600);
+  EXPECT_EQ(ParseUtc("2024-05-01"), 1714521600);
+  EXPECT_EQ(ParseUtc("2024-05-01T00:00:00"), std::nullopt);
+  EXPECT_EQ(ParseUtc("2024-05-01T00:00:00.Z"), std::nullopt);
+  EXPECT_EQ(ParseUtc("2024-02-30"), std::nullopt);
 }
 
 TEST(StringsTest, FormatUtc) { EXPECT_EQ(FormatUtc(1714521600), "2024-05-01T00:00:00Z"); }

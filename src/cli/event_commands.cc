@@ -140,7 +140,7 @@ int Watch(const std::vector<std::string>& args) {
     return !report->Failed();
   };
   auto stats = watch::RunWorker(
-      receive_queue, beat_queue, handle, options, [] { return g_stopping.load(); }, [](bool busy) { g_busy = busy; },
+      receive_queue, beat_queue, handle, options, services.clock(), [] { return g_stopping.load(); }, [](bool busy) { g_busy = busy; },
       log);
   if (!stats) return Error("watch", stats.error().message);
   log("moat: watch: stopped: " + std::to_string(stats->handled) + " handled, " + std::to_string(stats->failed) +

@@ -3,8 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <charconv>
-#include <thread>
+#include <limits>
 
 #include "base/strings.h"
 #include "policy/loader.h"
@@ -12,15 +11,8 @@
 namespace moat::pce {
 namespace {
 
-class ThreadSleeper : public Sleeper {
- public:
-  void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
-};
-
 int ParseSeconds(std::string_view s, int fallback) {
-  int v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && p == s.data() + s.size() && v >= 0 ? v : fallback;
+  return static_cast<int>(ParseInt(s, 0, std::numeric_limits<int>::max()).value_or(fallback));
 }
 
 // The message of a PCE error body: [{"token","message"}], {"token","message"} or {"error"}.
@@ -59,11 +51,6 @@ std::vector<std::string> Paths(const std::vector<std::pair<std::string, std::str
 }
 
 }  // namespace
-
-Sleeper& RealSleeper() {
-  static ThreadSleeper sleeper;
-  return sleeper;
-}
 
 Result<Config> Config::FromEnvironment(const std::function<const char*(const char*)>& getenv) {
   auto get = [&](const char* name) -> std::string {
@@ -104,10 +91,10 @@ Result<Config> Config::FromEnvironment(const std::function<const char*(const cha
   return c;
 }
 
-Client::Client(Config config, http::Transport& transport, Sleeper& sleeper, RetryPolicy retry)
+Client::Client(Config config, http::Transport& transport, Clock& clock, RetryPolicy retry)
     : config_(std::move(config)),
       transport_(transport),
-      sleeper_(sleeper),
+      clock_(clock),
       retry_(retry),
       backoff_(retry.base_delay, retry.max_delay) {}
 
@@ -158,7 +145,7 @@ Result<http::Response> Client::Send(const Call& call) {
       return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
     }
     if (wait.count() == 0) wait = backoff_.Delay(attempt);
-    sleeper_.Sleep(wait);
+    clock_.Sleep(wait);
   }
 }
 
@@ -196,7 +183,7 @@ Result<std::vector<std::string>> Client::GetCollections(const std::vector<std::s
   while (!jobs.empty()) {
     std::chrono::milliseconds next = jobs.front().next;
     for (const Job& j : jobs) next = std::min(next, j.next);
-    sleeper_.Sleep(next);
+    clock_.Sleep(next);
     waited += next;
     for (size_t k = 0; k < jobs.size();) {
       auto done = PollJob(jobs[k]);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/backoff.h"
+#include "base/clock.h"
 #include "base/result.h"
 #include "http/transport.h"
 #include "policy/model.h"
@@ -44,14 +45,6 @@ struct RetryPolicy {
   std::chrono::seconds job_deadline{600};      // an async job must finish within this
   int request_timeout_ms = 60000;
 };
-
-// Waits; a fake in tests records instead.
-class Sleeper {
- public:
-  virtual ~Sleeper() = default;
-  virtual void Sleep(std::chrono::milliseconds d) = 0;
-};
-Sleeper& RealSleeper();
 
 struct UploadResult {
   uint64_t sent = 0;                      // lines sent
@@ -82,7 +75,8 @@ struct Provisioned {
 
 class Client {
  public:
-  Client(Config config, http::Transport& transport, Sleeper& sleeper = RealSleeper(), RetryPolicy retry = {});
+  // Borrows the transport and the clock (its waits: retries, job polls), which must outlive it.
+  Client(Config config, http::Transport& transport, Clock& clock = SystemClock(), RetryPolicy retry = {});
 
   // Every object of a collection, as the JSON array text the PCE returned. `path` is relative to
   // the org: "labels", "sec_policy/active/rule_sets".
@@ -149,7 +143,7 @@ class Client {
 
   Config config_;
   http::Transport& transport_;
-  Sleeper& sleeper_;
+  Clock& clock_;
   RetryPolicy retry_;
   int requests_ = 0, writes_ = 0;
   Backoff backoff_;

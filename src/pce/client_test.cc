@@ -5,6 +5,7 @@
 #include <map>
 
 #include "testing/env.h"
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::pce {
@@ -66,12 +67,6 @@ TEST(PceCollectionsTest, VersionedCollectionsCarryTheVersion) {
   EXPECT_EQ(c[7], (std::pair<std::string, std::string>{"rule_sets", "sec_policy/draft/rule_sets"}));
 }
 
-class NoSleep : public Sleeper {
- public:
-  void Sleep(std::chrono::milliseconds d) override { waits.push_back(d); }
-  std::vector<std::chrono::milliseconds> waits;
-};
-
 http::Response Reply(int status, std::string body, http::Headers headers = {}) {
   http::Response r;
   r.status = status;
@@ -84,8 +79,8 @@ class PceWriteTest : public ::testing::Test {
  protected:
   Config config_{"http://127.0.0.1:1", "1", "api_1", "s3cr3t-value", {}};
   moat::testing::ScriptedTransport transport_;
-  NoSleep sleeper_;
-  Client client_{config_, transport_, sleeper_};
+  moat::testing::FakeClock clock_;
+  Client client_{config_, transport_, clock_};
 };
 
 TEST_F(PceWriteTest, ACreateIsRepeatedAfter429ButNotAfterAServerError) {
@@ -93,8 +88,8 @@ TEST_F(PceWriteTest, ACreateIsRepeatedAfter429ButNotAfterAServerError) {
   auto href = client_.CreateLabel("app", "orders");
   ASSERT_TRUE(href) << href.error().message;
   EXPECT_EQ(*href, "/orgs/1/labels/9");
-  ASSERT_EQ(sleeper_.waits.size(), 1u);
-  EXPECT_EQ(sleeper_.waits[0], std::chrono::seconds(2));
+  ASSERT_EQ(clock_.sleeps().size(), 1u);
+  EXPECT_EQ(clock_.sleeps()[0], std::chrono::seconds(2));
   EXPECT_EQ(transport_.seen[1].body, R"({"key":"app","value":"orders"})");
   EXPECT_EQ(transport_.seen[1].method, "POST");
 
@@ -170,7 +165,8 @@ TEST_F(PceWriteTest, LargeCollectionsGoThroughJobsThatAreAwaitedTogether) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, (std::vector<std::string>{"[1,2,3]", "[]", "[4,5]"}));
   // One wait for both jobs, then b's doubled one: 9 s, not 3 + 3 + 6.
-  EXPECT_EQ(sleeper_.waits, (std::vector<std::chrono::milliseconds>{std::chrono::seconds(3), std::chrono::seconds(6)}));
+  EXPECT_EQ(clock_.sleeps(),
+            (std::vector<std::chrono::milliseconds>{std::chrono::seconds(3), std::chrono::seconds(6)}));
   EXPECT_EQ(transport_.seen[1].headers.front(), (std::pair<std::string, std::string>{"Prefer", "respond-async"}));
   EXPECT_EQ(transport_.seen[6].url, "http://127.0.0.1:1/api/v2/orgs/1/datafiles/a");
   EXPECT_EQ(client_.writes(), 0);

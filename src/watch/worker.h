@@ -4,7 +4,12 @@
 //     other worker receives it meanwhile;
 //   - handled: the message is deleted; failed: it is left, to come back after its visibility
 //     timeout and, after the queue's maxReceiveCount, to go to the dead-letter queue;
-//   - a message that is not a valid event is reported and deleted: retrying cannot help it.
+//   - a message that is not a valid event is reported and deleted: retrying cannot help it;
+//   - a receive that fails is retried after capped exponential backoff with jitter, whatever
+//     the number of failures (throttling, 5xx and lost connections were already retried by the
+//     signed request path, which also renews expired credentials): the worker stops only when
+//     told to, or when the queue cannot work as configured (it does not exist, the request is
+//     invalid, access is denied), with an error that says so.
 // Several workers may share a queue: each message goes to one, and concurrent runs on the same
 // database converge (app/enforce.h).
 #pragma once
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "aws/sqs.h"
+#include "base/clock.h"
 #include "base/result.h"
 #include "events/events.h"
 
@@ -35,18 +41,22 @@ struct WorkerOptions {
   int visibility_seconds = 60;
   std::chrono::milliseconds heartbeat{20000};  // extend the visibility this often while working
   int max_receives = 0;                        // stop after this many receive calls (tests); 0: until stopped
+  std::chrono::milliseconds retry_base{1000};  // wait after a failed receive, doubled per failure in a row
+  std::chrono::milliseconds retry_max{60000};  // cap of that wait
 };
 
 struct WorkerStats {
   int handled = 0, failed = 0, invalid = 0, receives = 0;
+  int receive_errors = 0;  // failed receives, retried
 };
 
 // `handle` returns true when the event was handled (the message is then deleted). `heartbeat_queue`
-// is used from a second thread: give it its own client. Returns on `stopping`, or with an error when
-// the queue cannot be read.
+// is used from a second thread: give it its own client. Waits (retries, heartbeat periods) are
+// measured on `clock`. Returns on `stopping`, or with an error when the queue cannot work as
+// configured (kNotFound, kInvalidInput, kDenied, kInternal from a receive).
 Result<WorkerStats> RunWorker(Queue& queue, Queue& heartbeat_queue,
                               const std::function<bool(const events::EventWork&, const aws::SqsMessage&)>& handle,
-                              const WorkerOptions& options, const std::function<bool()>& stopping,
+                              const WorkerOptions& options, Clock& clock, const std::function<bool()>& stopping,
                               const std::function<void(bool busy)>& busy,
                               const std::function<void(const std::string&)>& log);
 
