@@ -52,17 +52,38 @@ std::string HandleReport::Json() const {
   return j.dump();
 }
 
-Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequest& req, const HandleDeps& deps) {
-  HandleReport report;
-  report.ignored = work.ignored;
-  const auto out_of_time = [&] {
-    return req.deadline_ms > 0 && deps.now_ms && deps.now_ms() + req.reserve_ms >= req.deadline_ms;
-  };
+namespace {
 
-  std::vector<traffic::Flow> flows;
+// True when the deadline leaves no time for another object (the reserve is kept for the rest).
+bool OutOfTime(const HandleRequest& req, const HandleDeps& deps) {
+  return req.deadline_ms > 0 && deps.now_ms && deps.now_ms() + req.reserve_ms >= req.deadline_ms;
+}
+
+// Why an object gave no file: the first example of what went wrong, as " (example)"; empty when none.
+std::string WhyUnread(const traffic::FlowsReport& read) {
+  for (const std::string& e : read.stats.examples) {
+    if (!e.empty()) return " (" + e + ")";
+  }
+  return "";
+}
+
+// Keeps the object's flows as flow history beside it; a failure is the report's error, not the event's.
+void KeepFlows(const events::ObjectRef& o, const std::string& name, const traffic::FlowsReport& read,
+               const HandleDeps& deps, HandleReport& report) {
+  if (!deps.keep_flows) return;
+  const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".jsonl.gz";
+  auto gz = store::FlowHistory(read, name);
+  Status kept = gz ? deps.keep_flows(history, *gz) : Fail(std::move(gz).error());
+  if (!kept) report.errors.push_back("flow history: " + kept.error().message);
+}
+
+// Reads each of the event's objects while there is time, appending their flows to `flows`; those
+// left for lack of time, those read and those that could not be read are in the report.
+Status ReadObjects(const events::EventWork& work, const HandleRequest& req, const HandleDeps& deps,
+                   HandleReport& report, std::vector<traffic::Flow>& flows) {
   for (const events::ObjectRef& o : work.objects) {
     const std::string name = "s3://" + o.bucket + "/" + o.key;
-    if (out_of_time()) {
+    if (OutOfTime(req, deps)) {
       report.left.push_back(name);
       continue;
     }
@@ -77,33 +98,46 @@ Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequ
     report.records += read->stats.records;
     report.skipped += read->stats.TotalSkipped();
     if (read->stats.files_read == 0) {
-      std::string why;
-      for (const std::string& e : read->stats.examples) {
-        if (why.empty() && !e.empty()) why = " (" + e + ")";
-      }
-      report.errors.push_back(name + ": could not be read" + why);
+      report.errors.push_back(name + ": could not be read" + WhyUnread(*read));
       continue;
     }
     report.done.push_back(name);
-    if (deps.keep_flows) {
-      const std::string history = "s3://" + o.bucket + "/moat/flows/" + o.key + ".jsonl.gz";
-      auto gz = store::FlowHistory(*read, name);
-      Status kept = gz ? deps.keep_flows(history, *gz) : Fail(std::move(gz).error());
-      if (!kept) report.errors.push_back("flow history: " + kept.error().message);
-    }
+    KeepFlows(o, name, *read, deps, report);
     flows.insert(flows.end(), std::make_move_iterator(read->flows.begin()), std::make_move_iterator(read->flows.end()));
   }
-  report.flows = flows.size();
+  return {};
+}
 
-  if (deps.upload && !flows.empty()) {
-    auto uploaded = deps.upload(UploadLines(flows, false));
-    if (!uploaded) {
-      report.errors.push_back("pce upload: " + uploaded.error().message);
-    } else {
-      report.uploaded = std::move(*uploaded);
-    }
+// Sends the flows to the PCE's traffic loader, when a PCE is configured.
+void Upload(const std::vector<traffic::Flow>& flows, const HandleDeps& deps, HandleReport& report) {
+  if (!deps.upload || flows.empty()) return;
+  auto uploaded = deps.upload(UploadLines(flows, false));
+  if (!uploaded) {
+    report.errors.push_back("pce upload: " + uploaded.error().message);
+  } else {
+    report.uploaded = std::move(*uploaded);
   }
+}
 
+// Every address of the flows, once, in order.
+std::vector<std::string> Addresses(const std::vector<traffic::Flow>& flows) {
+  std::vector<net::Address> seen;
+  seen.reserve(2 * flows.size());
+  for (const traffic::Flow& f : flows) {
+    seen.push_back(f.key.initiator);
+    seen.push_back(f.key.responder);
+  }
+  std::sort(seen.begin(), seen.end());
+  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+  std::vector<std::string> addresses;
+  addresses.reserve(seen.size());
+  for (const net::Address& a : seen) addresses.push_back(net::ToString(a));
+  return addresses;
+}
+
+// The reconcile of what the event touched; its what-if weighs `flows`, which it borrows.
+EnforceRequest EnforceRequestFor(const events::EventWork& work, const HandleRequest& req,
+                                 const std::vector<traffic::Flow>& flows) {
   EnforceRequest er = req.enforce;
   er.execute = true;
   er.narrow = !work.reconcile_all;
@@ -114,30 +148,34 @@ Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequ
     er.observed = &flows;
     er.observed_window = "the flows of this event's objects";
   }
-  std::vector<net::Address> seen;  // every address of the flows, once
-  seen.reserve(2 * flows.size());
-  for (const traffic::Flow& f : flows) {
-    seen.push_back(f.key.initiator);
-    seen.push_back(f.key.responder);
-  }
-  std::sort(seen.begin(), seen.end());
-  seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
-  er.addresses.reserve(seen.size());
-  for (const net::Address& a : seen) er.addresses.push_back(net::ToString(a));
+  er.addresses = Addresses(flows);
+  return er;
+}
+
+}  // namespace
+
+Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequest& req, const HandleDeps& deps) {
+  HandleReport report;
+  report.ignored = work.ignored;
+  std::vector<traffic::Flow> flows;
+  if (Status read = ReadObjects(work, req, deps, report, flows); !read) return Fail(std::move(read).error());
+  report.flows = flows.size();
+  Upload(flows, deps, report);
+
+  const EnforceRequest er = EnforceRequestFor(work, req, flows);
   const bool something = work.reconcile_all || !er.databases.empty() || !er.groups.empty() || !er.addresses.empty();
-  if (something) {
-    if (req.deadline_ms > 0 && deps.now_ms && deps.now_ms() >= req.deadline_ms - 1000) {
-      report.errors.push_back("no time left to reconcile the databases before the deadline");
-      return report;
-    }
-    EnforceDeps ed = deps.enforce;
-    ed.confirm = nullptr;  // events apply without asking
-    auto enforced = RunEnforce(er, ed);
-    if (!enforced) {
-      report.errors.push_back("reconcile: " + enforced.error().message);
-    } else {
-      report.enforce = std::move(*enforced);
-    }
+  if (!something) return report;
+  if (req.deadline_ms > 0 && deps.now_ms && deps.now_ms() >= req.deadline_ms - 1000) {
+    report.errors.push_back("no time left to reconcile the databases before the deadline");
+    return report;
+  }
+  EnforceDeps ed = deps.enforce;
+  ed.confirm = nullptr;  // events apply without asking
+  auto enforced = RunEnforce(er, ed);
+  if (!enforced) {
+    report.errors.push_back("reconcile: " + enforced.error().message);
+  } else {
+    report.enforce = std::move(*enforced);
   }
   return report;
 }

@@ -159,6 +159,45 @@ bool Executor::Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel
   return Bindings(plan.bindings_to_create);
 }
 
+// The chosen RDS databases, as the planner sees them, and their external data references.
+struct Chosen {
+  std::vector<pce::SyncDatabase> databases;
+  std::set<std::string> references;
+};
+
+// Reads the databases and their addresses from AWS; targets that match nothing go to `errors`.
+Result<Chosen> ReadChosen(const PceSyncRequest& req, const PceSyncDeps& deps, std::vector<std::string>& errors) {
+  auto rds = deps.aws->Rds();
+  if (!rds) return Fail(std::move(rds).error());
+  auto ec2 = deps.aws->Ec2();
+  if (!ec2) return Fail(std::move(ec2).error());
+  auto dbs = estate::ReadDatabases(**rds);
+  if (!dbs) return Fail(std::move(dbs).error());
+  const std::vector<const aws::Database*> chosen = estate::Choose(*dbs, req.targets, errors);
+  auto addresses = estate::FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
+  if (!addresses) return Fail(std::move(addresses).error());
+  Chosen out;
+  for (const aws::Database* d : chosen) {
+    const estate::AddressLookup& found = (*addresses)[d];
+    out.databases.push_back(
+        {d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning});
+    out.references.insert("rds:" + estate::TargetId(*d));
+  }
+  return out;
+}
+
+// The PCE's objects with what bindings depend on read again; the rest as `bodies` (the first read).
+Result<pce::PceObjects> ReadForBindings(pce::Client& client, const std::vector<std::string>& bodies) {
+  std::vector<std::string> paths;
+  paths.reserve(kBindingCollections.size());
+  for (size_t i : kBindingCollections) paths.push_back(kCollections[i]);
+  auto fresh = client.GetCollections(paths);
+  if (!fresh) return Fail(std::move(fresh).error());
+  std::vector<std::string> now = bodies;
+  for (size_t k = 0; k < kBindingCollections.size(); ++k) now[kBindingCollections[k]] = std::move((*fresh)[k]);
+  return Parse(now);
+}
+
 }  // namespace
 
 Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& deps) {
@@ -170,24 +209,9 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   // The PCE's settings are checked before AWS is read (no request is made yet).
   auto connection = ConnectPce(deps.pce);
   if (!connection) return Fail(std::move(connection).error());
-
-  auto rds = deps.aws->Rds();
-  if (!rds) return Fail(std::move(rds).error());
-  auto ec2 = deps.aws->Ec2();
-  if (!ec2) return Fail(std::move(ec2).error());
-  auto dbs = estate::ReadDatabases(**rds);
-  if (!dbs) return Fail(std::move(dbs).error());
-  const std::vector<const aws::Database*> chosen = estate::Choose(*dbs, req.targets, report.errors);
-  auto addresses = estate::FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
-  if (!addresses) return Fail(std::move(addresses).error());
-  std::vector<pce::SyncDatabase> databases;
-  std::set<std::string> references;
-  for (const aws::Database* d : chosen) {
-    const estate::AddressLookup& found = (*addresses)[d];
-    databases.push_back({d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning});
-    references.insert("rds:" + estate::TargetId(*d));
-  }
-  report.databases = databases.size();
+  auto chosen = ReadChosen(req, deps, report.errors);
+  if (!chosen) return Fail(std::move(chosen).error());
+  report.databases = chosen->databases.size();
 
   pce::Client& client = *connection->client;
   // Large collections come through jobs that run side by side.
@@ -195,11 +219,11 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   if (!bodies) return Fail(std::move(bodies).error());
   auto objects = Parse(*bodies);
   if (!objects) return Fail(std::move(objects).error());
-  if (!req.targets.empty()) KeepOnly(*objects, references);
-  report.plan = pce::Plan(databases, *map, *objects, req.prune);
+  if (!req.targets.empty()) KeepOnly(*objects, chosen->references);
+  report.plan = pce::Plan(chosen->databases, *map, *objects, req.prune);
 
   // Found nothing, yet would delete: more likely the wrong region or account than an empty estate.
-  if (req.prune && databases.empty() &&
+  if (req.prune && chosen->databases.empty() &&
       (!report.plan.workloads_to_delete.empty() || !report.plan.virtual_services_to_delete.empty())) {
     return Fail(InvalidInput(
         "--prune: no RDS database was found, so every database's PCE objects would be deleted; check AWS_REGION "
@@ -217,21 +241,12 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   if (run.Run(report.plan, req.provision, objects->labels) && waited) {
     // What this run made may let bindings through: read what bindings depend on again, and plan
     // again (only its bindings are used: the rest of the PCE is as the first read saw it).
-    auto reread = [&]() -> Result<pce::PceObjects> {
-      std::vector<std::string> paths;
-      paths.reserve(kBindingCollections.size());
-      for (size_t i : kBindingCollections) paths.push_back(kCollections[i]);
-      auto fresh = client.GetCollections(paths);
-      if (!fresh) return Fail(std::move(fresh).error());
-      std::vector<std::string> now = *bodies;
-      for (size_t k = 0; k < kBindingCollections.size(); ++k) now[kBindingCollections[k]] = std::move((*fresh)[k]);
-      return Parse(now);
-    }();
+    auto reread = ReadForBindings(client, *bodies);
     if (!reread) {
       report.errors.push_back("reading the PCE again for the bindings: " + reread.error().message);
     } else {
-      if (!req.targets.empty()) KeepOnly(*reread, references);
-      const pce::SyncPlan next = pce::Plan(databases, *map, *reread, req.prune);
+      if (!req.targets.empty()) KeepOnly(*reread, chosen->references);
+      const pce::SyncPlan next = pce::Plan(chosen->databases, *map, *reread, req.prune);
       run.Bindings(next.bindings_to_create);
       report.plan.binding_waits_for_provision = next.binding_waits_for_provision;
       report.plan.binding_waits_for_workload = next.binding_waits_for_workload;

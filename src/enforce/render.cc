@@ -69,6 +69,74 @@ std::string CutLine(const plan::CutFlow& c) {
   return s + "\n";
 }
 
+nlohmann::ordered_json CutJson(const plan::CutFlow& c) {
+  const traffic::FlowKey& k = c.flow.key;
+  return {{"initiator", net::ToString(k.initiator)},
+          {"responder", net::ToString(k.responder)},
+          {"port", k.port},
+          {"protocol", k.protocol},
+          {"records", c.flow.counts.records},
+          {"bytes", c.flow.counts.bytes},
+          {"first", c.flow.counts.first},
+          {"last", c.flow.counts.last},
+          {"breaking", c.breaking}};
+}
+
+// A group's changes, and how many rules it holds once packed.
+nlohmann::ordered_json GroupJson(const TargetReport& t, const plan::GroupChange& g) {
+  nlohmann::ordered_json gj = {{"id", g.id}, {"name", g.name}, {"create", g.create}};
+  for (const auto& [key, rules] :
+       {std::pair{"authorize", &g.authorize}, std::pair{"revoke", &g.revoke}, std::pair{"redescribe", &g.redescribe}}) {
+    gj[key] = nlohmann::ordered_json::array();
+    for (const auto& rule : *rules) gj[key].push_back(RuleJson(rule));
+  }
+  size_t count = 0;
+  for (const auto& pg : t.plan.groups) {
+    if (pg.name == g.name) count = pg.rules.size();
+  }
+  gj["rules"] = count;
+  gj["revoke_other"] = g.revoke_other;
+  return gj;
+}
+
+nlohmann::ordered_json TargetJson(const TargetReport& t) {
+  using nlohmann::ordered_json;
+  ordered_json x;
+  x["id"] = t.id;
+  x["kind"] = t.cluster ? "cluster" : "instance";
+  x["endpoint"] = t.endpoint;
+  x["port"] = t.port;
+  x["vpc_id"] = t.vpc_id;
+  x["policy_target"] = t.policy_target;
+  x["matched_by"] = t.matched_by;
+  x["addresses"] = t.addresses;
+  x["attached"] = t.attached;
+  x["error"] = t.error;
+  x["held"] = t.plan.held;
+  x["warnings"] = t.warnings;
+  x["widened"] = t.widened;
+  x["unaudited"] = t.unaudited;
+  x["cuts"] = ordered_json::array();
+  for (const plan::CutFlow& c : t.plan.cuts) x["cuts"].push_back(CutJson(c));
+  ordered_json groups = ordered_json::array();
+  for (const plan::GroupChange& g : t.plan.plan.groups) groups.push_back(GroupJson(t, g));
+  x["groups"] = std::move(groups);
+  for (const auto& [key, list] : {std::pair{"attach", &t.plan.plan.attach}, std::pair{"detach", &t.plan.plan.detach}}) {
+    x[key] = ordered_json::array();
+    for (const std::string& g : *list) {
+      auto name = t.group_names.find(g);
+      x[key].push_back({{"group", g},
+                        {"name", name != t.group_names.end() ? name->second : g},
+                        {"reason", t.plan.plan.IsDrift(g) ? "drift" : "policy"}});
+    }
+  }
+  x["changes"] = t.error.empty() && t.plan.plan.HasChanges();
+  x["applied"] = t.applied;
+  x["writes"] = t.writes;
+  x["converged"] = t.converged;
+  return x;
+}
+
 }  // namespace
 
 std::string RenderPlanText(const EnforceReport& r) {
@@ -165,68 +233,7 @@ std::string RenderPlanJson(const EnforceReport& r) {
     j["what_if"] = nullptr;
   }
   ordered_json targets = ordered_json::array();
-  for (const TargetReport& t : r.targets) {
-    ordered_json x;
-    x["id"] = t.id;
-    x["kind"] = t.cluster ? "cluster" : "instance";
-    x["endpoint"] = t.endpoint;
-    x["port"] = t.port;
-    x["vpc_id"] = t.vpc_id;
-    x["policy_target"] = t.policy_target;
-    x["matched_by"] = t.matched_by;
-    x["addresses"] = t.addresses;
-    x["attached"] = t.attached;
-    x["error"] = t.error;
-    x["held"] = t.plan.held;
-    x["warnings"] = t.warnings;
-    x["widened"] = t.widened;
-    x["unaudited"] = t.unaudited;
-    x["cuts"] = ordered_json::array();
-    for (const plan::CutFlow& c : t.plan.cuts) {
-      const traffic::FlowKey& k = c.flow.key;
-      x["cuts"].push_back({{"initiator", net::ToString(k.initiator)},
-                           {"responder", net::ToString(k.responder)},
-                           {"port", k.port},
-                           {"protocol", k.protocol},
-                           {"records", c.flow.counts.records},
-                           {"bytes", c.flow.counts.bytes},
-                           {"first", c.flow.counts.first},
-                           {"last", c.flow.counts.last},
-                           {"breaking", c.breaking}});
-    }
-    ordered_json groups = ordered_json::array();
-    for (const plan::GroupChange& g : t.plan.plan.groups) {
-      ordered_json gj = {{"id", g.id}, {"name", g.name}, {"create", g.create}};
-      for (const auto& [key, rules] : {std::pair{"authorize", &g.authorize}, std::pair{"revoke", &g.revoke},
-                                       std::pair{"redescribe", &g.redescribe}}) {
-        gj[key] = ordered_json::array();
-        for (const auto& rule : *rules) gj[key].push_back(RuleJson(rule));
-      }
-      size_t count = 0;
-      for (const auto& pg : t.plan.groups) {
-        if (pg.name == g.name) count = pg.rules.size();
-      }
-      gj["rules"] = count;
-      gj["revoke_other"] = g.revoke_other;
-      groups.push_back(std::move(gj));
-    }
-    x["groups"] = std::move(groups);
-    for (const auto& [key, list] :
-         {std::pair{"attach", &t.plan.plan.attach}, std::pair{"detach", &t.plan.plan.detach}}) {
-      x[key] = ordered_json::array();
-      for (const std::string& g : *list) {
-        auto name = t.group_names.find(g);
-        x[key].push_back({{"group", g},
-                          {"name", name != t.group_names.end() ? name->second : g},
-                          {"reason", t.plan.plan.IsDrift(g) ? "drift" : "policy"}});
-      }
-    }
-    x["changes"] = t.error.empty() && t.plan.plan.HasChanges();
-    x["applied"] = t.applied;
-    x["writes"] = t.writes;
-    x["converged"] = t.converged;
-    targets.push_back(std::move(x));
-  }
+  for (const TargetReport& t : r.targets) targets.push_back(TargetJson(t));
   j["targets"] = std::move(targets);
   j["skipped"] = ordered_json::array();
   for (const auto& [id, why] : r.skipped) j["skipped"].push_back({{"id", id}, {"reason", why}});

@@ -168,45 +168,118 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
   return best;
 }
 
-}  // namespace
+using DatabaseIndex = std::unordered_map<net::Address, size_t, net::AddressHash>;
+using GroupIndex = std::unordered_map<net::Address, Grouper::Group, net::AddressHash>;
 
-TrafficMap BuildMap(const MapInput& in) {
-  map::TrafficMap map;
-  map.title = "moat traffic map";
-  map.since = in.since;
-  map.until = in.until;
-  map.generated = in.generated;
-
-  std::vector<Database> dbs = Databases(in, map.notes);
-  if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
-
-  std::unordered_map<net::Address, size_t, net::AddressHash> db_of;
+// Which database (its index in `dbs`) each database address is.
+DatabaseIndex DatabaseOf(const std::vector<Database>& dbs) {
+  DatabaseIndex db_of;
   for (size_t i = 0; i < dbs.size(); ++i) {
     for (const std::string& a : dbs[i].addresses) {
       if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
     }
   }
-  // What the plan would cut, by flow key.
+  return db_of;
+}
+
+// What the plan would cut, by flow key.
+std::set<traffic::FlowKey> PlannedCuts(const std::vector<Database>& dbs) {
   std::set<traffic::FlowKey> cut;
   for (const Database& d : dbs) {
     if (d.planned == nullptr) continue;
     for (const plan::CutFlow& c : d.planned->plan.cuts) cut.insert(c.flow.key);
   }
+  return cut;
+}
 
-  // Grouping: as fine as the labels allow while the consumers stay readable; coarser levels drop
-  // loc, then env, then role, until the groups number at most max_consumer_nodes.
+// The group of each consumer of a database. Grouping: as fine as the labels allow while the
+// consumers stay readable; coarser levels drop loc, then env, then role, until the groups number
+// at most max_consumer_nodes.
+GroupIndex GroupConsumers(const MapInput& in, const DatabaseIndex& db_of, std::vector<std::string>& notes) {
   const Grouper grouper(in.policy);
-  std::unordered_map<net::Address, Grouper::Group, net::AddressHash> group_of;
-  if (in.flows != nullptr) {
-    std::vector<net::Address> initiators;
-    for (const traffic::Flow& f : *in.flows) {
-      if (db_of.count(f.key.responder) > 0) initiators.push_back(f.key.initiator);
-    }
-    std::sort(initiators.begin(), initiators.end());
-    initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
-    const int best = GroupingLevel(grouper, initiators, in.max_consumer_nodes, map.notes);
-    for (const net::Address& a : initiators) group_of.emplace(a, grouper.Of(a, best));
+  GroupIndex group_of;
+  if (in.flows == nullptr) return group_of;
+  std::vector<net::Address> initiators;
+  for (const traffic::Flow& f : *in.flows) {
+    if (db_of.count(f.key.responder) > 0) initiators.push_back(f.key.initiator);
   }
+  std::sort(initiators.begin(), initiators.end());
+  initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
+  const int best = GroupingLevel(grouper, initiators, in.max_consumer_nodes, notes);
+  for (const net::Address& a : initiators) group_of.emplace(a, grouper.Of(a, best));
+  return group_of;
+}
+
+// What the map makes of a flow to database `d`, and the policy rules that admit it.
+struct Verdict {
+  map::Decision decision = map::Decision::kNotAllowed;
+  std::vector<std::string> rules;
+};
+
+Verdict Judge(const traffic::Flow& f, const Database& d, const std::set<traffic::FlowKey>& cut) {
+  Verdict v;
+  if (f.key.action == flowlog::Action::kReject) {
+    v.decision = map::Decision::kRejected;
+  } else if (cut.count(f.key) > 0) {
+    v.decision = map::Decision::kWouldCut;
+  } else if (d.target != nullptr) {
+    compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port, &f.key.responder);
+    if (x.allowed) {
+      v.decision = map::Decision::kAllowed;
+      v.rules = std::move(x.rules);
+    }
+  }
+  return v;
+}
+
+// The edges, one per (group, database, protocol, port, decision), and the consumer nodes, as the
+// flows are added.
+class Edges {
+ public:
+  void Add(const traffic::Flow& f, bool is_new, const Grouper::Group& g, size_t db, const Database& d,
+           const Verdict& v) {
+    const EdgeKey key{g.id, db, f.key.protocol, f.key.port, v.decision};
+    map::MapEdge& e = edges_[key];
+    if (e.flows == 0) {
+      e.from = g.id;
+      e.to = d.id;
+      e.protocol = f.key.protocol;
+      e.port = f.key.port;
+      e.decision = v.decision;
+    }
+    ++e.flows;
+    e.records += f.counts.records;
+    e.packets += f.counts.packets;
+    e.bytes += f.counts.bytes;
+    if (f.counts.first != flowlog::kNoTime && (e.first == 0 || f.counts.first < e.first)) e.first = f.counts.first;
+    if (f.counts.last != flowlog::kNoTime && f.counts.last > e.last) e.last = f.counts.last;
+    if (is_new) e.is_new = true;
+    edge_rules_[key].insert(v.rules.begin(), v.rules.end());
+    map::MapNode& n = consumers_[g.id];
+    if (n.id.empty()) n = {g.id, g.kind, g.label, {}, 0};
+    member_addresses_[g.id].insert(f.key.initiator);
+    if (members_[g.id].size() < kMembersKept) members_[g.id].insert(g.member);
+  }
+
+  // Appends the consumer nodes, then the edges (sorted by database, group, protocol, port, decision).
+  void MoveInto(TrafficMap& map) {
+    for (auto& [id, n] : consumers_) {
+      n.members.assign(members_[id].begin(), members_[id].end());
+      n.member_count = member_addresses_[id].size();
+      map.nodes.push_back(std::move(n));
+    }
+    for (auto& [key, e] : edges_) {
+      const auto& r = edge_rules_[key];
+      e.rules.assign(r.begin(), r.end());
+      map.edges.push_back(std::move(e));
+    }
+    std::sort(map.edges.begin(), map.edges.end(), [](const map::MapEdge& a, const map::MapEdge& b) {
+      return std::tie(a.to, a.from, a.protocol, a.port, a.decision) <
+             std::tie(b.to, b.from, b.protocol, b.port, b.decision);
+    });
+  }
+
+ private:
   struct EdgeKey {
     std::string from;
     size_t db;
@@ -217,11 +290,41 @@ TrafficMap BuildMap(const MapInput& in) {
       return std::tie(db, from, protocol, port, decision) < std::tie(o.db, o.from, o.protocol, o.port, o.decision);
     }
   };
-  std::map<EdgeKey, map::MapEdge> edges;
-  std::map<std::string, map::MapNode> consumers;
-  std::map<std::string, std::set<std::string>> members;
-  std::map<std::string, std::set<net::Address>> member_addresses;
-  std::map<EdgeKey, std::set<std::string>> edge_rules;
+  std::map<EdgeKey, map::MapEdge> edges_;
+  std::map<EdgeKey, std::set<std::string>> edge_rules_;
+  std::map<std::string, map::MapNode> consumers_;
+  std::map<std::string, std::set<std::string>> members_;
+  std::map<std::string, std::set<net::Address>> member_addresses_;
+};
+
+// The database nodes, sorted by id; a database no flow reached is noted when there were flows.
+void AddDatabaseNodes(const MapInput& in, const std::vector<Database>& dbs, const std::vector<bool>& used,
+                      TrafficMap& map) {
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    map::MapNode n{dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size()};
+    if (!used[i] && in.flows != nullptr) map.notes.push_back(dbs[i].label + ": no flows observed in the window");
+    map.nodes.push_back(std::move(n));
+  }
+  std::sort(map.nodes.begin(), map.nodes.end(),
+            [](const map::MapNode& a, const map::MapNode& b) { return a.id < b.id; });
+}
+
+}  // namespace
+
+TrafficMap BuildMap(const MapInput& in) {
+  map::TrafficMap map;
+  map.title = "moat traffic map";
+  map.since = in.since;
+  map.until = in.until;
+  map.generated = in.generated;
+
+  const std::vector<Database> dbs = Databases(in, map.notes);
+  if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
+  const DatabaseIndex db_of = DatabaseOf(dbs);
+  const std::set<traffic::FlowKey> cut = PlannedCuts(dbs);
+  const GroupIndex group_of = GroupConsumers(in, db_of, map.notes);
+
+  Edges edges;
   std::vector<bool> used(dbs.size(), false);
   if (in.flows != nullptr) {
     for (size_t i = 0; i < in.flows->size(); ++i) {
@@ -230,64 +333,12 @@ TrafficMap BuildMap(const MapInput& in) {
       if (db == db_of.end()) continue;
       const Database& d = dbs[db->second];
       used[db->second] = true;
-      const Grouper::Group& g = group_of.at(f.key.initiator);
-      map::Decision decision = map::Decision::kNotAllowed;
-      std::vector<std::string> rules;
-      if (f.key.action == flowlog::Action::kReject) {
-        decision = map::Decision::kRejected;
-      } else if (cut.count(f.key) > 0) {
-        decision = map::Decision::kWouldCut;
-      } else if (d.target != nullptr) {
-        compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port, &f.key.responder);
-        if (x.allowed) {
-          decision = map::Decision::kAllowed;
-          rules = std::move(x.rules);
-        }
-      }
-      const EdgeKey key{g.id, db->second, f.key.protocol, f.key.port, decision};
-      map::MapEdge& e = edges[key];
-      if (e.flows == 0) {
-        e.from = g.id;
-        e.to = d.id;
-        e.protocol = f.key.protocol;
-        e.port = f.key.port;
-        e.decision = decision;
-      }
-      ++e.flows;
-      e.records += f.counts.records;
-      e.packets += f.counts.packets;
-      e.bytes += f.counts.bytes;
-      if (f.counts.first != flowlog::kNoTime && (e.first == 0 || f.counts.first < e.first)) e.first = f.counts.first;
-      if (f.counts.last != flowlog::kNoTime && f.counts.last > e.last) e.last = f.counts.last;
-      if (in.is_new != nullptr && i < in.is_new->size() && (*in.is_new)[i]) e.is_new = true;
-      edge_rules[key].insert(rules.begin(), rules.end());
-      map::MapNode& n = consumers[g.id];
-      if (n.id.empty()) n = {g.id, g.kind, g.label, {}, 0};
-      member_addresses[g.id].insert(f.key.initiator);
-      if (members[g.id].size() < kMembersKept) members[g.id].insert(g.member);
+      const bool is_new = in.is_new != nullptr && i < in.is_new->size() && (*in.is_new)[i];
+      edges.Add(f, is_new, group_of.at(f.key.initiator), db->second, d, Judge(f, d, cut));
     }
   }
-  for (size_t i = 0; i < dbs.size(); ++i) {
-    map::MapNode n{dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size()};
-    if (!used[i] && in.flows != nullptr) map.notes.push_back(dbs[i].label + ": no flows observed in the window");
-    map.nodes.push_back(std::move(n));
-  }
-  std::sort(map.nodes.begin(), map.nodes.end(),
-            [](const map::MapNode& a, const map::MapNode& b) { return a.id < b.id; });
-  for (auto& [id, n] : consumers) {
-    n.members.assign(members[id].begin(), members[id].end());
-    n.member_count = member_addresses[id].size();
-    map.nodes.push_back(std::move(n));
-  }
-  for (auto& [key, e] : edges) {
-    const auto& r = edge_rules[key];
-    e.rules.assign(r.begin(), r.end());
-    map.edges.push_back(std::move(e));
-  }
-  std::sort(map.edges.begin(), map.edges.end(), [](const map::MapEdge& a, const map::MapEdge& b) {
-    return std::tie(a.to, a.from, a.protocol, a.port, a.decision) <
-           std::tie(b.to, b.from, b.protocol, b.port, b.decision);
-  });
+  AddDatabaseNodes(in, dbs, used, map);
+  edges.MoveInto(map);
   return map;
 }
 

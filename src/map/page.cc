@@ -86,6 +86,7 @@ tbody tr.moat-selected { background: #eff6ff; }
 @media (max-width: 960px) { main { grid-template-columns: 1fr; } .details { position: static; } }
 )css";
 
+// JavaScript, not C++: its main() runs long as the page's one closure (data, elements and handlers share its scope).
 const std::string_view kPageJs = R"js((function () {
   'use strict';
   try {

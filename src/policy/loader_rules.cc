@@ -37,6 +37,25 @@ Resolve ParseResolve(const J& rule, std::string_view side) {
 
 constexpr std::string_view kKindNames[] = {"label", "label group", "workload", "virtual service", "IP list", "service"};
 
+// The problem of the object of `kind` at index `i`.
+const std::string& ObjectProblem(const Policy& p, RefKind kind, size_t i) {
+  switch (kind) {
+    case RefKind::kLabel:
+      return p.labels[i].problem;
+    case RefKind::kGroup:
+      return p.label_groups[i].problem;
+    case RefKind::kWorkload:
+      return p.workloads[i].problem;
+    case RefKind::kVirtualService:
+      return p.virtual_services[i].problem;
+    case RefKind::kIpList:
+      return p.ip_lists[i].problem;
+    case RefKind::kService:
+      break;
+  }
+  return p.services[i].problem;  // kService
+}
+
 }  // namespace
 
 void PolicyBuilder::State::ParseActors(const J& rule, std::string_view side, std::vector<Actor>& out, size_t set,
@@ -250,15 +269,30 @@ std::string* PolicyBuilder::State::ProblemOf(const Owner& o) {
 }
 
 Status PolicyBuilder::State::Resolve() {
+  IndexObjects();
+  // Label groups first, so that rules see their groups' problems. A problem of a nested group is
+  // found where the group is expanded (compile/matcher.cc).
+  for (const Ref& r : refs) {
+    if (r.owner.kind != Owner::kLabelGroup) continue;
+    std::string& problem = policy.label_groups[r.owner.a].problem;
+    if (const std::string why = Failure(r.kind, r.id, r.href); !why.empty() && problem.empty()) {
+      problem = r.path + ": " + why;
+    }
+  }
+  ResolveRefs();
+  AddServicePorts();
+  return {};
+}
+
+void PolicyBuilder::State::IndexObjects() {
   Policy& p = policy;
   // Indexes, and the ids that two objects share: references to those are problems, never
   // resolved by order.
-  std::map<RefKind, std::set<std::string>> shared;
   auto index = [&](RefKind kind, std::string_view collection, auto& objects, auto& map, auto id_of) {
     for (size_t i = 0; i < objects.size(); ++i) {
       const std::string id = id_of(objects[i]);
       if (map.emplace(id, i).second) continue;
-      if (shared[kind].insert(id).second) {
+      if (shared_ids[kind].insert(id).second) {
         p.warnings.push_back(std::string(collection) + ": two objects have the href " + objects[i].href +
                              "; the rules that use it fail the targets they reach");
       }
@@ -272,64 +306,30 @@ Status PolicyBuilder::State::Resolve() {
         [](const VirtualService& v) { return HrefId(v.href); });
   index(RefKind::kIpList, "ip_lists", p.ip_lists, p.ip_list_index, [](const IpList& l) { return HrefId(l.href); });
   index(RefKind::kService, "services", p.services, p.service_index, [](const Service& s) { return HrefId(s.href); });
+}
 
+std::string PolicyBuilder::State::Failure(RefKind kind, const std::string& id, const std::string& shown) const {
+  const Policy& p = policy;
   const std::unordered_map<std::string, size_t>* maps[] = {&p.label_index, &p.group_index,   &p.workload_index,
                                                            &p.vs_index,    &p.ip_list_index, &p.service_index};
-  // What is wrong with referring to `id`, or empty when nothing is.
-  auto failure = [&](RefKind kind, const std::string& id, const std::string& shown = {}) -> std::string {
-    const std::string what = std::string(kKindNames[static_cast<int>(kind)]) + " " + (shown.empty() ? id : shown);
-    const auto& map = *maps[static_cast<int>(kind)];
-    auto it = map.find(id);
-    if (it == map.end()) return what + " does not exist in the " + p.version + " policy";
-    if (shared[kind].contains(id)) return what + ": two objects have this href, and moat does not pick one";
-    const std::string* problem = nullptr;
-    switch (kind) {
-      case RefKind::kLabel:
-        problem = &p.labels[it->second].problem;
-        break;
-      case RefKind::kGroup:
-        problem = &p.label_groups[it->second].problem;
-        break;
-      case RefKind::kWorkload:
-        problem = &p.workloads[it->second].problem;
-        break;
-      case RefKind::kVirtualService:
-        problem = &p.virtual_services[it->second].problem;
-        break;
-      case RefKind::kIpList:
-        problem = &p.ip_lists[it->second].problem;
-        break;
-      case RefKind::kService:
-        problem = &p.services[it->second].problem;
-        break;
-    }
-    return problem->empty() ? std::string() : what + ": " + *problem;
-  };
-
-  // Label groups first, so that rules see their groups' problems. A problem of a nested group is
-  // found where the group is expanded (compile/matcher.cc).
-  for (const Ref& r : refs) {
-    if (r.owner.kind != Owner::kLabelGroup) continue;
-    std::string& problem = p.label_groups[r.owner.a].problem;
-    if (const std::string why = failure(r.kind, r.id, r.href); !why.empty() && problem.empty()) {
-      problem = r.path + ": " + why;
-    }
+  const std::string what = std::string(kKindNames[static_cast<int>(kind)]) + " " + (shown.empty() ? id : shown);
+  const auto& map = *maps[static_cast<int>(kind)];
+  auto it = map.find(id);
+  if (it == map.end()) return what + " does not exist in the " + p.version + " policy";
+  if (auto shared = shared_ids.find(kind); shared != shared_ids.end() && shared->second.contains(id)) {
+    return what + ": two objects have this href, and moat does not pick one";
   }
+  const std::string& problem = ObjectProblem(p, kind, it->second);
+  return problem.empty() ? std::string() : what + ": " + problem;
+}
 
+void PolicyBuilder::State::ResolveRefs() {
+  Policy& p = policy;
   std::vector<bool> unbound(p.service_bindings.size());
   for (const Ref& r : refs) {
     if (r.owner.kind == Owner::kLabelGroup) continue;
     if (r.kind == RefKind::kWorkload && deleted_workloads.contains(r.id)) {
-      if (r.owner.kind == Owner::kBinding) {
-        unbound[r.owner.a] = true;
-        p.warnings.push_back("service binding " + p.service_bindings[r.owner.a].href + ": workload " + r.id +
-                             " is deleted; the binding binds nothing");
-      } else if (r.owner.kind == Owner::kRule && r.side >= 0) {
-        Rule& rule = p.rule_sets[r.owner.a].rules[r.owner.b];
-        Actor& a = (r.side == 0 ? rule.providers : rule.consumers)[r.actor];
-        a.kind = ActorKind::kNothing;
-        a.note = r.path + ": workload " + r.id + " is deleted: it resolves to nothing";
-      }
+      DeletedWorkloadRef(r, unbound);
       continue;
     }
     // An object's labels and a group's members only need their hrefs to match, so they are not
@@ -338,10 +338,10 @@ Status PolicyBuilder::State::Resolve() {
     // A binding of a virtual service that no rule can name here (gone from this version) binds
     // nothing that matters.
     if ((r.owner.kind == Owner::kRule || r.owner.kind == Owner::kBinding) && r.kind == RefKind::kVirtualService &&
-        p.vs_index.contains(r.id) && !shared[r.kind].contains(r.id)) {
+        p.vs_index.contains(r.id) && !shared_ids[r.kind].contains(r.id)) {
       continue;
     }
-    const std::string why = failure(r.kind, r.id, r.href);
+    const std::string why = Failure(r.kind, r.id, r.href);
     if (why.empty()) continue;
     const std::string message = r.path + ": " + why;
     if (r.owner.kind == Owner::kBinding && r.kind == RefKind::kVirtualService) {
@@ -361,15 +361,32 @@ Status PolicyBuilder::State::Resolve() {
   for (size_t i = p.service_bindings.size(); i-- > 0;) {
     if (unbound[i]) p.service_bindings.erase(p.service_bindings.begin() + static_cast<long>(i));
   }
+}
 
+void PolicyBuilder::State::DeletedWorkloadRef(const Ref& r, std::vector<bool>& unbound) {
+  Policy& p = policy;
+  if (r.owner.kind == Owner::kBinding) {
+    unbound[r.owner.a] = true;
+    p.warnings.push_back("service binding " + p.service_bindings[r.owner.a].href + ": workload " + r.id +
+                         " is deleted; the binding binds nothing");
+  } else if (r.owner.kind == Owner::kRule && r.side >= 0) {
+    Rule& rule = p.rule_sets[r.owner.a].rules[r.owner.b];
+    Actor& a = (r.side == 0 ? rule.providers : rule.consumers)[r.actor];
+    a.kind = ActorKind::kNothing;
+    a.note = r.path + ": workload " + r.id + " is deleted: it resolves to nothing";
+  }
+}
+
+void PolicyBuilder::State::AddServicePorts() {
+  Policy& p = policy;
   for (const auto& [vs, service] : vs_services) {
-    if (!failure(RefKind::kService, service).empty()) continue;  // the virtual service's problem already
+    if (!Failure(RefKind::kService, service).empty()) continue;  // the virtual service's problem already
     const Service& s = p.services[p.service_index.at(service)];
     p.virtual_services[vs].ports.insert(p.virtual_services[vs].ports.end(), s.ports.begin(), s.ports.end());
   }
   for (const RuleService& rs : rule_services) {
     Rule& rule = p.rule_sets[rs.set].rules[rs.rule];
-    if (const std::string why = failure(RefKind::kService, rs.id, rs.href); !why.empty()) {
+    if (const std::string why = Failure(RefKind::kService, rs.id, rs.href); !why.empty()) {
       if (rule.problem.empty()) rule.problem = rs.path + ": " + why;
       continue;
     }
@@ -379,7 +396,6 @@ Status PolicyBuilder::State::Resolve() {
       rule.qualifiers.push_back(rs.path + ": service " + (s.name.empty() ? s.href : s.name) + ": " + q);
     }
   }
-  return {};
 }
 
 }  // namespace moat::policy

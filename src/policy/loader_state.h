@@ -5,6 +5,7 @@
 // object's problem or the end of the load (an object whose href cannot be read).
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -78,6 +79,14 @@ struct PolicyBuilder::State {
   // Build(): resolves references, records their failures as problems, fills in services.
   Status Resolve();
   std::string* ProblemOf(const Owner& o);
+  // Resolve()'s steps (loader_rules.cc).
+  void IndexObjects();  // fills the policy's indexes and shared_ids
+  // What is wrong with referring to `id` (`shown` in the message, when given), or empty when nothing is.
+  std::string Failure(RefKind kind, const std::string& id, const std::string& shown = {}) const;
+  void ResolveRefs();  // the references of all but label groups; drops the bindings that bind nothing
+  void DeletedWorkloadRef(const Ref& r, std::vector<bool>& unbound);
+  void AddServicePorts();  // the named services' ports and qualifiers, into virtual services and rules
+  std::map<RefKind, std::set<std::string>> shared_ids;  // ids two objects of a kind share (IndexObjects)
 };
 
 // The version segment of a versioned href ("/orgs/1/sec_policy/active/..." -> "active").
