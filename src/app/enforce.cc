@@ -116,7 +116,7 @@ void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, stor
   report.executed = true;
   bool state_changed = false;
   Clock* clock = deps.clock;
-  const apply::Env env{&ec2, &rds, deps.audit, [clock](std::chrono::milliseconds d) { clock->Sleep(d); }};
+  const apply::Env env{&ec2, &rds, deps.audit, clock};
   for (TargetReport& t : report.targets) {
     if (!t.error.empty()) continue;
     const auto db = std::find_if(estate.chosen.begin(), estate.chosen.end(),

@@ -15,7 +15,7 @@ Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions&
   deps.s3 = *s3;
   deps.enforce = services.Enforce();
   Clock& clock = services.clock();
-  deps.now_ms = [&clock] { return clock.WallMs(); };
+  deps.clock = &clock;
   AwsServices& aws = services.aws();
   deps.keep_flows = [&aws](const std::string& name, const std::string& gzip) -> Status {
     auto objects = aws.S3Objects();
@@ -25,12 +25,11 @@ Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions&
   if (const char* host = Services::Env("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
     deps.upload = [&services](const std::vector<std::string>& lines) { return UploadToPce(lines, services.Pce()); };
   }
-  const auto now = [&clock] { return clock.WallSeconds(); };
-  auto to_log = apply::FileAuditLog::Open("/dev/stdout", now);
+  auto to_log = apply::FileAuditLog::Open("/dev/stdout", clock);
   if (!to_log) return Fail(std::move(to_log).error());
   std::unique_ptr<apply::FileAuditLog> to_file;
   if (!options.audit_log.empty()) {
-    auto opened = apply::FileAuditLog::Open(options.audit_log, now);
+    auto opened = apply::FileAuditLog::Open(options.audit_log, clock);
     if (!opened) return Fail(std::move(opened).error());
     to_file = std::move(*opened);
   }

@@ -56,7 +56,7 @@ namespace {
 
 // True when the deadline leaves no time for another object (the reserve is kept for the rest).
 bool OutOfTime(const HandleRequest& req, const HandleDeps& deps) {
-  return req.deadline_ms > 0 && deps.now_ms && deps.now_ms() + req.reserve_ms >= req.deadline_ms;
+  return req.deadline_ms > 0 && deps.clock->WallMs() + req.reserve_ms >= req.deadline_ms;
 }
 
 // Why an object gave no file: the first example of what went wrong, as " (example)"; empty when none.
@@ -165,7 +165,7 @@ Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequ
   const EnforceRequest er = EnforceRequestFor(work, req, flows);
   const bool something = work.reconcile_all || !er.databases.empty() || !er.groups.empty() || !er.addresses.empty();
   if (!something) return report;
-  if (req.deadline_ms > 0 && deps.now_ms && deps.now_ms() >= req.deadline_ms - 1000) {
+  if (req.deadline_ms > 0 && deps.clock->WallMs() >= req.deadline_ms - 1000) {
     report.errors.push_back("no time left to reconcile the databases before the deadline");
     return report;
   }

@@ -17,6 +17,7 @@
 
 #include "app/enforce.h"
 #include "app/flows.h"
+#include "base/clock.h"
 #include "base/result.h"
 #include "events/events.h"
 #include "pce/client.h"
@@ -36,7 +37,7 @@ struct HandleDeps {
   ObjectStore* s3 = nullptr;
   // Sends distinct flow lines to the PCE; unset when no PCE is configured.
   std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines)> upload;
-  std::function<int64_t()> now_ms;
+  Clock* clock = &SystemClock();  // the deadline is measured on its wall time
   // Keeps each object's flows as flow history (store/history.h) in
   // s3://<bucket>/moat/flows/<key>.jsonl.gz; unset: not kept.
   std::function<Status(const std::string& name, const std::string& gzip)> keep_flows;

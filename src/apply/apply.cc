@@ -128,7 +128,7 @@ class Runner {
   Status Retrying(F&& call) {
     Status st = call();
     for (int attempt = 1; !st && st.error().code == ErrorCode::kNotFound && attempt < 5; ++attempt) {
-      if (env_.sleep) env_.sleep(std::chrono::milliseconds(250 * attempt));
+      if (env_.clock != nullptr) env_.clock->Sleep(std::chrono::milliseconds(250 * attempt));
       st = call();
     }
     return st;

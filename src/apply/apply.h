@@ -55,7 +55,7 @@ struct Env {
   aws::Ec2* ec2 = nullptr;
   aws::Rds* rds = nullptr;
   AuditLog* audit = nullptr;
-  std::function<void(std::chrono::milliseconds)> sleep;  // for eventual consistency after a create
+  Clock* clock = nullptr;  // waits for eventual consistency after a create; nullptr: none
 };
 
 // Errors name the target, the group and the call; changes made before the failure stay logged.

@@ -44,7 +44,7 @@ class ApplyTest : public ::testing::Test {
   aws::Ec2 ec2_{ec2_client_};
   aws::Rds rds_{rds_client_};
   MemoryAuditLog audit_;
-  Env env_{&ec2_, &rds_, &audit_, [](std::chrono::milliseconds) {}};
+  Env env_{&ec2_, &rds_, &audit_, &clock_};
 };
 
 TEST_F(ApplyTest, FirstApplyIsMakeBeforeBreak) {

@@ -35,7 +35,7 @@ std::string DescribeChange(const AuditEntry& e) {
   return s;
 }
 
-Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path, std::function<int64_t()> now) {
+Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path, Clock& clock) {
   if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
     return Fail(std::move(s).error().Context("audit log " + path));
   }
@@ -43,14 +43,14 @@ Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path
   if (fd < 0) {
     return Fail(Internal("audit log " + path + ": cannot be opened for appending: " + std::strerror(errno)));
   }
-  return std::unique_ptr<FileAuditLog>(new FileAuditLog(fd, path, std::move(now)));
+  return std::unique_ptr<FileAuditLog>(new FileAuditLog(fd, path, clock));
 }
 
 FileAuditLog::~FileAuditLog() { ::close(fd_); }
 
 Status FileAuditLog::Write(const AuditEntry& entry) {
   AuditEntry e = entry;
-  if (e.time == 0) e.time = now_();
+  if (e.time == 0) e.time = clock_.WallSeconds();
   const std::string line = AuditLine(e) + "\n";
   size_t done = 0;
   while (done < line.size()) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/result.h"
 
 namespace moat::apply {
@@ -42,7 +43,8 @@ std::string DescribeChange(const AuditEntry& entry);
 // Appends to a file (created with its directory when missing). Owns its descriptor.
 class FileAuditLog : public AuditLog {
  public:
-  static Result<std::unique_ptr<FileAuditLog>> Open(const std::string& path, std::function<int64_t()> now);
+  // Entries without a time are stamped with the clock's (borrowed: it outlives the log).
+  static Result<std::unique_ptr<FileAuditLog>> Open(const std::string& path, Clock& clock);
   ~FileAuditLog() override;
   FileAuditLog(const FileAuditLog&) = delete;
   FileAuditLog& operator=(const FileAuditLog&) = delete;
@@ -50,11 +52,10 @@ class FileAuditLog : public AuditLog {
   Status Write(const AuditEntry& entry) override;
 
  private:
-  FileAuditLog(int fd, std::string path, std::function<int64_t()> now)
-      : fd_(fd), path_(std::move(path)), now_(std::move(now)) {}
+  FileAuditLog(int fd, std::string path, Clock& clock) : fd_(fd), path_(std::move(path)), clock_(clock) {}
   int fd_;
   std::string path_;
-  std::function<int64_t()> now_;
+  Clock& clock_;
 };
 
 // Keeps entries in memory (tests, and the run's report). Never fails.

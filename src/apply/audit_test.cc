@@ -7,8 +7,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "testing/fake_clock.h"
+
 namespace moat::apply {
 namespace {
+
+testing::FakeClock clock(1764398567000);  // 2025-11-29T06:42:47Z
 
 AuditEntry Revoke() {
   AuditEntry e;
@@ -27,7 +31,7 @@ TEST(AuditTest, FileLogAppendsOneLinePerChange) {
   const std::string dir = mkdtemp(tmpl);
   const std::string path = dir + "/sub/audit.log";
   {
-    auto log = FileAuditLog::Open(path, [] { return int64_t{0}; });
+    auto log = FileAuditLog::Open(path, clock);
     ASSERT_TRUE(log) << log.error().message;
     ASSERT_TRUE((*log)->Write(Revoke()));
     ASSERT_TRUE((*log)->Write(Revoke()));
@@ -40,7 +44,7 @@ TEST(AuditTest, FileLogAppendsOneLinePerChange) {
 }
 
 TEST(AuditTest, FileLogThatCannotWriteSaysSoNamingTheFile) {
-  auto log = FileAuditLog::Open("/dev/full", [] { return int64_t{1764398567}; });
+  auto log = FileAuditLog::Open("/dev/full", clock);
   ASSERT_TRUE(log) << log.error().message;
   Status st = (*log)->Write(Revoke());
   ASSERT_FALSE(st);
@@ -48,13 +52,13 @@ TEST(AuditTest, FileLogThatCannotWriteSaysSoNamingTheFile) {
 }
 
 TEST(AuditTest, FileLogThatCannotBeOpenedSaysWhy) {
-  auto log = FileAuditLog::Open("/proc/version/audit.log", [] { return int64_t{0}; });
+  auto log = FileAuditLog::Open("/proc/version/audit.log", clock);
   ASSERT_FALSE(log);
   EXPECT_NE(log.error().message.find("audit log /proc/version/audit.log"), std::string::npos) << log.error().message;
 }
 
 TEST(AuditTest, TeeWritesEveryLogAndReportsTheOnesThatFailed) {
-  auto full = FileAuditLog::Open("/dev/full", [] { return int64_t{0}; });
+  auto full = FileAuditLog::Open("/dev/full", clock);
   ASSERT_TRUE(full);
   MemoryAuditLog before, after;
   TeeAuditLog tee({&before, nullptr, full->get(), &after});

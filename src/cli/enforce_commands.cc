@@ -41,9 +41,8 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   app::EnforceDeps deps = services.Enforce();
   std::unique_ptr<apply::FileAuditLog> audit;
   if (execute && req.mode == "enforce") {
-    Clock& clock = services.clock();
-    auto opened = apply::FileAuditLog::Open(audit_log.empty() ? req.state_dir + "/audit.log" : audit_log,
-                                            [&clock] { return clock.WallSeconds(); });
+    auto opened =
+        apply::FileAuditLog::Open(audit_log.empty() ? req.state_dir + "/audit.log" : audit_log, services.clock());
     if (!opened) return Error(name, opened.error().message);
     audit = std::move(*opened);
     deps.audit = audit.get();

@@ -67,7 +67,7 @@ int Lambda(const std::vector<std::string>& args) {
   lambda::RuntimeDeps rt;
   rt.transport = transport.get();
   Clock& clock = services.clock();
-  rt.now_ms = [&clock] { return clock.WallMs(); };
+  rt.clock = &clock;
   rt.stopping = [] { return g_stopping.load(); };
   rt.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   auto handler = [&](const lambda::Invocation& inv) {
@@ -140,8 +140,8 @@ int Watch(const std::vector<std::string>& args) {
     return !report->Failed();
   };
   auto stats = watch::RunWorker(
-      receive_queue, beat_queue, handle, options, services.clock(), [] { return g_stopping.load(); }, [](bool busy) { g_busy = busy; },
-      log);
+      receive_queue, beat_queue, handle, options, services.clock(), [] { return g_stopping.load(); },
+      [](bool busy) { g_busy = busy; }, log);
   if (!stats) return Error("watch", stats.error().message);
   log("moat: watch: stopped: " + std::to_string(stats->handled) + " handled, " + std::to_string(stats->failed) +
       " failed, " + std::to_string(stats->invalid) + " invalid");

@@ -66,7 +66,7 @@ class Watchdog {
         cv_.wait(lock);
         continue;
       }
-      const int64_t wait = deadline_ms_ - deps_.now_ms();
+      const int64_t wait = deadline_ms_ - deps_.clock->WallMs();
       if (wait > 0) {
         cv_.wait_for(lock, std::chrono::milliseconds(wait));
         continue;
@@ -140,7 +140,7 @@ Status RunLoop(const std::string& api, const std::function<Outcome(const Invocat
     inv.trace_id = resp->Header("lambda-runtime-trace-id");
     inv.event = std::move(resp->body);
     if (inv.request_id.empty()) return Fail(InvalidInput("GET " + next.url + ": no Lambda-Runtime-Aws-Request-Id"));
-    const int64_t now = deps.now_ms();
+    const int64_t now = deps.clock->WallMs();
     if (auto deadline = ParseDeadline(resp->Header("lambda-runtime-deadline-ms"), now)) {
       inv.deadline_ms = *deadline;
     } else {

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/clock.h"
 #include "base/result.h"
 #include "http/transport.h"
 
@@ -35,9 +36,9 @@ struct Outcome {
 
 struct RuntimeDeps {
   http::Transport* transport = nullptr;  // the runtime API is plain HTTP on the sandbox's loopback
-  std::function<int64_t()> now_ms;
-  std::function<bool()> stopping;  // SIGTERM / SIGINT seen: finish the work in hand, then stop
-  std::function<void(bool)> busy;  // told true when an invocation arrives, false once it is answered
+  Clock* clock = &SystemClock();         // the deadline watchdog measures wall time against it
+  std::function<bool()> stopping;        // SIGTERM / SIGINT seen: finish the work in hand, then stop
+  std::function<void(bool)> busy;        // told true when an invocation arrives, false once it is answered
   std::function<void(const std::string& line)> log;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "testing/fake_clock.h"
 #include "testing/scripted_transport.h"
 
 namespace moat::lambda {
@@ -58,7 +59,8 @@ OneInvocation RunOne(const char* deadline_header) {
   int handled = 0;
   RuntimeDeps deps;
   deps.transport = &t;
-  deps.now_ms = [] { return kNow; };
+  testing::FakeClock clock(kNow);
+  deps.clock = &clock;
   deps.stopping = [&] { return handled > 0; };
   deps.log = [&](const std::string& line) { out.log.push_back(line); };
   Status st = RunLoop(
