@@ -95,8 +95,9 @@ QueryClient::QueryClient(const ServiceConfig& config, std::shared_ptr<Credential
 
 Result<pugi::xml_document> QueryClient::Call(const std::string& action, const Params& params) {
   const std::string what = client_.endpoint().service + " " + action;
+  const std::string body = FormBody(action, api_version_, params);
   SignedRequest req;
-  req.body = FormBody(action, api_version_, params);
+  req.body = body;
   req.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   auto resp = client_.Send(req, what, XmlError);
   if (!resp) return Fail(std::move(resp).error());

@@ -8,8 +8,9 @@ namespace moat::aws {
 
 Result<std::string> GetSecretString(SignedClient& client, const std::string& secret_id) {
   const std::string what = "secretsmanager GetSecretValue " + secret_id;
+  const std::string body = nlohmann::json{{"SecretId", secret_id}}.dump();
   SignedRequest req;
-  req.body = nlohmann::json{{"SecretId", secret_id}}.dump();
+  req.body = body;
   req.headers = {{"Content-Type", "application/x-amz-json-1.1"}, {"X-Amz-Target", "secretsmanager.GetSecretValue"}};
   auto resp = client.Send(req, what, JsonError);
   if (!resp) return Fail(std::move(resp).error());

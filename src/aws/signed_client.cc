@@ -72,7 +72,7 @@ Result<http::Response> SignedClient::SendOnce(const SignedRequest& r, const Cred
   m.method = r.method;
   m.path = r.path;
   m.query = r.query;
-  m.body = r.body;
+  m.body = std::string(r.body);  // one copy per attempt, moved into the request once signed
   m.headers = {{"Host", host_}};
   m.headers.insert(m.headers.end(), r.headers.begin(), r.headers.end());
   SigningParams sp;
@@ -89,7 +89,7 @@ Result<http::Response> SignedClient::SendOnce(const SignedRequest& r, const Cred
       endpoint_.url + (r.s3 ? UriEncode(r.path, /*keep_slash=*/true) : r.path) + (r.query.empty() ? "" : "?" + r.query);
   req.headers = std::move(m.headers);
   req.headers.insert(req.headers.end(), sig.add_headers.begin(), sig.add_headers.end());
-  req.body = r.body;
+  req.body = std::move(m.body);  // signed already
   req.timeout_ms = r.timeout_ms;
   ++requests_;
   return transport_.Send(req);

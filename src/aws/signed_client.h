@@ -53,8 +53,8 @@ struct SignedRequest {
   std::string path = "/";  // as on the wire before encoding
   std::string query;       // raw, without '?'
   http::Headers headers;   // besides Host and those of the signature
-  std::string body;
-  bool s3 = false;  // S3's signing: the path taken as it is, the payload's hash signed
+  std::string_view body;   // borrowed: the caller keeps it alive through Send (it may be large)
+  bool s3 = false;         // S3's signing: the path taken as it is, the payload's hash signed
   int timeout_ms = 30000;
 };
 
