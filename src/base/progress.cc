@@ -8,8 +8,8 @@ namespace moat {
 
 bool ProgressWanted(bool quiet) { return !quiet && isatty(STDOUT_FILENO) == 1 && isatty(STDERR_FILENO) == 1; }
 
-Progress::Progress(std::string label, uint64_t total, bool enabled)
-    : label_(std::move(label)), total_(total), enabled_(enabled) {}
+Progress::Progress(std::string label, uint64_t total, bool enabled, Clock& clock)
+    : label_(std::move(label)), total_(total), enabled_(enabled), clock_(clock) {}
 
 Progress::~Progress() { Finish(); }
 
@@ -17,9 +17,9 @@ void Progress::Set(uint64_t done, uint64_t total) {
   done_ = done;
   total_ = total;
   if (!enabled_) return;
-  const auto now = std::chrono::steady_clock::now();
-  if (drawn_ && now - last_ < std::chrono::milliseconds(100) && done_ < total_) return;
-  last_ = now;
+  const int64_t now = clock_.MonotonicMs();
+  if (drawn_ && now - last_ms_ < 100 && done_ < total_) return;
+  last_ms_ = now;
   Draw();
 }
 

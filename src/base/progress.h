@@ -4,9 +4,10 @@
 // pipes, files and CI logs never see it. One thread draws.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "base/clock.h"
 
 namespace moat {
 
@@ -14,7 +15,7 @@ bool ProgressWanted(bool quiet);
 
 class Progress {
  public:
-  Progress(std::string label, uint64_t total, bool enabled);
+  Progress(std::string label, uint64_t total, bool enabled, Clock& clock = SystemClock());
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -34,7 +35,8 @@ class Progress {
   std::string label_;
   uint64_t total_ = 0, done_ = 0;
   bool enabled_ = false, drawn_ = false;
-  std::chrono::steady_clock::time_point last_{};
+  Clock& clock_;
+  int64_t last_ms_ = 0;  // monotonic time of the last draw
 };
 
 }  // namespace moat
