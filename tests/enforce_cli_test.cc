@@ -241,8 +241,10 @@ TEST_F(EnforceCliTest, DriftRevertedWhileTheAuditLogCannotBeWrittenFailsTheRunNa
   EXPECT_NE(target["unaudited"][0].get<std::string>().find("revoke tcp 5432 from 0.0.0.0/0"), std::string::npos)
       << target.dump();
   EXPECT_NE(report["errors"][0].get<std::string>().find("audit log /dev/full"), std::string::npos) << report.dump();
+  const auto after = Managed("orders-db");
+  ASSERT_EQ(after.size(), 1u);
   std::vector<std::string> cidrs;
-  for (const auto& rule : Managed("orders-db")[0].ingress) cidrs.push_back(net::ToString(rule.cidr));
+  for (const auto& rule : after[0].ingress) cidrs.push_back(net::ToString(rule.cidr));
   EXPECT_EQ(std::count(cidrs.begin(), cidrs.end(), "0.0.0.0/0"), 0);
 }
 
