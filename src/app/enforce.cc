@@ -161,9 +161,9 @@ void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, stor
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
   // Stage 1: the request, the state and the policy.
   if (auto st = Validate(req); !st) return Fail(std::move(st).error());
-  auto store = OpenStateStore(req.state_dir, *deps.aws);
-  if (!store) return Fail(std::move(store).error());
-  auto state = store::LoadState(**store);
+  auto state_store = OpenStateStore(req.state_dir, *deps.aws);
+  if (!state_store) return Fail(std::move(state_store).error());
+  auto state = store::LoadState(**state_store);
   if (!state) return Fail(std::move(state).error());
 
   EnforceReport report;
@@ -210,7 +210,7 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     report.cancelled = true;
     return report;
   }
-  if (write) ApplyAndRecord(*estate, policy, **store, *state, deps, **ec2, **rds, report);
+  if (write) ApplyAndRecord(*estate, policy, **state_store, *state, deps, **ec2, **rds, report);
   report.reads = deps.aws->calls().reads();
   report.writes = deps.aws->calls().writes();
   return report;

@@ -109,20 +109,20 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   out.window = req.since > 0 ? "since " + FormatUtc(req.since) : "everything recorded";
   if (req.sources.empty()) {
     // Nothing to record: the history is only read, so a store moat may not write serves too.
-    auto store = store::FlowStore::OpenReadOnly(req.store);
-    if (!store && store.error().code == ErrorCode::kNotFound) return out;
-    if (!store) return Fail(std::move(store).error());
+    auto history = store::FlowStore::OpenReadOnly(req.store);
+    if (!history && history.error().code == ErrorCode::kNotFound) return out;
+    if (!history) return Fail(std::move(history).error());
     out.available = true;
-    if (Status st = LoadWindow(req, **store, out); !st) return Fail(std::move(st).error());
+    if (Status st = LoadWindow(req, **history, out); !st) return Fail(std::move(st).error());
     return out;
   }
   auto objects = ListObjects(req.sources, deps);
   if (!objects) return Fail(std::move(objects).error());
-  auto store = store::FlowStore::Open(req.store);
-  if (!store) return Fail(std::move(store).error());
+  auto history = store::FlowStore::Open(req.store);
+  if (!history) return Fail(std::move(history).error());
   out.available = true;
-  if (Status st = RecordNew(*objects, req, deps, now, **store, out); !st) return Fail(std::move(st).error());
-  if (Status st = LoadWindow(req, **store, out); !st) return Fail(std::move(st).error());
+  if (Status st = RecordNew(*objects, req, deps, now, **history, out); !st) return Fail(std::move(st).error());
+  if (Status st = LoadWindow(req, **history, out); !st) return Fail(std::move(st).error());
   return out;
 }
 

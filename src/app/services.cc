@@ -42,12 +42,17 @@ Result<FlowsDeps> Services::FlowsFor(const std::vector<std::string>& sources) {
   return deps;
 }
 
+std::function<std::vector<std::string>(const std::string& host)> Services::Resolver() {
+  if (aws_.CustomRdsEndpoint()) return nullptr;
+  return ResolveHost;
+}
+
 EnforceDeps Services::Enforce() {
   EnforceDeps deps;
   deps.policy = {&local_, nullptr};
   deps.fetch_pce_bundle = [this](const std::string& v) { return FetchPceBundle(v, Pce()); };
   deps.aws = &aws_;
-  if (!aws_.CustomRdsEndpoint()) deps.resolve = ResolveHost;
+  deps.resolve = Resolver();
   deps.clock = &clock_;
   return deps;
 }

@@ -5,6 +5,7 @@
 // Owned by main(); outlives every Deps it makes. Thread-compatible (the secret cache is locked).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,9 @@ class Services {
   FlowsDeps Flows();
   // Flows() with S3 when one of `sources` is an s3:// URL; the error names what AWS lacks.
   Result<FlowsDeps> FlowsFor(const std::vector<std::string>& sources);
+  // Resolves database endpoints to addresses; unset when the RDS endpoint is a test server's
+  // (its databases' names are not names to resolve).
+  std::function<std::vector<std::string>(const std::string& host)> Resolver();
   // The policy (file or PCE), AWS, name resolution (unless the RDS endpoint is a test server's)
   // and the clock; audit and confirm are the caller's.
   EnforceDeps Enforce();

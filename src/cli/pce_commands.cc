@@ -121,7 +121,7 @@ int PceSync(const std::vector<std::string>& args) {
   app::PceSyncDeps deps;
   deps.aws = &services.aws();
   deps.pce = services.Pce();
-  deps.resolve = services.Enforce().resolve;
+  deps.resolve = services.Resolver();
   deps.confirm = [&](const app::PceSyncReport& plan) {
     return Confirm(yes, "pce sync", "writing to the PCE", "Write these changes to the PCE?", json,
                    [&](bool as_json) { return as_json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan); });
