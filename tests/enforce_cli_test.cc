@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "aws/ec2.h"
@@ -103,12 +104,14 @@ class EnforceCliTest : public ::testing::Test {
     EXPECT_TRUE(dbs && dbs->size() == 1);
     return dbs && !dbs->empty() ? (*dbs)[0] : aws::Database{};
   }
+  // The changes made (not the intent lines written before each call).
   std::vector<Json> Audit() {
     std::vector<Json> out;
     const std::string text = ReadFile(State() + "/audit.log");
     size_t start = 0;
     for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
-      out.push_back(Json::parse(text.substr(start, nl - start)));
+      Json line = Json::parse(text.substr(start, nl - start));
+      if (line["result"] != "intent") out.push_back(std::move(line));
     }
     return out;
   }
@@ -212,15 +215,16 @@ TEST_F(EnforceCliTest, TamperingIsRevertedAndLoggedAsDrift) {
   for (const Json& line : Audit()) {
     if (line["drift"]) drift.push_back(line);
   }
+  // What no policy admitted goes first; then the missing rule, then the attachment.
   ASSERT_EQ(drift.size(), 4u);
-  EXPECT_EQ(drift[0]["change"], "authorize");
-  EXPECT_EQ(drift[0]["rule"], "tcp 5432 from 192.168.50.0/25");
-  EXPECT_EQ(drift[1]["change"], "detach");
-  EXPECT_EQ(drift[1]["group"], moto_.db_group());
-  EXPECT_EQ(drift[1]["group_name"], "hand-made");
-  EXPECT_EQ(drift[2]["change"], "revoke");
-  EXPECT_EQ(drift[2]["rule"], "tcp 5432 from 0.0.0.0/0");
-  EXPECT_EQ(drift[2]["reason"], "drift");
+  EXPECT_EQ(drift[0]["change"], "revoke");
+  EXPECT_EQ(drift[0]["rule"], "tcp 5432 from 0.0.0.0/0");
+  EXPECT_EQ(drift[0]["reason"], "drift");
+  EXPECT_EQ(drift[1]["change"], "authorize");
+  EXPECT_EQ(drift[1]["rule"], "tcp 5432 from 192.168.50.0/25");
+  EXPECT_EQ(drift[2]["change"], "detach");
+  EXPECT_EQ(drift[2]["group"], moto_.db_group());
+  EXPECT_EQ(drift[2]["group_name"], "hand-made");
   EXPECT_EQ(drift[3]["target"], "cluster/ledger");
   for (const char* key : {"time", "target", "group", "change", "reason"}) EXPECT_TRUE(drift[0].contains(key));
 }
@@ -390,6 +394,26 @@ TEST_F(EnforceCliTest, BrokenPolicyKeepsLastKnownGoodAndStillRevertsDrift) {
   EXPECT_EQ(Managed("orders-db")[0].ingress.size(), 4u);
   EXPECT_NE(r.err.find("moat: apply: the policy could not be used ("), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(EnforceCliTest, APolicyPathThatDoesNotExistIsATypoAndNothingIsWritten) {
+  ASSERT_EQ(Apply().exit_code, 0);
+  const std::string group = Managed("orders-db")[0].id;
+  ASSERT_TRUE(ec2_.AuthorizeIngress(group, {Rule("0.0.0.0/0")}));
+  RunResult r = Moat({"apply", "--policy", dir_.path() + "/polcy.json", "--yes", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err, "moat: apply: --policy " + dir_.path() +
+                       "/polcy.json: no such file (the last known good stands in only for a policy source that "
+                       "fails, not for one that is not there)\n");
+  EXPECT_EQ(Managed("orders-db")[0].ingress.size(), 5u);  // nothing written: the drift is still there
+
+  // A path that is there but cannot be read is a failing source: the last known good is enforced.
+  std::filesystem::create_directories(dir_.path() + "/a-directory");
+  RunResult fallback = Moat({"apply", "--policy", dir_.path() + "/a-directory", "--yes", "--json"});
+  EXPECT_EQ(fallback.exit_code, 1) << Describe(fallback);
+  EXPECT_FALSE(Json::parse(fallback.out)["policy"]["ok"]);
+  EXPECT_EQ(Managed("orders-db")[0].ingress.size(), 4u);
 }
 
 // A rule moat cannot compile exactly fails the database it reaches, and only that one: never

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "apply/apply.h"
 #include "aws/sigv4.h"
@@ -23,7 +24,7 @@ struct PolicyLoad {
 Result<std::string> PolicyText(const EnforceRequest& req, const EnforceDeps& deps) {
   if (req.policy == "pce") {
     if (!deps.fetch_pce_bundle) return Fail(InvalidInput("--policy pce: no PCE connection available"));
-    return deps.fetch_pce_bundle(req.version);
+    return deps.fetch_pce_bundle(req.version, PolicyDeadline(req, *deps.clock));
   }
   auto stream = deps.policy.local->Open(req.policy);
   if (!stream) return Fail(std::move(stream).error());
@@ -55,10 +56,19 @@ Status Validate(const EnforceRequest& req) {
     return Fail(
         InvalidInput("--policy-version: expected active, draft or a version number, got '" + req.version + "'"));
   }
+  if (req.policy_timeout_ms <= 0) return Fail(InvalidInput("--policy-timeout: expected a positive number of seconds"));
   if (req.mode != "enforce" && req.mode != "visibility") {
     return Fail(InvalidInput("--mode: expected enforce or visibility, got '" + req.mode + "'"));
   }
   if (auto st = req.quotas.Validate(); !st) return Fail(std::move(st).error());
+  // A file that is not there is a mistake in the command, not an outage of the policy source: no
+  // fallback to the last known good, nothing written.
+  std::error_code ec;
+  if (req.policy != "pce" && !std::filesystem::exists(req.policy, ec) && !ec) {
+    return Fail(InvalidInput("--policy " + req.policy +
+                             ": no such file (the last known good stands in only for a policy source that fails, "
+                             "not for one that is not there)"));
+  }
   if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
     return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
   }
@@ -109,54 +119,124 @@ apply::TargetWork WorkFor(const TargetReport& t, const aws::Database& db, const 
   return work;
 }
 
-// Stage 4: each planned target applied; what was applied recorded as the last known good.
+// What apply records as it goes: the groups moat creates (at once), and each target's applied
+// rules (after the target), so that an interrupted or failed run leaves the state of what it did.
+class Recorder {
+ public:
+  Recorder(store::StateStore& store, store::EnforcedState& state, const PolicyLoad& policy, EnforceReport& report)
+      : store_(store), state_(state), policy_(policy), report_(report) {}
+
+  void Created(const std::string& target, const std::string& vpc, const std::string& id) {
+    state_.groups[id] = {target, vpc};
+    if (auto st = store::RecordGroup(store_, id, {target, vpc}); !st) Error(st.error().message);
+  }
+  // Whether a run side by side recorded `id` as made for `target` in `vpc`; it records a group the
+  // moment it has its id, so a few looks over a second or two settle it.
+  bool Recorded(const std::string& target, const std::string& vpc, const std::string& id, Clock& clock) {
+    for (int look = 0; look < 5; ++look) {
+      if (look > 0) clock.Sleep(std::chrono::milliseconds(400));
+      auto found = store::GroupRecorded(store_, id, {target, vpc});
+      if (found && *found) {
+        state_.groups[id] = {target, vpc};
+        return true;
+      }
+    }
+    return false;
+  }
+  // A state from before moat recorded its groups: the ones taken on their tags, recorded now.
+  void Adopt(const estate::Estate& estate) {
+    for (const auto& [id, owned] : estate.adopted) state_.groups.insert_or_assign(id, owned);
+    for (const auto& [id, owned] : estate.recovered) state_.groups.insert_or_assign(id, owned);
+    for (const std::string& id : estate.vanished) state_.groups.erase(id);
+    forgotten_ = estate.vanished;
+    if (!estate.adopted.empty() || !estate.recovered.empty() || !estate.vanished.empty()) Save({});
+  }
+  void Applied(const TargetReport& t, int64_t now) {
+    if (!t.plan.policy_applied) return;
+    store::AppliedTarget& a = state_.targets[t.id];
+    if (a.rules == t.plan.desired && a.digest == report_.digest) return;
+    a.time = now;
+    a.digest = report_.digest;
+    a.rules = t.plan.desired;
+    if (!snapshot_saved_) {
+      if (auto st = store::SaveSnapshot(store_, policy_.text, report_.digest); !st) return Error(st.error().message);
+      snapshot_saved_ = true;
+    }
+    Save({t.id});
+  }
+
+ private:
+  void Save(const std::vector<std::string>& changed) {
+    if (auto st = store::MergeAndSaveState(store_, state_, changed, forgotten_); !st) Error(st.error().message);
+  }
+  void Error(const std::string& e) {
+    if (std::find(report_.errors.begin(), report_.errors.end(), e) == report_.errors.end()) report_.errors.push_back(e);
+  }
+  store::StateStore& store_;
+  store::EnforcedState& state_;
+  const PolicyLoad& policy_;
+  EnforceReport& report_;
+  std::vector<std::string> forgotten_;
+  bool snapshot_saved_ = false;
+};
+
+void Merge(TargetReport& t, const apply::Outcome& outcome, EnforceReport& report) {
+  t.applied = true;
+  t.writes = outcome.writes;
+  t.converged = outcome.converged;
+  t.unaudited = outcome.unaudited;
+  t.warnings.insert(t.warnings.end(), outcome.notes.begin(), outcome.notes.end());
+  const std::string& audit_error = outcome.audit_error;
+  if (!audit_error.empty() &&
+      std::find(report.errors.begin(), report.errors.end(), audit_error) == report.errors.end()) {
+    report.errors.push_back(audit_error);
+  }
+  for (const auto& [name, id] : outcome.created) t.group_names[id] = name;
+}
+
+// Stage 4: each planned target applied, and recorded as it goes; an interruption stops before
+// the next target.
 void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, store::StateStore& store,
                     store::EnforcedState& state, const EnforceDeps& deps, aws::Ec2& ec2, aws::Rds& rds,
                     EnforceReport& report) {
   report.executed = true;
-  bool state_changed = false;
+  Recorder record(store, state, policy, report);
+  record.Adopt(estate);
   Clock* clock = deps.clock;
-  const apply::Env env{&ec2, &rds, deps.audit, clock};
+  apply::Env env{&ec2, &rds, deps.audit, clock, nullptr, nullptr};
   for (TargetReport& t : report.targets) {
-    if (!t.error.empty()) continue;
-    const auto db = std::find_if(estate.chosen.begin(), estate.chosen.end(),
-                                 [&](const aws::Database* d) { return estate::TargetId(*d) == t.id; });
-    if (t.plan.plan.HasChanges()) {
-      auto outcome = apply::ApplyTarget(WorkFor(t, **db, report.digest), env);
-      if (!outcome) {
-        t.error = outcome.error().message;
-        continue;
-      }
-      t.applied = true;
-      t.writes = outcome->writes;
-      t.converged = outcome->converged;
-      t.unaudited = outcome->unaudited;
-      const std::string& audit_error = outcome->audit_error;
-      if (!audit_error.empty() &&
-          std::find(report.errors.begin(), report.errors.end(), audit_error) == report.errors.end()) {
-        report.errors.push_back(audit_error);
-      }
-      for (const auto& [name, id] : outcome->created) t.group_names[id] = name;
+    if (deps.interrupted != nullptr && deps.interrupted->load() != 0) {
+      report.interrupted = deps.interrupted->load();
+      break;
     }
-    if (t.plan.policy_applied) {
-      store::AppliedTarget& a = state.targets[t.id];
-      if (a.rules != t.plan.desired || a.digest != report.digest) {
-        a.time = clock->WallSeconds();
-        a.digest = report.digest;
-        a.rules = t.plan.desired;
-        state_changed = true;
+    ++report.attempted;
+    if (t.error.empty()) {
+      const auto db = std::find_if(estate.chosen.begin(), estate.chosen.end(),
+                                   [&](const aws::Database* d) { return estate::TargetId(*d) == t.id; });
+      if (t.plan.plan.HasChanges()) {
+        env.created = [&](const std::string& id, const std::string&) { record.Created(t.id, t.vpc_id, id); };
+        env.recorded = [&](const std::string& id) { return record.Recorded(t.id, t.vpc_id, id, *clock); };
+        auto outcome = apply::ApplyTarget(WorkFor(t, **db, report.digest), env);
+        if (outcome) {
+          Merge(t, *outcome, report);
+        } else {
+          t.error = outcome.error().message;
+        }
       }
+      if (t.error.empty()) record.Applied(t, clock->WallSeconds());
     }
-  }
-  if (!state_changed) return;
-  if (auto st = store::SaveSnapshot(store, policy.text, report.digest); !st) {
-    report.errors.push_back(st.error().message);
-  } else if (auto st2 = store::SaveState(store, state); !st2) {
-    report.errors.push_back(st2.error().message);
+    if (deps.progress) deps.progress(t);
   }
 }
 
 }  // namespace
+
+int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
+  const int64_t now = clock.WallMs();
+  int64_t deadline = now + req.policy_timeout_ms;
+  if (req.deadline_ms > 0) deadline = std::min(deadline, now + std::max<int64_t>(req.deadline_ms - now, 0) / 2);
+  return deadline;
+}
 
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
   // Stage 1: the request, the state and the policy.
@@ -189,8 +269,18 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (!ec2) return Fail(std::move(ec2).error());
   auto rds = deps.aws->Rds();
   if (!rds) return Fail(std::move(rds).error());
-  auto estate = estate::ReadEstate(**ec2, **rds, req.targets, deps.resolve, report.errors);
+  const estate::RecordLookup lookup = [&](const std::string& id, const store::OwnedGroup& g) {
+    auto found = store::GroupRecorded(**state_store, id, g);
+    return found && *found;
+  };
+  auto estate = estate::ReadEstate(**ec2, **rds, *state, lookup, req.targets, deps.resolve, report.errors);
   if (!estate) return Fail(std::move(estate).error());
+  if (!estate->adopted.empty()) {
+    report.warnings.push_back(fmt::format(
+        "the state predates moat's record of the groups it creates: {} group(s) tagged as moat's were taken as its "
+        "own on their tags{}",
+        estate->adopted.size(), req.execute ? " and are recorded now" : "; apply records them"));
+  }
 
   // Stage 3: the plans.
   enforce::RunInputs run;
@@ -217,6 +307,12 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
 }
 
 Outcome EnforceOutcome(const EnforceReport& report, bool detailed_exitcode) {
+  if (report.interrupted != 0) {
+    return {128 + report.interrupted,
+            fmt::format("interrupted: {} of {} databases applied (each recorded in the state); run the same apply "
+                        "again to apply the rest",
+                        report.attempted, report.targets.size())};
+  }
   if (!report.policy_error.empty()) {
     return {1, "the policy could not be used (" + report.policy_error +
                    "); only drift against the last known good was reverted"};
@@ -230,9 +326,10 @@ Outcome EnforceOutcome(const EnforceReport& report, bool detailed_exitcode) {
                              unaudited)};
     }
     if (const int held = report.HeldOnly(); held > 0) {
-      return {1, fmt::format("{} database(s) held back by a guard (see '! held' above): the policy change was not "
-                             "applied to them",
-                             held)};
+      const int code = detailed_exitcode && !report.executed && !report.HasChanges() ? kExitHeld : 1;
+      return {code, fmt::format("{} database(s) held back by a guard (see '! held' above): the policy change was not "
+                                "applied to them",
+                                held)};
     }
     return {1, "not every target could be planned or applied (see above)"};
   }

@@ -6,10 +6,12 @@
 //   2. the estate is read (estate/estate.h: a fixed number of calls whatever the database count)
 //      and the databases chosen: by --target or every database the policy protects;
 //   3. each is planned (enforce/target.h, pure);
-//   4. apply: after the confirmation, each target with changes goes through apply/apply.h, and
-//      what was applied is recorded in the state as the new last known good.
+//   4. apply: after the confirmation, each target with changes goes through apply/apply.h; the
+//      groups moat creates are recorded in the state as they are made, and what was applied to
+//      each target as soon as it is done (the new last known good).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -52,12 +54,19 @@ struct EnforceRequest {
   // guards.allow_breaking. nullptr: no history, no what-if (the report says so).
   const std::vector<traffic::Flow>* observed = nullptr;
   std::string observed_window;  // how the history was chosen, for the report ("since 2026-11-22")
+  // Time: the run must be done by `deadline_ms` (unix ms; 0: none — the Lambda invocation's
+  // deadline, for one); loading the policy may take `policy_timeout_ms` at most, and never more
+  // than half the time left before the deadline, so that what moat last applied can still be
+  // enforced (drift reverted) when the policy source hangs.
+  int64_t deadline_ms = 0;
+  int64_t policy_timeout_ms = 60'000;
 };
 
 struct EnforceDeps {
   PolicyDeps policy;
-  // The PCE's policy as bundle text (so that it can be kept as the last known good snapshot).
-  std::function<Result<std::string>(const std::string& version)> fetch_pce_bundle;
+  // The PCE's policy as bundle text (so that it can be kept as the last known good snapshot),
+  // answered by `deadline_ms` (unix ms on `clock`; 0: no limit) or failed.
+  std::function<Result<std::string>(const std::string& version, int64_t deadline_ms)> fetch_pce_bundle;
   AwsServices* aws = nullptr;
   // Resolves a database endpoint to addresses; empty: unresolved. Unset: names are not resolved.
   std::function<std::vector<std::string>(const std::string& host)> resolve;
@@ -65,13 +74,25 @@ struct EnforceDeps {
   Clock* clock = &SystemClock();  // what is recorded as the time of an apply, and the waits
   // Apply: asked once with the plan before anything is written; false cancels.
   std::function<bool(const EnforceReport& plan)> confirm;
+  // Apply: told of each database when it is done (applied, failed or unchanged).
+  std::function<void(const TargetReport& done)> progress;
+  // Apply: when it holds a signal number, no further database is begun (the one in hand is
+  // finished, and what was applied is recorded). nullptr: never.
+  const std::atomic<int>* interrupted = nullptr;
 };
+
+// When loading the policy must be done by (unix ms on `clock`): `policy_timeout_ms` from now, and
+// no later than half-way to the run's deadline.
+int64_t PolicyDeadline(const EnforceRequest& request, Clock& clock);
 
 // Errors are what stops the whole run before any change (no AWS access, an unreadable state).
 Result<EnforceReport> RunEnforce(const EnforceRequest& request, const EnforceDeps& deps);
 
 // How a plan or apply run ends for the command line: 0 when nothing failed (2 with
-// `detailed_exitcode` when a plan has changes), else 1 and the one line that says why.
+// `detailed_exitcode` when a plan has changes; kExitHeld when its only pending changes are policy
+// changes a guard holds back), 128 + the signal when apply was interrupted, else 1; and the one
+// line that says why.
+constexpr int kExitHeld = 3;
 struct Outcome {
   int exit_code = 0;
   std::string error;  // for "moat <command>: <error>"; empty when the exit code is 0 or 2

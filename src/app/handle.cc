@@ -140,6 +140,7 @@ EnforceRequest EnforceRequestFor(const events::EventWork& work, const HandleRequ
                                  const std::vector<traffic::Flow>& flows) {
   EnforceRequest er = req.enforce;
   er.execute = true;
+  er.deadline_ms = req.deadline_ms;  // the policy's load leaves time to enforce the last known good
   er.narrow = !work.reconcile_all;
   er.databases = work.databases;
   er.groups = work.groups;

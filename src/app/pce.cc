@@ -28,6 +28,7 @@ Result<PceConnection> ConnectPce(const PceDeps& deps) {
   PceConnection c;
   c.transport = deps.transport(config->tls);
   c.client = std::make_unique<pce::Client>(*config, *c.transport, deps.clock != nullptr ? *deps.clock : SystemClock());
+  c.client->SetDeadline(deps.deadline_ms);
   return c;
 }
 

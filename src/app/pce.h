@@ -19,7 +19,8 @@ struct PceDeps {
   std::function<const char*(const char*)> getenv;
   // Makes the transport for the PCE's TLS settings (the real one: http::NewCurlTransport).
   std::function<std::unique_ptr<http::Transport>(const http::TlsOptions&)> transport;
-  Clock* clock = nullptr;  // the PCE client's waits; nullptr: the system clock
+  Clock* clock = nullptr;   // the PCE client's waits; nullptr: the system clock
+  int64_t deadline_ms = 0;  // unix ms on that clock by which every PCE request must be answered; 0: none
   // Reads a Secrets Manager secret: ILLUMIO_API_KEY_SECRET may hold its ARN (the Lambda's way).
   std::function<Result<std::string>(const std::string& arn)> secret;
 };

@@ -50,7 +50,11 @@ std::function<std::vector<std::string>(const std::string& host)> Services::Resol
 EnforceDeps Services::Enforce() {
   EnforceDeps deps;
   deps.policy = {&local_, nullptr};
-  deps.fetch_pce_bundle = [this](const std::string& v) { return FetchPceBundle(v, Pce()); };
+  deps.fetch_pce_bundle = [this](const std::string& v, int64_t deadline_ms) {
+    PceDeps pce = Pce();
+    pce.deadline_ms = deadline_ms;
+    return FetchPceBundle(v, pce);
+  };
   deps.aws = &aws_;
   deps.resolve = Resolver();
   deps.clock = &clock_;

@@ -1,6 +1,7 @@
 #include "apply/apply.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "net/protocol.h"
 
@@ -35,29 +36,39 @@ class Runner {
 
  private:
   Status Steps() {
-    // 1. Groups.
+    // 1. What no policy admitted out of moat's groups, and moat's tags back on them.
     for (const plan::GroupChange& g : w_.plan.groups) {
-      if (!g.create) {
-        ids_[g.name] = g.id;
-        continue;
-      }
+      if (!g.create) ids_[g.name] = g.id;
+    }
+    if (auto st = Retag(); !st) return st;
+    for (const plan::GroupChange& g : w_.plan.groups) {
+      if (g.create) continue;
+      if (auto st = RevokeOther(g); !st) return st;
+      if (auto st = Revoke(g, true); !st) return st;
+    }
+    // 2. Groups.
+    for (const plan::GroupChange& g : w_.plan.groups) {
+      if (!g.create) continue;
       auto id = Create(g);
       if (!id) return Fail(std::move(id).error());
       ids_[g.name] = *id;
-      out_.created[g.name] = *id;
     }
-    // 2. Rules in.
+    // 3. Rules in.
     for (const plan::GroupChange& g : w_.plan.groups) {
       if (auto st = Authorize(g); !st) return Fail(std::move(st).error());
       if (auto st = Redescribe(g); !st) return Fail(std::move(st).error());
     }
-    // 3. The attachment, in one call.
+    // 4. The attachment, in one call.
     if (auto st = Attach(); !st) return Fail(std::move(st).error());
-    // 4. Rules out.
+    // 5. The rules the policy no longer wants.
     for (const plan::GroupChange& g : w_.plan.groups) {
-      if (auto st = Revoke(g); !st) return Fail(std::move(st).error());
+      if (auto st = Revoke(g, false); !st) return Fail(std::move(st).error());
     }
-    // 5. The policy digest on the existing groups a policy change touched.
+    return TagDigest();
+  }
+
+  // The policy digest on the existing groups a policy change touched.
+  Status TagDigest() {
     std::vector<std::string> retag;
     for (const plan::GroupChange& g : w_.plan.groups) {
       const auto policy = [](const std::vector<plan::SgRule>& v) {
@@ -65,20 +76,46 @@ class Runner {
       };
       if (!g.create && (policy(g.authorize) || policy(g.revoke) || policy(g.redescribe))) retag.push_back(g.id);
     }
-    if (!retag.empty() && !w_.tags.empty()) {
-      ++out_.writes;
-      if (auto st = env_.ec2->CreateTags(retag, w_.tags); !st) {
-        return Fail(std::move(st).error().Context(w_.plan.target + ": tagging its groups"));
-      }
+    if (retag.empty() || w_.tags.empty()) return {};
+    ++out_.writes;
+    if (auto st = env_.ec2->CreateTags(retag, w_.tags); !st) {
+      return Fail(std::move(st).error().Context(w_.plan.target + ": tagging its groups"));
     }
     return {};
   }
 
+  // moat's tags on its groups that lost them, in one call.
+  Status Retag() {
+    std::vector<std::string> ids;
+    for (const plan::GroupChange& g : w_.plan.groups) {
+      if (g.retag && !g.create) ids.push_back(g.id);
+    }
+    if (ids.empty()) return {};
+    const std::string tags = "moat:managed=true moat:target=" + w_.plan.target;
+    std::vector<AuditEntry> entries;
+    for (const plan::GroupChange& g : w_.plan.groups) {
+      if (g.retag && !g.create) entries.push_back(Entry(g.id, g.name, "retag", tags, true));
+    }
+    if (auto st = Noted(entries,
+                        [&] {
+                          return env_.ec2->CreateTags(ids, {{"moat:managed", "true"}, {"moat:target", w_.plan.target}});
+                        });
+        !st) {
+      return Fail(std::move(st).error().Context(w_.plan.target + ": restoring moat's tags on its groups"));
+    }
+    for (const AuditEntry& e : entries) Log(e.group, e.group_name, "retag", tags, true, false);
+    return {};
+  }
+
+  std::string NameOf(const std::string& id, const plan::GroupChange& g) const {
+    auto made = names_.find(id);
+    return made != names_.end() ? made->second : g.name;
+  }
+
   std::string What(const std::string& group) const { return w_.plan.target + ": group " + group; }
 
-  void Log(const std::string& group, const std::string& name, const char* change, const std::string& rule, bool drift,
-           bool converged) {
-    if (env_.audit == nullptr) return;
+  AuditEntry Entry(const std::string& group, const std::string& name, const char* change, const std::string& rule,
+                   bool drift) const {
     AuditEntry e;
     e.target = w_.plan.target;
     e.group = group;
@@ -86,6 +123,13 @@ class Runner {
     e.change = change;
     e.rule = rule;
     e.drift = drift;
+    return e;
+  }
+
+  void Log(const std::string& group, const std::string& name, const char* change, const std::string& rule, bool drift,
+           bool converged) {
+    if (env_.audit == nullptr) return;
+    AuditEntry e = Entry(group, name, change, rule, drift);
     e.converged = converged;
     if (Status st = env_.audit->Write(e); !st) {
       out_.unaudited.push_back(DescribeChange(e));
@@ -93,34 +137,78 @@ class Runner {
     }
   }
 
+  // The changes of one call, before it ("intent") or after it failed ("failed"). A line that
+  // cannot be written is not fatal: the change's own line says whether it was recorded.
+  void Note(std::vector<AuditEntry> entries, const char* note) {
+    if (env_.audit == nullptr) return;
+    for (AuditEntry& e : entries) {
+      e.note = note;
+      (void)env_.audit->Note(e);
+    }
+  }
+
+  // Runs one mutating call between its intent lines and, when it fails, its failed lines.
+  template <typename F>
+  std::invoke_result_t<F> Noted(const std::vector<AuditEntry>& entries, F&& call) {
+    Note(entries, "intent");
+    ++out_.writes;
+    auto result = call();
+    if (!result) Note(entries, "failed");
+    return result;
+  }
+
+  // Creates the group under its planned name, or the next free number when someone else holds
+  // that name in the VPC: a group moat did not create is never taken as its own.
   Result<std::string> Create(const plan::GroupChange& g) {
     std::map<std::string, std::string> tags = w_.tags;
     tags["moat:managed"] = "true";
     tags["moat:target"] = w_.plan.target;
-    tags["Name"] = g.name;
-    ++out_.writes;
-    auto id = env_.ec2->CreateSecurityGroup(g.name, "moat: ingress of " + w_.plan.target + " (managed by moat)",
-                                            w_.vpc_id, tags);
-    if (id) {
-      Log(*id, g.name, "create-group", "", false, false);
-      return id;
+    if (next_number_ == 0) {
+      for (const plan::GroupChange& c : w_.plan.groups) next_number_ = std::max(next_number_, c.number + 1);
     }
-    if (id.error().code != ErrorCode::kConflict) return Fail(std::move(id).error().Context(What(g.name)));
-    // The name exists in the VPC: another run made it a moment ago. Adopt it only if it is ours.
-    auto found = env_.ec2->DescribeSecurityGroups({{"group-name", {g.name}}, {"vpc-id", {w_.vpc_id}}});
-    if (!found) return Fail(std::move(found).error().Context(What(g.name)));
-    for (const aws::SecurityGroup& s : *found) {
-      auto managed = s.tags.find("moat:managed");
-      auto target = s.tags.find("moat:target");
-      if (managed != s.tags.end() && managed->second == "true" && target != s.tags.end() &&
-          target->second == w_.plan.target) {
-        ++out_.converged;
-        Log(s.id, g.name, "create-group", "", false, true);
-        return s.id;
+    std::string name = g.name;
+    for (int tries = 0;; ++tries) {
+      tags["Name"] = name;
+      auto id = Noted({Entry("", name, "create-group", "", false)}, [&] {
+        return env_.ec2->CreateSecurityGroup(name, "moat: ingress of " + w_.plan.target + " (managed by moat)",
+                                             w_.vpc_id, tags);
+      });
+      if (id) {
+        if (env_.created) env_.created(*id, name);
+        out_.created[name] = *id;
+        names_[*id] = name;
+        Log(*id, name, "create-group", "", false, false);
+        return id;
       }
+      if (id.error().code != ErrorCode::kConflict || tries == kNameTries) {
+        return Fail(std::move(id).error().Context(What(name)));
+      }
+      auto holder = Holder(name);
+      if (!holder) return Fail(std::move(holder).error());
+      if (!holder->empty()) {
+        ++out_.converged;
+        out_.created[name] = *holder;
+        names_[*holder] = name;
+        Log(*holder, name, "create-group", "", false, true);
+        return *holder;
+      }
+      const std::string taken = name;
+      name = plan::GroupName(w_.plan.target, next_number_++);
+      out_.notes.push_back(taken + " is taken in " + w_.vpc_id + " by a group moat did not create; made " + name +
+                           " instead");
     }
-    return Fail(InvalidInput(What(g.name) + ": a group of that name exists in " + w_.vpc_id +
-                             " without moat's tags for this target; rename or tag it"));
+  }
+
+  // The id of the group holding `name` in the VPC when moat recorded it for this target (a run
+  // side by side made it a moment ago); "" when the holder is someone else's.
+  Result<std::string> Holder(const std::string& name) {
+    if (!env_.recorded) return std::string();
+    auto found = env_.ec2->DescribeSecurityGroups({{"group-name", {name}}, {"vpc-id", {w_.vpc_id}}});
+    if (!found) return Fail(std::move(found).error().Context(What(name)));
+    for (const aws::SecurityGroup& g : *found) {
+      if (env_.recorded(g.id)) return g.id;
+    }
+    return std::string();
   }
 
   // A call that may meet a group not yet visible after its creation (EC2 is eventually consistent).
@@ -141,19 +229,26 @@ class Runner {
                ErrorCode converged, Call call) {
     if (rules.empty()) return {};
     const std::string& id = ids_[g.name];
+    std::vector<AuditEntry> entries;
+    for (const auto& r : rules) entries.push_back(Entry(id, NameOf(id, g), change, DescribeRule(r), r.drift));
+    Note(entries, "intent");
     ++out_.writes;
     Status st = call(id, ToIngress(rules));
+    if (!st && st.error().code != converged) Note(entries, "failed");
     if (st) {
-      for (const auto& r : rules) Log(id, g.name, change, DescribeRule(r), r.drift, false);
+      for (const auto& r : rules) Log(id, NameOf(id, g), change, DescribeRule(r), r.drift, false);
       return {};
     }
     if (st.error().code != converged) return Fail(std::move(st).error().Context(What(g.name)));
     for (const auto& r : rules) {
       ++out_.writes;
       Status one = call(id, {ToIngress(r)});
-      if (!one && one.error().code != converged) return Fail(std::move(one).error().Context(What(g.name)));
+      if (!one && one.error().code != converged) {
+        Note({Entry(id, NameOf(id, g), change, DescribeRule(r), r.drift)}, "failed");
+        return Fail(std::move(one).error().Context(What(g.name)));
+      }
       if (!one) ++out_.converged;
-      Log(id, g.name, change, DescribeRule(r), r.drift, !one);
+      Log(id, NameOf(id, g), change, DescribeRule(r), r.drift, !one);
     }
     return {};
   }
@@ -178,11 +273,14 @@ class Runner {
       }
     }
     if (changes.empty()) return {};
-    ++out_.writes;
-    if (auto st = env_.ec2->SetRuleDescriptions(id, changes); !st) {
+    std::vector<AuditEntry> entries;
+    for (const auto& r : g.redescribe) {
+      entries.push_back(Entry(id, NameOf(id, g), "redescribe", DescribeRule(r), r.drift));
+    }
+    if (auto st = Noted(entries, [&] { return env_.ec2->SetRuleDescriptions(id, changes); }); !st) {
       return Fail(std::move(st).error().Context(What(g.name)));
     }
-    for (const auto& r : g.redescribe) Log(id, g.name, "redescribe", DescribeRule(r), r.drift, false);
+    for (const auto& r : g.redescribe) Log(id, NameOf(id, g), "redescribe", DescribeRule(r), r.drift, false);
     return {};
   }
 
@@ -194,22 +292,24 @@ class Runner {
     }
     out_.attached = final_list;
     if (w_.plan.attach.empty() && w_.plan.detach.empty()) return {};
-    ++out_.writes;
-    if (auto st = env_.rds->SetSecurityGroups(w_.db, final_list); !st) {
-      return Fail(std::move(st).error().Context(w_.plan.target + ": setting its security groups"));
-    }
+    std::vector<AuditEntry> entries;
     for (const std::string& a : w_.plan.attach) {
       auto it = ids_.find(a);
       const std::string id = it != ids_.end() ? it->second : a;
       std::string name = a;
       for (const auto& p : w_.groups)
         if (ids_[p.name] == id) name = p.name;
-      Log(id, name, "attach", "", w_.plan.IsDrift(a), false);
+      if (auto made = names_.find(id); made != names_.end()) name = made->second;
+      entries.push_back(Entry(id, name, "attach", "", w_.plan.IsDrift(a)));
     }
     for (const std::string& d : w_.plan.detach) {
       auto name = w_.group_names.find(d);
-      Log(d, name != w_.group_names.end() ? name->second : "", "detach", "", w_.plan.IsDrift(d), false);
+      entries.push_back(Entry(d, name != w_.group_names.end() ? name->second : "", "detach", "", w_.plan.IsDrift(d)));
     }
+    if (auto st = Noted(entries, [&] { return env_.rds->SetSecurityGroups(w_.db, final_list); }); !st) {
+      return Fail(std::move(st).error().Context(w_.plan.target + ": setting its security groups"));
+    }
+    for (const AuditEntry& e : entries) Log(e.group, e.group_name, e.change.c_str(), "", e.drift, false);
     return {};
   }
 
@@ -229,17 +329,27 @@ class Runner {
       described.push_back(text.substr(0, text.rfind(" from ")) + " from " + r.reference);
     }
     if (ids.empty()) return {};
+    std::vector<AuditEntry> entries;
+    for (const auto& d : described) entries.push_back(Entry(id, NameOf(id, g), "revoke", d, true));
+    Note(entries, "intent");
     ++out_.writes;
     Status st = env_.ec2->RevokeIngressById(id, ids);
-    if (!st && st.error().code != ErrorCode::kNotFound) return Fail(std::move(st).error().Context(What(g.name)));
+    if (!st && st.error().code != ErrorCode::kNotFound) {
+      Note(entries, "failed");
+      return Fail(std::move(st).error().Context(What(g.name)));
+    }
     if (!st) ++out_.converged;
-    for (const auto& d : described) Log(id, g.name, "revoke", d, true, !st);
+    for (const auto& d : described) Log(id, NameOf(id, g), "revoke", d, true, !st);
     return {};
   }
 
-  Status Revoke(const plan::GroupChange& g) {
-    if (auto st = RevokeOther(g); !st) return st;
-    return Batch(g, g.revoke, "revoke", ErrorCode::kNotFound,
+  // The rules to revoke that revert drift (`drift`), or those the policy no longer wants.
+  Status Revoke(const plan::GroupChange& g, bool drift) {
+    std::vector<plan::SgRule> rules;
+    for (const plan::SgRule& r : g.revoke) {
+      if (r.drift == drift) rules.push_back(r);
+    }
+    return Batch(g, rules, "revoke", ErrorCode::kNotFound,
                  [&](const std::string& id, const std::vector<aws::IngressRule>& rules) {
                    return env_.ec2->RevokeIngress(id, rules);
                  });
@@ -248,7 +358,10 @@ class Runner {
   const TargetWork& w_;
   const Env& env_;
   Outcome out_;
-  std::map<std::string, std::string> ids_;  // group name -> id
+  static constexpr int kNameTries = 8;
+  std::map<std::string, std::string> ids_;    // planned group name -> id
+  std::map<std::string, std::string> names_;  // created group id -> its name as made
+  int next_number_ = 0;
 };
 
 }  // namespace

@@ -44,7 +44,7 @@ class ApplyTest : public ::testing::Test {
   aws::Ec2 ec2_{ec2_client_};
   aws::Rds rds_{rds_client_};
   MemoryAuditLog audit_;
-  Env env_{&ec2_, &rds_, &audit_, &clock_};
+  Env env_{&ec2_, &rds_, &audit_, &clock_, nullptr, nullptr};
 };
 
 TEST_F(ApplyTest, FirstApplyIsMakeBeforeBreak) {
@@ -88,20 +88,69 @@ TEST_F(ApplyTest, DuplicateAndNotFoundAreConverged) {
                            {R(22, "0.0.0.0/0", true)},
                            {}});
   w.groups.push_back({"sg-m1", "moat-orders-db-1", 1, {}});
-  transport_.replies = {Ec2Error("InvalidPermission.Duplicate"), Ec2Error("InvalidPermission.Duplicate"),
-                        Ok("<AuthorizeSecurityGroupIngressResponse/>"), Ec2Error("InvalidPermission.NotFound"),
-                        Ec2Error("InvalidPermission.NotFound")};
+  // The rogue rule goes first (revoke: already gone), then the rules in (one already there).
+  transport_.replies = {Ec2Error("InvalidPermission.NotFound"), Ec2Error("InvalidPermission.NotFound"),
+                        Ec2Error("InvalidPermission.Duplicate"), Ec2Error("InvalidPermission.Duplicate"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse/>")};
   auto out = ApplyTarget(w, env_);
   ASSERT_TRUE(out) << out.error().message;
-  EXPECT_EQ(Actions(), (std::vector<std::string>{"AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress",
-                                                 "AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress",
-                                                 "RevokeSecurityGroupIngress"}));
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"RevokeSecurityGroupIngress", "RevokeSecurityGroupIngress",
+                                                 "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupIngress",
+                                                 "AuthorizeSecurityGroupIngress"}));
   EXPECT_EQ(out->converged, 2);
   ASSERT_EQ(audit_.entries.size(), 3u);
-  EXPECT_TRUE(audit_.entries[0].converged);
-  EXPECT_FALSE(audit_.entries[1].converged);
-  EXPECT_TRUE(audit_.entries[2].drift);
-  EXPECT_NE(AuditLine(audit_.entries[2]).find("\"reason\":\"drift\""), std::string::npos);
+  EXPECT_TRUE(audit_.entries[0].drift);
+  EXPECT_EQ(audit_.entries[0].change, "revoke");
+  EXPECT_NE(AuditLine(audit_.entries[0]).find("\"reason\":\"drift\""), std::string::npos);
+  EXPECT_TRUE(audit_.entries[1].converged);
+  EXPECT_FALSE(audit_.entries[2].converged);
+}
+
+TEST_F(ApplyTest, RogueRulesAreRevokedEvenWhenTheAttachmentFails) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"sg-m1", "moat-orders-db-1", 1, false, {}, {R(5432, "0.0.0.0/0", true)}, {}, 1});
+  w.plan.detach = {"sg-rogue"};
+  w.plan.drift = {"sg-rogue"};
+  w.groups.push_back({"sg-m1", "moat-orders-db-1", 1, {}});
+  const std::string rules =
+      "<DescribeSecurityGroupRulesResponse><securityGroupRuleSet><item><securityGroupRuleId>sgr-1"
+      "</securityGroupRuleId><groupId>sg-m1</groupId><isEgress>false</isEgress><ipProtocol>tcp</ipProtocol>"
+      "<fromPort>5432</fromPort><toPort>5432</toPort><referencedGroupInfo><groupId>sg-any</groupId>"
+      "</referencedGroupInfo></item></securityGroupRuleSet></DescribeSecurityGroupRulesResponse>";
+  transport_.replies = {Ok(rules),
+                        Ok("<RevokeSecurityGroupIngressResponse/>"),
+                        Ok("<RevokeSecurityGroupIngressResponse/>"),
+                        {400,
+                         {},
+                         "<ErrorResponse><Error><Code>InvalidDBInstanceState</Code><Message>modifying"
+                         "</Message></Error></ErrorResponse>"}};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_FALSE(out);
+  EXPECT_NE(out.error().message.find("InvalidDBInstanceState"), std::string::npos) << out.error().message;
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"DescribeSecurityGroupRules", "RevokeSecurityGroupIngress",
+                                                 "RevokeSecurityGroupIngress", "ModifyDBInstance"}));
+  ASSERT_EQ(audit_.entries.size(), 2u);
+  EXPECT_EQ(audit_.entries[1].rule, "tcp 5432 from 0.0.0.0/0");
+}
+
+TEST_F(ApplyTest, MoatsTagsAreRestoredFirstAsDrift) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.plan.target = "orders-db";
+  plan::GroupChange g{"sg-m1", "moat-orders-db-1", 1, false, {}, {}, {}};
+  g.retag = true;
+  w.plan.groups.push_back(g);
+  w.groups.push_back({"sg-m1", "moat-orders-db-1", 1, {}});
+  transport_.replies = {Ok("<CreateTagsResponse/>")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(Actions(), std::vector<std::string>{"CreateTags"});
+  EXPECT_NE(transport_.seen[0].body.find("Tag.1.Key=moat%3Amanaged"), std::string::npos) << transport_.seen[0].body;
+  ASSERT_EQ(audit_.entries.size(), 1u);
+  EXPECT_EQ(audit_.entries[0].change, "retag");
+  EXPECT_TRUE(audit_.entries[0].drift);
 }
 
 TEST_F(ApplyTest, OtherErrorsStopTheTargetAndNameIt) {
@@ -135,32 +184,88 @@ TEST_F(ApplyTest, ClusterIsModifiedAsACluster) {
   EXPECT_EQ(out->attached, (std::vector<std::string>{"sg-m1", "sg-ops"}));
 }
 
-TEST_F(ApplyTest, GroupMadeByAConcurrentRunIsAdoptedOnlyIfItIsOurs) {
+TEST_F(ApplyTest, ANameSomeoneElseHoldsIsSkippedAndNoGroupIsAdoptedOnItsTags) {
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.vpc_id = "vpc-1";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {}, {}, {}, 0});
+  w.plan.attach = {"moat-orders-db-1"};
+  w.groups.push_back({"", "moat-orders-db-1", 1, {}});
+  std::vector<std::pair<std::string, std::string>> recorded;
+  env_.created = [&](const std::string& id, const std::string& name) { recorded.emplace_back(id, name); };
+  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"),
+                        Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ok("<ModifyDBInstanceResponse/>")};
+  auto out = ApplyTarget(w, env_);
+  ASSERT_TRUE(out) << out.error().message;
+  // No DescribeSecurityGroups: whoever holds the name, and whatever its tags, it is not taken.
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"CreateSecurityGroup", "CreateSecurityGroup", "ModifyDBInstance"}));
+  EXPECT_NE(transport_.seen[1].body.find("GroupName=moat-orders-db-2"), std::string::npos);
+  EXPECT_EQ(out->created.at("moat-orders-db-2"), "sg-new");
+  EXPECT_EQ(out->attached, std::vector<std::string>{"sg-new"});
+  EXPECT_EQ(recorded, (std::vector<std::pair<std::string, std::string>>{{"sg-new", "moat-orders-db-2"}}));
+  ASSERT_EQ(out->notes.size(), 1u);
+  EXPECT_EQ(out->notes[0],
+            "moat-orders-db-1 is taken in vpc-1 by a group moat did not create; made moat-orders-db-2 instead");
+  EXPECT_EQ(audit_.entries[0].group_name, "moat-orders-db-2");
+  EXPECT_EQ(audit_.entries[1].group_name, "moat-orders-db-2");
+}
+
+TEST_F(ApplyTest, AGroupARunSideBySideRecordedAsMoatsIsTakenAsDone) {
   TargetWork w;
   w.db.id = "orders-db";
   w.vpc_id = "vpc-1";
   w.plan.target = "orders-db";
   w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {}, {}, {}, 0});
   w.groups.push_back({"", "moat-orders-db-1", 1, {}});
-  const std::string ours =
-      "<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-other-run</groupId>"
-      "<groupName>moat-orders-db-1</groupName><tagSet><item><key>moat:managed</key><value>true</value></item>"
-      "<item><key>moat:target</key><value>orders-db</value></item></tagSet></item></securityGroupInfo>"
-      "</DescribeSecurityGroupsResponse>";
-  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"), Ok(ours)};
+  env_.recorded = [](const std::string& id) { return id == "sg-other-run"; };
+  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"),
+                        Ok("<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-other-run</groupId>"
+                           "<groupName>moat-orders-db-1</groupName></item></securityGroupInfo>"
+                           "</DescribeSecurityGroupsResponse>")};
   auto out = ApplyTarget(w, env_);
   ASSERT_TRUE(out) << out.error().message;
   EXPECT_EQ(out->created.at("moat-orders-db-1"), "sg-other-run");
   EXPECT_EQ(out->converged, 1);
+  EXPECT_TRUE(out->notes.empty());
+}
 
-  // A group of that name without moat's tags is someone else's: refused, nothing adopted.
-  transport_.seen.clear();
-  transport_.replies = {Ec2Error("InvalidGroup.Duplicate"),
-                        Ok("<DescribeSecurityGroupsResponse><securityGroupInfo><item><groupId>sg-x</groupId>"
-                           "</item></securityGroupInfo></DescribeSecurityGroupsResponse>")};
-  auto refused = ApplyTarget(w, env_);
-  ASSERT_FALSE(refused);
-  EXPECT_NE(refused.error().message.find("without moat's tags"), std::string::npos) << refused.error().message;
+// Keeps the intent and failed lines as well as the changes, in order: "intent create-group".
+class NotingAuditLog : public AuditLog {
+ public:
+  Status Write(const AuditEntry& e) override {
+    lines.push_back("done " + e.change);
+    return {};
+  }
+  Status Note(const AuditEntry& e) override {
+    lines.push_back(e.note + " " + e.change);
+    return {};
+  }
+  std::vector<std::string> lines;
+};
+
+TEST_F(ApplyTest, EachCallIsPrecededByItsIntentAndAFailureIsNoted) {
+  NotingAuditLog log;
+  env_.audit = &log;
+  TargetWork w;
+  w.db.id = "orders-db";
+  w.vpc_id = "vpc-1";
+  w.plan.target = "orders-db";
+  w.plan.groups.push_back({"", "moat-orders-db-1", 1, true, {R(5432, "10.0.1.20/32")}, {}, {}});
+  w.plan.attach = {"moat-orders-db-1"};
+  w.plan.detach = {"sg-legacy"};
+  w.groups.push_back({"", "moat-orders-db-1", 1, {R(5432, "10.0.1.20/32")}});
+  transport_.replies = {Ok("<CreateSecurityGroupResponse><groupId>sg-new</groupId></CreateSecurityGroupResponse>"),
+                        Ok("<AuthorizeSecurityGroupIngressResponse/>"),
+                        {400,
+                         {},
+                         "<ErrorResponse><Error><Code>InvalidDBInstanceState</Code><Message>m"
+                         "</Message></Error></ErrorResponse>"}};
+  ASSERT_FALSE(ApplyTarget(w, env_));
+  EXPECT_EQ(log.lines,
+            (std::vector<std::string>{"intent create-group", "done create-group", "intent authorize", "done authorize",
+                                      "intent attach", "intent detach", "failed attach", "failed detach"}));
 }
 
 // An audit log whose writes fail from the `fail_from`th on (1-based), keeping the ones before.

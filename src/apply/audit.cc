@@ -1,6 +1,7 @@
 #include "apply/audit.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,7 +24,7 @@ std::string AuditLine(const AuditEntry& e) {
   j["rule"] = e.rule;
   j["reason"] = e.drift ? "drift" : "policy";
   j["drift"] = e.drift;
-  j["result"] = e.converged ? "converged" : "done";
+  j["result"] = !e.note.empty() ? e.note : e.converged ? "converged" : "done";
   return j.dump();
 }
 
@@ -39,7 +40,13 @@ Result<std::unique_ptr<FileAuditLog>> FileAuditLog::Open(const std::string& path
   if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) {
     return Fail(std::move(s).error().Context("audit log " + path));
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  // A new log is private to the user whatever the umask; an existing one keeps its mode.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd >= 0) {
+    (void)::fchmod(fd, 0600);
+  } else if (errno == EEXIST) {
+    fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  }
   if (fd < 0) {
     return Fail(Internal("audit log " + path + ": cannot be opened for appending: " + std::strerror(errno)));
   }
@@ -71,6 +78,15 @@ Status TeeAuditLog::Write(const AuditEntry& entry) {
   std::string failed;
   for (AuditLog* l : logs_) {
     if (Status st = l->Write(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
+  }
+  if (!failed.empty()) return Fail(Error{ErrorCode::kTransient, failed});
+  return {};
+}
+
+Status TeeAuditLog::Note(const AuditEntry& entry) {
+  std::string failed;
+  for (AuditLog* l : logs_) {
+    if (Status st = l->Note(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
   }
   if (!failed.empty()) return Fail(Error{ErrorCode::kTransient, failed});
   return {};

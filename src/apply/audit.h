@@ -24,6 +24,9 @@ struct AuditEntry {
   std::string target, group, group_name, change, rule;
   bool drift = false;
   bool converged = false;
+  // Not a change made: the change about to be attempted ("intent", written before the call), or
+  // one whose call failed ("failed").
+  std::string note;
 };
 
 class AuditLog {
@@ -31,6 +34,13 @@ class AuditLog {
   virtual ~AuditLog() = default;
   // Records one change; an error (one line naming the log) when it could not be recorded.
   virtual Status Write(const AuditEntry& entry) = 0;
+  // Records a change about to be attempted, or one that failed (`entry.note`), so that a crash
+  // between a call reaching AWS and its answer still leaves the change in the log. Logs that are
+  // only read after the run (the report, the per-event S3 object) ignore it.
+  virtual Status Note(const AuditEntry& entry) {
+    (void)entry;
+    return {};
+  }
 };
 
 // The JSON line of an entry (no newline).
@@ -50,6 +60,7 @@ class FileAuditLog : public AuditLog {
   FileAuditLog& operator=(const FileAuditLog&) = delete;
   // Errors: "audit log <path>: <the system's reason>".
   Status Write(const AuditEntry& entry) override;
+  Status Note(const AuditEntry& entry) override { return Write(entry); }
 
  private:
   FileAuditLog(int fd, std::string path, Clock& clock) : fd_(fd), path_(std::move(path)), clock_(clock) {}
@@ -74,6 +85,7 @@ class TeeAuditLog : public AuditLog {
  public:
   explicit TeeAuditLog(std::vector<AuditLog*> logs) : logs_(std::move(logs)) { std::erase(logs_, nullptr); }
   Status Write(const AuditEntry& entry) override;
+  Status Note(const AuditEntry& entry) override;
 
  private:
   std::vector<AuditLog*> logs_;

@@ -158,4 +158,14 @@ Status S3Store::Put(const std::string& name, const std::string& bytes, const std
   return {};
 }
 
+Status S3Store::Delete(const std::string& name) {
+  std::string bucket, key;
+  if (!ParseS3Url(name, &bucket, &key) || key.empty()) return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
+  auto r = Request("DELETE", bucket, key, "");
+  if (!r) return Fail(std::move(r).error());
+  if (r->status != 204 && r->status != 200 && r->status != 404)
+    return Fail(Error{S3Code(*r), name + ": " + S3Error(*r)});
+  return {};
+}
+
 }  // namespace moat::aws

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "aws/signed_client.h"
 #include "base/byte_stream.h"
@@ -43,6 +44,8 @@ class S3Store : public ObjectStore {
   Result<std::optional<std::string>> Get(const std::string& name);
   // Writes a whole object (PutObject: S3 replaces objects atomically).
   Status Put(const std::string& name, const std::string& bytes, const std::string& content_type);
+  // DeleteObject; an object already gone is not an error.
+  Status Delete(const std::string& name);
 
  private:
   S3Config config_;

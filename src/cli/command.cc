@@ -81,6 +81,10 @@ bool Confirm(bool yes, const std::string& command, const std::string& doing, con
 void AddPlanOptions(CLI::App& app, app::EnforceRequest& req, std::string& state) {
   app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
   app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  app.add_option_function<double>(
+      "--policy-timeout", [&req](double seconds) { req.policy_timeout_ms = static_cast<int64_t>(seconds * 1000); },
+      "seconds the policy source may take, retries included, before what moat last applied is enforced instead "
+      "(default 60; under Lambda at most half the invocation's time left)");
   app.add_option("--target", req.targets,
                  "a database: DBInstanceIdentifier, cluster/<DBClusterIdentifier>, or tag:KEY=VALUE (repeatable; "
                  "default: every database the policy protects)")

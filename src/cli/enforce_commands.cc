@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 
 #include "app/map.h"
@@ -12,6 +14,33 @@
 #include "enforce/report.h"
 
 namespace moat::cli {
+namespace {
+
+// Ctrl-C or SIGTERM before apply writes ends the process as usual (nothing was changed); once it
+// writes, the first one lets it finish the database in hand and stop, the second ends it at once.
+std::atomic<bool> g_writing{false};
+std::atomic<int> g_interrupted{0};
+
+void OnApplySignal(int signal) {
+  if (!g_writing.load() || g_interrupted.load() != 0) {
+    std::signal(signal, SIG_DFL);
+    std::raise(signal);
+    return;
+  }
+  g_interrupted.store(signal);
+}
+
+// On a terminal, one line per database as apply finishes it.
+void ShowProgress(const app::TargetReport& t, int done, size_t total) {
+  if (isatty(STDERR_FILENO) == 0) return;
+  std::string what = !t.error.empty() ? "failed (see below)"
+                     : t.applied      ? fmt::format("applied ({} calls)", t.writes)
+                                      : "no changes";
+  if (t.applied && !t.plan.held.empty()) what += ", policy change held";
+  std::fprintf(stderr, "moat: apply: [%d/%zu] %s: %s\n", done, total, t.id.c_str(), what.c_str());
+}
+
+}  // namespace
 
 // `moat plan` and `moat apply`: the same options; apply executes.
 int Enforce(const std::vector<std::string>& args, bool execute) {
@@ -56,11 +85,22 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     req.observed = &observed->flows;
     req.observed_window = observed->window;
   }
+  size_t planned = 0;
   deps.confirm = [&](const app::EnforceReport& plan) {
-    return Confirm(yes, name, "applying", "Apply these changes?", json, [&](bool as_json) {
+    planned = plan.targets.size();
+    const bool go = Confirm(yes, name, "applying", "Apply these changes?", json, [&](bool as_json) {
       return as_json ? enforce::RenderPlanJson(plan) : enforce::RenderPlanText(plan);
     });
+    g_writing.store(go);
+    return go;
   };
+  int done = 0;
+  deps.progress = [&](const app::TargetReport& t) { ShowProgress(t, ++done, planned); };
+  if (execute) {
+    deps.interrupted = &g_interrupted;
+    std::signal(SIGINT, OnApplySignal);
+    std::signal(SIGTERM, OnApplySignal);
+  }
   auto report = app::RunEnforce(req, deps);
   if (!report) return Error(name, report.error().message);
   if (report->cancelled) {
@@ -70,7 +110,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   WriteOut(json ? enforce::RenderPlanJson(*report) : enforce::RenderPlanText(*report));
   std::fflush(stdout);
   const app::Outcome outcome = app::EnforceOutcome(*report, detailed);
-  if (!outcome.error.empty()) return Error(name, outcome.error);
+  if (!outcome.error.empty()) Error(name, outcome.error);
   return outcome.exit_code;
 }
 

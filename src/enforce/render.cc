@@ -25,7 +25,7 @@ Totals Count(const EnforceReport& r) {
       t.create += g.create ? 1 : 0;
       t.authorize += static_cast<int>(g.authorize.size());
       t.revoke += static_cast<int>(g.revoke.size()) + g.revoke_other;
-      t.drift += g.revoke_other;
+      t.drift += g.revoke_other + (g.retag ? 1 : 0);
       t.redescribe += static_cast<int>(g.redescribe.size());
       for (const auto* v : {&g.authorize, &g.revoke, &g.redescribe}) {
         t.drift += static_cast<int>(std::count_if(v->begin(), v->end(), [](const plan::SgRule& x) { return x.drift; }));
@@ -96,6 +96,7 @@ nlohmann::ordered_json GroupJson(const TargetReport& t, const plan::GroupChange&
   }
   gj["rules"] = count;
   gj["revoke_other"] = g.revoke_other;
+  gj["retag"] = g.retag;
   return gj;
 }
 
@@ -115,6 +116,7 @@ nlohmann::ordered_json TargetJson(const TargetReport& t) {
   x["held"] = t.plan.held;
   x["warnings"] = t.warnings;
   x["widened"] = t.widened;
+  x["foreign_claims"] = t.foreign_claims;
   x["unaudited"] = t.unaudited;
   x["cuts"] = ordered_json::array();
   for (const plan::CutFlow& c : t.plan.cuts) x["cuts"].push_back(CutJson(c));
@@ -135,6 +137,25 @@ nlohmann::ordered_json TargetJson(const TargetReport& t) {
   x["writes"] = t.writes;
   x["converged"] = t.converged;
   return x;
+}
+
+// The summary when nothing is to change: never "AWS matches the policy" when it does not.
+std::string Unchanged(const EnforceReport& r) {
+  int failed = 0, held = 0;
+  for (const TargetReport& t : r.targets) {
+    failed += t.error.empty() ? 0 : 1;
+    held += t.error.empty() && !t.plan.held.empty() ? 1 : 0;
+  }
+  if (failed == 0 && held == 0 && r.policy_error.empty() && r.errors.empty()) {
+    return "No changes. AWS matches the policy.";
+  }
+  std::string s = "No changes to make, but AWS does not match the policy:";
+  if (failed > 0) s += fmt::format(" {} database(s) failed (see '! error' above);", failed);
+  if (held > 0) s += fmt::format(" {} held back by a guard (see '! held' above);", held);
+  if (!r.policy_error.empty()) s += " the policy could not be used;";
+  if (!r.errors.empty()) s += " the run had errors (see '! error' above);";
+  s.back() = '.';
+  return s;
 }
 
 }  // namespace
@@ -160,6 +181,7 @@ std::string RenderPlanText(const EnforceReport& r) {
     out += ")\n";
     for (const std::string& w : t.warnings) out += "  ! warning: " + w + "\n";
     for (const std::string& w : t.widened) out += "  ! over-permission: " + w + "\n";
+    for (const std::string& c : t.foreign_claims) out += "  ! foreign group claims to be moat's: " + c + "\n";
     for (const std::string& u : t.unaudited) out += "  ! unaudited: " + u + "\n";
     if (!t.error.empty()) {
       out += "  ! error: " + t.error + "\n";
@@ -180,9 +202,13 @@ std::string RenderPlanText(const EnforceReport& r) {
       continue;
     }
     for (const plan::GroupChange& g : p.groups) {
-      if (!g.create && g.authorize.empty() && g.revoke.empty() && g.redescribe.empty() && g.revoke_other == 0) continue;
+      if (!g.create && !g.retag && g.authorize.empty() && g.revoke.empty() && g.redescribe.empty() &&
+          g.revoke_other == 0) {
+        continue;
+      }
       out += g.create ? fmt::format("  + group {} (to create, tagged moat:managed=true moat:target={})\n", g.name, t.id)
                       : fmt::format("  ~ group {} ({})\n", g.id, g.name);
+      if (g.retag) out += fmt::format("      ~ tags moat:managed=true moat:target={} restored [drift]\n", t.id);
       for (const auto& x : g.authorize) out += RuleLine('+', x, "");
       for (const auto& x : g.revoke) out += RuleLine('-', x, "");
       for (const auto& x : g.redescribe) out += RuleLine('~', x, "description: " + x.description);
@@ -203,7 +229,7 @@ std::string RenderPlanText(const EnforceReport& r) {
   for (const std::string& e : r.errors) out += "\n! error: " + e + "\n";
   const Totals n = Count(r);
   if (!r.HasChanges()) {
-    out += "\nNo changes. AWS matches the policy.\n";
+    out += "\n" + Unchanged(r) + "\n";
   } else {
     out += fmt::format(
         "\n{}: {} group(s) to create, {} rule(s) to authorize, {} to revoke, {} to redescribe, {} group(s) to attach, "
@@ -211,6 +237,10 @@ std::string RenderPlanText(const EnforceReport& r) {
         r.executed ? "Applied" : "Plan", n.create, n.authorize, n.revoke, n.redescribe, n.attach, n.detach, n.drift);
   }
   if (r.cancelled) out += "Cancelled: nothing was changed.\n";
+  if (r.interrupted != 0) {
+    out += fmt::format("Interrupted ({}): {} of {} databases applied; the rest were not begun.\n",
+                       r.interrupted == 15 ? "SIGTERM" : "SIGINT", r.attempted, r.targets.size());
+  }
   if (r.mode == "visibility" && r.HasChanges()) out += "Visibility mode: nothing is written.\n";
   out += fmt::format("AWS calls: {} read, {} write.\n", r.reads, r.writes);
   return out;
@@ -227,6 +257,9 @@ std::string RenderPlanJson(const EnforceReport& r) {
   j["mode"] = r.mode;
   j["executed"] = r.executed;
   j["changes"] = r.HasChanges();
+  if (r.interrupted != 0) {
+    j["interrupted"] = {{"signal", r.interrupted}, {"applied", r.attempted}, {"total", r.targets.size()}};
+  }
   if (r.what_if) {
     j["what_if"] = {{"flows", r.observed_flows}, {"window", r.observed_window}};
   } else {

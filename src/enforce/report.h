@@ -27,7 +27,10 @@ struct TargetReport {
   plan::Reconciled plan;
   std::vector<std::string> warnings;
   std::vector<std::string> widened;  // over-permission spent on it (plan/widen.h), one line each
-  std::string error;                 // the plan or the apply failed: nothing (more) changed on it
+  // Groups tagged as moat's for it that moat did not create (or made for another database or
+  // VPC), one line each: treated as any foreign group, never attached.
+  std::vector<std::string> foreign_claims;
+  std::string error;  // the plan or the apply failed: nothing (more) changed on it
   // After apply:
   bool applied = false;
   int writes = 0;
@@ -41,6 +44,8 @@ struct EnforceReport {
   std::string mode;
   bool executed = false;  // apply ran (changes were made, or nothing was needed)
   bool cancelled = false;
+  int interrupted = 0;  // the signal that stopped apply before every target was done
+  int attempted = 0;    // apply: the targets begun
   std::vector<TargetReport> targets;
   std::vector<std::pair<std::string, std::string>> skipped;  // database, why
   bool what_if = false;                                      // observed flows were replayed against the plans

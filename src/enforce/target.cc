@@ -67,6 +67,9 @@ TargetReport Describe(const estate::Estate& estate, const aws::Database& db) {
   for (const std::string& g : db.security_groups) {
     if (const std::string name = estate.GroupName(g); !name.empty()) t.group_names[g] = name;
   }
+  if (auto claims = estate.foreign_claims.find(t.id); claims != estate.foreign_claims.end()) {
+    t.foreign_claims = claims->second;
+  }
   if (auto it = estate.addresses.find(&db); it != estate.addresses.end()) {
     t.addresses = it->second.addresses;
     if (t.addresses.empty()) t.warnings.push_back(it->second.warning + "; matched by endpoint only");
@@ -150,7 +153,8 @@ plan::ReconcileInput ReconcileInputFor(const estate::Estate& estate, const aws::
   in.last_applied = last_applied;
   if (auto managed = estate.managed_by_target.find(t.id); managed != estate.managed_by_target.end()) {
     for (const aws::SecurityGroup* g : managed->second) {
-      plan::GroupState s{g->id, g->name, GroupNumber(g->name), {}, g->other_ingress};
+      plan::GroupState s{g->id, g->name,          GroupNumber(g->name),
+                         {},    g->other_ingress, estate.tags_missing.count(g->id) > 0};
       for (const aws::IngressRule& r : g->ingress) s.rules.push_back(FromIngress(r));
       in.managed.push_back(std::move(s));
       t.group_names[g->id] = g->name;

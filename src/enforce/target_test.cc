@@ -81,6 +81,23 @@ TEST(PlanTargetTest, FirstPlanCreatesAGroupAndDetachesTheForeignOnes) {
   EXPECT_EQ(t.plan.desired.size(), 1u);
 }
 
+TEST(PlanTargetTest, MoatsGroupThatLostItsTagsIsRetaggedAsDriftAndAClaimIsReported) {
+  aws::SecurityGroup managed = Group("sg-m1", "moat-orders-db-1", {Open("10.0.2.0/24")});
+  managed.ingress[0].description = "moat orders-db-vs";
+  aws::SecurityGroup claimant = Group("sg-x", "moat-orders-db-2", {Open("0.0.0.0/0")});
+  Fixture f({managed}, {claimant}, {"sg-m1", "sg-x"});
+  f.estate.tags_missing.insert("sg-m1");
+  f.estate.foreign_claims["orders-db"] = {"sg-x (moat-orders-db-2) in vpc-1: tagged moat:target=orders-db"};
+  Planned p = PlanTarget(f.estate, f.db(), AppliedRules(), f.run);
+  const TargetReport& t = p.report;
+  ASSERT_TRUE(t.error.empty()) << t.error;
+  ASSERT_EQ(t.plan.plan.groups.size(), 1u);
+  EXPECT_TRUE(t.plan.plan.groups[0].retag);
+  EXPECT_TRUE(t.plan.plan.HasChanges());
+  EXPECT_EQ(t.plan.plan.detach, std::vector<std::string>{"sg-x"});  // tagged or not, it is not moat's
+  EXPECT_EQ(t.foreign_claims.size(), 1u);
+}
+
 TEST(PlanTargetTest, AKeptGroupStaysAndItsRulesCount) {
   // --keep-group by name; a second, unreadable foreign group is attached too.
   Fixture f({}, {Group("sg-legacy", "legacy", {Open("10.9.0.0/16")})}, {"sg-legacy", "sg-unreadable"});

@@ -107,7 +107,111 @@ std::string Estate::GroupName(const std::string& group_id) const {
   return it == groups_by_id.end() ? std::string() : it->second->name;
 }
 
-Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const std::vector<std::string>& selectors,
+namespace {
+
+bool TaggedFor(const aws::SecurityGroup& g, const std::string& target_id) {
+  auto managed = g.tags.find("moat:managed");
+  auto target = g.tags.find("moat:target");
+  return managed != g.tags.end() && managed->second == "true" && target != g.tags.end() && target->second == target_id;
+}
+
+std::string TagTarget(const aws::SecurityGroup& g) {
+  auto managed = g.tags.find("moat:managed");
+  auto target = g.tags.find("moat:target");
+  if (managed == g.tags.end() || managed->second != "true" || target == g.tags.end()) return {};
+  return target->second;
+}
+
+// The groups to read by id: those attached to the chosen databases and those recorded for them,
+// less the ones the tag read returned.
+std::vector<std::string> IdsToRead(const Estate& e, const store::EnforcedState& state,
+                                   const std::vector<aws::SecurityGroup>& tagged) {
+  std::set<std::string> have;
+  for (const aws::SecurityGroup& g : tagged) have.insert(g.id);
+  std::set<std::string> chosen;
+  std::vector<std::string> out;
+  const auto add = [&](const std::string& id) {
+    if (have.insert(id).second) out.push_back(id);
+  };
+  for (const aws::Database* d : e.chosen) {
+    chosen.insert(TargetId(*d));
+    for (const std::string& g : d->security_groups) add(g);
+  }
+  for (const auto& [id, owned] : state.groups) {
+    if (chosen.count(owned.target)) add(id);
+  }
+  return out;
+}
+
+Result<std::vector<aws::SecurityGroup>> ReadById(aws::Ec2& ec2, const std::vector<std::string>& ids) {
+  std::vector<aws::SecurityGroup> out;
+  for (size_t i = 0; i < ids.size(); i += 200) {
+    const std::vector<std::string> chunk(ids.begin() + static_cast<long>(i),
+                                         ids.begin() + static_cast<long>(std::min(i + 200, ids.size())));
+    auto found = ec2.DescribeSecurityGroups({{"group-id", chunk}});
+    if (!found) return Fail(std::move(found).error());
+    out.insert(out.end(), std::make_move_iterator(found->begin()), std::make_move_iterator(found->end()));
+  }
+  return out;
+}
+
+// Sorts the groups read into moat's (by the state's record, in the database's VPC) and the
+// others, and notes the tag claims, the lost tags, the adopted and the vanished groups.
+void Classify(Estate& e, const store::EnforcedState& state, const RecordLookup& lookup,
+              std::vector<aws::SecurityGroup> read) {
+  std::map<std::string, const aws::Database*> db_by_target;
+  for (const aws::Database& d : e.databases) db_by_target[TargetId(d)] = &d;
+  std::set<std::string> chosen;
+  for (const aws::Database* d : e.chosen) chosen.insert(TargetId(*d));
+  for (const aws::SecurityGroup& g : read) e.groups_by_id[g.id] = &g;  // for VpcOf, rebuilt below
+  std::vector<std::string> owner(read.size());                         // target id, or "" when not moat's
+  for (size_t i = 0; i < read.size(); ++i) {
+    const aws::SecurityGroup& g = read[i];
+    const auto recorded = state.groups.find(g.id);
+    std::string target = recorded != state.groups.end() ? recorded->second.target
+                         : state.groups_recorded        ? std::string()
+                                                        : TagTarget(g);
+    // Tagged as moat's but not in the state read: its own record may say moat made it (the state
+    // was saved by a run side by side that had not seen it).
+    bool found_record = false;
+    if (recorded == state.groups.end() && state.groups_recorded && lookup && !TagTarget(g).empty()) {
+      found_record = lookup(g.id, {TagTarget(g), g.vpc_id});
+      if (found_record) target = TagTarget(g);
+    }
+    const auto db = db_by_target.find(target);
+    const std::string vpc = db != db_by_target.end() ? e.VpcOf(*db->second) : std::string();
+    const bool same_vpc = vpc.empty() || vpc == g.vpc_id;
+    if (db != db_by_target.end() && same_vpc &&
+        (recorded == state.groups.end() || recorded->second.vpc_id == g.vpc_id)) {
+      owner[i] = target;
+      if (!TaggedFor(g, target)) e.tags_missing.insert(g.id);
+      if (found_record) e.recovered[g.id] = {target, g.vpc_id};
+      if (recorded == state.groups.end() && !found_record) e.adopted[g.id] = {target, g.vpc_id};
+      continue;
+    }
+    const std::string claimed = TagTarget(g);
+    if (!claimed.empty() && chosen.count(claimed)) {
+      e.foreign_claims[claimed].push_back(g.id + " (" + g.name + ") in " + g.vpc_id + ": tagged moat:target=" +
+                                          claimed + ", but moat did not create it for that database there");
+    }
+  }
+  e.groups_by_id.clear();
+  for (size_t i = 0; i < read.size(); ++i) (owner[i].empty() ? e.foreign : e.managed).push_back(std::move(read[i]));
+  size_t m = 0;
+  for (size_t i = 0; i < owner.size(); ++i) {
+    if (!owner[i].empty()) e.managed_by_target[owner[i]].push_back(&e.managed[m++]);
+  }
+  for (const aws::SecurityGroup& g : e.managed) e.groups_by_id[g.id] = &g;
+  for (const aws::SecurityGroup& g : e.foreign) e.groups_by_id[g.id] = &g;
+  for (const auto& [id, owned] : state.groups) {
+    if (chosen.count(owned.target) && !e.groups_by_id.count(id)) e.vanished.push_back(id);
+  }
+}
+
+}  // namespace
+
+Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const store::EnforcedState& state, const RecordLookup& lookup,
+                          const std::vector<std::string>& selectors,
                           const std::function<std::vector<std::string>(const std::string& host)>& resolve,
                           std::vector<std::string>& errors) {
   Estate e;
@@ -116,35 +220,13 @@ Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const std::vector<std::s
   e.databases = std::move(*dbs);
   e.chosen = Choose(e.databases, selectors, errors);
 
-  auto managed = ec2.DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
-  if (!managed) return Fail(std::move(managed).error());
-  e.managed = std::move(*managed);
-  std::set<std::string> managed_ids;
-  for (const aws::SecurityGroup& g : e.managed) {
-    auto t = g.tags.find("moat:target");
-    if (t == g.tags.end()) continue;
-    e.managed_by_target[t->second].push_back(&g);
-    managed_ids.insert(g.id);
-  }
-  // The other groups attached to the chosen databases: their names, VPCs and rules.
-  std::vector<std::string> foreign_ids;
-  for (const aws::Database* d : e.chosen) {
-    for (const std::string& g : d->security_groups) {
-      if (!managed_ids.count(g) && std::find(foreign_ids.begin(), foreign_ids.end(), g) == foreign_ids.end()) {
-        foreign_ids.push_back(g);
-      }
-    }
-  }
-  for (size_t i = 0; i < foreign_ids.size(); i += 200) {
-    const std::vector<std::string> chunk(
-        foreign_ids.begin() + static_cast<long>(i),
-        foreign_ids.begin() + static_cast<long>(std::min(i + 200, foreign_ids.size())));
-    auto found = ec2.DescribeSecurityGroups({{"group-id", chunk}});
-    if (!found) return Fail(std::move(found).error());
-    e.foreign.insert(e.foreign.end(), found->begin(), found->end());
-  }
-  for (const aws::SecurityGroup& g : e.managed) e.groups_by_id[g.id] = &g;
-  for (const aws::SecurityGroup& g : e.foreign) e.groups_by_id[g.id] = &g;
+  auto tagged = ec2.DescribeSecurityGroups({{"tag:moat:managed", {"true"}}});
+  if (!tagged) return Fail(std::move(tagged).error());
+  auto by_id = ReadById(ec2, IdsToRead(e, state, *tagged));
+  if (!by_id) return Fail(std::move(by_id).error());
+  std::vector<aws::SecurityGroup> read = std::move(*tagged);
+  read.insert(read.end(), std::make_move_iterator(by_id->begin()), std::make_move_iterator(by_id->end()));
+  Classify(e, state, lookup, std::move(read));
 
   auto addresses = FindAddresses(e.chosen, ec2, resolve, [&e](const aws::Database& d) { return e.VpcOf(d); });
   if (!addresses) return Fail(std::move(addresses).error());

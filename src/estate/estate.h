@@ -1,18 +1,25 @@
 // The RDS estate as the commands that act on databases see it (plan, apply, map, pce sync): the
-// instances and Aurora clusters, the ones --target selects, their security groups (moat's, by
-// tag, and the others attached) and their current private addresses — read through the AWS
-// clients in a fixed number of calls whatever the number of databases. Selection is pure; the
-// reads are the only I/O of the stage.
+// instances and Aurora clusters, the ones --target selects, their security groups (moat's and the
+// others attached) and their current private addresses — read through the AWS clients in a fixed
+// number of calls whatever the number of databases. Selection is pure; the reads are the only I/O
+// of the stage.
+//
+// A group is moat's because moat created it, not because of its tags: its id is recorded in the
+// state for that database, and it is in the database's VPC. A group tagged as moat's that moat did
+// not create is a foreign group like any other (and reported); one of moat's whose tags were
+// removed is still moat's (and re-tagged).
 #pragma once
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "aws/ec2.h"
 #include "aws/rds.h"
 #include "base/result.h"
+#include "store/state.h"
 
 namespace moat::estate {
 
@@ -49,11 +56,21 @@ Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
 struct Estate {
   std::vector<aws::Database> databases;      // every instance and Aurora cluster
   std::vector<const aws::Database*> chosen;  // the ones the selectors name, in that order
-  std::vector<aws::SecurityGroup> managed;   // groups tagged moat:managed=true
-  std::vector<aws::SecurityGroup> foreign;   // the other groups attached to the chosen databases
-  std::map<std::string, std::vector<const aws::SecurityGroup*>> managed_by_target;  // moat:target -> groups
+  std::vector<aws::SecurityGroup> managed;   // moat's groups (created by moat: recorded in the state)
+  std::vector<aws::SecurityGroup> foreign;   // the others read: attached to the chosen ones, or tagged as moat's
+  std::map<std::string, std::vector<const aws::SecurityGroup*>> managed_by_target;  // target id -> moat's groups
   std::map<std::string, const aws::SecurityGroup*> groups_by_id;                    // managed and foreign
   std::map<const aws::Database*, AddressLookup> addresses;                          // of the chosen ones
+  std::set<std::string> tags_missing;  // moat's groups whose moat:managed / moat:target tags are not as made
+  // Groups tagged as moat's for a chosen database that moat did not create there, one line each
+  // ("sg-0abc (moat-orders-db-1) in vpc-1: tagged moat:target=orders-db, not created by moat").
+  std::map<std::string, std::vector<std::string>> foreign_claims;
+  // Groups taken as moat's on their tags alone, from a state written before moat recorded them:
+  // to record at the next save.
+  std::map<std::string, store::OwnedGroup> adopted;
+  // Groups whose own record (store::RecordGroup) says moat made them, missing from the state read.
+  std::map<std::string, store::OwnedGroup> recovered;
+  std::vector<std::string> vanished;  // recorded groups of the chosen databases that no longer exist
 
   Estate() = default;
   Estate(Estate&&) = default;
@@ -69,10 +86,18 @@ struct Estate {
   std::string GroupName(const std::string& group_id) const;
 };
 
-// Reads the estate: the databases (2 reads), the managed groups (1), the foreign groups attached
-// to the chosen ones (1 per 200), and the RDS network interfaces when a name does not resolve (1).
+// Reads the estate: the databases (2 reads), the groups tagged as moat's (1), the other groups
+// attached to the chosen ones and moat's recorded groups that lost their tags (1 per 200, none
+// when there are none), and the RDS network interfaces when a name does not resolve (1). Which
+// groups are moat's comes from `state` (its `groups`, and `lookup` for a tagged group it lacks; on
+// a state that predates them, the tags).
 // A selector that names nothing adds a line to `errors`; a failed read is the error.
-Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const std::vector<std::string>& selectors,
+// Whether moat's record of the group it made says `id` is its own for that target and VPC
+// (store::GroupRecorded); asked only of groups tagged as moat's that the state read does not hold.
+using RecordLookup = std::function<bool(const std::string& id, const store::OwnedGroup& group)>;
+
+Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const store::EnforcedState& state, const RecordLookup& lookup,
+                          const std::vector<std::string>& selectors,
                           const std::function<std::vector<std::string>(const std::string& host)>& resolve,
                           std::vector<std::string>& errors);
 

@@ -114,7 +114,16 @@ Result<http::Response> Client::Send(const Call& call) {
     return Fail(Transient(what + "; it may or may not have been done, so it is not repeated: run again, and the "
                                  "next plan starts from what the PCE holds"));
   };
+  const auto out_of_time = [&](const std::string& why) {
+    return Fail(
+        Transient(Name(call) + ": the time budget for the PCE ran out" + (why.empty() ? "" : " (" + why + ")")));
+  };
   for (int attempt = 1;; ++attempt) {
+    if (deadline_ms_ > 0) {
+      const int64_t left = deadline_ms_ - clock_.WallMs();
+      if (left <= 0) return out_of_time(last);
+      req.timeout_ms = static_cast<int>(std::min<int64_t>(retry_.request_timeout_ms, left));
+    }
     ++requests_;
     if (call.method != "GET") ++writes_;
     auto resp = transport_.Send(req);
@@ -145,6 +154,7 @@ Result<http::Response> Client::Send(const Call& call) {
       return Fail(Transient(last + " (gave up after " + std::to_string(attempt) + " attempts)"));
     }
     if (wait.count() == 0) wait = backoff_.Delay(attempt);
+    if (deadline_ms_ > 0 && clock_.WallMs() + wait.count() >= deadline_ms_) return out_of_time(last);
     clock_.Sleep(wait);
   }
 }
@@ -183,6 +193,10 @@ Result<std::vector<std::string>> Client::GetCollections(const std::vector<std::s
   while (!jobs.empty()) {
     std::chrono::milliseconds next = jobs.front().next;
     for (const Job& j : jobs) next = std::min(next, j.next);
+    if (deadline_ms_ > 0 && clock_.WallMs() + next.count() >= deadline_ms_) {
+      return Fail(Transient("GET " + jobs.front().href + ": the time budget for the PCE ran out while its job for " +
+                            jobs.front().org_path + " ran"));
+    }
     clock_.Sleep(next);
     waited += next;
     for (size_t k = 0; k < jobs.size();) {

@@ -112,6 +112,11 @@ class Client {
   // commit message. `virtual_services` are draft hrefs. REQUIRES: not empty.
   Result<Provisioned> Provision(const std::string& message, const std::vector<std::string>& virtual_services);
 
+  // A time (unix milliseconds on the clock; 0: none) by which every request must be answered:
+  // each attempt's timeout is cut to what is left, no retry waits past it, and a request it finds
+  // passed fails at once (kTransient) saying the time budget ran out.
+  void SetDeadline(int64_t wall_ms) { deadline_ms_ = wall_ms; }
+
   // Requests sent (every attempt), and those of them that were writes (not GET).
   int requests() const { return requests_; }
   int writes() const { return writes_; }
@@ -146,6 +151,7 @@ class Client {
   Clock& clock_;
   RetryPolicy retry_;
   int requests_ = 0, writes_ = 0;
+  int64_t deadline_ms_ = 0;
   Backoff backoff_;
 };
 

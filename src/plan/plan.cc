@@ -172,7 +172,8 @@ Result<std::vector<PackedGroup>> Pack(const std::string& target_id, const std::v
 bool TargetPlan::HasChanges() const {
   if (!attach.empty() || !detach.empty()) return true;
   return std::any_of(groups.begin(), groups.end(), [](const GroupChange& g) {
-    return g.create || !g.authorize.empty() || !g.revoke.empty() || !g.redescribe.empty() || g.revoke_other > 0;
+    return g.create || g.retag || !g.authorize.empty() || !g.revoke.empty() || !g.redescribe.empty() ||
+           g.revoke_other > 0;
   });
 }
 
@@ -193,7 +194,10 @@ TargetPlan Diff(const std::string& target_id, const std::vector<PackedGroup>& de
     }
     const std::vector<SgRule> none;
     const std::vector<SgRule>& have = actual != nullptr ? actual->rules : none;
-    if (actual != nullptr) c.revoke_other = actual->other_rules;
+    if (actual != nullptr) {
+      c.revoke_other = actual->other_rules;
+      c.retag = actual->tags_missing;
+    }
     for (const SgRule& r : d.rules) {
       auto it = std::find(have.begin(), have.end(), r);
       if (it == have.end()) {

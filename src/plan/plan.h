@@ -55,7 +55,8 @@ struct GroupState {
   std::string name;
   int number = 0;  // N of moat-<id>-<N>
   std::vector<SgRule> rules;
-  int other_rules = 0;  // rules naming another group or a prefix list: never moat's, always drift
+  int other_rules = 0;        // rules naming another group or a prefix list: never moat's, always drift
+  bool tags_missing = false;  // moat made it, and its moat:managed / moat:target tags were removed or changed
 };
 
 // A managed group as it should be.
@@ -82,6 +83,7 @@ struct GroupChange {
   std::vector<SgRule> revoke;      // rules no policy put there (drift), or no longer in the policy
   std::vector<SgRule> redescribe;  // present, with another description
   int revoke_other = 0;            // rules naming another group or a prefix list, to revoke (drift)
+  bool retag = false;              // its moat tags to restore (drift)
 };
 
 struct TargetPlan {

@@ -1,11 +1,18 @@
 #include "store/state.h"
 
+#include <fcntl.h>
 #include <simdjson.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "base/files.h"
@@ -16,16 +23,45 @@ namespace {
 Status WriteAtomically(const std::string& path, const std::string& text) {
   if (Status s = MakeDirectories(std::filesystem::path(path).parent_path()); !s) return s;
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out.flush()) return Fail(Internal(tmp + ": cannot write"));
+  // Private to the user whatever the umask: the state says what guards each database.
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Internal(tmp + ": cannot write: " + std::strerror(errno)));
+  bool ok = ::fchmod(fd, 0600) == 0;
+  for (size_t done = 0; ok && done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  const std::string why = ok ? std::string() : std::strerror(errno);
+  if (::close(fd) != 0 || !ok) {
+    std::remove(tmp.c_str());
+    return Fail(Internal(tmp + ": cannot write" + (why.empty() ? std::string() : ": " + why)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     return Fail(Internal(path + ": cannot write"));
   }
   return {};
+}
+
+// The `groups` record; its absence in a file with targets marks a state from before it existed.
+Result<EnforcedState> LoadGroups(simdjson::dom::element root, EnforcedState& state, const std::string& path) {
+  simdjson::dom::object groups;
+  const auto found = root["groups"].get(groups);
+  if (found == simdjson::NO_SUCH_FIELD) {
+    state.groups_recorded = state.targets.empty();
+    return std::move(state);
+  }
+  if (found != simdjson::SUCCESS) return Fail(InvalidInput(path + ": groups: expected an object"));
+  for (auto [key, value] : groups) {
+    std::string_view target, vpc;
+    if (key.empty() || value["target"].get(target) != simdjson::SUCCESS || value["vpc"].get(vpc) != simdjson::SUCCESS) {
+      return Fail(InvalidInput(path + ": groups." + std::string(key) + ": expected a target and a vpc"));
+    }
+    state.groups[std::string(key)] = {std::string(target), std::string(vpc)};
+  }
+  return std::move(state);
 }
 
 }  // namespace
@@ -55,6 +91,37 @@ Result<std::optional<std::string>> DirectoryStateStore::Read(const std::string& 
 
 Status DirectoryStateStore::Write(const std::string& name, const std::string& text) {
   return WriteAtomically(Where(name), text);
+}
+
+Status DirectoryStateStore::Remove(const std::string& name) {
+  std::error_code ec;
+  std::filesystem::remove(Where(name), ec);
+  if (ec) return Fail(Internal(Where(name) + ": cannot be removed: " + ec.message()));
+  return {};
+}
+
+namespace {
+
+constexpr std::string_view kGroups = "groups/";
+
+// "groups/<id>.<vpc>.<target>": only characters S3 keys need not escape (no identifier holds a
+// '.', and the target's '/' is written '~').
+std::string RecordName(const std::string& id, const OwnedGroup& g) {
+  std::string target = g.target;
+  std::replace(target.begin(), target.end(), '/', '~');
+  return std::string(kGroups) + id + "." + g.vpc_id + "." + target;
+}
+
+}  // namespace
+
+Status RecordGroup(StateStore& store, const std::string& id, const OwnedGroup& group) {
+  return store.Write(RecordName(id, group), "{}\n");
+}
+
+Result<bool> GroupRecorded(StateStore& store, const std::string& id, const OwnedGroup& group) {
+  auto found = store.Read(RecordName(id, group));
+  if (!found) return Fail(std::move(found).error());
+  return found->has_value();
 }
 
 Result<EnforcedState> LoadState(StateStore& store) {
@@ -99,12 +166,12 @@ Result<EnforcedState> LoadState(StateStore& store) {
     }
     state.targets[id] = std::move(t);
   }
-  return state;
+  return LoadGroups(root, state, path);
 }
 
 Status SaveState(StateStore& store, const EnforcedState& state) {
   nlohmann::ordered_json j;
-  j["version"] = 1;
+  j["version"] = 2;
   j["targets"] = nlohmann::ordered_json::object();
   for (const auto& [id, t] : state.targets) {
     nlohmann::ordered_json rules = nlohmann::ordered_json::array();
@@ -117,7 +184,27 @@ Status SaveState(StateStore& store, const EnforcedState& state) {
     }
     j["targets"][id] = {{"time", t.time}, {"digest", t.digest}, {"rules", std::move(rules)}};
   }
+  j["groups"] = nlohmann::ordered_json::object();
+  for (const auto& [id, g] : state.groups) j["groups"][id] = {{"target", g.target}, {"vpc", g.vpc_id}};
   return store.Write("applied.json", j.dump(1) + "\n");
+}
+
+Status MergeAndSaveState(StateStore& store, const EnforcedState& state, const std::vector<std::string>& changed,
+                         const std::vector<std::string>& forgotten) {
+  auto stored = LoadState(store);
+  if (!stored) return Fail(std::move(stored).error());
+  EnforcedState merged = std::move(*stored);
+  for (const std::string& id : changed) {
+    if (auto it = state.targets.find(id); it != state.targets.end()) merged.targets[id] = it->second;
+  }
+  for (const auto& [id, g] : state.groups) merged.groups.insert_or_assign(id, g);
+  for (const std::string& id : forgotten) {
+    if (auto it = merged.groups.find(id); it != merged.groups.end()) {
+      if (Status st = store.Remove(RecordName(id, it->second)); !st) return st;
+      merged.groups.erase(it);
+    }
+  }
+  return SaveState(store, merged);
 }
 
 Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest) {

@@ -2,9 +2,17 @@
 // target — its rules, when, and the digest of the policy they came from — and the policy snapshot
 // itself. The fail-safe guards and drift marking compare against it; when the policy source
 // fails, its rules keep being enforced. Files in the state directory:
-//   applied.json   {"version": 1, "targets": {"orders-db": {"time": 1764398567, "digest": "…",
+//   applied.json   {"version": 2, "targets": {"orders-db": {"time": 1764398567, "digest": "…",
 //                   "rules": [{"protocol": 6, "from_port": 5432, "to_port": 5432,
-//                              "cidr": "10.0.1.20/32", "description": "moat …"}]}}}
+//                              "cidr": "10.0.1.20/32", "description": "moat …"}]}},
+//                   "groups": {"sg-0abc": {"target": "orders-db", "vpc": "vpc-1"}}}
+//                  `groups` are the security groups moat created: the only ones it treats as its
+//                  own (tags say nothing: anyone allowed to tag can write them). Version 1 files
+//                  have no `groups`.
+//   groups/<id>.<vpc>.<target>   one empty record per group moat created (the target's '/' written
+//                  '~'): written once, the moment the group exists, so that a run side by side
+//                  that saves applied.json without it does not erase it; a group tagged as moat's
+//                  but missing from applied.json is looked up here
 //   policy.json    the policy bundle last enforced (what `--policy FILE` reads)
 //   policy.sha256  its digest
 // The state lives in a local directory (the CLI), or under an S3 prefix (the Lambda function and
@@ -30,8 +38,19 @@ struct AppliedTarget {
   std::vector<plan::SgRule> rules;
 };
 
+// A security group moat created: the target it was made for and the VPC it is in.
+struct OwnedGroup {
+  std::string target;
+  std::string vpc_id;
+  friend bool operator==(const OwnedGroup&, const OwnedGroup&) = default;
+};
+
 struct EnforcedState {
   std::map<std::string, AppliedTarget> targets;
+  std::map<std::string, OwnedGroup> groups;  // group id -> what moat created it for
+  // False for a state written before moat recorded the groups it created (version 1, with
+  // targets): the groups tagged as moat's are then taken as its own once, and recorded.
+  bool groups_recorded = true;
 };
 
 // Where the state files are read and written.
@@ -42,6 +61,7 @@ class StateStore {
   virtual Result<std::optional<std::string>> Read(const std::string& name) = 0;
   virtual Status Write(const std::string& name, const std::string& text) = 0;
   virtual std::string Where(const std::string& name) const = 0;  // for messages
+  virtual Status Remove(const std::string& name) = 0;            // a file already gone is not an error
 };
 
 // A local directory (created on the first write).
@@ -51,6 +71,7 @@ class DirectoryStateStore : public StateStore {
   Result<std::optional<std::string>> Read(const std::string& name) override;
   Status Write(const std::string& name, const std::string& text) override;
   std::string Where(const std::string& name) const override { return dir_ + "/" + name; }
+  Status Remove(const std::string& name) override;
 
  private:
   std::string dir_;
@@ -65,6 +86,7 @@ class S3StateStore : public StateStore {
     return s3_.Put(Where(name), text, "application/json");
   }
   std::string Where(const std::string& name) const override { return prefix_ + name; }
+  Status Remove(const std::string& name) override { return s3_.Delete(Where(name)); }
 
  private:
   aws::S3Store& s3_;
@@ -76,7 +98,18 @@ std::string StateDirectory(const std::string& dir, const char* xdg_state_home, c
 
 // A missing file is an empty state; an unreadable or invalid one is an error naming the file.
 Result<EnforcedState> LoadState(StateStore& store);
+
+// The record of a group moat just created (groups/<id>.<vpc>.<target>), and whether one exists.
+Status RecordGroup(StateStore& store, const std::string& id, const OwnedGroup& group);
+Result<bool> GroupRecorded(StateStore& store, const std::string& id, const OwnedGroup& group);
 Status SaveState(StateStore& store, const EnforcedState& state);
+
+// Saves `state` over what the store holds now, so that concurrent runs (Lambda instances, workers
+// on one S3 prefix) do not erase each other's records: the stored targets are kept except those
+// in `changed`, which take `state`'s; the groups are the union of both, less `forgotten` (groups
+// found deleted, whose records are removed).
+Status MergeAndSaveState(StateStore& store, const EnforcedState& state, const std::vector<std::string>& changed,
+                         const std::vector<std::string>& forgotten);
 Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest);
 
 }  // namespace moat::store

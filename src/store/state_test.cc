@@ -57,6 +57,62 @@ TEST_F(StateTest, InvalidStateNamesTheFileAndThePlace) {
   EXPECT_FALSE(LoadState(*Store()));
 }
 
+TEST_F(StateTest, GroupsMoatMadeRoundTripAndAVersionOneStateIsMarked) {
+  EnforcedState s;
+  s.targets["orders-db"] = {1, "abc", {}};
+  s.groups["sg-1"] = {"orders-db", "vpc-1"};
+  ASSERT_TRUE(SaveState(*Store(), s));
+  auto back = LoadState(*Store());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_TRUE(back->groups_recorded);
+  EXPECT_EQ(back->groups, s.groups);
+
+  std::ofstream(dir_ / "applied.json")
+      << R"({"version": 1, "targets": {"db": {"time": 1, "digest": "x", "rules": []}}})";
+  auto legacy = LoadState(*Store());
+  ASSERT_TRUE(legacy) << legacy.error().message;
+  EXPECT_FALSE(legacy->groups_recorded);
+  std::ofstream(dir_ / "applied.json") << R"({"version": 2, "targets": {}, "groups": {"sg-1": {"target": 3}}})";
+  auto bad = LoadState(*Store());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("groups.sg-1: expected a target and a vpc"), std::string::npos);
+}
+
+TEST_F(StateTest, MergingKeepsWhatAConcurrentRunSaved) {
+  EnforcedState theirs;
+  theirs.targets["a"] = {1, "d1", {}};
+  theirs.groups["sg-a"] = {"a", "vpc-1"};
+  ASSERT_TRUE(SaveState(*Store(), theirs));
+  EnforcedState ours;  // loaded before the other run saved
+  ours.targets["b"] = {2, "d2", {}};
+  ours.targets["a"] = {0, "stale", {}};
+  ours.groups["sg-b"] = {"b", "vpc-1"};
+  ours.groups["sg-gone"] = {"b", "vpc-1"};
+  ASSERT_TRUE(MergeAndSaveState(*Store(), ours, {"b"}, {"sg-gone"}));
+  auto merged = LoadState(*Store());
+  ASSERT_TRUE(merged) << merged.error().message;
+  EXPECT_EQ(merged->targets.at("a").digest, "d1");
+  EXPECT_EQ(merged->targets.at("b").digest, "d2");
+  EXPECT_EQ(merged->groups.size(), 2u);
+  EXPECT_TRUE(merged->groups.count("sg-a") && merged->groups.count("sg-b"));
+}
+
+TEST_F(StateTest, EachGroupMadeHasARecordOfItsOwnThatNoSaveErases) {
+  ASSERT_TRUE(RecordGroup(*Store(), "sg-1", {"cluster/ledger", "vpc-1"}));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "groups" / "sg-1.vpc-1.cluster~ledger"));
+  EXPECT_TRUE(*GroupRecorded(*Store(), "sg-1", {"cluster/ledger", "vpc-1"}));
+  EXPECT_FALSE(*GroupRecorded(*Store(), "sg-1", {"orders-db", "vpc-1"}));
+  // A run that loaded its state before the record was made saves over it: the record stays.
+  ASSERT_TRUE(SaveState(*Store(), EnforcedState{}));
+  EXPECT_TRUE(*GroupRecorded(*Store(), "sg-1", {"cluster/ledger", "vpc-1"}));
+  // A group found deleted is forgotten, its record removed.
+  EnforcedState s;
+  s.groups["sg-1"] = {"cluster/ledger", "vpc-1"};
+  ASSERT_TRUE(MergeAndSaveState(*Store(), s, {}, {"sg-1"}));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "groups" / "sg-1.vpc-1.cluster~ledger"));
+  EXPECT_TRUE(LoadState(*Store())->groups.empty());
+}
+
 TEST(StateDirectoryTest, FollowsXdg) {
   EXPECT_EQ(StateDirectory("/x", "/s", "/h"), "/x");
   EXPECT_EQ(StateDirectory("", "/s", "/h"), "/s/moat");
