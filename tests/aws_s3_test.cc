@@ -2,7 +2,8 @@
 // `moat flows s3://bucket/prefix` reads the bundled samples uploaded there and reports what it
 // reports for the same files on disk; objects are read in bounded ranged GETs. (The prefixes here
 // have no '/': moto's S3 signature check rejects encoded characters in query values, such as
-// prefix=AWSLogs%2F, even from boto3. AWS accepts them.)
+// prefix=AWSLogs%2F, even from boto3. AWS accepts them.) A key's `.` and `..` segments are sent
+// as signed, not normalised away.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -82,6 +83,43 @@ TEST_F(S3MotoTest, ObjectsAreReadInSmallRangesExactly) {
   auto missing = store.List("s3://flow-logs/nothing-here");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
+// The key of one of the samples, from the bucket's root.
+std::string Sample() {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(MOAT_SOURCE_DIR "/samples/flowlogs")) {
+    if (e.path().extension() == ".gz") {
+      return std::filesystem::relative(e.path(), MOAT_SOURCE_DIR "/samples/flowlogs").string();
+    }
+  }
+  return "";
+}
+
+TEST_F(S3MotoTest, AKeyWithDotSegmentsNamesExactlyThatObject) {
+  auto transport = http::NewCurlTransport({});
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::S3Store store({moto_.url(), "us-east-1"}, std::make_shared<aws::StaticCredentials>(creds), *transport,
+                     SystemClock());
+  // Normalised, this path would be s3://flow-logs/moat/state/x.json (and its signature wrong).
+  const std::string dotted = "s3://flow-logs/AWSLogs/../moat/./state/x.json";
+  ASSERT_TRUE(store.Put(dotted, "dotted", "application/json"));
+  auto got = store.Get(dotted);
+  ASSERT_TRUE(got) << got.error().message;
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(**got, "dotted");
+  auto other = store.Get("s3://flow-logs/moat/state/x.json");
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_FALSE(other->has_value());
+
+  // And through moat: the flow log at the dotted key is read, not the junk its normalised path names.
+  const std::string sample = ReadFile(MOAT_SOURCE_DIR "/samples/flowlogs/" + Sample());
+  ASSERT_TRUE(store.Put("s3://flow-logs/AWSLogs/../dots/./x.log.gz", sample, "application/gzip"));
+  ASSERT_TRUE(store.Put("s3://flow-logs/dots/x.log.gz", "not a flow log", "application/gzip"));
+  const RunResult r = Moat({"flows", "--json", "s3://flow-logs/AWSLogs"}, moto_.secret_access_key());
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json totals = Json::parse(r.out)["totals"];
+  EXPECT_EQ(totals["files"], 5);
+  EXPECT_EQ(totals["skipped"], 0) << r.out;
 }
 
 }  // namespace
