@@ -3,7 +3,7 @@
 // reports for the same files on disk; objects are read in bounded ranged GETs. (The prefixes here
 // have no '/': moto's S3 signature check rejects encoded characters in query values, such as
 // prefix=AWSLogs%2F, even from boto3. AWS accepts them.) A key's `.` and `..` segments are sent
-// as signed, not normalised away.
+// as signed, not normalised away; `moat pce upload-flows s3://…` reads S3 as `moat flows` does.
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -12,6 +12,7 @@
 
 #include "aws/s3.h"
 #include "moto.h"
+#include "pce_server.h"
 
 namespace moat::integration {
 namespace {
@@ -120,6 +121,30 @@ TEST_F(S3MotoTest, AKeyWithDotSegmentsNamesExactlyThatObject) {
   const Json totals = Json::parse(r.out)["totals"];
   EXPECT_EQ(totals["files"], 5);
   EXPECT_EQ(totals["skipped"], 0) << r.out;
+}
+
+TEST_F(S3MotoTest, PceUploadFlowsReadsS3AsFlowsDoes) {
+  PceServer pce(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json");
+  ASSERT_TRUE(pce.ok());
+  RunOptions o;
+  o.cwd = MOAT_SOURCE_DIR;
+  o.env = {{"AWS_ACCESS_KEY_ID", moto_.access_key_id()},
+           {"AWS_SECRET_ACCESS_KEY", moto_.secret_access_key()},
+           {"AWS_REGION", "us-east-1"},
+           {"AWS_ENDPOINT_URL", moto_.url()},
+           {"ILLUMIO_PCE_HOST", pce.url()},
+           {"ILLUMIO_PCE_ORG_ID", "1"},
+           {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+           {"ILLUMIO_API_KEY_SECRET", kPceSecret}};
+  const RunResult s3 = RunProcess(MOAT_BINARY, {"pce", "upload-flows", "s3://flow-logs/AWSLogs"}, o, dir_.path());
+  ASSERT_EQ(s3.exit_code, 0) << Describe(s3);
+  const Json from_s3 = Json::parse(pce.Get("flows"));
+  EXPECT_NE(s3.out.find("from 4 files"), std::string::npos) << s3.out;
+  pce.Post("reset", "{}");
+  const RunResult local = RunProcess(MOAT_BINARY, {"pce", "upload-flows", "samples/flowlogs"}, o, dir_.path());
+  ASSERT_EQ(local.exit_code, 0) << Describe(local);
+  EXPECT_EQ(from_s3, Json::parse(pce.Get("flows")));  // the same flows as from the same files on disk
+  EXPECT_GT(from_s3.size(), 5u);
 }
 
 }  // namespace
