@@ -27,8 +27,15 @@ class Services;
 struct EventRunnerOptions {
   EnforceRequest enforce;  // executed; state_dir resolved
   std::vector<uint16_t> service_ports;
-  std::string audit_log;  // a file to append to; empty: none
+  std::string audit_log;      // a file to append to; empty: none
+  events::Sources sources{};  // the flow-log buckets whose objects are read (--flow-log-bucket)
 };
+
+// The settings `moat lambda` and `moat watch` check once, at start, so that one they cannot use
+// stops them there (the function's init error) instead of failing every event: the policy, its
+// version, the mode, the quotas, the revoke share, and each flow-log bucket's name. The error is
+// one line naming the option.
+Status CheckEventOptions(const EventRunnerOptions& options);
 
 class EventRunner {
  public:
