@@ -3,7 +3,8 @@
 //   - every change as a JSON line on standard output (the function's log) and, when set, in the
 //     --audit-log file;
 //   - with the state in S3, the event's changes as one object,
-//     s3://<state bucket>/moat/audit/<unix seconds>-<event id>.jsonl (S3 cannot append).
+//     s3://<state bucket>/moat/audit/<unix seconds>-<event id>.jsonl (S3 cannot append), written
+//     only if no object has that name (If-None-Match: *): the audit is never replaced.
 // An audit record that cannot be written is an error of the event's report (so the event fails
 // and says which changes are unaudited), never only a line on stderr. One runner per process;
 // Handle is called by one thread at a time.
