@@ -58,9 +58,8 @@ void AddEventOptions(CLI::App& app, app::EventRunnerOptions& options) {
 // "flow-log buckets a, b" or what happens without any.
 std::string Buckets(const events::Sources& sources) {
   if (sources.buckets.empty()) return "no flow-log bucket (S3 events are refused)";
-  std::string out = "flow-log bucket";
-  for (size_t i = 0; i < sources.buckets.size(); ++i)
-    out += (i == 0 ? (sources.buckets.size() > 1 ? "s " : " ") : ", ") + sources.buckets[i];
+  std::string out = sources.buckets.size() == 1 ? "flow-log bucket " : "flow-log buckets ";
+  for (size_t i = 0; i < sources.buckets.size(); ++i) out += (i == 0 ? "" : ", ") + sources.buckets[i];
   return out;
 }
 
