@@ -1,7 +1,8 @@
 // Integration tests of `moat lambda`: the real binary as a Lambda custom runtime against a Runtime
 // API server (tests/lambda_runtime_server.py) and moto (S3 holding the sample flow logs, EC2, RDS):
 // events answered through /response and /error, the deadline, a stuck dependency, an
-// initialization error, and SIGTERM.
+// initialization error (a setting it cannot use: reported, and the process ends), S3 objects of
+// buckets not configured refused, and SIGTERM.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "aws/ec2.h"
@@ -35,6 +37,7 @@ class RuntimeServer {
     std::vector<std::string> args = {"python3", MOAT_SOURCE_DIR "/tests/lambda_runtime_server.py", "--port-file",
                                      port_file};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     if (posix_spawnp(&pid_, "python3", nullptr, nullptr, argv.data(), environ) != 0) pid_ = -1;
@@ -114,17 +117,22 @@ class LambdaCliTest : public ::testing::Test {
     env.insert(env.end(), {{"AWS_LAMBDA_RUNTIME_API", runtime_.api()},
                            {"MOAT_POLICY", policy_},
                            {"MOAT_STATE", dir_.path() + "/state"},
-                           {"MOAT_ALLOW_BREAKING", "true"}});
+                           {"MOAT_ALLOW_BREAKING", "true"},
+                           {"MOAT_FLOW_LOG_BUCKET", "flow-logs"}});
     return env;
   }
-  std::unique_ptr<Background> Start(std::vector<std::pair<std::string, std::string>> extra = {}) {
+  // `extra` replaces or adds variables; nullopt removes one.
+  std::unique_ptr<Background> Start(const std::vector<std::pair<std::string, std::optional<std::string>>>& extra = {}) {
     auto env = Env();
     for (const auto& [k, v] : extra) {
-      auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == k; });
-      if (it != env.end()) {
-        it->second = v;
+      const std::string& name = k;
+      auto it = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
+      if (!v) {
+        if (it != env.end()) env.erase(it);
+      } else if (it != env.end()) {
+        it->second = *v;
       } else {
-        env.emplace_back(k, v);
+        env.emplace_back(k, *v);
       }
     }
     return std::make_unique<Background>(std::vector<std::string>{MOAT_BINARY, "lambda"}, env, proc_dir_.path());
@@ -326,6 +334,81 @@ TEST_F(LambdaCliTest, InitializationErrorIsReported) {
   EXPECT_NE(results[0]["body"].get<std::string>().find("no policy given"), std::string::npos);
   EXPECT_EQ(moat->Stop(0, 10), 1);
   EXPECT_EQ(moat->err(), "moat: lambda: no policy given: set MOAT_POLICY to pce or a bundle file\n");
+}
+
+TEST_F(LambdaCliTest, InvalidSettingIsAnInitErrorAndTheFunctionNeverPolls) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"MOAT_MODE", "--mode: expected enforce or visibility, got \"bogus\""},
+      {"MOAT_FLOW_LOG_BUCKET",
+       "--flow-log-bucket \"bogus_bucket\": not a valid S3 bucket name: expected only "
+       "lowercase letters, digits, '.' and '-'"},
+      {"MOAT_RULES_PER_GROUP", "the function's options are not valid (see its log)"},  // not a number
+  };
+  const std::string queued = runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    const auto& [variable, message] = cases[i];
+    auto moat = Start({{variable, variable == std::string("MOAT_FLOW_LOG_BUCKET") ? "bogus_bucket" : "bogus"}});
+    EXPECT_EQ(moat->Stop(0, 15), 1) << variable << ": " << moat->err();  // ended by itself
+    const Json results = runtime_.Results(i + 1, 5);
+    ASSERT_EQ(results.size(), i + 1) << variable << ": " << moat->err();
+    EXPECT_EQ(results[i]["kind"], "init_error");
+    EXPECT_EQ(results[i]["error_type"], "InvalidConfiguration");
+    const Json body = Json::parse(results[i]["body"].get<std::string>());
+    EXPECT_EQ(body["errorType"], "InvalidConfiguration");
+    EXPECT_EQ(body["errorMessage"], message) << variable;
+    EXPECT_NE(moat->err().find(std::string("moat: lambda: ")), std::string::npos);
+  }
+  // The invocation queued meanwhile was never taken by a function that could not run it.
+  auto moat = Start();
+  const Json results = runtime_.Results(std::size(cases) + 1);
+  ASSERT_EQ(results.size(), std::size(cases) + 1) << moat->err();
+  EXPECT_EQ(results.back()["id"], queued);
+  EXPECT_EQ(results.back()["kind"], "response") << results.back().dump();
+  EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+}
+
+TEST_F(LambdaCliTest, S3ObjectsOfBucketsNotConfiguredAreRefusedAndNotRead) {
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::S3Store s3({moto_.url(), "us-east-1"}, std::make_shared<aws::StaticCredentials>(creds), *transport_,
+                  SystemClock());
+  ASSERT_TRUE(s3.Request("PUT", "other-bucket", "", ""));
+  ASSERT_TRUE(s3.Put(std::string("s3://other-bucket/") + kSampleKey,
+                     ReadFile(std::string(MOAT_SOURCE_DIR "/samples/flowlogs/") + kSampleKey), "application/gzip"));
+  auto configured = Start();
+  const std::string other = runtime_.Invoke(S3Event("other-bucket", kSampleKey));
+  const Json results = runtime_.Results(1);
+  ASSERT_EQ(results.size(), 1u) << configured->err();
+  EXPECT_EQ(results[0]["id"], other);
+  ASSERT_EQ(results[0]["kind"], "response") << results[0].dump();  // refused: no retry can change that
+  const Json r = Json::parse(results[0]["body"].get<std::string>());
+  EXPECT_TRUE(r["objects"]["done"].empty());
+  ASSERT_EQ(r["refused"].size(), 1u) << r.dump();
+  EXPECT_EQ(r["refused"][0], std::string("event: Records[0].s3: \"s3://other-bucket/") + kSampleKey +
+                                 "\": refused: not a configured flow-log bucket (--flow-log-bucket, "
+                                 "MOAT_FLOW_LOG_BUCKET)");
+  EXPECT_FALSE(r.contains("reconcile"));
+  EXPECT_EQ(configured->Stop(SIGTERM, 10), 0);
+  EXPECT_NE(configured->err().find("moat: lambda: invocation " + other + ": event: Records[0].s3: "), std::string::npos)
+      << configured->err();
+  auto history = s3.Request("GET", "other-bucket", "", "list-type=2&prefix=moat");
+  ASSERT_TRUE(history);
+  EXPECT_EQ(history->body.find("<Key>"), std::string::npos) << history->body;  // nothing written beside it
+  EXPECT_TRUE(Managed("orders-db").empty());
+
+  // With no flow-log bucket configured, every S3 object is refused.
+  auto unconfigured = Start({{"MOAT_FLOW_LOG_BUCKET", std::nullopt}});
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  const Json after = runtime_.Results(2);
+  ASSERT_EQ(after.size(), 2u) << unconfigured->err();
+  const Json none = Json::parse(after[1]["body"].get<std::string>());
+  ASSERT_EQ(none["refused"].size(), 1u) << none.dump();
+  EXPECT_TRUE(none["refused"][0].get<std::string>().ends_with(
+      "refused: no flow-log bucket is configured (--flow-log-bucket, MOAT_FLOW_LOG_BUCKET): S3 events are refused"));
+  EXPECT_TRUE(Managed("orders-db").empty());
+  EXPECT_EQ(unconfigured->Stop(SIGTERM, 10), 0);
+  EXPECT_NE(unconfigured->err().find("moat: lambda: started: no flow-log bucket (S3 events are refused)"),
+            std::string::npos)
+      << unconfigured->err();
 }
 
 }  // namespace

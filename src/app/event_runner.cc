@@ -5,8 +5,57 @@
 #include "app/pce.h"
 #include "app/services.h"
 #include "aws/s3.h"
+#include "base/strings.h"
+#include "policy/loader.h"
 
 namespace moat::app {
+
+Status CheckEventOptions(const EventRunnerOptions& options) {
+  const EnforceRequest& req = options.enforce;
+  if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
+  if (!policy::IsPolicyVersion(req.version)) {
+    return Fail(
+        InvalidInput("--policy-version: expected active, draft or a version number, got " + Quote(req.version)));
+  }
+  if (req.mode != "enforce" && req.mode != "visibility") {
+    return Fail(InvalidInput("--mode: expected enforce or visibility, got " + Quote(req.mode)));
+  }
+  if (auto st = req.quotas.Validate(); !st) return Fail(std::move(st).error());
+  if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
+    return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
+  }
+  for (const std::string& bucket : options.sources.buckets) {
+    if (auto st = events::CheckBucketName(bucket); !st) {
+      return Fail(InvalidInput("--flow-log-bucket " + Quote(bucket, 80) +
+                               ": not a valid S3 bucket name: " + st.error().message));
+    }
+  }
+  return {};
+}
+
+namespace {
+
+// Writes an audit object only if none of that name exists (If-None-Match: *): the audit is
+// write-once, and the deployed bucket policy refuses the function a PutObject there without it.
+Status PutOnce(aws::S3Store& s3, const std::string& name, const std::string& bytes) {
+  std::string bucket, key;
+  if (!aws::ParseS3Url(name, &bucket, &key) || key.empty()) {
+    return Fail(InvalidInput(name + ": not an s3://bucket/key URL"));
+  }
+  auto r =
+      s3.Request("PUT", bucket, key, "", {{"Content-Type", "application/x-ndjson"}, {"If-None-Match", "*"}}, bytes);
+  if (!r) return Fail(std::move(r).error());
+  if (r->status == 412) return Fail(Error{ErrorCode::kConflict, name + ": exists already; the audit is not replaced"});
+  if (r->status != 200) {
+    const ErrorCode code = r->status == 403   ? ErrorCode::kDenied
+                           : r->status >= 500 ? ErrorCode::kTransient
+                                              : ErrorCode::kInvalidInput;
+    return Fail(Error{code, name + ": HTTP " + std::to_string(r->status)});
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions& options, Services& services) {
   auto s3 = services.aws().S3();
@@ -36,7 +85,7 @@ Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions&
   const PutObject put = [&aws](const std::string& name, const std::string& bytes) -> Status {
     auto objects = aws.S3Objects();
     if (!objects) return Fail(std::move(objects).error());
-    return (*objects)->Put(name, bytes, "application/x-ndjson");
+    return PutOnce(**objects, name, bytes);
   };
   return std::make_unique<EventRunner>(options, std::move(deps), HandleEvent, put, clock, std::move(*to_log),
                                        std::move(to_file));

@@ -3,7 +3,8 @@
 //   - every change as a JSON line on standard output (the function's log) and, when set, in the
 //     --audit-log file;
 //   - with the state in S3, the event's changes as one object,
-//     s3://<state bucket>/moat/audit/<unix seconds>-<event id>.jsonl (S3 cannot append).
+//     s3://<state bucket>/moat/audit/<unix seconds>-<event id>.jsonl (S3 cannot append), written
+//     only if no object has that name (If-None-Match: *): the audit is never replaced.
 // An audit record that cannot be written is an error of the event's report (so the event fails
 // and says which changes are unaudited), never only a line on stderr. One runner per process;
 // Handle is called by one thread at a time.
@@ -27,8 +28,15 @@ class Services;
 struct EventRunnerOptions {
   EnforceRequest enforce;  // executed; state_dir resolved
   std::vector<uint16_t> service_ports;
-  std::string audit_log;  // a file to append to; empty: none
+  std::string audit_log;      // a file to append to; empty: none
+  events::Sources sources{};  // the flow-log buckets whose objects are read (--flow-log-bucket)
 };
+
+// The settings `moat lambda` and `moat watch` check once, at start, so that one they cannot use
+// stops them there (the function's init error) instead of failing every event: the policy, its
+// version, the mode, the quotas, the revoke share, and each flow-log bucket's name. The error is
+// one line naming the option.
+Status CheckEventOptions(const EventRunnerOptions& options);
 
 class EventRunner {
  public:

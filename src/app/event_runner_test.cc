@@ -103,5 +103,28 @@ TEST(EventRunnerTest, WithALocalStateThereAreNoAuditObjects) {
   EXPECT_EQ(lines->entries.size(), 1u);
 }
 
+TEST(EventRunnerTest, SettingsAreCheckedOnceAtStartNamingTheOption) {
+  EventRunnerOptions options;
+  options.enforce.policy = "policy.json";
+  options.sources.buckets = {"flow-logs", "other.logs"};
+  EXPECT_TRUE(CheckEventOptions(options));
+  options.enforce.mode = "bogus";
+  auto mode = CheckEventOptions(options);
+  ASSERT_FALSE(mode);
+  EXPECT_EQ(mode.error().message, "--mode: expected enforce or visibility, got \"bogus\"");
+  options.enforce.mode = "visibility";
+  options.sources.buckets.push_back("Flow_Logs");
+  auto bucket = CheckEventOptions(options);
+  ASSERT_FALSE(bucket);
+  EXPECT_EQ(bucket.error().message,
+            "--flow-log-bucket \"Flow_Logs\": not a valid S3 bucket name: expected only lowercase letters, digits, "
+            "'.' and '-'");
+  options.sources.buckets.clear();  // none: S3 events refused, not a setting error
+  options.enforce.version = "latest";
+  auto version = CheckEventOptions(options);
+  ASSERT_FALSE(version);
+  EXPECT_EQ(version.error().message, "--policy-version: expected active, draft or a version number, got \"latest\"");
+}
+
 }  // namespace
 }  // namespace moat::app

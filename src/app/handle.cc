@@ -48,6 +48,7 @@ std::string HandleReport::Json() const {
                       {"calls", {{"read", enforce->reads}, {"write", enforce->writes}}}};
   }
   j["ignored"] = ignored;
+  j["refused"] = refused;
   j["errors"] = errors;
   return j.dump();
 }
@@ -158,6 +159,7 @@ EnforceRequest EnforceRequestFor(const events::EventWork& work, const HandleRequ
 Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequest& req, const HandleDeps& deps) {
   HandleReport report;
   report.ignored = work.ignored;
+  report.refused = work.refused;
   std::vector<traffic::Flow> flows;
   if (Status read = ReadObjects(work, req, deps, report, flows); !read) return Fail(std::move(read).error());
   report.flows = flows.size();

@@ -6,6 +6,7 @@
 //   - then the databases the event touched are reconciled (app/enforce.h, applied without asking):
 //     those whose addresses appear in the flows read, those a CloudTrail call named (a database,
 //     or a group attached to one or managed for one), or every database for a schedule.
+// The event's refused objects (events/events.h) are in the report and never read.
 // Work stops before the deadline: what was done and what was left are both in the report.
 #pragma once
 
@@ -49,8 +50,10 @@ struct HandleReport {
   std::optional<pce::UploadResult> uploaded;
   std::optional<EnforceReport> enforce;
   std::vector<std::string> ignored;
+  std::vector<std::string> refused;  // S3 objects not read: not of a configured bucket, or a bad key
   std::vector<std::string> errors;
 
+  // A refused object is a decision, not a failure: redelivering the event cannot change it.
   bool Failed() const;
   // The answer returned to Lambda (and logged by the worker): a JSON object.
   std::string Json() const;

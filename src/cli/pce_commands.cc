@@ -69,14 +69,17 @@ int PceUploadFlows(const std::vector<std::string>& args) {
   CLI::App app("Send the distinct flows of flow logs to the PCE's bulk traffic loader.", "moat pce upload-flows");
   app.set_help_flag("-h,--help", "show this help");
   app::PceUploadRequest req;
-  app.add_option("source", req.flows.sources, "flow-log files, directories, or - for stdin")->required();
+  app.add_option("source", req.flows.sources, "flow-log files, directories, s3://bucket/prefix, or - for stdin")
+      ->required();
   app.add_option("--threads", req.flows.threads, "reading threads (default: one per core)");
   app.add_option("--service-port", req.flows.service_ports, "a port that marks the responding side (repeatable)")
       ->expected(1, 1 << 16);
   app.add_flag("--include-rejected", req.include_rejected, "send REJECT flows too");
   if (auto done = Parse(app, "pce upload-flows", args)) return *done;
   app::Services services;
-  auto report = app::RunPceUpload(req, services.Flows(), services.Pce());
+  auto flows = services.FlowsFor(req.flows.sources);  // S3 as for `moat flows`
+  if (!flows) return Error("pce upload-flows", flows.error().message);
+  auto report = app::RunPceUpload(req, *flows, services.Pce());
   if (!report) return Error("pce upload-flows", report.error().message);
   const auto& u = report->upload;
   WriteOut(

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/strings.h"
 #include "flowlog/object_name.h"
 
 namespace moat::events {
@@ -13,7 +14,8 @@ using simdjson::dom::element;
 
 class Parser {
  public:
-  Parser(std::string where, EventWork& out) : where_(std::move(where)), out_(out) {}
+  Parser(std::string where, const Sources& sources, EventWork& out)
+      : where_(std::move(where)), sources_(sources), out_(out) {}
 
   Status Parse(std::string_view json, const std::string& at, int depth) {
     if (depth > 3) return Bad(at, "events nested too deep");
@@ -97,11 +99,30 @@ class Parser {
     if (r["s3"]["object"]["size"].get(s) == simdjson::SUCCESS && s.get(size) != simdjson::SUCCESS) {
       return Bad(Join(at, "s3.object.size"), "expected an integer");
     }
-    Object({std::string(bucket), DecodeS3Key(key), size});
+    Object({std::string(bucket), DecodeS3Key(key), size}, Join(at, "s3"));
     return {};
   }
 
-  void Object(ObjectRef o) {
+  // Why an object of the event is not read ("" when it may be).
+  std::string Refusal(const ObjectRef& o) const {
+    if (Status st = CheckBucketName(o.bucket); !st) return "not a valid S3 bucket name: " + st.error().message;
+    if (sources_.buckets.empty()) {
+      return "no flow-log bucket is configured (--flow-log-bucket, MOAT_FLOW_LOG_BUCKET): S3 events are refused";
+    }
+    if (std::find(sources_.buckets.begin(), sources_.buckets.end(), o.bucket) == sources_.buckets.end()) {
+      return "not a configured flow-log bucket (--flow-log-bucket, MOAT_FLOW_LOG_BUCKET)";
+    }
+    if (Status st = CheckObjectKey(o.key); !st) return "key: " + st.error().message;
+    return "";
+  }
+
+  // `at` is where in the event the object is named ("Records[0].s3", "detail").
+  void Object(ObjectRef o, const std::string& at) {
+    if (const std::string why = Refusal(o); !why.empty()) {
+      out_.refused.push_back(where_ + ": " + at + ": " + Quote("s3://" + o.bucket + "/" + o.key, 512) +
+                             ": refused: " + why);
+      return;
+    }
     if (!flowlog::IsFlowLogObject(o.key)) {
       out_.ignored.push_back("s3://" + o.bucket + "/" + o.key + " (not a flow-log file)");
       return;
@@ -155,7 +176,8 @@ class Parser {
       }
       int64_t size = -1;
       if (detail["object"]["size"].get(size) != simdjson::SUCCESS) size = -1;
-      Object({std::string(bucket), std::string(key), size});  // EventBridge keys are not encoded
+      // EventBridge keys are not encoded.
+      Object({std::string(bucket), std::string(key), size}, Join(at, "detail"));
       return {};
     }
     if (type != "AWS API Call via CloudTrail") {
@@ -194,8 +216,26 @@ class Parser {
   }
 
   std::string where_;
+  const Sources& sources_;
   EventWork& out_;
 };
+
+bool IsLowerOrDigit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+
+// "192.168.5.4": four groups of one to three digits.
+bool LooksLikeIpv4(std::string_view name) {
+  int groups = 0;
+  for (size_t start = 0; start <= name.size(); ++groups) {
+    const size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view group = name.substr(start, dot - start);
+    if (group.empty() || group.size() > 3 ||
+        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    start = dot + 1;
+  }
+  return groups == 4;
+}
 
 int Hex(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -223,9 +263,42 @@ std::string DecodeS3Key(std::string_view key) {
   return out;
 }
 
-Result<EventWork> ParseEvent(std::string_view json, std::string_view where) {
+Status CheckBucketName(std::string_view name) {
+  if (name.size() < 3 || name.size() > 63) return Fail(InvalidInput("expected 3 to 63 characters"));
+  if (!std::all_of(name.begin(), name.end(), [](char c) { return IsLowerOrDigit(c) || c == '.' || c == '-'; })) {
+    return Fail(InvalidInput("expected only lowercase letters, digits, '.' and '-'"));
+  }
+  if (!IsLowerOrDigit(name.front()) || !IsLowerOrDigit(name.back())) {
+    return Fail(InvalidInput("expected to begin and end with a letter or a digit"));
+  }
+  if (name.find("..") != std::string_view::npos) return Fail(InvalidInput("two adjacent periods"));
+  if (LooksLikeIpv4(name)) return Fail(InvalidInput("shaped like an IP address"));
+  for (std::string_view prefix : {"xn--", "sthree-"}) {
+    if (name.starts_with(prefix)) return Fail(InvalidInput("the reserved prefix " + std::string(prefix)));
+  }
+  for (std::string_view suffix : {"-s3alias", "--ol-s3"}) {
+    if (name.ends_with(suffix)) return Fail(InvalidInput("the reserved suffix " + std::string(suffix)));
+  }
+  return {};
+}
+
+Status CheckObjectKey(std::string_view key) {
+  if (key.empty()) return Fail(InvalidInput("empty"));
+  for (size_t start = 0; start <= key.size();) {
+    const size_t slash = std::min(key.find('/', start), key.size());
+    const std::string_view segment = key.substr(start, slash - start);
+    if (segment.empty()) return Fail(InvalidInput("an empty path segment"));
+    if (segment == "." || segment == "..") {
+      return Fail(InvalidInput("a '" + std::string(segment) + "' path segment"));
+    }
+    start = slash + 1;
+  }
+  return {};
+}
+
+Result<EventWork> ParseEvent(std::string_view json, std::string_view where, const Sources& sources) {
   EventWork out;
-  Parser p(std::string(where), out);
+  Parser p(std::string(where), sources, out);
   if (auto st = p.Parse(json, "", 0); !st) return Fail(std::move(st).error());
   return out;
 }

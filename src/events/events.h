@@ -7,9 +7,13 @@
 //     database's access: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
 //     ModifySecurityGroupRules (-> the group), ModifyDBInstance, ModifyDBCluster (-> the database);
 //   - scheduled events (-> every database).
-// Objects that are not flow logs by flowlog::IsFlowLogObject (not ending `.log`/`.log.gz`, or
-// under the bucket's own `moat/`) are ignored, and said so. Anything else is invalid input with a one-line error naming
-// where in the event.
+// S3 objects are accepted only from the configured flow-log buckets (Sources): an object of any
+// other bucket, of a malformed bucket name, or whose key has an empty, `.` or `..` path segment is
+// refused — one line naming where in the event and why — and never read; with no bucket
+// configured every S3 object is refused (fail closed). A refusal is a decision, not a failure of
+// the event. Objects that are not flow logs by flowlog::IsFlowLogObject (not ending
+// `.log`/`.log.gz`, or under the bucket's own `moat/`) are ignored, and said so. Anything else is
+// invalid input with a one-line error naming where in the event.
 #pragma once
 
 #include <cstdint>
@@ -28,18 +32,34 @@ struct ObjectRef {
   friend bool operator==(const ObjectRef&, const ObjectRef&) = default;
 };
 
+// Where S3 objects may come from (--flow-log-bucket): bucket names, each valid (CheckBucketName).
+struct Sources {
+  std::vector<std::string> buckets;  // empty: every S3 object is refused
+};
+
 struct EventWork {
   std::vector<ObjectRef> objects;      // new flow-log objects, in event order, without repeats
   std::vector<std::string> databases;  // DBInstanceIdentifier, or cluster/<DBClusterIdentifier>
   std::vector<std::string> groups;     // security group ids
   bool reconcile_all = false;          // a scheduled run
   std::vector<std::string> ignored;    // what was left aside, and why
+  std::vector<std::string> refused;    // S3 objects refused, one line each: where in the event, and why
 
   bool empty() const { return objects.empty() && databases.empty() && groups.empty() && !reconcile_all; }
 };
 
-// `where` names the event in errors ("event", "sqs message 4f1c…").
-Result<EventWork> ParseEvent(std::string_view json, std::string_view where);
+// `where` names the event in errors and refusals ("event", "sqs message 4f1c…").
+Result<EventWork> ParseEvent(std::string_view json, std::string_view where, const Sources& sources);
+
+// An S3 bucket name by today's naming rules: 3 to 63 characters of lowercase letters, digits, '.'
+// and '-', beginning and ending with a letter or a digit, no "..", not shaped like an IPv4
+// address, none of the reserved prefixes (xn--, sthree-) and suffixes (-s3alias, --ol-s3).
+// The error says what is wrong, without the name.
+Status CheckBucketName(std::string_view name);
+
+// An object key moat may name in a request: not empty, and no empty, `.` or `..` path segment
+// (a request path with those could be read as another object's). The error says which.
+Status CheckObjectKey(std::string_view key);
 
 // Form-URL decoding of an S3 event key: '+' is a space, %XX a byte. Malformed escapes stay as
 // they are.

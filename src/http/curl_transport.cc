@@ -50,6 +50,9 @@ class CurlTransport : public Transport {
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> header_list(headers, curl_slist_free_all);
     curl_easy_setopt(c, CURLOPT_URL, req.url.c_str());
+    // The path goes out exactly as given: it is what was signed (SigV4 signs an S3 key's `.` and
+    // `..` segments as they are), and a normalised one could name another object.
+    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     if (req.method == "GET") curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     if (!req.body.empty() || req.method == "POST" || req.method == "PUT") {

@@ -1,7 +1,8 @@
 // HttpTransport: one HTTP exchange, request in, response out. The real one is libcurl (the only
 // place in moat with curl); tests use fakes or talk to test servers on loopback. Failures of the
 // exchange itself (connect, TLS, timeout) are Errors: kTransient when a retry may help, kDenied
-// for TLS verification failures. HTTP statuses are not errors here: callers classify them.
+// for TLS verification failures. HTTP statuses are not errors here: callers classify them. The
+// request's path is sent byte for byte as in its URL (no `.`/`..` removal): it is what was signed.
 #pragma once
 
 #include <functional>

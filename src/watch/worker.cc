@@ -71,12 +71,16 @@ void HandleMessage(const aws::SqsMessage& m, Queue& queue, Queue& heartbeat_queu
                    const std::function<bool(const events::EventWork&, const aws::SqsMessage&)>& handle,
                    const WorkerOptions& o, Clock& clock, const std::function<void(const std::string&)>& log,
                    WorkerStats& stats) {
-  auto work = events::ParseEvent(m.body, "sqs message " + m.id);
+  auto work = events::ParseEvent(m.body, "sqs message " + m.id, o.sources);
   if (!work) {
     ++stats.invalid;
     if (log) log("moat: watch: " + work.error().message + " (deleted: retrying cannot help it)");
     if (auto st = queue.Delete(m.receipt_handle); !st && log) log("moat: watch: " + st.error().message);
     return;
+  }
+  stats.refused += static_cast<int>(work->refused.size());
+  if (log) {
+    for (const std::string& line : work->refused) log("moat: watch: " + line);
   }
   bool ok = false;
   {

@@ -5,6 +5,9 @@
 //   - handled: the message is deleted; failed: it is left, to come back after its visibility
 //     timeout and, after the queue's maxReceiveCount, to go to the dead-letter queue;
 //   - a message that is not a valid event is reported and deleted: retrying cannot help it;
+//   - S3 objects the event names outside the configured flow-log buckets (or with a bad key) are
+//     refused, one line each, and never read; the rest of the event is handled as usual, and the
+//     message deleted when that succeeds (a refusal cannot change on redelivery);
 //   - a receive that fails is retried after capped exponential backoff with jitter, whatever
 //     the number of failures (throttling, 5xx and lost connections were already retried by the
 //     signed request path, which also renews expired credentials): the worker stops only when
@@ -43,10 +46,12 @@ struct WorkerOptions {
   int max_receives = 0;                        // stop after this many receive calls (tests); 0: until stopped
   std::chrono::milliseconds retry_base{1000};  // wait after a failed receive, doubled per failure in a row
   std::chrono::milliseconds retry_max{60000};  // cap of that wait
+  events::Sources sources{};                   // the flow-log buckets; none: every S3 object refused
 };
 
 struct WorkerStats {
   int handled = 0, failed = 0, invalid = 0, receives = 0;
+  int refused = 0;         // S3 objects refused (events/events.h)
   int receive_errors = 0;  // failed receives, retried
 };
 

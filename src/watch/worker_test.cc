@@ -71,6 +71,34 @@ TEST(WorkerTest, HandledDeletedFailedLeftInvalidDeleted) {
   EXPECT_EQ(logged[0], "moat: watch: sqs message m2: not valid JSON (deleted: retrying cannot help it)");
 }
 
+TEST(WorkerTest, ObjectsOfBucketsNotConfiguredAreRefusedLoggedAndTheMessageConsumed) {
+  FakeQueue q;
+  moat::testing::FakeClock clock;
+  const std::string event = R"({"Records": [
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "flow-logs"}, "object": {"key": "AWSLogs/a.log.gz"}}},
+    {"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "other-bucket"}, "object": {"key": "AWSLogs/b.log.gz"}}}]})";
+  q.batches = {{{"m1", "h1", event, 1}}};
+  WorkerOptions options{1, 0, 60, std::chrono::milliseconds(1000), 1};
+  options.sources = {{"flow-logs"}};
+  std::vector<events::ObjectRef> handed;
+  std::vector<std::string> logged;
+  auto stats = RunWorker(
+      q, q,
+      [&](const events::EventWork& w, const aws::SqsMessage&) {
+        handed = w.objects;
+        return true;
+      },
+      options, clock, nullptr, nullptr, [&](const std::string& l) { logged.push_back(l); });
+  ASSERT_TRUE(stats) << stats.error().message;
+  ASSERT_EQ(handed.size(), 1u);  // only the configured bucket's object is worked on
+  EXPECT_EQ(handed[0].bucket, "flow-logs");
+  EXPECT_EQ(stats->refused, 1);
+  EXPECT_EQ(q.deleted, std::vector<std::string>{"h1"});  // not redelivered: a refusal cannot change
+  EXPECT_EQ(logged, std::vector<std::string>{
+                        "moat: watch: sqs message m1: Records[1].s3: \"s3://other-bucket/AWSLogs/b.log.gz\": refused: "
+                        "not a configured flow-log bucket (--flow-log-bucket, MOAT_FLOW_LOG_BUCKET)"});
+}
+
 // Waits (really, briefly) until `done` says so; false after 10 s.
 bool Eventually(const std::function<bool()>& done) {
   for (int i = 0; i < 1000 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
