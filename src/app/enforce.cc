@@ -7,6 +7,7 @@
 
 #include "apply/apply.h"
 #include "aws/sigv4.h"
+#include "base/strings.h"
 #include "enforce/target.h"
 #include "estate/estate.h"
 #include "policy/loader.h"
@@ -50,15 +51,17 @@ PolicyLoad LoadCompiled(const EnforceRequest& req, const EnforceDeps& deps) {
   return out;
 }
 
-Status Validate(const EnforceRequest& req) {
+}  // namespace
+
+Status CheckEnforceRequest(const EnforceRequest& req) {
   if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
   if (!policy::IsPolicyVersion(req.version)) {
     return Fail(
-        InvalidInput("--policy-version: expected active, draft or a version number, got '" + req.version + "'"));
+        InvalidInput("--policy-version: expected active, draft or a version number, got " + Quote(req.version)));
   }
   if (req.policy_timeout_ms <= 0) return Fail(InvalidInput("--policy-timeout: expected a positive number of seconds"));
   if (req.mode != "enforce" && req.mode != "visibility") {
-    return Fail(InvalidInput("--mode: expected enforce or visibility, got '" + req.mode + "'"));
+    return Fail(InvalidInput("--mode: expected enforce or visibility, got " + Quote(req.mode)));
   }
   if (auto st = req.quotas.Validate(); !st) return Fail(std::move(st).error());
   // A file that is not there is a mistake in the command, not an outage of the policy source: no
@@ -74,6 +77,8 @@ Status Validate(const EnforceRequest& req) {
   }
   return {};
 }
+
+namespace {
 
 Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws) {
   if (!dir.starts_with("s3://")) return std::unique_ptr<store::StateStore>(new store::DirectoryStateStore(dir));
@@ -240,7 +245,7 @@ int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
 
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
   // Stage 1: the request, the state and the policy.
-  if (auto st = Validate(req); !st) return Fail(std::move(st).error());
+  if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
   auto state_store = OpenStateStore(req.state_dir, *deps.aws);
   if (!state_store) return Fail(std::move(state_store).error());
   auto state = store::LoadState(**state_store);

@@ -81,6 +81,10 @@ struct EnforceDeps {
   const std::atomic<int>* interrupted = nullptr;
 };
 
+// The request's settings as a run would check them (the policy given, its version, the mode, the
+// quotas, the guards, the time budget; a --policy file that is not there): the one-line error.
+Status CheckEnforceRequest(const EnforceRequest& request);
+
 // When loading the policy must be done by (unix ms on `clock`): `policy_timeout_ms` from now, and
 // no later than half-way to the run's deadline.
 int64_t PolicyDeadline(const EnforceRequest& request, Clock& clock);

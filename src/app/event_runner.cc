@@ -11,19 +11,7 @@
 namespace moat::app {
 
 Status CheckEventOptions(const EventRunnerOptions& options) {
-  const EnforceRequest& req = options.enforce;
-  if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
-  if (!policy::IsPolicyVersion(req.version)) {
-    return Fail(
-        InvalidInput("--policy-version: expected active, draft or a version number, got " + Quote(req.version)));
-  }
-  if (req.mode != "enforce" && req.mode != "visibility") {
-    return Fail(InvalidInput("--mode: expected enforce or visibility, got " + Quote(req.mode)));
-  }
-  if (auto st = req.quotas.Validate(); !st) return Fail(std::move(st).error());
-  if (!(req.guards.max_revoke_share >= 0 && req.guards.max_revoke_share <= 1)) {
-    return Fail(InvalidInput("--max-revoke-share: expected a share between 0 and 1"));
-  }
+  if (auto st = CheckEnforceRequest(options.enforce); !st) return st;
   for (const std::string& bucket : options.sources.buckets) {
     if (auto st = events::CheckBucketName(bucket); !st) {
       return Fail(InvalidInput("--flow-log-bucket " + Quote(bucket, 80) +

@@ -105,7 +105,7 @@ TEST(EventRunnerTest, WithALocalStateThereAreNoAuditObjects) {
 
 TEST(EventRunnerTest, SettingsAreCheckedOnceAtStartNamingTheOption) {
   EventRunnerOptions options;
-  options.enforce.policy = "policy.json";
+  options.enforce.policy = "pce";
   options.sources.buckets = {"flow-logs", "other.logs"};
   EXPECT_TRUE(CheckEventOptions(options));
   options.enforce.mode = "bogus";
