@@ -100,6 +100,7 @@ void ParseCollection(simdjson::dom::parser& parser, std::string_view json, const
   if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
     throw ParseError{name, std::string("not valid JSON: ") + simdjson::error_message(err)};
   }
+  if (auto repeat = policy::RepeatedKey(doc, name)) throw *repeat;
   for (const J& item : J(doc, name).Arr()) each(item);
 }
 
@@ -113,6 +114,7 @@ Result<LabelMap> ParseLabelMap(std::string_view json, std::string_view where) {
   }
   LabelMap map;
   try {
+    if (auto repeat = policy::RepeatedKey(doc, "")) throw *repeat;
     std::map<std::string, std::string> tag_of_key;
     for (const auto& [tag, entry] : J(doc, "").Obj()) {
       LabelMap::Entry e = ParseEntry(tag, entry);

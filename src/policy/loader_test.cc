@@ -322,5 +322,40 @@ TEST(LoaderTest, ARuleThatCannotBeReadReachesEverythingInItsScope) {
   EXPECT_EQ(q->rule_sets[0].problem, "scopes[0][0]: expected a label or a label_group");
 }
 
+TEST(LoaderTest, ARepeatedKeyStopsTheLoadNamingItsPath) {
+  // simdjson's lookups read the first value, jq and Python the last: neither is taken.
+  auto p = Load(Bundle(R"(, "enabled": false)"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].rules[0].enabled: duplicate key \"enabled\"");
+  // Escapes that decode to the same key are the same key.
+  p = Load(Bundle(R"(, "en\u0061bled": false)"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].rules[0].enabled: duplicate key \"enabled\"");
+  p = Load(R"({"labels": [], "rule_sets": [], "labels": []})");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: labels: duplicate key \"labels\"");
+  p = Load(Replace(Bundle(), R"({"label_group": {"href": "/orgs/1/sec_policy/active/label_groups/g1"}})",
+                   R"({"label_group": {"href": "/orgs/1/sec_policy/active/label_groups/g1", "href": "x"}})"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].scopes[0][0].label_group.href: duplicate key \"href\"");
+  // In an object of many keys too, and in a collection of an unversioned object no rule uses.
+  std::string many = R"({"labels": [{"href": "/orgs/1/labels/9", "key": "k", "value": "v")";
+  for (int i = 0; i < 40; ++i) many += ", \"x" + std::to_string(i) + "\": " + std::to_string(i);
+  p = Load(many + R"(, "x17": 0}]})");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: labels[0].x17: duplicate key \"x17\"");
+  EXPECT_TRUE(Load(many + "}]}")) << "40 distinct keys are not a repeat";
+}
+
+TEST(LoaderTest, ARepeatedKeyInACollectionFromThePceStopsTheLoad) {
+  PolicyBuilder b("active");
+  auto st = b.AddCollection("rule_sets",
+                            R"([{"href": "/orgs/1/sec_policy/active/rule_sets/1", "enabled": false, "enabled": true}])",
+                            "GET /orgs/1/sec_policy/active/rule_sets");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message,
+            "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"");
+}
+
 }  // namespace
 }  // namespace moat::policy
