@@ -16,10 +16,17 @@ using simdjson::dom::element;
 using J = policy::JsonPath;
 using ParseError = policy::JsonPathError;
 
-// A port or protocol number: -1 to 65535.
+// A port: 0 to 65535 (Illumio writes none rather than -1 for every port).
 int PortNumber(const J& j) {
   const int64_t v = j.Int();
-  if (v < -1 || v > 65535) j.Fail("out of range: " + std::to_string(v));
+  if (v < 0 || v > 65535) j.Fail("port out of range 0-65535: " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+// A protocol: -1 (all) or an IANA number.
+int ProtocolNumber(const J& j) {
+  const int64_t v = j.Int();
+  if (v < -1 || v > 255) j.Fail("protocol out of range -1-255: " + std::to_string(v));
   return static_cast<int>(v);
 }
 
@@ -72,7 +79,7 @@ PceVirtualService ParseVirtualService(const J& j) {
     PceServicePort sp;
     if (auto x = p.Find("port")) sp.port = PortNumber(*x);
     if (auto x = p.Find("to_port")) sp.to_port = PortNumber(*x);
-    if (auto x = p.Find("proto")) sp.proto = PortNumber(*x);
+    if (auto x = p.Find("proto")) sp.proto = ProtocolNumber(*x);
     v.service_ports.push_back(sp);
   }
   for (const J& a : j.ArrOr("service_addresses")) {

@@ -357,5 +357,83 @@ TEST(LoaderTest, ARepeatedKeyInACollectionFromThePceStopsTheLoad) {
             "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"");
 }
 
+// An inline ingress service in place of the bundle's {"port": 22, "proto": 6}.
+std::string WithInlinePort(const std::string& port) { return Replace(Bundle(), R"({"port": 22, "proto": 6})", port); }
+
+TEST(LoaderTest, PortValuesIllumioDoesNotDocumentAreRefusedNeverEveryPort) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"port": -1, "proto": 6})", "ingress_services[1].port: port out of range 0-65535: -1"},
+      {R"({"port": 65536, "proto": 6})", "ingress_services[1].port: port out of range 0-65535: 65536"},
+      {R"({"port": 22, "to_port": -1, "proto": 6})", "ingress_services[1].to_port: port out of range 0-65535: -1"},
+      {R"({"port": 22, "to_port": 21, "proto": 6})", "ingress_services[1].to_port: to_port is below port"},
+      {R"({"to_port": 22, "proto": 6})", "ingress_services[1].to_port: to_port without port"},
+      {R"({"port": null, "to_port": 22, "proto": 6})", "ingress_services[1].to_port: to_port without port"},
+      {R"({"port": 22, "proto": -1})",
+       "ingress_services[1].port: only TCP (proto 6) and UDP (proto 17) have ports; proto is -1"},
+      {R"({"port": 22, "proto": 47})",
+       "ingress_services[1].port: only TCP (proto 6) and UDP (proto 17) have ports; proto is 47"},
+      {R"({"port": 22, "proto": 256})", "ingress_services[1].proto: protocol out of range -1-255: 256"},
+      {R"({"port": 22, "proto": -2})", "ingress_services[1].proto: protocol out of range -1-255: -2"},
+      {R"({"port": 8, "proto": 1})",
+       "ingress_services[1].port: ICMP has types and codes (icmp_type, icmp_code), not ports"},
+      {R"({"to_port": 8, "proto": 58, "icmp_type": 128})",
+       "ingress_services[1].to_port: ICMP has types and codes (icmp_type, icmp_code), not ports"},
+      {R"({"proto": 6, "icmp_type": 8})",
+       "ingress_services[1].icmp_type: only ICMP (proto 1) and ICMPv6 (proto 58) have types and codes"},
+      {R"({"proto": 17, "icmp_code": 0})",
+       "ingress_services[1].icmp_code: only ICMP (proto 1) and ICMPv6 (proto 58) have types and codes"},
+      {R"({"proto": 1, "icmp_type": -1})", "ingress_services[1].icmp_type: out of range 0-255: -1"},
+      {R"({"proto": 1, "icmp_type": 3, "icmp_code": 256})", "ingress_services[1].icmp_code: out of range 0-255: 256"},
+      {R"({"port": "22", "proto": 6})", "ingress_services[1].port: expected an integer"},
+      {R"({"port": 22.5, "proto": 6})", "ingress_services[1].port: expected an integer"},
+      {R"({"port": 22, "proto": "tcp"})", "ingress_services[1].proto: expected an integer"},
+  };
+  for (const auto& [port, problem] : cases) {
+    auto p = Load(WithInlinePort(port));
+    ASSERT_TRUE(p) << port << ": " << p.error().message;
+    const Rule& r = p->rule_sets[0].rules[0];
+    EXPECT_EQ(r.problem, problem) << port;
+    for (const PortSpec& s : r.ports) EXPECT_NE(s.ports, (net::PortRange{0, 65535})) << port;
+  }
+}
+
+TEST(LoaderTest, DocumentedPortValuesAreRead) {
+  const std::pair<std::string, PortSpec> cases[] = {
+      {R"({"proto": 6})", PortSpec{6, {0, 65535}}},  // every port of the protocol
+      {R"({"port": null, "proto": 17})", PortSpec{17, {0, 65535}}},
+      {R"({"proto": -1})", PortSpec{kAllProtocols, {0, 65535}}},
+      {R"({"proto": 47})", PortSpec{47, {0, 65535}}},
+      {R"({"port": 0, "proto": 17})", PortSpec{17, {0, 0}}},
+      {R"({"port": 65535, "to_port": 65535, "proto": 6})", PortSpec{6, {65535, 65535}}},
+      {R"({"port": 8000, "to_port": null, "proto": 6})", PortSpec{6, {8000, 8000}}},
+      {R"({"proto": 1, "icmp_type": 255, "icmp_code": null})", PortSpec{1, IcmpRange(255, -1)}},
+  };
+  for (const auto& [port, spec] : cases) {
+    auto p = Load(WithInlinePort(port));
+    ASSERT_TRUE(p) << port << ": " << p.error().message;
+    const Rule& r = p->rule_sets[0].rules[0];
+    EXPECT_TRUE(r.problem.empty()) << port << ": " << r.problem;
+    EXPECT_EQ(r.ports.front(), spec) << port;  // before the service's, added when it resolves
+  }
+}
+
+TEST(LoaderTest, RefusedPortsOfServicesVirtualServicesAndOverridesAreTheirProblem) {
+  auto p = Load(
+      Replace(Bundle(), R"({"port": 5432, "proto": 6}, {"port": 8000)", R"({"port": -1, "proto": 6}, {"port": 8000)"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->services[0].problem, "service_ports[0].port: port out of range 0-65535: -1");
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "ingress_services[0]: service /orgs/1/sec_policy/active/services/s1: service_ports[0].port: port out of "
+            "range 0-65535: -1");
+  p = Load(Replace(Bundle(), R"("service": {"href": "/orgs/1/sec_policy/active/services/s1"})",
+                   R"("service_ports": [{"port": 5432, "to_port": 5431, "proto": 6}])"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->virtual_services[0].problem, "service_ports[0].to_port: to_port is below port");
+  p = Load(Replace(Bundle(), R"("port_overrides": [{"port": 5432, "proto": 6,)",
+                   R"("port_overrides": [{"port": 5432, "proto": 300,)"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->service_bindings[0].problem, "port_overrides[0].proto: protocol out of range 0-255: 300");
+}
+
 }  // namespace
 }  // namespace moat::policy
