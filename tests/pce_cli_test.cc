@@ -1,10 +1,12 @@
 // Integration tests of the PCE commands through the real binary and the PCE test server:
 // `moat policy show --policy pce`, `moat pce export` (loads back to the same compilation) and
-// `moat pce upload-flows` on the bundled sample flow logs.
+// `moat pce upload-flows` on the bundled sample flow logs; and, with moto, a PCE answer that
+// repeats a key refused without a change to AWS.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
+#include "moto.h"
 #include "pce_server.h"
 
 namespace moat::integration {
@@ -75,6 +77,55 @@ TEST_F(PceCliTest, UploadFlowsSendsTheDistinctAcceptedFlowsOfTheSamples) {
   EXPECT_NE(r.out.find("distinct flows sent in 1 requests; the PCE received " + std::to_string(flows.size())),
             std::string::npos)
       << r.out;
+}
+
+// The PCE answers the rule set with "enabled" twice: false first (what moat read before it refused
+// repeats), true last (what jq and Python read). moat reads neither: the policy is refused naming
+// the key's path, the policy last applied stays enforced, and AWS is not written to.
+TEST(PceAnswerTest, ARuleSetWithARepeatedKeyIsRefusedAndChangesNothing) {
+  MotoServer moto;
+  ASSERT_TRUE(moto.ok()) << moto.error();
+  TempDir dir;
+  Json bundle = Json::parse(ReadFile(kFixture));
+  bundle["virtual_services"][0]["service_addresses"][0]["fqdn"] = "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
+  bundle["rule_sets"][0]["enabled"] = true;
+  PceServer pce(dir.Write("policy.json", bundle.dump()));
+  ASSERT_TRUE(pce.ok());
+  RunOptions o;
+  o.env = moto.Environment();
+  o.env.insert(o.env.end(), {{"ILLUMIO_PCE_HOST", pce.url()},
+                             {"ILLUMIO_PCE_ORG_ID", "1"},
+                             {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                             {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+  const auto moat = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--policy", "pce"});
+    if (args[0] != "policy") args.insert(args.end(), {"--state", dir.path() + "/state", "--target", "orders-db"});
+    return RunProcess(MOAT_BINARY, args, o, dir.path(), 120);
+  };
+  const RunResult first = moat({"apply", "--yes", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+
+  std::string rule_sets = bundle["rule_sets"].dump();
+  const std::string enabled = R"("enabled":true)";
+  ASSERT_NE(rule_sets.find(enabled), std::string::npos);
+  rule_sets.replace(rule_sets.find(enabled), enabled.size(), R"("enabled":false,"enabled":true)");
+  pce.Post("raw", Json{{"path", "sec_policy/active/rule_sets"}, {"body", rule_sets}}.dump());
+  const std::string why = "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"";
+
+  const RunResult refused = moat({"apply", "--yes", "--json"});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  const Json report = Json::parse(refused.out);
+  EXPECT_FALSE(report["policy"]["ok"]) << refused.out;
+  EXPECT_NE(report["policy"]["error"].get<std::string>().find(why), std::string::npos) << refused.out;
+  EXPECT_EQ(report["calls"]["write"], 0) << refused.out;
+  const RunResult show = moat({"policy", "show"});
+  EXPECT_EQ(show.exit_code, 1) << Describe(show);
+  EXPECT_NE(show.err.find(why), std::string::npos) << show.err;
+  EXPECT_EQ(show.err.find('\n'), show.err.size() - 1) << show.err;
+
+  pce.Post("reset", "{}");  // the PCE answers as before: AWS still matches what was applied
+  const RunResult again = moat({"plan", "--detailed-exitcode"});
+  EXPECT_EQ(again.exit_code, 0) << Describe(again);
 }
 
 }  // namespace

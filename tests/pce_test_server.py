@@ -22,7 +22,9 @@ Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "gar
 M, when given) fail that way (bulk_delay holds every workload bulk operation that long; item_error
 refuses the next n workload bulk items); GET /_test/log lists the requests seen, each with the status it
 was answered with; GET /_test/flows the uploaded flows; POST /_test/reset clears the log, flows and
-faults (not the objects). Usage:
+faults (not the objects). POST /_test/raw {"path": P, "body": TEXT} answers every GET of the collection P
+(under the org, "sec_policy/active/rule_sets") with TEXT verbatim, for answers json.dumps cannot make (a
+repeated key); reset drops them. Usage:
   pce_test_server.py --bundle FILE --port-file FILE [--user U --secret S --org 1 --extra-workloads N]
                     [--tls-cert CERT --tls-key KEY]
 """
@@ -143,6 +145,7 @@ class State:
         self.bulk_lock = threading.Lock()  # held by the running workload bulk operation
         self.jobs = {}       # job id -> {"path", "polls_left", "datafile"}
         self.datafiles = {}  # datafile id -> body
+        self.raw = {}        # collection path -> answer text served verbatim (/_test/raw)
         self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "method": None,
                        "item_error": 0}
         self.log = []
@@ -282,6 +285,9 @@ class Handler(BaseHTTPRequestHandler):
             if rest.startswith("datafiles/"):
                 data = st.datafiles.get(rest[10:])
                 return self.send(200, data) if data is not None else self.send(404, {"error": "no such datafile"})
+            raw = st.raw.get(rest)
+            if raw is not None:
+                return self.send(200, raw, {"X-Total-Count": str(len(json.loads(raw)))})
             objects = st.collections.get(rest)
             if objects is None:
                 obj = st.find(rest.rpartition("/")[0], "/orgs/%s/%s" % (st.org, rest))
@@ -836,8 +842,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, st.log)
             if method == "GET" and path == "/_test/flows":
                 return self.send(200, st.flows)
+            if method == "POST" and path == "/_test/raw":
+                raw = json.loads(body)
+                st.raw[raw["path"]] = raw["body"]
+                return self.send(200, {})
             if method == "POST" and path == "/_test/reset":
-                st.log, st.flows = [], []
+                st.log, st.flows, st.raw = [], [], {}
                 st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "method": None, "item_error": 0})
                 return self.send(200, {})
         return self.send(404, {"error": "no such control"})

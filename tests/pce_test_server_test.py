@@ -397,6 +397,16 @@ class PceTestServerTest(unittest.TestCase):
         self.assertEqual(self.api("PUT", "workloads/bulk_update", [])[0], 200)
         self.assertEqual([e["method"] for e in self.writes()], ["POST", "DELETE", "PUT"])
 
+    def test_raw_answers_are_served_verbatim_until_reset(self):
+        text = '[{"href": "/orgs/1/sec_policy/active/rule_sets/1", "enabled": true, "enabled": false}]'
+        self.call("POST", "/_test/raw", {"path": "sec_policy/active/rule_sets", "body": text}, auth=False)
+        req = urllib.request.Request(self.base + "/api/v2/orgs/1/sec_policy/active/rule_sets")
+        req.add_header("Authorization", self.auth)
+        with urllib.request.urlopen(req, timeout=10) as r:
+            self.assertEqual((r.read().decode(), r.headers["X-Total-Count"]), (text, "1"))
+        self.call("POST", "/_test/reset", auth=False)
+        self.assertNotEqual(self.api("GET", "sec_policy/active/rule_sets")[1], json.loads(text))
+
     def test_reads_still_work(self):
         status, hdrs, _ = self.call("GET", "/api/v2/orgs/1/workloads", headers={"Prefer": "respond-async"})
         self.assertEqual(status, 202)

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/strings.h"
+#include "policy/json_path.h"
 #include "policy/loader.h"
 
 namespace moat::pce {
@@ -241,6 +242,9 @@ Result<bool> Client::PollJob(Job& job) {
   if (parser.parse(poll->body).get(doc) != simdjson::SUCCESS || doc["status"].get(status) != simdjson::SUCCESS) {
     return Fail(InvalidInput("GET " + job.href + ": not a job: " + Quote(poll->body, 60)));
   }
+  if (auto repeat = policy::RepeatedKey(doc, "")) {
+    return Fail(InvalidInput("GET " + job.href + ": " + repeat->path + ": " + repeat->what));
+  }
   if (status == "failed") return Fail(Transient("GET " + job.href + ": the PCE's job for " + job.org_path + " failed"));
   if (status != "done") return false;
   if (doc["result"]["href"].get(result) != simdjson::SUCCESS) {
@@ -268,33 +272,51 @@ std::vector<std::pair<std::string, std::string>> PolicyCollections(const std::st
           {"rule_sets", v + "rule_sets"}};
 }
 
-Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
-  if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
+namespace {
+
+// The policy of the PCE's answers to PolicyCollections(version); `requests` name them in messages.
+Result<policy::Policy> Load(const std::string& version, const std::vector<std::string>& bodies,
+                            const std::vector<std::string>& requests) {
   policy::PolicyBuilder builder(version);
   const auto collections = PolicyCollections(version);
-  auto bodies = GetCollections(Paths(collections));
-  if (!bodies) return Fail(std::move(bodies).error());
   for (size_t i = 0; i < collections.size(); ++i) {
-    const auto& [name, path] = collections[i];
-    if (auto st = builder.AddCollection(name, (*bodies)[i], "GET " + OrgPath(path)); !st) {
+    if (auto st = builder.AddCollection(collections[i].first, bodies[i], requests[i]); !st) {
       return Fail(std::move(st).error());
     }
   }
   return std::move(builder).Build();
 }
 
+}  // namespace
+
+std::vector<std::string> Client::Requests(const std::vector<std::string>& paths) const {
+  std::vector<std::string> out;
+  out.reserve(paths.size());
+  for (const std::string& p : paths) out.push_back("GET " + OrgPath(p));
+  return out;
+}
+
+Result<policy::Policy> Client::FetchPolicy(const std::string& version) {
+  if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
+  const auto paths = Paths(PolicyCollections(version));
+  auto bodies = GetCollections(paths);
+  if (!bodies) return Fail(std::move(bodies).error());
+  return Load(version, *bodies, Requests(paths));
+}
+
 Result<std::string> Client::ExportBundle(const std::string& version) {
   if (!policy::IsPolicyVersion(version)) return Fail(InvalidInput("policy version must be active, draft or a number"));
   const auto collections = PolicyCollections(version);
-  auto bodies = GetCollections(Paths(collections));
+  const auto paths = Paths(collections);
+  auto bodies = GetCollections(paths);
   if (!bodies) return Fail(std::move(bodies).error());
+  // What is written must load: check it now, naming the answer at fault, rather than when it is needed.
+  if (auto p = Load(version, *bodies, Requests(paths)); !p) return Fail(std::move(p).error());
   std::string out = "{";
   for (size_t i = 0; i < collections.size(); ++i) {
     out += (out.size() > 1 ? ",\n\"" : "\n\"") + collections[i].first + "\": " + (*bodies)[i];
   }
   out += "\n}\n";
-  // What is written must load: check it now rather than when it is needed.
-  if (auto p = policy::LoadBundle(out, "the exported bundle", version); !p) return Fail(std::move(p).error());
   return out;
 }
 
@@ -316,6 +338,9 @@ Result<UploadResult> Client::UploadFlows(const std::vector<std::string>& lines) 
         doc["num_flows_received"].get(received) != simdjson::SUCCESS ||
         doc["num_flows_failed"].get(failed) != simdjson::SUCCESS) {
       return Fail(InvalidInput("POST " + path + ": unexpected response: " + Quote(resp->body, 80)));
+    }
+    if (auto repeat = policy::RepeatedKey(doc, "")) {
+      return Fail(InvalidInput("POST " + path + ": " + repeat->path + ": " + repeat->what));
     }
     r.received += received;
     r.failed += failed;

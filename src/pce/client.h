@@ -145,6 +145,8 @@ class Client {
   Result<bool> PollJob(Job& job);
   std::string Name(const Call& call) const { return call.method + " " + call.path; }
   std::string OrgPath(std::string_view path) const { return "/orgs/" + config_.org_id + "/" + std::string(path); }
+  // "GET /orgs/N/<path>" for each path: what names the answers in messages.
+  std::vector<std::string> Requests(const std::vector<std::string>& paths) const;
 
   Config config_;
   http::Transport& transport_;

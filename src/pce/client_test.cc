@@ -216,5 +216,21 @@ TEST_F(PceWriteTest, ABindingTheAnswerDoesNotConfirmIsAnError) {
   EXPECT_EQ(r.error().message, "POST /orgs/1/service_bindings: a binding was not created: t");
 }
 
+TEST_F(PceWriteTest, AnAnswerWithARepeatedKeyIsRefusedNamingThePath) {
+  for (int i = 0; i < 7; ++i) transport_.replies.push_back(Reply(200, "[]", {{"x-total-count", "0"}}));
+  transport_.replies.push_back(
+      Reply(200, R"([{"href":"/orgs/1/sec_policy/active/rule_sets/1","enabled":true,"rules":[],"enabled":false}])",
+            {{"x-total-count", "1"}}));
+  auto policy = client_.FetchPolicy("active");
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().message,
+            "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"");
+
+  transport_.replies = {Reply(201, R"({"href":"/orgs/1/labels/9","href":"/orgs/1/labels/10"})")};
+  auto href = client_.CreateLabel("app", "orders");
+  ASSERT_FALSE(href);
+  EXPECT_EQ(href.error().message, "POST /orgs/1/labels: href: duplicate key \"href\"");
+}
+
 }  // namespace
 }  // namespace moat::pce

@@ -4,6 +4,7 @@
 
 #include "base/strings.h"
 #include "pce/client.h"
+#include "policy/json_path.h"
 
 namespace moat::pce {
 
@@ -23,6 +24,9 @@ namespace {
 Result<nlohmann::json> JsonBody(const http::Response& resp, const std::string& name) {
   auto doc = nlohmann::json::parse(resp.body, nullptr, false);
   if (doc.is_discarded()) return Fail(InvalidInput(name + ": the response is not JSON: " + Quote(resp.body, 60)));
+  if (auto repeat = policy::RepeatedKey(resp.body, "")) {
+    return Fail(InvalidInput(name + ": " + repeat->path + ": " + repeat->what));
+  }
   return doc;
 }
 

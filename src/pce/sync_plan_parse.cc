@@ -16,10 +16,17 @@ using simdjson::dom::element;
 using J = policy::JsonPath;
 using ParseError = policy::JsonPathError;
 
-// A port or protocol number: -1 to 65535.
+// A port: 0 to 65535 (Illumio writes none rather than -1 for every port).
 int PortNumber(const J& j) {
   const int64_t v = j.Int();
-  if (v < -1 || v > 65535) j.Fail("out of range: " + std::to_string(v));
+  if (v < 0 || v > 65535) j.Fail("port out of range 0-65535: " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+// A protocol: -1 (all) or an IANA number.
+int ProtocolNumber(const J& j) {
+  const int64_t v = j.Int();
+  if (v < -1 || v > 255) j.Fail("protocol out of range -1-255: " + std::to_string(v));
   return static_cast<int>(v);
 }
 
@@ -72,7 +79,7 @@ PceVirtualService ParseVirtualService(const J& j) {
     PceServicePort sp;
     if (auto x = p.Find("port")) sp.port = PortNumber(*x);
     if (auto x = p.Find("to_port")) sp.to_port = PortNumber(*x);
-    if (auto x = p.Find("proto")) sp.proto = PortNumber(*x);
+    if (auto x = p.Find("proto")) sp.proto = ProtocolNumber(*x);
     v.service_ports.push_back(sp);
   }
   for (const J& a : j.ArrOr("service_addresses")) {
@@ -100,6 +107,7 @@ void ParseCollection(simdjson::dom::parser& parser, std::string_view json, const
   if (auto err = parser.parse(json.data(), json.size()).get(doc); err != simdjson::SUCCESS) {
     throw ParseError{name, std::string("not valid JSON: ") + simdjson::error_message(err)};
   }
+  if (auto repeat = policy::RepeatedKey(doc, name)) throw *repeat;
   for (const J& item : J(doc, name).Arr()) each(item);
 }
 
@@ -113,6 +121,7 @@ Result<LabelMap> ParseLabelMap(std::string_view json, std::string_view where) {
   }
   LabelMap map;
   try {
+    if (auto repeat = policy::RepeatedKey(doc, "")) throw *repeat;
     std::map<std::string, std::string> tag_of_key;
     for (const auto& [tag, entry] : J(doc, "").Obj()) {
       LabelMap::Entry e = ParseEntry(tag, entry);

@@ -447,6 +447,10 @@ TEST(SyncPlanTest, PceParseErrorsNameTheCollectionAndIndex) {
   EXPECT_EQ(error("[]", "[]", R"([{"name":"x"}])"), "sec_policy/draft/virtual_services[0]: missing 'href'");
   EXPECT_EQ(error("[]", "[]", R"([{"href":"/v","service_ports":[{"port":"5432"}]}])"),
             "sec_policy/draft/virtual_services[0].service_ports[0].port: expected an integer");
+  EXPECT_EQ(error("[]", "[]", R"([{"href":"/v","service_ports":[{"port":-1,"proto":6}]}])"),
+            "sec_policy/draft/virtual_services[0].service_ports[0].port: port out of range 0-65535: -1");
+  EXPECT_EQ(error("[]", R"([{"href":"/w/1","name":"a","name":"b"}])", "[]"),
+            "workloads[0].name: duplicate key \"name\"");
   EXPECT_EQ(error("{}", "[]", "[]"), "labels: expected an array");
   EXPECT_EQ(error("[", "[]", "[]").rfind("labels: not valid JSON: ", 0), 0u);
 }
@@ -480,6 +484,8 @@ TEST(LabelMapTest, ErrorsNameTheFileAndTheKey) {
             "labels.json: Team.values.a: expected a string");
   EXPECT_EQ(error(R"({"Team": {"label": "app"}, "Owner": {"label": "app"}})"),
             "labels.json: Owner: label key \"app\" is already mapped from tag \"Team\"");
+  EXPECT_EQ(error(R"({"Team": {"label": "app", "label": "team"}})"),
+            "labels.json: Team.label: duplicate key \"label\"");
   EXPECT_EQ(error("{").rfind("labels.json: not valid JSON: ", 0), 0u);
 }
 

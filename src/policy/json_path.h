@@ -2,6 +2,10 @@
 // so that every message about bad input names where it is. Accessors throw JsonPathError, which a
 // parser catches once at its boundary and turns into an Error; nothing escapes a parser.
 // Shared by the policy loader and the PCE sync planner's parsers.
+//
+// JSON lets an object repeat a key, and readers disagree on which value wins (simdjson's lookups
+// the first, jq and Python the last): every reader of PCE JSON refuses such a document first with
+// RepeatedKey, so that no two tools can read one policy two ways.
 #pragma once
 
 #include <simdjson.h>
@@ -18,6 +22,13 @@ namespace moat::policy {
 struct JsonPathError {
   std::string path, what;
 };
+
+// The first member, in document order, whose key (unescaped) repeats an earlier key of the same
+// object: its path below `path` ("rule_sets[0].enabled") and what is wrong; nullopt when there is
+// none. One pass over the parsed document; nothing is allocated unless a key repeats.
+std::optional<JsonPathError> RepeatedKey(simdjson::dom::element doc, std::string_view path);
+// The same for a JSON text; nullopt also when it is not JSON (its parser says so).
+std::optional<JsonPathError> RepeatedKey(std::string_view json, std::string_view path);
 
 class JsonPath {
  public:

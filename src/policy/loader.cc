@@ -82,6 +82,11 @@ namespace {
 
 using simdjson::dom::element;
 
+// "source: path.in.json: what is wrong".
+std::string Where(std::string_view where, const JsonPathError& e) {
+  return std::string(where) + ": " + e.path + ": " + e.what;
+}
+
 // An object whose own href cannot be read ends the load: nothing could name what it breaks.
 Status AddArray(PolicyBuilder::State& st, std::string_view collection, element array, std::string path,
                 std::string_view where) {
@@ -89,7 +94,7 @@ Status AddArray(PolicyBuilder::State& st, std::string_view collection, element a
   try {
     for (const J& obj : J(array, std::move(path)).Arr()) st.Add(collection, obj);
   } catch (const JsonPathError& e) {
-    return Fail(InvalidInput(std::string(where) + ": " + e.path + ": " + e.what));
+    return Fail(InvalidInput(Where(where, e)));
   }
   return {};
 }
@@ -102,6 +107,7 @@ Status PolicyBuilder::AddCollection(std::string_view collection, std::string_vie
   if (auto err = parser.parse(simdjson::padded_string(json)).get(doc); err != simdjson::SUCCESS) {
     return Fail(InvalidInput(std::string(where) + ": not valid JSON: " + simdjson::error_message(err)));
   }
+  if (auto repeat = RepeatedKey(doc, collection)) return Fail(InvalidInput(Where(where, *repeat)));
   return AddArray(*state_, collection, doc, std::string(collection), where);
 }
 
@@ -117,6 +123,7 @@ Result<Policy> LoadBundle(std::string_view json, std::string_view where, const s
   if (auto err = parser.parse(simdjson::padded_string(json)).get(doc); err != simdjson::SUCCESS) {
     return Fail(InvalidInput(std::string(where) + ": not valid JSON: " + simdjson::error_message(err)));
   }
+  if (auto repeat = RepeatedKey(doc, "")) return Fail(InvalidInput(Where(where, *repeat)));
   simdjson::dom::object root;
   if (doc.get_object().get(root) != simdjson::SUCCESS) {
     return Fail(InvalidInput(std::string(where) + ": expected a policy bundle: an object of PCE collections"));

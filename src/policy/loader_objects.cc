@@ -29,6 +29,13 @@ bool IsLoopbackOrLinkLocal(const net::Address& a) {
   return (a.hi >> 54) == (0xfe80ULL >> 6);  // fe80::/10
 }
 
+// The protocol of a port override: an IANA number.
+int Protocol(const J& j) {
+  const int64_t v = j.Int();
+  if (v < 0 || v > 255) j.Fail("protocol out of range 0-255: " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
 int IcmpField(const J& j, std::string_view key) {
   auto v = j.Find(key);
   if (!v) return -1;
@@ -45,21 +52,33 @@ std::vector<std::string> LabelHrefs(const J& obj) {
 
 }  // namespace
 
+// Illumio's service port: `proto` -1 (all traffic) or an IANA number; `port` and `to_port` (0-65535,
+// to_port not below port) for TCP and UDP only; `icmp_type` and `icmp_code` for ICMP and ICMPv6
+// only. Anything else, -1 as a port included, is refused: read loosely it could only widen.
 PortSpec ParsePortSpec(const J& j) {
   PortSpec s;
   const J proto = j.At("proto");
   const int64_t p = proto.Int();
   if (p < -1 || p > 255) proto.Fail("protocol out of range -1-255: " + std::to_string(p));
   s.protocol = static_cast<int>(p);
+  const auto port = j.Find("port"), to = j.Find("to_port");
   if (IsIcmp(s.protocol)) {
+    if (port || to) (port ? *port : *to).Fail("ICMP has types and codes (icmp_type, icmp_code), not ports");
     const int type = IcmpField(j, "icmp_type"), code = IcmpField(j, "icmp_code");
     if (type < 0 && code >= 0) j.Fail("icmp_code without icmp_type");
     s.ports = IcmpRange(type, code);
     return s;
   }
-  if (auto port = j.Find("port"); port && port->Int() != -1 && s.protocol != kAllProtocols) {
+  for (const char* key : {"icmp_type", "icmp_code"}) {
+    if (auto v = j.Find(key)) v->Fail("only ICMP (proto 1) and ICMPv6 (proto 58) have types and codes");
+  }
+  if (port || to) {
+    if (s.protocol != 6 && s.protocol != 17) {
+      (port ? *port : *to).Fail("only TCP (proto 6) and UDP (proto 17) have ports; proto is " + std::to_string(p));
+    }
+    if (!port) to->Fail("to_port without port");
     s.ports.from = s.ports.to = Port(*port);
-    if (auto to = j.Find("to_port")) {
+    if (to) {
       s.ports.to = Port(*to);
       if (s.ports.to < s.ports.from) to->Fail("to_port is below port");
     }
@@ -199,7 +218,7 @@ void PolicyBuilder::State::AddServiceBinding(const J& j) {
     for (const J& o : j.ArrOr("port_overrides")) {
       CheckProperties("port_override", o);
       PortOverride po;
-      if (auto proto = o.Find("proto")) po.protocol = static_cast<int>(proto->Int());
+      if (auto proto = o.Find("proto")) po.protocol = Protocol(*proto);
       po.port = Port(o.At("port"));
       po.to.from = po.to.to = Port(o.At("new_port"));
       if (auto to = o.Find("new_to_port")) po.to.to = Port(*to);

@@ -322,5 +322,118 @@ TEST(LoaderTest, ARuleThatCannotBeReadReachesEverythingInItsScope) {
   EXPECT_EQ(q->rule_sets[0].problem, "scopes[0][0]: expected a label or a label_group");
 }
 
+TEST(LoaderTest, ARepeatedKeyStopsTheLoadNamingItsPath) {
+  // simdjson's lookups read the first value, jq and Python the last: neither is taken.
+  auto p = Load(Bundle(R"(, "enabled": false)"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].rules[0].enabled: duplicate key \"enabled\"");
+  // Escapes that decode to the same key are the same key.
+  p = Load(Bundle(R"(, "en\u0061bled": false)"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].rules[0].enabled: duplicate key \"enabled\"");
+  p = Load(R"({"labels": [], "rule_sets": [], "labels": []})");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: labels: duplicate key \"labels\"");
+  p = Load(Replace(Bundle(), R"({"label_group": {"href": "/orgs/1/sec_policy/active/label_groups/g1"}})",
+                   R"({"label_group": {"href": "/orgs/1/sec_policy/active/label_groups/g1", "href": "x"}})"));
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: rule_sets[0].scopes[0][0].label_group.href: duplicate key \"href\"");
+  // In an object of many keys too, and in a collection of an unversioned object no rule uses.
+  std::string many = R"({"labels": [{"href": "/orgs/1/labels/9", "key": "k", "value": "v")";
+  for (int i = 0; i < 40; ++i) many += ", \"x" + std::to_string(i) + "\": " + std::to_string(i);
+  p = Load(many + R"(, "x17": 0}]})");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().message, "p.json: labels[0].x17: duplicate key \"x17\"");
+  EXPECT_TRUE(Load(many + "}]}")) << "40 distinct keys are not a repeat";
+}
+
+TEST(LoaderTest, ARepeatedKeyInACollectionFromThePceStopsTheLoad) {
+  PolicyBuilder b("active");
+  auto st = b.AddCollection("rule_sets",
+                            R"([{"href": "/orgs/1/sec_policy/active/rule_sets/1", "enabled": false, "enabled": true}])",
+                            "GET /orgs/1/sec_policy/active/rule_sets");
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message,
+            "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"");
+}
+
+// An inline ingress service in place of the bundle's {"port": 22, "proto": 6}.
+std::string WithInlinePort(const std::string& port) { return Replace(Bundle(), R"({"port": 22, "proto": 6})", port); }
+
+TEST(LoaderTest, PortValuesIllumioDoesNotDocumentAreRefusedNeverEveryPort) {
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"port": -1, "proto": 6})", "ingress_services[1].port: port out of range 0-65535: -1"},
+      {R"({"port": 65536, "proto": 6})", "ingress_services[1].port: port out of range 0-65535: 65536"},
+      {R"({"port": 22, "to_port": -1, "proto": 6})", "ingress_services[1].to_port: port out of range 0-65535: -1"},
+      {R"({"port": 22, "to_port": 21, "proto": 6})", "ingress_services[1].to_port: to_port is below port"},
+      {R"({"to_port": 22, "proto": 6})", "ingress_services[1].to_port: to_port without port"},
+      {R"({"port": null, "to_port": 22, "proto": 6})", "ingress_services[1].to_port: to_port without port"},
+      {R"({"port": 22, "proto": -1})",
+       "ingress_services[1].port: only TCP (proto 6) and UDP (proto 17) have ports; proto is -1"},
+      {R"({"port": 22, "proto": 47})",
+       "ingress_services[1].port: only TCP (proto 6) and UDP (proto 17) have ports; proto is 47"},
+      {R"({"port": 22, "proto": 256})", "ingress_services[1].proto: protocol out of range -1-255: 256"},
+      {R"({"port": 22, "proto": -2})", "ingress_services[1].proto: protocol out of range -1-255: -2"},
+      {R"({"port": 8, "proto": 1})",
+       "ingress_services[1].port: ICMP has types and codes (icmp_type, icmp_code), not ports"},
+      {R"({"to_port": 8, "proto": 58, "icmp_type": 128})",
+       "ingress_services[1].to_port: ICMP has types and codes (icmp_type, icmp_code), not ports"},
+      {R"({"proto": 6, "icmp_type": 8})",
+       "ingress_services[1].icmp_type: only ICMP (proto 1) and ICMPv6 (proto 58) have types and codes"},
+      {R"({"proto": 17, "icmp_code": 0})",
+       "ingress_services[1].icmp_code: only ICMP (proto 1) and ICMPv6 (proto 58) have types and codes"},
+      {R"({"proto": 1, "icmp_type": -1})", "ingress_services[1].icmp_type: out of range 0-255: -1"},
+      {R"({"proto": 1, "icmp_type": 3, "icmp_code": 256})", "ingress_services[1].icmp_code: out of range 0-255: 256"},
+      {R"({"port": "22", "proto": 6})", "ingress_services[1].port: expected an integer"},
+      {R"({"port": 22.5, "proto": 6})", "ingress_services[1].port: expected an integer"},
+      {R"({"port": 22, "proto": "tcp"})", "ingress_services[1].proto: expected an integer"},
+  };
+  for (const auto& [port, problem] : cases) {
+    auto p = Load(WithInlinePort(port));
+    ASSERT_TRUE(p) << port << ": " << p.error().message;
+    const Rule& r = p->rule_sets[0].rules[0];
+    EXPECT_EQ(r.problem, problem) << port;
+    for (const PortSpec& s : r.ports) EXPECT_NE(s.ports, (net::PortRange{0, 65535})) << port;
+  }
+}
+
+TEST(LoaderTest, DocumentedPortValuesAreRead) {
+  const std::pair<std::string, PortSpec> cases[] = {
+      {R"({"proto": 6})", PortSpec{6, {0, 65535}}},  // every port of the protocol
+      {R"({"port": null, "proto": 17})", PortSpec{17, {0, 65535}}},
+      {R"({"proto": -1})", PortSpec{kAllProtocols, {0, 65535}}},
+      {R"({"proto": 47})", PortSpec{47, {0, 65535}}},
+      {R"({"port": 0, "proto": 17})", PortSpec{17, {0, 0}}},
+      {R"({"port": 65535, "to_port": 65535, "proto": 6})", PortSpec{6, {65535, 65535}}},
+      {R"({"port": 8000, "to_port": null, "proto": 6})", PortSpec{6, {8000, 8000}}},
+      {R"({"proto": 1, "icmp_type": 255, "icmp_code": null})", PortSpec{1, IcmpRange(255, -1)}},
+  };
+  for (const auto& [port, spec] : cases) {
+    auto p = Load(WithInlinePort(port));
+    ASSERT_TRUE(p) << port << ": " << p.error().message;
+    const Rule& r = p->rule_sets[0].rules[0];
+    EXPECT_TRUE(r.problem.empty()) << port << ": " << r.problem;
+    EXPECT_EQ(r.ports.front(), spec) << port;  // before the service's, added when it resolves
+  }
+}
+
+TEST(LoaderTest, RefusedPortsOfServicesVirtualServicesAndOverridesAreTheirProblem) {
+  auto p = Load(
+      Replace(Bundle(), R"({"port": 5432, "proto": 6}, {"port": 8000)", R"({"port": -1, "proto": 6}, {"port": 8000)"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->services[0].problem, "service_ports[0].port: port out of range 0-65535: -1");
+  EXPECT_EQ(p->rule_sets[0].rules[0].problem,
+            "ingress_services[0]: service /orgs/1/sec_policy/active/services/s1: service_ports[0].port: port out of "
+            "range 0-65535: -1");
+  p = Load(Replace(Bundle(), R"("service": {"href": "/orgs/1/sec_policy/active/services/s1"})",
+                   R"("service_ports": [{"port": 5432, "to_port": 5431, "proto": 6}])"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->virtual_services[0].problem, "service_ports[0].to_port: to_port is below port");
+  p = Load(Replace(Bundle(), R"("port_overrides": [{"port": 5432, "proto": 6,)",
+                   R"("port_overrides": [{"port": 5432, "proto": 300,)"));
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->service_bindings[0].problem, "port_overrides[0].proto: protocol out of range 0-255: 300");
+}
+
 }  // namespace
 }  // namespace moat::policy
