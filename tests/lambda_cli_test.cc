@@ -279,6 +279,42 @@ TEST_F(LambdaCliTest, CloudTrailCallRevertsATamperAtOnce) {
   EXPECT_EQ(Managed("orders-db")[0].ingress.size(), groups[0].ingress.size());
 }
 
+// The PCE holds every request past any timeout: the policy's time budget (half the invocation's
+// time) runs out, the last known good is enforced, and the tamper is reverted before the deadline.
+TEST_F(LambdaCliTest, AHangingPceDoesNotStopTheDriftRevert) {
+  PceServer pce(policy_);
+  ASSERT_TRUE(pce.ok());
+  auto moat = Start({{"MOAT_POLICY", "pce"},
+                     {"ILLUMIO_PCE_HOST", pce.url()},
+                     {"ILLUMIO_PCE_ORG_ID", "1"},
+                     {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                     {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+  runtime_.Invoke(Json::parse(R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})"));
+  ASSERT_EQ(runtime_.Results(1).size(), 1u) << moat->err();
+  const auto groups = Managed("orders-db");
+  ASSERT_EQ(groups.size(), 1u) << moat->err();
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::QueryClient client({"ec2", moto_.url(), "us-east-1", aws::kEc2ApiVersion},
+                          std::make_shared<aws::StaticCredentials>(creds), *transport_, SystemClock());
+  aws::Ec2 ec2(client);
+  ASSERT_TRUE(ec2.AuthorizeIngress(groups[0].id, {{6, 5432, 5432, *net::ParsePrefix("0.0.0.0/0"), "by hand"}}));
+  pce.Faults(R"({"hang": 600})");
+  const auto start = std::chrono::steady_clock::now();
+  runtime_.Invoke(
+      {{"detail-type", "AWS API Call via CloudTrail"},
+       {"source", "aws.ec2"},
+       {"detail",
+        {{"eventName", "AuthorizeSecurityGroupIngress"}, {"requestParameters", {{"groupId", groups[0].id}}}}}},
+      20000);
+  const Json results = runtime_.Results(2, 40);
+  ASSERT_EQ(results.size(), 2u) << moat->err();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_NE(results[1]["error_type"], "Timeout") << results[1].dump();
+  for (const aws::IngressRule& r : Managed("orders-db")[0].ingress) EXPECT_NE(net::ToString(r.cidr), "0.0.0.0/0");
+  EXPECT_NE(results[1].dump().find("the time budget for the PCE ran out"), std::string::npos) << results[1].dump();
+  pce.Faults(R"({"hang": 0})");
+}
+
 TEST_F(LambdaCliTest, StuckDependencyIsReportedAtTheDeadline) {
   // S3 answers nothing: the watchdog reports a timeout at the deadline and the process ends.
   auto moat = Start({{"AWS_ENDPOINT_URL_S3", "http://" + runtime_.api() + "/hang"}});

@@ -4,8 +4,11 @@
 // repeats a key refused without a change to AWS.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "aws/ec2.h"
+#include "http/transport.h"
 #include "moto.h"
 #include "pce_server.h"
 
@@ -126,6 +129,56 @@ TEST(PceAnswerTest, ARuleSetWithARepeatedKeyIsRefusedAndChangesNothing) {
   pce.Post("reset", "{}");  // the PCE answers as before: AWS still matches what was applied
   const RunResult again = moat({"plan", "--detailed-exitcode"});
   EXPECT_EQ(again.exit_code, 0) << Describe(again);
+}
+
+// A PCE that holds every request: after --policy-timeout, apply enforces what it last applied
+// (drift reverted), instead of waiting out six attempts of a minute each.
+TEST(PceAnswerTest, AHangingPceIsGivenUpAfterThePolicyTimeoutAndDriftIsStillReverted) {
+  MotoServer moto;
+  ASSERT_TRUE(moto.ok()) << moto.error();
+  TempDir dir;
+  Json bundle = Json::parse(ReadFile(kFixture));
+  bundle["virtual_services"][0]["service_addresses"][0]["fqdn"] = "orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com";
+  PceServer pce(dir.Write("policy.json", bundle.dump()));
+  ASSERT_TRUE(pce.ok());
+  RunOptions o;
+  o.env = moto.Environment();
+  o.env.insert(o.env.end(), {{"ILLUMIO_PCE_HOST", pce.url()},
+                             {"ILLUMIO_PCE_ORG_ID", "1"},
+                             {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                             {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+  const auto apply = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {
+        "apply", "--yes", "--json", "--policy", "pce", "--state", dir.path() + "/state", "--target", "orders-db"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunProcess(MOAT_BINARY, args, o, dir.path(), 120);
+  };
+  const RunResult first = apply({});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const Json state = Json::parse(ReadFile(dir.path() + "/state/applied.json"));
+  ASSERT_EQ(state["groups"].size(), 1u);
+  const std::string moat_group = state["groups"].begin().key();
+  const aws::Credentials creds{moto.access_key_id(), moto.secret_access_key(), ""};
+  auto transport = http::NewCurlTransport({});
+  aws::QueryClient client({"ec2", moto.url(), "us-east-1", aws::kEc2ApiVersion},
+                          std::make_shared<aws::StaticCredentials>(creds), *transport, SystemClock());
+  aws::Ec2 ec2(client);
+  ASSERT_TRUE(ec2.AuthorizeIngress(moat_group, {{6, 5432, 5432, *net::ParsePrefix("0.0.0.0/0"), "by hand"}}));
+
+  pce.Faults(R"({"hang": 600})");
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult hung = apply({"--policy-timeout", "3"});
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  EXPECT_EQ(hung.exit_code, 1) << Describe(hung);
+  const Json report = Json::parse(hung.out);
+  EXPECT_FALSE(report["policy"]["ok"]);
+  EXPECT_NE(report["policy"]["error"].get<std::string>().find("the time budget for the PCE ran out"), std::string::npos)
+      << hung.out;
+  EXPECT_EQ(report["summary"]["drift"], 1) << hung.out;
+  auto after = ec2.DescribeSecurityGroups({{"group-id", {moat_group}}});
+  ASSERT_TRUE(after && after->size() == 1);
+  for (const aws::IngressRule& r : (*after)[0].ingress) EXPECT_NE(net::ToString(r.cidr), "0.0.0.0/0");
+  pce.Faults(R"({"hang": 0})");
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ POST service_bindings (active virtual services only), DELETE service_bindings/<i
 provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
 
 Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "garbage": n,
-"retry_after": s, "bulk_delay": s, "method": M, "item_error": n} makes the next n API requests (of method
-M, when given) fail that way (bulk_delay holds every workload bulk operation that long; item_error
+"retry_after": s, "bulk_delay": s, "hang": s, "method": M, "item_error": n} makes the next n API requests
+(of method M, when given) fail that way (bulk_delay holds every workload bulk operation that long; hang
+holds every API request that long before answering it, as a PCE that stopped answering; item_error
 refuses the next n workload bulk items); GET /_test/log lists the requests seen, each with the status it
 was answered with; GET /_test/flows the uploaded flows; POST /_test/reset clears the log, flows and
 faults (not the objects). POST /_test/raw {"path": P, "body": TEXT} answers every GET of the collection P
@@ -146,8 +147,8 @@ class State:
         self.jobs = {}       # job id -> {"path", "polls_left", "datafile"}
         self.datafiles = {}  # datafile id -> body
         self.raw = {}        # collection path -> answer text served verbatim (/_test/raw)
-        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "method": None,
-                       "item_error": 0}
+        self.faults = {"429": 0, "503": 0, "garbage": 0, "retry_after": 1, "bulk_delay": 0, "hang": 0,
+                       "method": None, "item_error": 0}
         self.log = []
         self.flows = []
         self.window = []     # request times of the current minute (rate limit)
@@ -210,6 +211,10 @@ class Handler(BaseHTTPRequestHandler):
         if url.path.startswith("/_test/"):
             return self.control(method, url.path)
         body = self.body()
+        with st.lock:
+            hang = float(st.faults.get("hang") or 0)
+        if hang > 0:
+            time.sleep(hang)  # outside the lock: other requests (and /_test) go on
         with st.lock:
             self.entry = {"method": method, "path": url.path, "query": url.query,
                           "prefer": self.headers.get("Prefer"),
@@ -848,7 +853,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {})
             if method == "POST" and path == "/_test/reset":
                 st.log, st.flows, st.raw = [], [], {}
-                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "method": None, "item_error": 0})
+                st.faults.update({"429": 0, "503": 0, "garbage": 0, "bulk_delay": 0, "hang": 0, "method": None,
+                                  "item_error": 0})
                 return self.send(200, {})
         return self.send(404, {"error": "no such control"})
 

@@ -60,7 +60,11 @@ Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions&
     return (*objects)->Put(name, gzip, "application/gzip");
   };
   if (const char* host = Services::Env("ILLUMIO_PCE_HOST"); host != nullptr && *host != '\0') {
-    deps.upload = [&services](const std::vector<std::string>& lines) { return UploadToPce(lines, services.Pce()); };
+    deps.upload = [&services](const std::vector<std::string>& lines, int64_t deadline_ms) {
+      PceDeps pce = services.Pce();
+      pce.deadline_ms = deadline_ms;
+      return UploadToPce(lines, pce);
+    };
   }
   auto to_log = apply::FileAuditLog::Open("/dev/stdout", clock);
   if (!to_log) return Fail(std::move(to_log).error());

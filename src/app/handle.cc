@@ -110,9 +110,12 @@ Status ReadObjects(const events::EventWork& work, const HandleRequest& req, cons
 }
 
 // Sends the flows to the PCE's traffic loader, when a PCE is configured.
-void Upload(const std::vector<traffic::Flow>& flows, const HandleDeps& deps, HandleReport& report) {
+// After the reconcile, so that a PCE that does not answer never delays a revert; bounded by the
+// deadline less the reserve kept for the answer.
+void Upload(const std::vector<traffic::Flow>& flows, const HandleRequest& req, const HandleDeps& deps,
+            HandleReport& report) {
   if (!deps.upload || flows.empty()) return;
-  auto uploaded = deps.upload(UploadLines(flows, false));
+  auto uploaded = deps.upload(UploadLines(flows, false), req.deadline_ms > 0 ? req.deadline_ms - req.reserve_ms : 0);
   if (!uploaded) {
     report.errors.push_back("pce upload: " + uploaded.error().message);
   } else {
@@ -163,23 +166,22 @@ Result<HandleReport> HandleEvent(const events::EventWork& work, const HandleRequ
   std::vector<traffic::Flow> flows;
   if (Status read = ReadObjects(work, req, deps, report, flows); !read) return Fail(std::move(read).error());
   report.flows = flows.size();
-  Upload(flows, deps, report);
 
   const EnforceRequest er = EnforceRequestFor(work, req, flows);
   const bool something = work.reconcile_all || !er.databases.empty() || !er.groups.empty() || !er.addresses.empty();
-  if (!something) return report;
-  if (req.deadline_ms > 0 && deps.clock->WallMs() >= req.deadline_ms - 1000) {
+  if (something && req.deadline_ms > 0 && deps.clock->WallMs() >= req.deadline_ms - 1000) {
     report.errors.push_back("no time left to reconcile the databases before the deadline");
-    return report;
+  } else if (something) {
+    EnforceDeps ed = deps.enforce;
+    ed.confirm = nullptr;  // events apply without asking
+    auto enforced = RunEnforce(er, ed);
+    if (!enforced) {
+      report.errors.push_back("reconcile: " + enforced.error().message);
+    } else {
+      report.enforce = std::move(*enforced);
+    }
   }
-  EnforceDeps ed = deps.enforce;
-  ed.confirm = nullptr;  // events apply without asking
-  auto enforced = RunEnforce(er, ed);
-  if (!enforced) {
-    report.errors.push_back("reconcile: " + enforced.error().message);
-  } else {
-    report.enforce = std::move(*enforced);
-  }
+  Upload(flows, req, deps, report);
   return report;
 }
 

@@ -1,11 +1,12 @@
 // HandleEvent: what the Lambda function and the SQS worker do with one event (events/events.h):
-//   - each new flow-log object is streamed from S3 and read; its distinct flows go to the PCE's
-//     traffic loader when a PCE is configured; its flows are kept next to it as a summary
-//     (s3://<bucket>/moat/flows/<key>.jsonl.gz, store/history.h) for people and other tools —
-//     the map, the what-if and suggest read the local flow history (store/flow_store.h) instead;
+//   - each new flow-log object is streamed from S3 and read; its flows are kept next to it as a
+//     summary (s3://<bucket>/moat/flows/<key>.jsonl.gz, store/history.h) for people and other
+//     tools — the map, the what-if and suggest read the local flow history (store/flow_store.h);
 //   - then the databases the event touched are reconciled (app/enforce.h, applied without asking):
 //     those whose addresses appear in the flows read, those a CloudTrail call named (a database,
-//     or a group attached to one or managed for one), or every database for a schedule.
+//     or a group attached to one or managed for one), or every database for a schedule;
+//   - last, the distinct flows go to the PCE's traffic loader when a PCE is configured, within
+//     the deadline: a PCE that does not answer never delays a revert.
 // The event's refused objects (events/events.h) are in the report and never read.
 // Work stops before the deadline: what was done and what was left are both in the report.
 #pragma once
@@ -37,7 +38,8 @@ struct HandleDeps {
   EnforceDeps enforce;
   ObjectStore* s3 = nullptr;
   // Sends distinct flow lines to the PCE; unset when no PCE is configured.
-  std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines)> upload;
+  // Answered by `deadline_ms` (unix ms; 0: no limit) or failed.
+  std::function<Result<pce::UploadResult>(const std::vector<std::string>& lines, int64_t deadline_ms)> upload;
   Clock* clock = &SystemClock();  // the deadline is measured on its wall time
   // Keeps each object's flows as flow history (store/history.h) in
   // s3://<bucket>/moat/flows/<key>.jsonl.gz; unset: not kept.
