@@ -230,6 +230,7 @@ class Runner {
     if (rules.empty()) return {};
     const std::string& id = ids_[g.name];
     std::vector<AuditEntry> entries;
+    entries.reserve(rules.size());
     for (const auto& r : rules) entries.push_back(Entry(id, NameOf(id, g), change, DescribeRule(r), r.drift));
     Note(entries, "intent");
     ++out_.writes;
@@ -330,6 +331,7 @@ class Runner {
     }
     if (ids.empty()) return {};
     std::vector<AuditEntry> entries;
+    entries.reserve(described.size());
     for (const auto& d : described) entries.push_back(Entry(id, NameOf(id, g), "revoke", d, true));
     Note(entries, "intent");
     ++out_.writes;
