@@ -277,8 +277,7 @@ TEST_F(WhatIfCliTest, AWindowHoldingNoneOfTheHistoryIsSaidLoudlyAndApplyRefusesI
       dir_.path(), 120);
   EXPECT_NE(text.out.find("what-if: 0 of 2 recorded flow(s) fall in the window (since "), std::string::npos)
       << text.out;
-  EXPECT_NE(text.out.find("; the history spans 2024-05-01 00:00:00 UTC to 2024-05-01 00:00:59 UTC\n"),
-            std::string::npos)
+  EXPECT_NE(text.out.find("; the history spans 2024-05-01T00:00:00Z to 2024-05-01T00:00:59Z\n"), std::string::npos)
       << text.out;
 
   const std::vector<std::string> before = Db().security_groups;
