@@ -169,7 +169,7 @@ TEST_F(EnforceCliTest, FirstApplyThenConvergedReapplyCostsNoWrites) {
   const Json converged = Json::parse(again.out);
   EXPECT_FALSE(converged["changes"]);
   EXPECT_EQ(converged["calls"]["write"], 0);
-  EXPECT_LE(converged["calls"]["read"].get<int>(), 5);
+  EXPECT_LE(converged["calls"]["read"].get<int>(), 5);  // GetCallerIdentity, then docs/performance.md's 4
   RunResult quiet = Moat({"plan", "--policy", dir_.path() + "/policy.json", "--detailed-exitcode"});
   EXPECT_EQ(quiet.exit_code, 0) << Describe(quiet);
   EXPECT_NE(quiet.out.find("No changes."), std::string::npos) << quiet.out;
@@ -584,6 +584,57 @@ TEST_F(EnforceCliTest, BadTargetAndBadStateAreOneLineErrors) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_EQ(bad.err, "moat: plan: " + State() + "/applied.json: targets: expected an object\n");
   EXPECT_TRUE(bad.out.empty());
+}
+
+// Every plan and apply names the AWS account (STS, once) and region it runs in; the state records
+// where apply ran, and a run elsewhere says so, never "AWS matches the policy", and apply refuses
+// to write there without --allow-other-account.
+TEST_F(EnforceCliTest, EveryRunNamesItsAccountAndRegionAndARunElsewhereSaysSo) {
+  RunResult first = Apply();
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  const Json aws = Json::parse(first.out)["aws"];
+  const std::string account = aws["account"].get<std::string>();
+  EXPECT_EQ(account.size(), 12u) << aws;
+  EXPECT_EQ(aws["region"], "us-east-1");
+  EXPECT_TRUE(aws["state_applied_in"].is_null()) << aws;
+  const Json state = Json::parse(ReadFile(State() + "/applied.json"));
+  EXPECT_EQ(state["applied_in"], (Json{{"account", account}, {"region", "us-east-1"}})) << state;
+  RunResult text = Moat({"plan", "--policy", dir_.path() + "/policy.json"});
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_EQ(text.out.substr(0, text.out.find('\n')).ends_with(", in account " + account + " us-east-1"), true)
+      << text.out;
+  EXPECT_NE(text.out.find("No changes. AWS matches the policy."), std::string::npos) << text.out;
+
+  // The same state, last applied in another account: the converged estate is not "matching".
+  Json other = state;
+  other["applied_in"]["account"] = "111122223333";
+  dir_.Write("state/applied.json", other.dump());
+  RunResult elsewhere = Moat({"plan", "--policy", dir_.path() + "/policy.json"});
+  EXPECT_EQ(elsewhere.exit_code, 0) << Describe(elsewhere);
+  EXPECT_NE(elsewhere.out.find("\n! this state was last applied in account 111122223333 us-east-1; this run is in "
+                               "account " +
+                               account + " us-east-1\n"),
+            std::string::npos)
+      << elsewhere.out;
+  EXPECT_EQ(elsewhere.out.find("AWS matches the policy"), std::string::npos) << elsewhere.out;
+  const Json j = Json::parse(Plan().out);
+  EXPECT_EQ(j["aws"]["state_applied_in"], (Json{{"account", "111122223333"}, {"region", "us-east-1"}})) << j;
+
+  // Another region (AWS_REGION changed): apply refuses, writing nothing, unless told to go on.
+  dir_.Write("state/applied.json", state.dump());
+  const std::string before = ReadFile(State() + "/applied.json");
+  RunResult refused = Moat({"apply", "--policy", dir_.path() + "/policy.json", "--yes"}, {{"AWS_REGION", "eu-west-1"}});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  EXPECT_EQ(refused.err, "moat: apply: the state in " + State() + " was last applied in account " + account +
+                             " us-east-1; this run is in account " + account +
+                             " eu-west-1: give --state for this account and region, or --allow-other-account to "
+                             "apply here anyway\n");
+  EXPECT_EQ(ReadFile(State() + "/applied.json"), before);
+  RunResult allowed = Moat({"apply", "--policy", dir_.path() + "/policy.json", "--yes", "--allow-other-account"},
+                           {{"AWS_REGION", "eu-west-1"}});
+  EXPECT_NE(allowed.out.find("! this state was last applied in account " + account + " us-east-1"), std::string::npos)
+      << Describe(allowed);
+  EXPECT_EQ(Json::parse(ReadFile(State() + "/applied.json"))["applied_in"]["region"], "eu-west-1");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -232,6 +233,72 @@ TEST_F(WhatIfCliTest, WithoutFlowHistoryThePlanSaysSo) {
   RunResult bad = Moat({"plan", "--since", "7 days"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--since"), std::string::npos) << bad.err;
+}
+
+// --flows naming no flow log is the operator's mistake: one line, exit 1, before AWS is read.
+TEST_F(WhatIfCliTest, FlowsThatYieldNoFlowLogObjectAreAnError) {
+  std::filesystem::create_directories(dir_.path() + "/empty");
+  RunResult plan = Moat({"plan", "--flows", dir_.path() + "/empty"});
+  EXPECT_EQ(plan.exit_code, 1) << Describe(plan);
+  EXPECT_EQ(plan.err, "moat: plan: --flows " + dir_.path() +
+                          "/empty: no flow-log files found (directories are searched for *.log and *.log.gz)\n");
+  EXPECT_TRUE(plan.out.empty()) << plan.out;
+  const std::string notes = dir_.Write("notes/a.log", "not a flow log\n");
+  RunResult apply = Moat({"apply", "--yes", "--flows", notes});
+  EXPECT_EQ(apply.exit_code, 1) << Describe(apply);
+  EXPECT_NE(apply.err.find("moat: apply: --flows: none of the 1 object(s) given could be read as a flow log"),
+            std::string::npos)
+      << apply.err;
+  EXPECT_TRUE(Managed().empty());
+}
+
+// Flow logs older than the default window (--since 30d): the plan says how many flows the history
+// holds and that none falls in the window; apply refuses unless --since is given, since the
+// what-if would check nothing and the plan would cut clients seen in the logs.
+TEST_F(WhatIfCliTest, AWindowHoldingNoneOfTheHistoryIsSaidLoudlyAndApplyRefusesIt) {
+  constexpr int64_t kOld = 1714521600;  // 2024-05-01 00:00:00 UTC
+  const std::string log = dir_.Write("flows/old.log", FlowLog({"10.0.1.20", "10.0.7.7"}, kOld));
+  RunResult plan = Moat({"plan", "--flows", log});
+  ASSERT_EQ(plan.exit_code, 0) << Describe(plan);
+  const Json j = Json::parse(plan.out);
+  EXPECT_EQ(j["what_if"]["flows"], 0);
+  EXPECT_EQ(j["what_if"]["recorded"], 2);
+  EXPECT_EQ(j["what_if"]["first"], kOld);
+  EXPECT_EQ(j["what_if"]["last"], kOld + 59);
+  EXPECT_EQ(j["what_if"]["empty_window"], true);
+  ASSERT_FALSE(j["warnings"].empty()) << j;
+  EXPECT_NE(j["warnings"][0].get<std::string>().find("holds none of its 2 recorded flow(s)"), std::string::npos) << j;
+  EXPECT_NE(j["warnings"][0].get<std::string>().find("--since all or --since 2024-05-01"), std::string::npos) << j;
+  RunOptions o;
+  o.env = moto_.Environment();
+  RunResult text = RunProcess(
+      MOAT_BINARY,
+      {"plan", "--policy", dir_.path() + "/policy.json", "--state", dir_.path() + "/state", "--target", "orders-db"}, o,
+      dir_.path(), 120);
+  EXPECT_NE(text.out.find("what-if: 0 of 2 recorded flow(s) fall in the window (since "), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("; the history spans 2024-05-01T00:00:00Z to 2024-05-01T00:00:59Z\n"), std::string::npos)
+      << text.out;
+
+  const std::vector<std::string> before = Db().security_groups;
+  RunResult refused = Moat({"apply", "--yes"});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  EXPECT_NE(refused.err.find("moat: apply: the flow-history window (since "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("give --since all or --since 2024-05-01"), std::string::npos) << refused.err;
+  EXPECT_EQ(std::count(refused.err.begin(), refused.err.end(), '\n'), 1) << refused.err;
+  EXPECT_TRUE(refused.out.empty());
+  EXPECT_EQ(Db().security_groups, before);
+  EXPECT_TRUE(Managed().empty());
+  // With the whole history, the what-if sees the client the policy would cut.
+  RunResult all = Moat({"apply", "--yes", "--since", "all"});
+  EXPECT_EQ(all.exit_code, 1) << Describe(all);
+  ASSERT_EQ(Target(all)["cuts"].size(), 1u) << all.out;
+  EXPECT_TRUE(Managed().empty());
+  // A window given on purpose is the operator's choice: applied, with the warning.
+  RunResult chosen = Moat({"apply", "--yes", "--since", "30d"});
+  EXPECT_EQ(chosen.exit_code, 0) << Describe(chosen);
+  EXPECT_EQ(Json::parse(chosen.out)["what_if"]["empty_window"], true);
+  EXPECT_EQ(Managed().size(), 1u);
 }
 
 TEST_F(WhatIfCliTest, MapWithThePlanReadsThePcePolicyOnceAndMarksWhatThePlanWouldCut) {

@@ -126,6 +126,14 @@ Result<aws::Rds*> AwsServices::Rds() {
   return rds_.get();
 }
 
+Result<aws::CallerIdentity> AwsServices::Identity() {
+  if (!identity_) {
+    auto c = Client("sts", aws::kStsApiVersion, sts_client_);
+    identity_ = c ? aws::GetCallerIdentity(**c) : Result<aws::CallerIdentity>(Fail(std::move(c).error()));
+  }
+  return *identity_;
+}
+
 Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewSqsClient() {
   if (auto c = credentials_->Get(); !c) return Fail(std::move(c).error());
   return NewClient("sqs", aws::kSqsApiVersion);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aws/config.h"
@@ -14,6 +15,7 @@
 #include "aws/s3.h"
 #include "aws/secrets.h"
 #include "aws/sqs.h"
+#include "aws/sts.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "http/transport.h"
@@ -56,6 +58,10 @@ class AwsServices {
   Result<aws::Rds*> Rds();
   // A new SQS client (one per thread that uses it).
   Result<std::unique_ptr<aws::QueryClient>> NewSqsClient();
+  // Who the run acts as (STS GetCallerIdentity): asked once, the answer (or the error) kept.
+  Result<aws::CallerIdentity> Identity();
+  // The region the clients use (AWS_REGION, AWS_DEFAULT_REGION or the profile).
+  Result<std::string> Region() const { return aws::ResolveRegion(env_); }
   // A Secrets Manager secret's value (GetSecretValue).
   Result<std::string> Secret(const std::string& secret_id);
   const CountingTransport& calls() const { return counter_; }
@@ -73,7 +79,8 @@ class AwsServices {
   Clock& clock_;
   std::shared_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<aws::S3Store> s3_;
-  std::unique_ptr<aws::QueryClient> ec2_client_, rds_client_;
+  std::unique_ptr<aws::QueryClient> ec2_client_, rds_client_, sts_client_;
+  std::optional<Result<aws::CallerIdentity>> identity_;
   std::unique_ptr<aws::Ec2> ec2_;
   std::unique_ptr<aws::Rds> rds_;
 };

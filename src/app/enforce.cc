@@ -156,6 +156,12 @@ class Recorder {
     forgotten_ = estate.vanished;
     if (!estate.adopted.empty() || !estate.recovered.empty() || !estate.vanished.empty()) Save({});
   }
+  // Where this apply runs, recorded at once when the state says otherwise (or nothing).
+  void Place(const store::AwsPlace& here) {
+    if (here.account.empty() || state_.applied_in == here) return;
+    state_.applied_in = here;
+    Save({});
+  }
   void Applied(const TargetReport& t, int64_t now) {
     if (!t.plan.policy_applied) return;
     store::AppliedTarget& a = state_.targets[t.id];
@@ -206,6 +212,7 @@ void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, stor
                     EnforceReport& report) {
   report.executed = true;
   Recorder record(store, state, policy, report);
+  record.Place({report.aws_account, report.aws_region});
   record.Adopt(estate);
   Clock* clock = deps.clock;
   apply::Env env{&ec2, &rds, deps.audit, clock, nullptr, nullptr};
@@ -234,6 +241,64 @@ void ApplyAndRecord(const estate::Estate& estate, const PolicyLoad& policy, stor
   }
 }
 
+// The report's what-if: the flows replayed, and (from the flow history) how many it holds and
+// over what span. An apply whose default window holds none of them is refused.
+Status WhatIf(const EnforceRequest& req, EnforceReport& report) {
+  if (req.observed == nullptr) return {};
+  report.what_if = true;
+  report.observed_window = req.observed_window;
+  report.observed_flows = req.observed->size();
+  const Observed* h = req.history;
+  if (h == nullptr) return {};
+  report.from_history = true;
+  report.recorded_flows = h->recorded;
+  report.history_first = h->first == flowlog::kNoTime ? 0 : h->first;
+  report.history_last = h->last == flowlog::kNoTime ? 0 : h->last;
+  report.history_span = h->Span();
+  report.empty_window = report.observed_flows == 0 && h->recorded > 0;
+  if (!report.empty_window) return {};
+  const std::string earliest = report.history_first > 0 ? FormatUtc(report.history_first).substr(0, 10) : "DATE";
+  const std::string what = fmt::format("the flow-history window ({}) holds none of its {} recorded flow(s) ({})",
+                                       report.observed_window, h->recorded, report.history_span);
+  if (req.execute && req.mode == "enforce" && !h->since_given) {
+    return Fail(InvalidInput(what +
+                             ": the what-if would check nothing, and the plan could cut clients seen in the "
+                             "logs; give --since all or --since " +
+                             earliest + " to check them, or --since explicitly to apply without them"));
+  }
+  report.warnings.push_back(what + ": the what-if checked nothing; use --since all or --since " + earliest);
+  return {};
+}
+
+// Where this run is: the account (STS, once) and the region; and where the state was last applied
+// when that is elsewhere. Apply refuses another place unless allowed; STS failing is a run error
+// (the region is still compared).
+Status WhereAmI(const EnforceRequest& req, AwsServices& aws, const store::EnforcedState& state, EnforceReport& report) {
+  auto region = aws.Region();
+  if (!region) return Fail(std::move(region).error());
+  report.aws_region = *region;
+  auto who = aws.Identity();
+  if (who) {
+    report.aws_account = who->account;
+  } else {
+    report.errors.push_back(who.error().message + " (the AWS account of this run is not known)");
+  }
+  const store::AwsPlace& was = state.applied_in;
+  const bool other_account = !was.account.empty() && !report.aws_account.empty() && was.account != report.aws_account;
+  const bool other_region = !was.region.empty() && was.region != report.aws_region;
+  if (!other_account && !other_region) return {};
+  report.state_account = was.account;
+  report.state_region = was.region;
+  if (req.execute && req.mode == "enforce" && !req.allow_other_account) {
+    return Fail(InvalidInput(fmt::format(
+        "the state in {} was last applied in account {} {}; this run is in account {} {}: give --state for this "
+        "account and region, or --allow-other-account to apply here anyway",
+        req.state_dir, was.account, was.region, report.aws_account.empty() ? "unknown" : report.aws_account,
+        report.aws_region)));
+  }
+  return {};
+}
+
 }  // namespace
 
 int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
@@ -255,21 +320,18 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   report.policy_source = req.policy;
   report.policy_version = req.version;
   report.mode = req.mode;
+  if (auto st = WhatIf(req, report); !st) return Fail(std::move(st).error());
   enforce::ObservedIndex observed;
-  if (req.observed != nullptr) {
-    report.what_if = true;
-    report.observed_window = req.observed_window;
-    report.observed_flows = req.observed->size();
-    observed = enforce::IndexByResponder(*req.observed);
-  }
+  if (req.observed != nullptr) observed = enforce::IndexByResponder(*req.observed);
   PolicyLoad policy = LoadCompiled(req, deps);
   report.policy_error = policy.error;
   if (policy.compiled) {
     report.digest = aws::Sha256Hex(policy.text);
-    report.warnings = policy.compiled->warnings;
+    report.warnings.insert(report.warnings.end(), policy.compiled->warnings.begin(), policy.compiled->warnings.end());
   }
 
-  // Stage 2: the estate.
+  // Stage 2: where this run is, and the estate.
+  if (auto st = WhereAmI(req, *deps.aws, *state, report); !st) return Fail(std::move(st).error());
   auto ec2 = deps.aws->Ec2();
   if (!ec2) return Fail(std::move(ec2).error());
   auto rds = deps.aws->Rds();

@@ -3,7 +3,9 @@
 //      file, or the PCE exported as one) loaded and compiled; when the policy fails, the run goes
 //      on with what moat last applied (drift is still reverted, nothing policy-driven changes)
 //      and fails at the end;
-//   2. the estate is read (estate/estate.h: a fixed number of calls whatever the database count)
+//   2. the run's AWS account (STS GetCallerIdentity, once) and region are compared with those the
+//      state was last applied in: another place is reported, and apply refuses it unless
+//      allow_other_account; the estate is read (estate/estate.h: a fixed number of calls whatever the database count)
 //      and the databases chosen: by --target or every database the policy protects;
 //   3. each is planned (enforce/target.h, pure);
 //   4. apply: after the confirmation, each target with changes goes through apply/apply.h; the
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "app/aws.h"
+#include "app/observed.h"
 #include "app/policy.h"
 #include "apply/audit.h"
 #include "base/clock.h"
@@ -54,6 +57,12 @@ struct EnforceRequest {
   // guards.allow_breaking. nullptr: no history, no what-if (the report says so).
   const std::vector<traffic::Flow>* observed = nullptr;
   std::string observed_window;  // how the history was chosen, for the report ("since 2026-11-22")
+  // The flow history `observed` came from (its size, span, and whether --since was given);
+  // nullptr when the flows are an event's. An apply whose window holds none of the history's
+  // flows is refused unless --since was given: the what-if would check nothing.
+  const Observed* history = nullptr;
+  // Apply against a state last applied in another AWS account or region (refused otherwise).
+  bool allow_other_account = false;
   // Time: the run must be done by `deadline_ms` (unix ms; 0: none — the Lambda invocation's
   // deadline, for one); loading the policy may take `policy_timeout_ms` at most, and never more
   // than half the time left before the deadline, so that what moat last applied can still be

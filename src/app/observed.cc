@@ -1,5 +1,7 @@
 #include "app/observed.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <future>
 #include <iterator>
@@ -28,6 +30,10 @@ Result<std::vector<ObjectInfo>> ListObjects(const std::vector<std::string>& sour
       return Fail(InvalidInput("--flows " + src + ": s3:// sources need AWS (AWS_REGION and credentials)"));
     auto listed = store->List(src);
     if (!listed) return Fail(std::move(listed).error().Context("--flows " + src));
+    if (listed->empty()) {
+      return Fail(InvalidInput("--flows " + src +
+                               ": no flow-log files found (directories are searched for *.log and *.log.gz)"));
+    }
     for (ObjectInfo& o : *listed) {
       if (seen.insert(o.name).second) out.push_back(std::move(o));
     }
@@ -99,7 +105,24 @@ Status LoadWindow(const ObservedRequest& req, store::FlowStore& store, Observed&
   if (!loaded) return Fail(std::move(loaded).error());
   out.flows = std::move(loaded->flows);
   out.is_new = std::move(loaded->is_new);
+  out.recorded = loaded->recorded;
+  out.first = loaded->first;
+  out.last = loaded->last;
   return {};
+}
+
+// Every object given failed to read (none recorded now or before): the first reason.
+Status NothingRead(const Observed& out) {
+  if (out.objects_failed == 0 || out.objects_recorded > 0 || out.objects_known > 0) return {};
+  std::string example;
+  for (const std::string& e : out.stats.examples) {
+    if (!e.empty()) {
+      example = ": " + e;
+      break;
+    }
+  }
+  return Fail(InvalidInput(fmt::format("--flows: none of the {} object(s) given could be read as a flow log{}",
+                                       out.objects_failed, example)));
 }
 
 }  // namespace
@@ -107,6 +130,7 @@ Status LoadWindow(const ObservedRequest& req, store::FlowStore& store, Observed&
 Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps, int64_t now) {
   Observed out;
   out.window = req.since > 0 ? "since " + FormatUtc(req.since) : "everything recorded";
+  out.since_given = req.since_given;
   if (req.sources.empty()) {
     // Nothing to record: the history is only read, so a store moat may not write serves too.
     auto history = store::FlowStore::OpenReadOnly(req.store);
@@ -122,8 +146,14 @@ Result<Observed> LoadObserved(const ObservedRequest& req, const FlowsDeps& deps,
   if (!history) return Fail(std::move(history).error());
   out.available = true;
   if (Status st = RecordNew(*objects, req, deps, now, **history, out); !st) return Fail(std::move(st).error());
+  if (Status st = NothingRead(out); !st) return Fail(std::move(st).error());
   if (Status st = LoadWindow(req, **history, out); !st) return Fail(std::move(st).error());
   return out;
+}
+
+std::string Observed::Span() const {
+  if (first == flowlog::kNoTime || last == flowlog::kNoTime) return "the history has no times";
+  return "the history spans " + FormatUtc(first) + " to " + FormatUtc(last);
 }
 
 Observed WithoutFlows(Observed observed) {

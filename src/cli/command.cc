@@ -111,9 +111,12 @@ void AddPlanOptions(CLI::App& app, app::EnforceRequest& req, std::string& state)
 void AddApplyOptions(CLI::App& app, app::EnforceRequest& req, std::string& audit_log) {
   app.add_option("--mode", req.mode, "enforce (default), or visibility: compute and report, never write");
   app.add_option("--audit-log", audit_log, "where apply appends its JSON lines (default STATE/audit.log)");
+  app.add_flag("--allow-other-account", req.allow_other_account,
+               "apply with a state last applied in another AWS account or region");
 }
 
 void AddHistoryOptions(CLI::App& app, HistoryOptions& h) {
+  h.since.clear();  // empty: --since not given, the default window (HistoryRequest)
   app.add_option("--flows", h.flows,
                  "flow logs to record in the flow history first (files, directories, s3://bucket/prefix; "
                  "repeatable); each object is recorded once")
@@ -132,7 +135,7 @@ std::string StateDirectory(const std::string& option) {
 
 Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::string& state_dir, const char* command,
                                             app::Services& services, app::FlowsDeps& deps) {
-  auto since = ParseSince(h.since, services.clock().WallSeconds());
+  auto since = ParseSince(h.since.empty() ? "30d" : h.since, services.clock().WallSeconds());
   if (!since) return Fail(InvalidInput("--since: " + since.error().message));
   auto with_s3 = services.FlowsFor(h.flows);
   if (!with_s3) return Fail(std::move(with_s3).error());
@@ -140,7 +143,8 @@ Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::
   deps.open_stdin = nullptr;  // the history records objects, not a stream
   // The flow history's file: in the state directory, or (state in S3) the local default one.
   const std::string dir = state_dir.starts_with("s3://") ? StateDirectory("") : state_dir;
-  return app::ObservedRequest{h.flows, dir + "/flows.sqlite", *since, command, h.threads, ProgressWanted(h.quiet)};
+  return app::ObservedRequest{h.flows,   dir + "/flows.sqlite",  *since, !h.since.empty(), command,
+                              h.threads, ProgressWanted(h.quiet)};
 }
 
 }  // namespace moat::cli

@@ -84,6 +84,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   if (observed->available) {
     req.observed = &observed->flows;
     req.observed_window = observed->window;
+    req.history = &*observed;
   }
   size_t planned = 0;
   deps.confirm = [&](const app::EnforceReport& plan) {

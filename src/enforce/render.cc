@@ -146,7 +146,7 @@ std::string Unchanged(const EnforceReport& r) {
     failed += t.error.empty() ? 0 : 1;
     held += t.error.empty() && !t.plan.held.empty() ? 1 : 0;
   }
-  if (failed == 0 && held == 0 && r.policy_error.empty() && r.errors.empty()) {
+  if (failed == 0 && held == 0 && r.policy_error.empty() && r.errors.empty() && !r.OtherPlace()) {
     return "No changes. AWS matches the policy.";
   }
   std::string s = "No changes to make, but AWS does not match the policy:";
@@ -154,26 +154,45 @@ std::string Unchanged(const EnforceReport& r) {
   if (held > 0) s += fmt::format(" {} held back by a guard (see '! held' above);", held);
   if (!r.policy_error.empty()) s += " the policy could not be used;";
   if (!r.errors.empty()) s += " the run had errors (see '! error' above);";
+  if (r.OtherPlace()) s += " the state was last applied in another account or region (see '!' at the top);";
   s.back() = '.';
   return s;
+}
+
+// "account 111122223333 us-east-1" ("account unknown" when STS failed).
+std::string Place(const std::string& account, const std::string& region) {
+  return fmt::format("account {} {}", account.empty() ? "unknown" : account, region);
+}
+
+// The what-if line: how many flows were replayed, and of how many the history holds.
+std::string WhatIfLine(const EnforceReport& r) {
+  if (!r.what_if) {
+    return "what-if: no flow history: the flows this plan would cut are not known (--flows SOURCE records flow "
+           "logs)\n";
+  }
+  const std::string window = r.observed_window.empty() ? "" : " (" + r.observed_window + ")";
+  if (!r.from_history) return fmt::format("what-if: {} observed flow(s){}\n", r.observed_flows, window);
+  return fmt::format("what-if: {} of {} recorded flow(s) fall in the window{}; {}\n", r.observed_flows,
+                     r.recorded_flows, window, r.history_span);
 }
 
 }  // namespace
 
 std::string RenderPlanText(const EnforceReport& r) {
-  std::string out = fmt::format("moat {}: policy {} ({}{}), mode {}\n", r.executed ? "apply" : "plan", r.policy_source,
-                                r.policy_version, r.digest.empty() ? "" : ", sha256 " + r.digest.substr(0, 12), r.mode);
+  std::string out =
+      fmt::format("moat {}: policy {} ({}{}), mode {}, {}\n", r.executed ? "apply" : "plan", r.policy_source,
+                  r.policy_version, r.digest.empty() ? "" : ", sha256 " + r.digest.substr(0, 12), r.mode,
+                  r.aws_region.empty() ? "AWS not read" : "in " + Place(r.aws_account, r.aws_region));
+  if (r.OtherPlace()) {
+    out += fmt::format("! this state was last applied in {}; this run is in {}\n",
+                       Place(r.state_account, r.state_region), Place(r.aws_account, r.aws_region));
+  }
   if (!r.policy_error.empty()) {
     out += "! the policy could not be used: " + r.policy_error +
            "\n! enforcing what moat last applied: drift is reverted, nothing else changes\n";
   }
   for (const std::string& w : r.warnings) out += "! warning: " + w + "\n";
-  if (r.what_if) {
-    out += fmt::format("what-if: {} observed flow(s){}\n", r.observed_flows,
-                       r.observed_window.empty() ? "" : " (" + r.observed_window + ")");
-  } else {
-    out += "what-if: no flow history: the flows this plan would cut are not known (--flows SOURCE records flow logs)\n";
-  }
+  out += WhatIfLine(r);
   for (const TargetReport& t : r.targets) {
     out += fmt::format("\n# {} ({} {}:{}", t.id, t.cluster ? "cluster" : "instance", t.endpoint, t.port);
     if (!t.policy_target.empty()) out += ", policy " + t.policy_target + " by " + t.matched_by;
@@ -260,8 +279,16 @@ std::string RenderPlanJson(const EnforceReport& r) {
   if (r.interrupted != 0) {
     j["interrupted"] = {{"signal", r.interrupted}, {"applied", r.attempted}, {"total", r.targets.size()}};
   }
+  j["aws"] = {{"account", r.aws_account}, {"region", r.aws_region}, {"state_applied_in", nullptr}};
+  if (r.OtherPlace()) j["aws"]["state_applied_in"] = {{"account", r.state_account}, {"region", r.state_region}};
   if (r.what_if) {
     j["what_if"] = {{"flows", r.observed_flows}, {"window", r.observed_window}};
+    if (r.from_history) {
+      j["what_if"]["recorded"] = r.recorded_flows;
+      j["what_if"]["first"] = r.history_first;
+      j["what_if"]["last"] = r.history_last;
+      j["what_if"]["empty_window"] = r.empty_window;
+    }
   } else {
     j["what_if"] = nullptr;
   }
@@ -271,6 +298,10 @@ std::string RenderPlanJson(const EnforceReport& r) {
   j["skipped"] = ordered_json::array();
   for (const auto& [id, why] : r.skipped) j["skipped"].push_back({{"id", id}, {"reason", why}});
   j["warnings"] = r.warnings;
+  if (r.OtherPlace()) {
+    j["warnings"].push_back(fmt::format("this state was last applied in {}; this run is in {}",
+                                        Place(r.state_account, r.state_region), Place(r.aws_account, r.aws_region)));
+  }
   j["errors"] = r.errors;
   const Totals n = Count(r);
   j["summary"] = {{"create", n.create}, {"authorize", n.authorize}, {"revoke", n.revoke}, {"redescribe", n.redescribe},

@@ -51,12 +51,28 @@ struct EnforceReport {
   bool what_if = false;                                      // observed flows were replayed against the plans
   std::string observed_window;                               // how the flow history was chosen
   uint64_t observed_flows = 0;
+  // When the flows came from the flow history (not an event's object): the flows it holds
+  // whatever the window, its span ("the history spans ... to ... UTC"), and whether the window
+  // holds none of them (the what-if then checked nothing).
+  bool from_history = false;
+  uint64_t recorded_flows = 0;
+  int64_t history_first = 0, history_last = 0;  // unix seconds; 0: no times
+  std::string history_span;
+  bool empty_window = false;
+  // Where this run is (the account from STS GetCallerIdentity, empty when it failed; the region),
+  // and where the state was last applied when that is elsewhere (empty: the same place, or not
+  // recorded).
+  std::string aws_account, aws_region;
+  std::string state_account, state_region;
   std::vector<std::string> warnings;
   std::vector<std::string> errors;  // run-level: a --target that matched nothing, a state that could not be saved
   int reads = 0, writes = 0;
 
   bool HasChanges() const;
-  bool Failed() const;  // the policy failed, a target failed or was held back, or a run-level error
+  bool Failed() const;
+  bool OtherPlace() const {
+    return !state_account.empty() || !state_region.empty();
+  }  // the policy failed, a target failed or was held back, or a run-level error
   // Targets whose policy change a guard held back, with no other failure in the run.
   int HeldOnly() const;
 };

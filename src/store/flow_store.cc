@@ -399,8 +399,11 @@ Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress)
   out.flows.reserve(static_cast<size_t>(*total));
   out.is_new.reserve(static_cast<size_t>(*total));
   KeyRows key;
+  FlowCounts all;  // every row: the history's span
   const auto flush = [&] {
-    if (key.size < 0 || !key.in_window) return true;
+    if (key.size < 0) return true;
+    ++out.recorded;
+    if (!key.in_window) return true;
     const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size));
     if (k) {
       out.flows.push_back(Flow{*k, key.counts});
@@ -428,6 +431,7 @@ Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress)
       return Fail(InvalidInput(path_ + ": loading: a damaged flow value"));
     }
     key.first_run = std::min(key.first_run, row.run);
+    all.Add(row.counts);
     if (since == 0 || (row.counts.last != flowlog::kNoTime && row.counts.last >= since)) {
       key.counts.Add(row.counts);
       key.in_window = true;
@@ -436,6 +440,8 @@ Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress)
   }
   if (rc != SQLITE_DONE) return Fail(Failure("loading"));
   if (!flush()) return damaged(key.size);
+  out.first = all.first;
+  out.last = all.last;
   if (progress) progress(done, static_cast<uint64_t>(*total));
   return out;
 }

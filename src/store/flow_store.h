@@ -42,6 +42,10 @@ struct LoadedFlows {
   // Parallel to flows: the most recent run that recorded flows recorded this key first: no
   // earlier run had it (as far as the rows kept by Prune tell).
   std::vector<bool> is_new;
+  // The whole store, whatever the window: its flows (keys), and the earliest and latest time of
+  // any of them (kNoTime when none has times).
+  uint64_t recorded = 0;
+  int64_t first = flowlog::kNoTime, last = flowlog::kNoTime;
 };
 
 // Reports Load's progress: (rows read, rows in the store).
@@ -89,7 +93,8 @@ class FlowStore {
 
   // The flows seen at or after `since` (0: all of them, those without times too), summed per
   // FlowKey, in key order (responder, port, protocol, initiator, action). A day counts whole: it
-  // is in when its latest `last` is at or after `since`. Reads every row of the store once (about
+  // is in when its latest `last` is at or after `since`. The same pass counts the flows of the
+  // whole store and its time span (LoadedFlows::recorded, first, last). Reads every row of the store once (about
   // 7 M rows/s); the result takes sizeof(Flow) bytes and a bit a flow. `progress`, when set, is
   // called every 64 Ki rows and at the end.
   Result<LoadedFlows> Load(int64_t since, const LoadProgress& progress = {});

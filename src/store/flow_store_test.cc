@@ -276,6 +276,30 @@ TEST_F(FlowStoreTest, WindowExcludesOlderDaysAndSumsTheDaysInIt) {
   EXPECT_TRUE(Load(*store, kT + 9 * kDay + 8).empty());
 }
 
+TEST_F(FlowStoreTest, EveryLoadCountsTheWholeHistoryAndItsSpanWhateverTheWindow) {
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  auto empty = store->Load(0);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->recorded, 0u);
+  EXPECT_EQ(empty->first, kNoTime);
+  const int64_t run = Run(*store);
+  Record(*store, run, {"day1", 1, "1"},
+         {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT + kDay + 10, kT + kDay + 20),
+          MakeFlow("10.0.1.99", "10.0.2.45", 5432, 1, kT + kDay, kT + kDay + 5)});
+  Record(*store, run, {"day5", 1, "1"},
+         {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 10, kT + 5 * kDay, kT + 5 * kDay + 1),
+          MakeFlow("10.0.1.30", "10.0.2.45", 5432, 1, kNoTime, kNoTime)});
+  for (const int64_t since : {int64_t{0}, kT + 3 * kDay, kT + 50 * kDay}) {
+    auto loaded = store->Load(since);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    EXPECT_EQ(loaded->recorded, 3u) << since;
+    EXPECT_EQ(loaded->first, kT + kDay) << since;
+    EXPECT_EQ(loaded->last, kT + 5 * kDay + 1) << since;
+  }
+  EXPECT_TRUE(store->Load(kT + 50 * kDay)->flows.empty());
+}
+
 TEST_F(FlowStoreTest, IsNewMarksKeysFirstRecordedByTheLatestRunThatRecordedFlows) {
   const Flow a = MakeFlow("10.0.1.1", "10.0.2.45", 5432, 1, kT, kT);
   const Flow a_later = MakeFlow("10.0.1.1", "10.0.2.45", 5432, 1, kT + 3 * kDay, kT + 3 * kDay);

@@ -45,6 +45,20 @@ Status WriteAtomically(const std::string& path, const std::string& text) {
   return {};
 }
 
+// Where the state was last applied; absent in older files. Strings or nothing.
+Status LoadAppliedIn(simdjson::dom::element root, EnforcedState& state, const std::string& path) {
+  simdjson::dom::object place;
+  const auto found = root["applied_in"].get(place);
+  if (found == simdjson::NO_SUCH_FIELD) return {};
+  std::string_view account, region;
+  if (found != simdjson::SUCCESS || place["account"].get(account) != simdjson::SUCCESS ||
+      place["region"].get(region) != simdjson::SUCCESS) {
+    return Fail(InvalidInput(path + ": applied_in: expected an account and a region"));
+  }
+  state.applied_in = {std::string(account), std::string(region)};
+  return {};
+}
+
 // The `groups` record; its absence in a file with targets marks a state from before it existed.
 Result<EnforcedState> LoadGroups(simdjson::dom::element root, EnforcedState& state, const std::string& path) {
   simdjson::dom::object groups;
@@ -166,6 +180,7 @@ Result<EnforcedState> LoadState(StateStore& store) {
     }
     state.targets[id] = std::move(t);
   }
+  if (Status st = LoadAppliedIn(root, state, path); !st) return Fail(std::move(st).error());
   return LoadGroups(root, state, path);
 }
 
@@ -186,6 +201,9 @@ Status SaveState(StateStore& store, const EnforcedState& state) {
   }
   j["groups"] = nlohmann::ordered_json::object();
   for (const auto& [id, g] : state.groups) j["groups"][id] = {{"target", g.target}, {"vpc", g.vpc_id}};
+  if (!state.applied_in.empty()) {
+    j["applied_in"] = {{"account", state.applied_in.account}, {"region", state.applied_in.region}};
+  }
   return store.Write("applied.json", j.dump(1) + "\n");
 }
 
@@ -198,6 +216,7 @@ Status MergeAndSaveState(StateStore& store, const EnforcedState& state, const st
     if (auto it = state.targets.find(id); it != state.targets.end()) merged.targets[id] = it->second;
   }
   for (const auto& [id, g] : state.groups) merged.groups.insert_or_assign(id, g);
+  if (!state.applied_in.empty()) merged.applied_in = state.applied_in;
   for (const std::string& id : forgotten) {
     if (auto it = merged.groups.find(id); it != merged.groups.end()) {
       if (Status st = store.Remove(RecordName(id, it->second)); !st) return st;

@@ -5,10 +5,12 @@
 //   applied.json   {"version": 2, "targets": {"orders-db": {"time": 1764398567, "digest": "…",
 //                   "rules": [{"protocol": 6, "from_port": 5432, "to_port": 5432,
 //                              "cidr": "10.0.1.20/32", "description": "moat …"}]}},
-//                   "groups": {"sg-0abc": {"target": "orders-db", "vpc": "vpc-1"}}}
+//                   "groups": {"sg-0abc": {"target": "orders-db", "vpc": "vpc-1"}},
+//                   "applied_in": {"account": "111122223333", "region": "us-east-1"}}
 //                  `groups` are the security groups moat created: the only ones it treats as its
 //                  own (tags say nothing: anyone allowed to tag can write them). Version 1 files
-//                  have no `groups`.
+//                  have no `groups`; files from before moat recorded where it applied have no
+//                  `applied_in` (the AWS account and region of the last apply).
 //   groups/<id>.<vpc>.<target>   one empty record per group moat created (the target's '/' written
 //                  '~'): written once, the moment the group exists, so that a run side by side
 //                  that saves applied.json without it does not erase it; a group tagged as moat's
@@ -45,12 +47,20 @@ struct OwnedGroup {
   friend bool operator==(const OwnedGroup&, const OwnedGroup&) = default;
 };
 
+// An AWS account and region; empty strings: not known.
+struct AwsPlace {
+  std::string account, region;
+  bool empty() const { return account.empty() && region.empty(); }
+  friend bool operator==(const AwsPlace&, const AwsPlace&) = default;
+};
+
 struct EnforcedState {
   std::map<std::string, AppliedTarget> targets;
   std::map<std::string, OwnedGroup> groups;  // group id -> what moat created it for
   // False for a state written before moat recorded the groups it created (version 1, with
   // targets): the groups tagged as moat's are then taken as its own once, and recorded.
   bool groups_recorded = true;
+  AwsPlace applied_in;  // where apply last ran against this state; empty: not recorded
 };
 
 // Where the state files are read and written.
@@ -107,7 +117,7 @@ Status SaveState(StateStore& store, const EnforcedState& state);
 // Saves `state` over what the store holds now, so that concurrent runs (Lambda instances, workers
 // on one S3 prefix) do not erase each other's records: the stored targets are kept except those
 // in `changed`, which take `state`'s; the groups are the union of both, less `forgotten` (groups
-// found deleted, whose records are removed).
+// found deleted, whose records are removed); `applied_in` is `state`'s when it has one.
 Status MergeAndSaveState(StateStore& store, const EnforcedState& state, const std::vector<std::string>& changed,
                          const std::vector<std::string>& forgotten);
 Status SaveSnapshot(StateStore& store, const std::string& bundle, const std::string& digest);

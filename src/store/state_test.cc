@@ -78,6 +78,31 @@ TEST_F(StateTest, GroupsMoatMadeRoundTripAndAVersionOneStateIsMarked) {
   EXPECT_NE(bad.error().message.find("groups.sg-1: expected a target and a vpc"), std::string::npos);
 }
 
+TEST_F(StateTest, WhereItWasAppliedRoundTripsAndAnOlderStateHasNoPlace) {
+  EnforcedState s;
+  s.applied_in = {"111122223333", "us-east-1"};
+  ASSERT_TRUE(SaveState(*Store(), s));
+  auto back = LoadState(*Store());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->applied_in, (AwsPlace{"111122223333", "us-east-1"}));
+  // A merge keeps the stored place unless the saving run has one.
+  ASSERT_TRUE(MergeAndSaveState(*Store(), EnforcedState{}, {}, {}));
+  EXPECT_EQ(LoadState(*Store())->applied_in.account, "111122223333");
+  EnforcedState here;
+  here.applied_in = {"444455556666", "eu-west-1"};
+  ASSERT_TRUE(MergeAndSaveState(*Store(), here, {}, {}));
+  EXPECT_EQ(LoadState(*Store())->applied_in, here.applied_in);
+
+  std::ofstream(dir_ / "applied.json") << R"({"version": 2, "targets": {}, "groups": {}})";
+  auto older = LoadState(*Store());
+  ASSERT_TRUE(older) << older.error().message;
+  EXPECT_TRUE(older->applied_in.empty());
+  std::ofstream(dir_ / "applied.json") << R"({"version": 2, "targets": {}, "applied_in": {"account": 1}})";
+  auto bad = LoadState(*Store());
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("applied_in: expected an account and a region"), std::string::npos);
+}
+
 TEST_F(StateTest, MergingKeepsWhatAConcurrentRunSaved) {
   EnforcedState theirs;
   theirs.targets["a"] = {1, "d1", {}};
