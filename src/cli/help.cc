@@ -171,7 +171,7 @@ OptionInfo DescribeOption(const CLI::Option& opt) {
   for (const std::string& l : opt.get_lnames()) info.names.push_back("--" + l);
   info.flags += first;
   const Grouping* g = FindGrouping(first);
-  if (opt.get_type_size() != 0) info.flags += " " + Metavar(opt, g);
+  if (opt.get_expected_max() != 0) info.flags += " " + Metavar(opt, g);
   info.group = g != nullptr ? std::string(g->group) : "General";
   return info;
 }

@@ -47,8 +47,8 @@ TEST(HelpTest, RendersUsageGroupsExamplesAndExitStatus) {
   EXPECT_LT(help.find("\nPolicy:\n"), help.find("\nOutput:\n"));
   EXPECT_LT(help.find("\nOutput:\n"), help.find("\nGeneral:\n"));
   EXPECT_NE(help.find("  --policy SRC                pce, or a bundle file\n"), std::string::npos) << help;
-  EXPECT_NE(help.find("\n                              onto the next line"), std::string::npos) << help;
-  EXPECT_NE(help.find("\nExamples:\n  # what would change"), std::string::npos);
+  EXPECT_NE(help.find("\n                              around onto the next line"), std::string::npos) << help;
+  EXPECT_NE(help.find("\nExamples:\n  # what apply would change"), std::string::npos);
   EXPECT_NE(help.find("\nExit status:\n  0  success"), std::string::npos);
   for (size_t start = 0, end; start < help.size(); start = end + 1) {
     end = help.find('\n', start);
