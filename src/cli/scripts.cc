@@ -93,6 +93,7 @@ std::string ManCommand(const CommandInfo& c) {
 
 std::string RenderBashCompletion(const std::vector<CommandSummary>& top, const std::vector<CommandInfo>& commands) {
   std::vector<std::string> names;
+  names.reserve(top.size());
   for (const CommandSummary& c : top) names.push_back(c.name);
   std::string out = fmt::format(
       "# bash completion for moat (moat completion bash)\n"
