@@ -5,6 +5,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -19,13 +20,39 @@ namespace moat::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitError = 1;
 constexpr int kExitChanges = 2;
+// `moat`, `moat policy` and `moat pce` without a command: the usage, on stderr.
+constexpr int kExitUsage = 2;
 
 int Error(const std::string& what, const std::string& why);
 void WriteOut(const std::string& s);
+// The usage of `moat PREFIX` (its subcommands) on stderr, exit kExitUsage; on stdout, exit 0, when
+// `help`. An unknown subcommand `word` is an error naming the nearest one.
+int SubcommandUsage(const std::string& prefix, bool help);
+int UnknownSubcommand(const std::string& prefix, const std::string& word);
 
 // Parses `args` (after the command name) into `app`, adding options from the environment and a
-// --config file. Returns an exit code when the command is done already (help, or an error).
+// --config file. Returns an exit code when the command is done already (help, or an error). An
+// option the command does not have is refused with the nearest one it has ("did you mean").
 std::optional<int> Parse(CLI::App& app, const std::string& command, std::vector<std::string> args);
+
+// While set, Parse gives each command's options (and the command's path, "pce sync") to
+// `describe` and returns 0 at once: how the completion scripts and the man page see every
+// command's options without running it. Not thread-safe; set and cleared by one thread.
+void SetDescriber(std::function<void(const CLI::App& app, const std::string& command)> describe);
+
+// --region and --profile, for the commands that reach AWS: once parsed, they set AWS_REGION and
+// AWS_PROFILE for this process (--profile also sets aside the AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN of the environment, as the AWS CLI does).
+void AddAwsOptions(CLI::App& app);
+// --no-color, and `text` as standard output shows it: coloured (cli/color.h) on a terminal unless
+// `no_color`, `json` or NO_COLOR says not to.
+void AddColorOption(CLI::App& app, bool& no_color);
+std::string Colored(const std::string& text, bool no_color, bool json);
+
+// Validators of numeric options, checked on the text (so "-1" is never read as a huge unsigned
+// number): a whole number from `min` to `max`, or any number from `min` to `max`.
+CLI::Validator WholeNumber(int64_t min, int64_t max);
+CLI::Validator Number(double min, double max);
 
 // Whether to write what the plan shows: yes with --yes; else asked on a terminal (only "yes" goes
 // on); without one, refused after printing the plan (`render(json)`: as text, or as JSON).
@@ -62,5 +89,6 @@ int Suggest(const std::vector<std::string>& args);
 int Pce(const std::vector<std::string>& args);
 int Lambda(const std::vector<std::string>& args);
 int Watch(const std::vector<std::string>& args);
+int Completion(const std::vector<std::string>& args);
 
 }  // namespace moat::cli

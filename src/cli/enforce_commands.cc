@@ -51,7 +51,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   app.set_help_flag("-h,--help", "show this help");
   app::EnforceRequest req;
   req.execute = execute;
-  bool json = false, detailed = false, yes = false;
+  bool json = false, detailed = false, yes = false, no_color = false;
   std::string state, audit_log;
   AddPlanOptions(app, req, state);
   AddApplyOptions(app, req, audit_log);
@@ -61,8 +61,11 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   if (execute) {
     app.add_flag("--yes", yes, "do not ask before changing AWS");
   } else {
-    app.add_flag("--detailed-exitcode", detailed, "exit 0: no changes, 2: changes, 1: error");
+    app.add_flag("--detailed-exitcode", detailed,
+                 "exit 0: no changes, 2: changes, 3: only changes a guard holds back, 1: error");
   }
+  AddColorOption(app, no_color);
+  AddAwsOptions(app);
   if (auto done = Parse(app, name, args)) return *done;
   req.state_dir = StateDirectory(state);
 
@@ -90,7 +93,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   deps.confirm = [&](const app::EnforceReport& plan) {
     planned = plan.targets.size();
     const bool go = Confirm(yes, name, "applying", "Apply these changes?", json, [&](bool as_json) {
-      return as_json ? enforce::RenderPlanJson(plan) : enforce::RenderPlanText(plan);
+      return as_json ? enforce::RenderPlanJson(plan) : Colored(enforce::RenderPlanText(plan), no_color, false);
     });
     g_writing.store(go);
     return go;
@@ -108,7 +111,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
     return kExitError;
   }
-  WriteOut(json ? enforce::RenderPlanJson(*report) : enforce::RenderPlanText(*report));
+  WriteOut(json ? enforce::RenderPlanJson(*report) : Colored(enforce::RenderPlanText(*report), no_color, false));
   std::fflush(stdout);
   const app::Outcome outcome = app::EnforceOutcome(*report, detailed);
   if (!outcome.error.empty()) Error(name, outcome.error);
@@ -127,6 +130,7 @@ int Map(const std::vector<std::string>& args) {
   app.add_flag("--plan", req.with_plan,
                "read AWS and plan (nothing is written) to mark the flows the plan would cut; the databases are "
                "then RDS's");
+  AddAwsOptions(app);
   if (auto done = Parse(app, "map", args)) return *done;
   req.enforce.state_dir = StateDirectory(state);
   req.policy = req.enforce.policy;
@@ -168,6 +172,7 @@ int Suggest(const std::vector<std::string>& args) {
   app.add_option("--out", out, "write the suggestions to this file (default: standard output)");
   HistoryOptions history;
   AddHistoryOptions(app, history);
+  AddAwsOptions(app);
   if (auto done = Parse(app, "suggest", args)) return *done;
   const std::string state_dir = StateDirectory(state);
   app::Services services;

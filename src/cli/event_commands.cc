@@ -48,11 +48,13 @@ void Log(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); 
 // The options of both shells besides those of apply.
 void AddEventOptions(CLI::App& app, app::EventRunnerOptions& options) {
   app.add_option("--service-port", options.service_ports, "a port that marks the responding side (repeatable)")
-      ->expected(1, 1 << 16);
+      ->expected(1, 1 << 16)
+      ->check(WholeNumber(1, 65535));
   app.add_option("--flow-log-bucket", options.sources.buckets,
                  "an S3 bucket whose new flow-log objects are read (repeatable); S3 events naming any other bucket "
                  "are refused, and all of them when none is given")
       ->expected(1, 1 << 16);
+  AddAwsOptions(app);
 }
 
 // "flow-log buckets a, b" or what happens without any.

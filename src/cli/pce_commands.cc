@@ -22,6 +22,7 @@ int PolicyShow(const std::vector<std::string>& args) {
   app.add_option("--target", req.targets, "only this target: name, endpoint, or RDS identifier (repeatable)")
       ->expected(1, 1 << 16);
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  AddAwsOptions(app);
   if (auto done = Parse(app, "policy show", args)) return *done;
   app::Services services;
   auto compiled = app::RunPolicyShow(req, services.Policy());
@@ -40,11 +41,8 @@ int PolicyShow(const std::vector<std::string>& args) {
 }  // namespace
 
 int Policy(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    WriteOut("usage: moat policy show --policy SRC [--policy-version V] [--target ID]... [--json]\n");
-    return args.empty() ? kExitError : kExitOk;
-  }
-  if (args[0] != "show") return Error("policy", "unknown subcommand '" + args[0] + "'; expected 'show'");
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") return SubcommandUsage("policy", !args.empty());
+  if (args[0] != "show") return UnknownSubcommand("policy", args[0]);
   return PolicyShow(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 
@@ -56,6 +54,7 @@ int PceExport(const std::vector<std::string>& args) {
   app::PceExportRequest req;
   app.add_option("--out", req.out, "the bundle file to write")->required();
   app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
+  AddAwsOptions(app);
   if (auto done = Parse(app, "pce export", args)) return *done;
   app::Services services;
   auto size = app::RunPceExport(req, services.Pce());
@@ -71,10 +70,12 @@ int PceUploadFlows(const std::vector<std::string>& args) {
   app::PceUploadRequest req;
   app.add_option("source", req.flows.sources, "flow-log files, directories, s3://bucket/prefix, or - for stdin")
       ->required();
-  app.add_option("--threads", req.flows.threads, "reading threads (default: one per core)");
+  app.add_option("--threads", req.flows.threads, "reading threads (default: one per core)")->check(WholeNumber(0, 256));
   app.add_option("--service-port", req.flows.service_ports, "a port that marks the responding side (repeatable)")
-      ->expected(1, 1 << 16);
+      ->expected(1, 1 << 16)
+      ->check(WholeNumber(1, 65535));
   app.add_flag("--include-rejected", req.include_rejected, "send REJECT flows too");
+  AddAwsOptions(app);
   if (auto done = Parse(app, "pce upload-flows", args)) return *done;
   app::Services services;
   auto flows = services.FlowsFor(req.flows.sources);  // S3 as for `moat flows`
@@ -101,7 +102,7 @@ int PceSync(const std::vector<std::string>& args) {
       "moat pce sync");
   app.set_help_flag("-h,--help", "show this help");
   app::PceSyncRequest req;
-  bool plan_only = false, json = false, detailed = false, yes = false;
+  bool plan_only = false, json = false, detailed = false, yes = false, no_color = false;
   app.add_option("--target", req.targets,
                  "a database: DBInstanceIdentifier, cluster/<DBClusterIdentifier>, or tag:KEY=VALUE (repeatable; "
                  "default: every database)")
@@ -117,6 +118,8 @@ int PceSync(const std::vector<std::string>& args) {
   app.add_flag("--detailed-exitcode", detailed, "with --plan: exit 0: no changes, 2: changes, 1: error");
   app.add_flag("--yes", yes, "do not ask before changing the PCE");
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
+  AddColorOption(app, no_color);
+  AddAwsOptions(app);
   if (auto done = Parse(app, "pce sync", args)) return *done;
   req.execute = !plan_only;
 
@@ -126,8 +129,9 @@ int PceSync(const std::vector<std::string>& args) {
   deps.pce = services.Pce();
   deps.resolve = services.Resolver();
   deps.confirm = [&](const app::PceSyncReport& plan) {
-    return Confirm(yes, "pce sync", "writing to the PCE", "Write these changes to the PCE?", json,
-                   [&](bool as_json) { return as_json ? app::RenderPceSyncJson(plan) : app::RenderPceSyncText(plan); });
+    return Confirm(yes, "pce sync", "writing to the PCE", "Write these changes to the PCE?", json, [&](bool as_json) {
+      return as_json ? app::RenderPceSyncJson(plan) : Colored(app::RenderPceSyncText(plan), no_color, false);
+    });
   };
   auto report = app::RunPceSync(req, deps);
   if (!report) return Error("pce sync", report.error().message);
@@ -135,7 +139,7 @@ int PceSync(const std::vector<std::string>& args) {
     if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
     return kExitError;
   }
-  WriteOut(json ? app::RenderPceSyncJson(*report) : app::RenderPceSyncText(*report));
+  WriteOut(json ? app::RenderPceSyncJson(*report) : Colored(app::RenderPceSyncText(*report), no_color, false));
   std::fflush(stdout);
   if (!report->errors.empty()) {
     return Error("pce sync", report->executed ? "not every change could be written (see above)"
@@ -148,20 +152,12 @@ int PceSync(const std::vector<std::string>& args) {
 }  // namespace
 
 int Pce(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    WriteOut(
-        "usage: moat pce export --out FILE [--policy-version V]\n"
-        "       moat pce upload-flows SOURCE... [--include-rejected]\n"
-        "       moat pce sync [--label-map FILE] [--target ID]... [--prune] [--provision] [--plan] [--yes]\n"
-        "The PCE is reached with ILLUMIO_PCE_HOST, ILLUMIO_PCE_PORT, ILLUMIO_PCE_ORG_ID,\n"
-        "ILLUMIO_API_KEY_USERNAME, ILLUMIO_API_KEY_SECRET, ILLUMIO_CA_FILE, ILLUMIO_ALLOW_INSECURE_TLS.\n");
-    return args.empty() ? kExitError : kExitOk;
-  }
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") return SubcommandUsage("pce", !args.empty());
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "export") return PceExport(rest);
   if (args[0] == "upload-flows") return PceUploadFlows(rest);
   if (args[0] == "sync") return PceSync(rest);
-  return Error("pce", "unknown subcommand '" + args[0] + "'; expected 'export', 'upload-flows' or 'sync'");
+  return UnknownSubcommand("pce", args[0]);
 }
 
 }  // namespace moat::cli
