@@ -25,14 +25,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> ChildEnvironment(const RunOptions& options) {
+// This process's environment minus MOAT_*, then `extra` in order: a later value of a name
+// replaces an earlier one (getenv would return the first).
+std::vector<std::string> MergedEnvironment(const std::vector<std::pair<std::string, std::string>>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "MOAT_", 5) != 0) env.emplace_back(*e);
   }
-  for (const auto& [name, value] : options.env) env.push_back(name + "=" + value);
+  for (const auto& [name, value] : extra) {
+    const std::string prefix = name + "=";
+    std::erase_if(env, [&](const std::string& s) { return s.starts_with(prefix); });
+    env.push_back(prefix + value);
+  }
   return env;
 }
+
+std::vector<std::string> ChildEnvironment(const RunOptions& options) { return MergedEnvironment(options.env); }
 
 std::vector<char*> Pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -154,11 +162,7 @@ std::string Describe(const RunResult& r) {
 Background::Background(std::vector<std::string> args, const std::vector<std::pair<std::string, std::string>>& env,
                        const std::string& dir)
     : out_(dir + "/out.txt"), err_(dir + "/err.txt") {
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    if (std::string_view(*e).substr(0, 5) != "MOAT_") env_strings.emplace_back(*e);
-  }
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<std::string> env_strings = MergedEnvironment(env);
   std::vector<char*> envp, argv;
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
