@@ -402,7 +402,7 @@ def invoke_once(args, work, moto_url, key, n, object_size):
         env = clean_env(AWS_LAMBDA_RUNTIME_API=runtime.api, AWS_ENDPOINT_URL=moto_url,
                         AWS_REGION=REGION, AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1],
                         MOAT_POLICY=os.path.join(args.source_dir, SAMPLE_BUNDLE),
-                        MOAT_STATE=os.path.join(run_dir, "state"))
+                        MOAT_STATE=os.path.join(run_dir, "state"), MOAT_FLOW_LOG_BUCKET=BUCKET)
         with open(os.path.join(run_dir, "moat.out.txt"), "wb") as out, open(err_path, "wb") as err:
             proc = subprocess.Popen([args.moat, "lambda"], env=env, stdin=subprocess.DEVNULL,
                                     stdout=out, stderr=err)

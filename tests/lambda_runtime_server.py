@@ -19,6 +19,8 @@ Usage: lambda_runtime_server.py --port-file FILE
 """
 import argparse
 import json
+import select
+import socket
 import threading
 import time
 import uuid
@@ -52,6 +54,16 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def client_gone(self):
+        """True when the runtime that asked has closed its connection."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
@@ -65,8 +77,11 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == PREFIX + "/invocation/next":
             with st.lock:
                 while not st.queue:
-                    st.lock.wait()
-                rid, event, deadline, header = st.queue.pop(0)
+                    st.lock.wait(0.2)
+                    if self.client_gone():
+                        return  # a runtime that ended while it waited: its event goes to the next one
+                item = st.queue.pop(0)
+            rid, event, deadline, header = item
             headers = {
                 "Lambda-Runtime-Aws-Request-Id": rid,
                 "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + deadline),
@@ -77,7 +92,13 @@ class Handler(BaseHTTPRequestHandler):
                 del headers["Lambda-Runtime-Deadline-Ms"]
             elif header is not False:
                 headers["Lambda-Runtime-Deadline-Ms"] = header
-            return self.send(200, event, headers)
+            try:
+                return self.send(200, event, headers)
+            except OSError:
+                with st.lock:  # not delivered: back to the front of the queue
+                    st.queue.insert(0, item)
+                    st.lock.notify_all()
+                return None
         if url.path == "/_test/results":
             q = parse_qs(url.query)
             count = int(q.get("count", ["0"])[0])
