@@ -74,19 +74,10 @@ Status FileAuditLog::Write(const AuditEntry& entry) {
   return {};
 }
 
-Status TeeAuditLog::Write(const AuditEntry& entry) {
+Status TeeAuditLog::Each(Status (AuditLog::*record)(const AuditEntry&), const AuditEntry& entry) {
   std::string failed;
   for (AuditLog* l : logs_) {
-    if (Status st = l->Write(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
-  }
-  if (!failed.empty()) return Fail(Error{ErrorCode::kTransient, failed});
-  return {};
-}
-
-Status TeeAuditLog::Note(const AuditEntry& entry) {
-  std::string failed;
-  for (AuditLog* l : logs_) {
-    if (Status st = l->Note(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
+    if (Status st = (l->*record)(entry); !st) failed += (failed.empty() ? "" : "; ") + st.error().message;
   }
   if (!failed.empty()) return Fail(Error{ErrorCode::kTransient, failed});
   return {};

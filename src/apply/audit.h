@@ -84,10 +84,12 @@ class MemoryAuditLog : public AuditLog {
 class TeeAuditLog : public AuditLog {
  public:
   explicit TeeAuditLog(std::vector<AuditLog*> logs) : logs_(std::move(logs)) { std::erase(logs_, nullptr); }
-  Status Write(const AuditEntry& entry) override;
-  Status Note(const AuditEntry& entry) override;
+  Status Write(const AuditEntry& entry) override { return Each(&AuditLog::Write, entry); }
+  Status Note(const AuditEntry& entry) override { return Each(&AuditLog::Note, entry); }
 
  private:
+  // `record` on every log, whichever fail; their messages joined.
+  Status Each(Status (AuditLog::*record)(const AuditEntry&), const AuditEntry& entry);
   std::vector<AuditLog*> logs_;
 };
 
