@@ -34,6 +34,8 @@ class MotoServer {
   std::vector<std::pair<std::string, std::string>> Environment() const;
 
  private:
+  bool Start();  // moto_server on a free port, accepting; false with error_ set otherwise
+
   TempDir dir_;
   pid_t pid_ = -1;
   int port_ = 0;
