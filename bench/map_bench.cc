@@ -58,7 +58,7 @@ TrafficMap Generate(int consumer_nodes, int databases, int edges) {
   m.generated = m.until;
   for (int d = 0; d < databases; ++d) {
     const std::string name = std::string(kApps[d % 8]) + "-db-" + Two(d);
-    m.nodes.push_back({"db:" + name, NodeKind::kDatabase, name, {"10.0.200." + std::to_string(d)}, 1});
+    m.nodes.push_back(moat::map::Node("db:" + name, NodeKind::kDatabase, name, {"10.0.200." + std::to_string(d)}, 1));
   }
   const int ip_lists = std::max(1, consumer_nodes * 4 / 100);
   const int subnets = std::max(1, consumer_nodes * 10 / 100);
@@ -67,18 +67,15 @@ TrafficMap Generate(int consumer_nodes, int databases, int edges) {
   for (int g = 0; g < label_groups; ++g) {
     const std::string role = kRoles[g % 8], app = kApps[(g / 8) % 8], env = kEnvs[(g / 64) % 2];
     const std::string loc = "zone" + std::to_string(g / 128);
-    consumers.push_back({"labels:role=" + role + ",app=" + app + ",env=" + env + ",loc=" + loc,
-                         NodeKind::kLabels,
-                         role + " | " + app + " | " + env + " | " + loc,
-                         {},
-                         0});
+    consumers.push_back(moat::map::Node("labels:role=" + role + ",app=" + app + ",env=" + env + ",loc=" + loc,
+                                        NodeKind::kLabels, role + " | " + app + " | " + env + " | " + loc, {}, 0));
   }
   for (int i = 0; i < ip_lists; ++i) {
-    consumers.push_back({"iplist:partner-" + Two(i), NodeKind::kIpList, "partner-" + Two(i), {}, 0});
+    consumers.push_back(moat::map::Node("iplist:partner-" + Two(i), NodeKind::kIpList, "partner-" + Two(i), {}, 0));
   }
   for (int i = 0; i < subnets; ++i) {
     const std::string net = "10." + std::to_string(64 + i / 200) + "." + std::to_string(i % 200) + ".0/24";
-    consumers.push_back({"subnet:" + net, NodeKind::kSubnet, net, {}, 0});
+    consumers.push_back(moat::map::Node("subnet:" + net, NodeKind::kSubnet, net, {}, 0));
   }
   // 1,000 addresses: one per node, the rest at random.
   for (int a = 0; a < kConsumers; ++a) {

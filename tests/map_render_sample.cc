@@ -21,7 +21,7 @@ using moat::map::TrafficMap;
 constexpr int64_t kStart = 1714521600;  // 2024-05-01T00:00:00Z
 
 MapNode Consumer(std::string id, NodeKind kind, std::string label, const std::string& prefix, int count) {
-  MapNode n{std::move(id), kind, std::move(label), {}, static_cast<uint64_t>(count)};
+  MapNode n = moat::map::Node(std::move(id), kind, std::move(label), {}, static_cast<uint64_t>(count));
   for (int i = 0; i < count && i < 50; ++i) n.members.push_back(prefix + std::to_string(10 + i));
   std::sort(n.members.begin(), n.members.end());
   return n;
@@ -46,9 +46,9 @@ TrafficMap SampleMap() {
   m.notes = {"Sample data: 3 databases, 7 consumer groups.",
              "Would-cut edges are flows the current plan's rules would no longer admit."};
   m.nodes = {
-      {"db:billing-aurora", NodeKind::kDatabase, "billing-aurora", {"10.0.3.10", "10.0.3.11"}, 2},
-      {"db:inventory-db", NodeKind::kDatabase, "inventory-db", {"10.0.2.46"}, 1},
-      {"db:orders-db", NodeKind::kDatabase, "orders-db", {"10.0.2.45"}, 1},
+      moat::map::Node("db:billing-aurora", NodeKind::kDatabase, "billing-aurora", {"10.0.3.10", "10.0.3.11"}, 2),
+      moat::map::Node("db:inventory-db", NodeKind::kDatabase, "inventory-db", {"10.0.2.46"}, 1),
+      moat::map::Node("db:orders-db", NodeKind::kDatabase, "orders-db", {"10.0.2.45"}, 1),
       Consumer("iplist:Corp VPN (EU)", NodeKind::kIpList, "Corp VPN (EU)", "172.16.8.", 5),
       Consumer("labels:role=admin,app=ops,env=prod", NodeKind::kLabels, "admin | ops <prod> & \"tools\"", "10.0.5.", 2),
       Consumer("labels:role=api,app=orders,env=prod", NodeKind::kLabels, "api | orders | prod | aws", "10.0.1.", 8),

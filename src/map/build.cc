@@ -256,7 +256,7 @@ class Edges {
     if (is_new) e.is_new = true;
     edge_rules_[key].insert(v.rules.begin(), v.rules.end());
     map::MapNode& n = consumers_[g.id];
-    if (n.id.empty()) n = {g.id, g.kind, g.label, {}, 0};
+    if (n.id.empty()) n = map::Node(g.id, g.kind, g.label, {}, 0);
     member_addresses_[g.id].insert(f.key.initiator);
     if (members_[g.id].size() < kMembersKept) members_[g.id].insert(g.member);
   }
@@ -301,7 +301,8 @@ class Edges {
 void AddDatabaseNodes(const MapInput& in, const std::vector<Database>& dbs, const std::vector<bool>& used,
                       TrafficMap& map) {
   for (size_t i = 0; i < dbs.size(); ++i) {
-    map::MapNode n{dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size()};
+    map::MapNode n =
+        map::Node(dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size());
     if (!used[i] && in.flows != nullptr) map.notes.push_back(dbs[i].label + ": no flows observed in the window");
     map.nodes.push_back(std::move(n));
   }

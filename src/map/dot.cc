@@ -113,6 +113,8 @@ KindStyle StyleOf(NodeKind k) {
       return {"note", "filled", "#fef3c7", "#b45309"};
     case NodeKind::kSubnet:
       return {"box", "dashed,filled", "#ffffff", "#64748b"};
+    case NodeKind::kOthers:
+      return {"box", "dotted,filled", "#f8fafc", "#94a3b8"};
   }
   return {"box", "filled", "#ffffff", "#000000"};
 }

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "map/internal.h"
 
 namespace moat::map {
@@ -32,8 +33,49 @@ std::string_view NodeKindName(NodeKind k) {
       return "ip-list";
     case NodeKind::kSubnet:
       return "subnet";
+    case NodeKind::kOthers:
+      return "others";
   }
   return "unknown";
+}
+
+MapNode Node(std::string id, NodeKind kind, std::string label, std::vector<std::string> members,
+             uint64_t member_count) {
+  MapNode n;
+  n.id = std::move(id);
+  n.kind = kind;
+  n.label = std::move(label);
+  n.members = std::move(members);
+  n.member_count = member_count;
+  return n;
+}
+
+std::string_view ProtectionName(Protection p) {
+  switch (p) {
+    case Protection::kProtected:
+      return "protected";
+    case Protection::kNoRules:
+      return "no-rules";
+    case Protection::kUnprotected:
+      return "unprotected";
+    case Protection::kUncompiled:
+      return "error";
+  }
+  return "unknown";
+}
+
+std::string FormatSpan(int64_t first, int64_t last) {
+  if (first == 0 && last == 0) return "no flow times";
+  if (first == 0) first = last;
+  if (last == 0) last = first;
+  // "YYYY-MM-DDTHH:MM:SSZ" -> "YYYY-MM-DD HH:MM".
+  auto minutes = [](int64_t t) {
+    std::string s = FormatUtc(t);
+    return s.substr(0, 10) + " " + s.substr(11, 5);
+  };
+  const std::string a = minutes(first), b = minutes(last);
+  if (a.compare(0, 10, b, 0, 10) == 0) return a + " to " + b.substr(11) + " UTC";
+  return a + " to " + b + " UTC";
 }
 
 std::string MapNodeDomId(std::string_view id) {
@@ -60,11 +102,19 @@ std::string internal::MapJson(const TrafficMap& map, int indent) {
   using Json = nlohmann::ordered_json;
   Json nodes = Json::array();
   for (const MapNode& n : map.nodes) {
-    nodes.push_back({{"id", n.id},
-                     {"kind", NodeKindName(n.kind)},
-                     {"label", n.label},
-                     {"members", n.members},
-                     {"member_count", n.member_count}});
+    Json node = {{"id", n.id},
+                 {"kind", NodeKindName(n.kind)},
+                 {"label", n.label},
+                 {"members", n.members},
+                 {"member_count", n.member_count}};
+    if (n.kind == NodeKind::kDatabase) {
+      node["protection"] = ProtectionName(n.protection);
+      node["detail"] = n.detail;
+    } else {
+      node["addresses"] = n.addresses;
+      if (n.kind == NodeKind::kLabels) node["labels"] = n.labels;
+    }
+    nodes.push_back(std::move(node));
   }
   Json edges = Json::array();
   for (const MapEdge& e : map.edges) {
@@ -82,8 +132,18 @@ std::string internal::MapJson(const TrafficMap& map, int indent) {
                      {"new", e.is_new},
                      {"rules", e.rules}});
   }
-  const Json doc = {{"title", map.title},         {"since", map.since}, {"until", map.until},
-                    {"generated", map.generated}, {"notes", map.notes}, {"nodes", std::move(nodes)},
+  const Json doc = {{"title", map.title},
+                    {"since", map.since},
+                    {"until", map.until},
+                    {"generated", map.generated},
+                    {"first", map.first},
+                    {"last", map.last},
+                    {"recorded_flows", map.recorded_flows},
+                    {"window_flows", map.window_flows},
+                    {"top", map.top},
+                    {"notes", map.notes},
+                    {"no_flows", map.no_flows},
+                    {"nodes", std::move(nodes)},
                     {"edges", std::move(edges)}};
   return doc.dump(indent, ' ', false, Json::error_handler_t::replace);
 }

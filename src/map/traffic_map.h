@@ -28,8 +28,18 @@ enum class NodeKind {
   kLabels,    // workloads of the policy with the same role/app/env/loc labels
   kIpList,    // addresses of no workload, inside one of the policy's IP lists
   kSubnet,    // addresses of no workload and no IP list: their /24 (IPv4) or /64 (IPv6)
+  kOthers,    // one per database: the consumer groups past its top N, folded together
 };
-std::string_view NodeKindName(NodeKind k);  // "database", "labels", "ip-list", "subnet"
+std::string_view NodeKindName(NodeKind k);  // "database", "labels", "ip-list", "subnet", "others"
+
+// What the policy makes of a database (database nodes only).
+enum class Protection {
+  kProtected,    // the policy has rules for it
+  kNoRules,      // the policy models it (a virtual service) but no enabled rule reaches it yet
+  kUnprotected,  // found in AWS, and no object of the policy is it
+  kUncompiled,   // the policy cannot be compiled exactly for it: what it admits is not known
+};
+std::string_view ProtectionName(Protection p);  // "protected", "no-rules", "unprotected", "error"
 
 struct MapNode {
   std::string id;  // unique, stable across runs: "db:orders-db", "labels:role=web,env=prod", ...
@@ -37,7 +47,16 @@ struct MapNode {
   std::string label;                 // what the picture shows: "orders-db", "web | orders | prod | aws", "10.9.1.0/24"
   std::vector<std::string> members;  // addresses (or workload names), sorted; at most 50 kept
   uint64_t member_count = 0;         // all of them
+  // Databases: what the policy makes of it, and what the reader should know of it (its endpoint,
+  // why it is not protected, the policy's name for it).
+  Protection protection = Protection::kProtected;
+  std::string detail;
+  // Consumers: every distinct address folded into the node (what the page's search finds), sorted;
+  // empty once the map's address budget (MapInput::max_search_addresses) is spent.
+  std::vector<std::string> addresses;
+  std::vector<std::string> labels;  // labels nodes: "role=web", "app=shop", ...
 };
+MapNode Node(std::string id, NodeKind kind, std::string label, std::vector<std::string> members, uint64_t member_count);
 
 struct MapEdge {
   std::string from, to;  // node ids: consumer group -> database
@@ -53,12 +72,22 @@ struct MapEdge {
 
 struct TrafficMap {
   std::string title;             // "moat traffic map"
-  int64_t since = 0, until = 0;  // the window the flows cover (unix seconds; 0: unbounded)
+  int64_t since = 0, until = 0;  // the window asked for (unix seconds; since 0: everything recorded)
   int64_t generated = 0;
-  std::vector<MapNode> nodes;      // databases first, then consumers; sorted by id within each
-  std::vector<MapEdge> edges;      // sorted by (to, from, protocol, port, decision)
-  std::vector<std::string> notes;  // what the reader should know (no policy, no plan, ...)
+  // What the data says: the earliest first-seen and latest last-seen of the flows drawn (0: no
+  // times), the flows the history holds, and the ones in the window.
+  int64_t first = 0, last = 0;
+  uint64_t recorded_flows = 0, window_flows = 0;
+  size_t top = 0;                     // consumer groups drawn per database; the rest in its "others"
+  std::vector<MapNode> nodes;         // databases first, then consumers; sorted by id within each
+  std::vector<MapEdge> edges;         // sorted by (to, from, protocol, port, decision)
+  std::vector<std::string> notes;     // what the reader should know (no policy, no plan, ...)
+  std::vector<std::string> no_flows;  // database node ids no flow of the window reached
 };
+
+// "2024-05-01 00:00 to 13:05 UTC" (the same day), "2024-05-01 00:00 to 2024-05-03 13:05 UTC",
+// "no flow times" when both are 0.
+std::string FormatSpan(int64_t first, int64_t last);
 
 std::string RenderMapJson(const TrafficMap& map);
 // DOT: left-to-right, consumers on the left, databases on the right; an edge's colour and style

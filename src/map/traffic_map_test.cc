@@ -19,10 +19,10 @@ TrafficMap Sample() {
   m.generated = 1714608100;
   m.notes = {"no plan at hand: nothing is marked would-cut"};
   m.nodes = {
-      {"db:orders-db", NodeKind::kDatabase, "orders-db", {"10.0.2.45"}, 1},
-      {"labels:role=web,env=prod", NodeKind::kLabels, "web | prod", {"10.0.1.20", "10.0.1.21"}, 2},
-      {"iplist:partners", NodeKind::kIpList, "partners", {"192.0.2.7"}, 1},
-      {"subnet:10.9.1.0/24", NodeKind::kSubnet, "10.9.1.0/24", {"10.9.1.3"}, 60},
+      Node("db:orders-db", NodeKind::kDatabase, "orders-db", {"10.0.2.45"}, 1),
+      Node("labels:role=web,env=prod", NodeKind::kLabels, "web | prod", {"10.0.1.20", "10.0.1.21"}, 2),
+      Node("iplist:partners", NodeKind::kIpList, "partners", {"192.0.2.7"}, 1),
+      Node("subnet:10.9.1.0/24", NodeKind::kSubnet, "10.9.1.0/24", {"10.9.1.3"}, 60),
   };
   m.edges = {
       {"labels:role=web,env=prod",
@@ -94,6 +94,17 @@ TEST(MapTest, NamesDecisionsAndKinds) {
   EXPECT_EQ(NodeKindName(NodeKind::kLabels), "labels");
   EXPECT_EQ(NodeKindName(NodeKind::kIpList), "ip-list");
   EXPECT_EQ(NodeKindName(NodeKind::kSubnet), "subnet");
+  EXPECT_EQ(NodeKindName(NodeKind::kOthers), "others");
+  EXPECT_EQ(ProtectionName(Protection::kProtected), "protected");
+  EXPECT_EQ(ProtectionName(Protection::kNoRules), "no-rules");
+  EXPECT_EQ(ProtectionName(Protection::kUnprotected), "unprotected");
+  EXPECT_EQ(ProtectionName(Protection::kUncompiled), "error");
+}
+
+TEST(MapTest, SpanSaysWhatTheDataSays) {
+  EXPECT_EQ(FormatSpan(1714521600, 1714568700), "2024-05-01 00:00 to 13:05 UTC");
+  EXPECT_EQ(FormatSpan(1714521600, 1714741500), "2024-05-01 00:00 to 2024-05-03 13:05 UTC");
+  EXPECT_EQ(FormatSpan(0, 0), "no flow times");
 }
 
 TEST(MapTest, DomIdPercentEncodesAllButASafeSet) {
@@ -113,8 +124,15 @@ TEST(MapTest, JsonHasTheContractKeysAndValues) {
   EXPECT_EQ(j["notes"], nlohmann::json({"no plan at hand: nothing is marked would-cut"}));
   ASSERT_EQ(j["nodes"].size(), 4u);
   const auto& n = j["nodes"][1];
-  EXPECT_EQ(n.size(), 5u);
+  EXPECT_EQ(n.size(), 7u);
   EXPECT_EQ(n["id"], "labels:role=web,env=prod");
+  EXPECT_EQ(n["addresses"], nlohmann::json::array());
+  EXPECT_EQ(n["labels"], nlohmann::json::array());
+  const auto& db = j["nodes"][0];
+  EXPECT_EQ(db.size(), 7u);
+  EXPECT_EQ(db["protection"], "protected");
+  EXPECT_EQ(db["detail"], "");
+  EXPECT_EQ(j["nodes"][2].size(), 6u);  // no labels
   EXPECT_EQ(n["kind"], "labels");
   EXPECT_EQ(n["label"], "web | prod");
   EXPECT_EQ(n["members"], nlohmann::json({"10.0.1.20", "10.0.1.21"}));
