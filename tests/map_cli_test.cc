@@ -183,6 +183,7 @@ TEST_F(MapCliTest, ProgressBarOnlyOnATerminalAndNeverWithQuiet) {
   ASSERT_EQ(tty.exit_code, 0) << Describe(tty);
   EXPECT_NE(tty.out.find("recording flow logs ["), std::string::npos) << tty.out;
   EXPECT_NE(tty.out.find("loading flow history ["), std::string::npos) << tty.out;
+  EXPECT_NE(tty.out.find("mapping flows ["), std::string::npos) << tty.out;
   RunResult quiet = RunProcess("/usr/bin/script", {"-qec", base + " --quiet", "/dev/null"}, {}, dir_.path(), 60);
   ASSERT_EQ(quiet.exit_code, 0) << Describe(quiet);
   EXPECT_EQ(quiet.out.find("flow history ["), std::string::npos) << quiet.out;
@@ -205,6 +206,43 @@ TEST_F(MapCliTest, BadRequestsAreOneLineErrors) {
   EXPECT_NE(r.err.find("flows.sqlite"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(dir_.path() + "/state/flows.sqlite"), "not a database, and it stays as it is");
   for (const std::string& line : {r.err}) EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+}
+
+TEST_F(MapCliTest, TargetChoosesTheDatabasesAndOneThatNamesNoneIsAnError) {
+  const std::string log = dir_.Write("logs/today.log", Today());
+  Json all = Map({"--flows", log, "--target", "VS-RDS-orders-db"});
+  ASSERT_FALSE(all["nodes"].empty());
+  EXPECT_EQ(all["nodes"][0]["id"], "db:VS-RDS-orders-db");
+  EXPECT_EQ(all["nodes"][0]["protection"], "protected");
+  RunResult r = Moat({"map", "--out", dir_.path() + "/typo.json", "--target", "ordrs-db"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.err.find("--target ordrs-db: no database of the policy has that name"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/typo.json"));
+  r = Moat({"map", "--out", dir_.path() + "/tag.json", "--target", "tag:team=payments"});
+  EXPECT_EQ(r.exit_code, 1) << Describe(r);
+  EXPECT_NE(r.err.find("--target tag:team=payments: tags are read from AWS: give --plan"), std::string::npos) << r.err;
+}
+
+TEST_F(MapCliTest, EveryRunSaysHowManyRecordedFlowsFallInTheWindowAndWhatTheDataSpans) {
+  const int64_t t = kNow - 7200;
+  const std::string log = dir_.Write("logs/old-and-new.log",
+                                     FlowLog({Record("10.0.1.20", "10.0.2.45", 5432, "ACCEPT", t),
+                                              Record("10.0.1.21", "10.0.2.45", 5432, "ACCEPT", kNow - 40 * 86400)}));
+  RunResult r = Moat({"map", "--out", dir_.path() + "/map.json", "--flows", log});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.err.find("moat: map: 1 of 2 recorded flow(s) fall in the window (since "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the history spans "), std::string::npos) << r.err;
+  const Json map = Json::parse(ReadFile(dir_.path() + "/map.json"));
+  EXPECT_EQ(map["first"], t);
+  EXPECT_EQ(map["last"], t + 59);
+  EXPECT_EQ(map["recorded_flows"], 2);
+  EXPECT_EQ(map["window_flows"], 1);
+  r = Moat({"map", "--out", dir_.path() + "/map.json", "--since", "1h"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.err.find("0 of 2 recorded flow(s) fall in the window"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("warning: the window holds none of the 2 recorded flow(s)"), std::string::npos) << r.err;
+  const Json empty = Json::parse(ReadFile(dir_.path() + "/map.json"));
+  EXPECT_EQ(empty["no_flows"], Json({"db:VS-RDS-orders-db"}));
 }
 
 TEST_F(MapCliTest, SuggestProposesRulesForWhatWasSeen) {

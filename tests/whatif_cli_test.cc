@@ -327,5 +327,56 @@ TEST_F(WhatIfCliTest, MapWithThePlanReadsThePcePolicyOnceAndMarksWhatThePlanWoul
   EXPECT_EQ(rule_sets, 1);
 }
 
+TEST_F(WhatIfCliTest, MapWithThePlanDrawsEveryDatabaseProtectedOrNotAndAnUnknownTargetIsAnErrorEverywhere) {
+  // Clients of orders-db (protected by the policy) and of the ledger cluster (10.0.3.60: no object
+  // of the policy is it).
+  std::string log = FlowLog({"10.0.1.20"}, static_cast<int64_t>(std::time(nullptr)) - 3600);
+  const std::string s = std::to_string(std::time(nullptr) - 3000);
+  log += "2 123456789012 eni-0b 10.0.1.77 10.0.3.60 41000 5432 6 10 840 " + s + " " + s + " ACCEPT OK\n";
+  const std::string flows = dir_.Write("flows/both.log", log);
+  RunOptions o;
+  o.env = moto_.Environment();
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--policy", dir_.path() + "/policy.json", "--state", dir_.path() + "/state"});
+    return RunProcess(MOAT_BINARY, args, o, dir_.path(), 120);
+  };
+  RunResult r = run({"map", "--out", dir_.path() + "/map.json", "--plan", "--flows", flows});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.err.find("2 of 2 recorded flow(s) fall in the window"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  const Json map = Json::parse(ReadFile(dir_.path() + "/map.json"));
+  std::map<std::string, Json> databases;
+  for (const Json& n : map["nodes"]) {
+    if (n["kind"] == "database") databases[n["id"].get<std::string>()] = n;
+  }
+  ASSERT_EQ(databases.count("db:orders-db"), 1u) << map.dump(1);
+  ASSERT_EQ(databases.count("db:cluster/ledger"), 1u) << map.dump(1);
+  EXPECT_EQ(databases["db:orders-db"]["protection"], "protected");
+  EXPECT_EQ(databases["db:cluster/ledger"]["protection"], "unprotected");
+  EXPECT_NE(databases["db:cluster/ledger"]["detail"].get<std::string>().find("not protected"), std::string::npos);
+  bool ledger_edge = false;
+  for (const Json& e : map["edges"]) ledger_edge = ledger_edge || e["to"] == "db:cluster/ledger";
+  EXPECT_TRUE(ledger_edge) << map.dump(1);
+  // Named, an unprotected database is drawn too.
+  r = run({"map", "--out", dir_.path() + "/ledger.json", "--plan", "--target", "cluster/ledger"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json ledger = Json::parse(ReadFile(dir_.path() + "/ledger.json"));
+  ASSERT_FALSE(ledger["nodes"].empty());
+  EXPECT_EQ(ledger["nodes"][0]["id"], "db:cluster/ledger");
+  // A --target that names no database: exit 1, naming it, in map, plan and apply alike; nothing
+  // written.
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"map", "--out", dir_.path() + "/none.json", "--plan"}, {"plan"}, {"apply", "--yes"}}) {
+    args.insert(args.end(), {"--target", "ordrs-db"});
+    r = run(args);
+    EXPECT_EQ(r.exit_code, 1) << args[0] << "\n" << Describe(r);
+    EXPECT_NE(r.err.find("--target ordrs-db: no RDS instance or Aurora cluster has that identifier"), std::string::npos)
+        << args[0] << "\n"
+        << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/none.json"));
+  EXPECT_TRUE(Managed().empty());
+}
+
 }  // namespace
 }  // namespace moat::integration

@@ -100,6 +100,7 @@ void PlanTargets(const EnforceRequest& req, const estate::Estate& estate, const 
     enforce::Planned planned = enforce::PlanTarget(estate, *d, last, run);
     if (!planned.skipped.empty()) {
       report.skipped.emplace_back(planned.report.id, planned.skipped);
+      report.unprotected.push_back(std::move(planned.report));
     } else {
       report.targets.push_back(std::move(planned.report));
     }
@@ -397,6 +398,10 @@ Outcome EnforceOutcome(const EnforceReport& report, bool detailed_exitcode) {
       return {code, fmt::format("{} database(s) held back by a guard (see '! held' above): the policy change was not "
                                 "applied to them",
                                 held)};
+    }
+    // The operator's own mistake is named on the last line, not only in the plan above.
+    for (const std::string& e : report.errors) {
+      if (e.starts_with("--target ")) return {1, e};
     }
     return {1, "not every target could be planned or applied (see above)"};
   }

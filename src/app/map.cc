@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "base/progress.h"
 #include "map/build.h"
 #include "policy/loader.h"
 
@@ -16,6 +17,31 @@ std::string Extension(const std::string& path) {
   std::string e = path.substr(dot + 1);
   std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return e;
+}
+
+// Without AWS, --target names policy targets (name, FQDN, or the RDS identifier the FQDN begins
+// with); tags are AWS's, so they need --plan.
+Result<compile::Compiled> ChooseTargets(compile::Compiled compiled, const std::vector<std::string>& selectors) {
+  if (selectors.empty()) return compiled;
+  std::vector<compile::Target> kept;
+  for (const std::string& id : selectors) {
+    if (id.starts_with("tag:")) {
+      return Fail(InvalidInput("--target " + id + ": tags are read from AWS: give --plan"));
+    }
+    bool found = false;
+    for (const compile::Target& t : compiled.targets) {
+      if (!TargetMatches(t, id)) continue;
+      found = true;
+      if (std::none_of(kept.begin(), kept.end(), [&](const compile::Target& k) { return k.name == t.name; })) {
+        kept.push_back(t);
+      }
+    }
+    if (!found) {
+      return Fail(NotFound("--target " + id + ": no database of the policy has that name, endpoint or identifier"));
+    }
+  }
+  compiled.targets = std::move(kept);
+  return compiled;
 }
 
 }  // namespace
@@ -45,7 +71,10 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     policy = LoadPolicy(req.policy, req.version, policy_deps);
   }
   if (!policy) return Fail(std::move(policy).error());
-  const compile::Compiled compiled = compile::Compile(*policy);
+  auto chosen =
+      ChooseTargets(compile::Compile(*policy), req.with_plan ? std::vector<std::string>{} : req.enforce.targets);
+  if (!chosen) return Fail(std::move(chosen).error());
+  const compile::Compiled compiled = std::move(*chosen);
 
   MapReport report;
   auto observed = LoadObserved(req.observed, flows_deps, now);
@@ -62,6 +91,10 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     e.observed_window = observed->window;
     auto planned = RunEnforce(e, plan_deps);
     if (!planned) return Fail(std::move(planned).error().Context("--plan"));
+    // A --target that names no database is the operator's mistake, not an empty map.
+    for (const std::string& error : planned->errors) {
+      if (error.starts_with("--target ")) return Fail(NotFound(error));
+    }
     plan = std::move(*planned);
   }
 
@@ -74,12 +107,21 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   in.since = req.observed.since;
   in.until = now;
   in.generated = now;
-  report.map = map::BuildMap(in);
+  in.recorded_flows = observed->recorded;
+  in.top = req.top;
+  {
+    Progress bar("mapping flows", observed->flows.size(), req.progress);
+    in.progress = [&bar](size_t done, size_t total) { bar.Set(done, total); };
+    report.map = map::BuildMap(in);
+    bar.Finish();
+  }
   if (!observed->available) {
     report.map.notes.insert(report.map.notes.begin(), "no flow history yet: give --flows SOURCE to record flow logs (" +
                                                           req.observed.store + ")");
   }
 
+  Progress rendering("rendering " + req.out, 1, req.progress);
+  rendering.Set(0);
   Result<std::string> text = std::string();
   if (ext == "json") {
     text = map::RenderMapJson(report.map);
@@ -90,6 +132,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   } else {
     text = map::RenderMapHtml(report.map);
   }
+  rendering.Finish();
   if (!text) return Fail(std::move(text).error());
   std::ofstream out(req.out, std::ios::binary | std::ios::trunc);
   if (!out) return Fail(InvalidInput(req.out + ": cannot be written"));
@@ -97,6 +140,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   out.close();
   if (!out) return Fail(InvalidInput(req.out + ": cannot be written"));
   report.bytes = text->size();
+  report.window_flows = observed->flows.size();
   report.observed = WithoutFlows(std::move(*observed));
   return report;
 }

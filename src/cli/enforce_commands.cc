@@ -10,6 +10,7 @@
 #include "app/map.h"
 #include "app/suggest.h"
 #include "apply/audit.h"
+#include "base/strings.h"
 #include "cli/command.h"
 #include "enforce/report.h"
 
@@ -129,7 +130,10 @@ int Map(const std::vector<std::string>& args) {
   app.add_option("--out", req.out, "the map: .html (one self-contained page), .svg, .dot or .json")->required();
   app.add_flag("--plan", req.with_plan,
                "read AWS and plan (nothing is written) to mark the flows the plan would cut; the databases are "
-               "then RDS's");
+               "then every RDS instance and Aurora cluster, protected or not");
+  app.add_option("--top", req.top,
+                 "consumer groups drawn per database, busiest first; the rest fold into one 'others' node (0: all)")
+      ->check(CLI::Range(0, 100000));
   AddAwsOptions(app);
   if (auto done = Parse(app, "map", args)) return *done;
   req.enforce.state_dir = StateDirectory(state);
@@ -142,9 +146,20 @@ int Map(const std::vector<std::string>& args) {
   auto observed = HistoryRequest(history, req.enforce.state_dir, "map", services, flows_deps);
   if (!observed) return Error("map", observed.error().message);
   req.observed = std::move(*observed);
+  req.progress = req.observed.progress;
   const app::EnforceDeps deps = services.Enforce();
   auto report = app::RunMap(req, services.Policy(), flows_deps, &deps, now);
   if (!report) return Error("map", report.error().message);
+  const app::Observed& seen = report->observed;
+  if (seen.available) {
+    std::fprintf(stderr, "moat: map: %s of %s recorded flow(s) fall in the window (%s); %s\n",
+                 WithThousands(report->window_flows).c_str(), WithThousands(seen.recorded).c_str(), seen.window.c_str(),
+                 seen.Span().c_str());
+    if (report->window_flows == 0 && seen.recorded > 0) {
+      std::fprintf(stderr, "moat: map: warning: the window holds none of the %s recorded flow(s): give --since\n",
+                   WithThousands(seen.recorded).c_str());
+    }
+  }
   size_t counts[4] = {0, 0, 0, 0};
   for (const map::MapEdge& e : report->map.edges) ++counts[static_cast<int>(e.decision)];
   std::fprintf(stderr,

@@ -48,6 +48,8 @@ struct EnforceReport {
   int attempted = 0;    // apply: the targets begun
   std::vector<TargetReport> targets;
   std::vector<std::pair<std::string, std::string>> skipped;  // database, why
+  // The skipped databases as read (id, endpoint, port, addresses; no plan), for the map.
+  std::vector<TargetReport> unprotected;
   bool what_if = false;                                      // observed flows were replayed against the plans
   std::string observed_window;                               // how the flow history was chosen
   uint64_t observed_flows = 0;

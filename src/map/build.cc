@@ -52,13 +52,14 @@ class Grouper {
   struct Group {
     std::string id, label, member;
     map::NodeKind kind;
+    std::vector<std::string> labels;  // "role=web", ...
   };
 
   Group Of(const net::Address& a, int level = 0) const {
     const std::string address = net::ToString(a);
     if (const policy::Workload* w = FindWorkload(a)) {
       std::string id = "labels:", label;
-      bool any = false;
+      std::vector<std::string> labels;
       for (int k = 0; k < 4; ++k) {
         if (!KeepsKey(level, k)) continue;
         const char* key = kLabelKeys[k];
@@ -70,20 +71,21 @@ class Grouper {
           }
         }
         if (!value.empty()) {
-          id += std::string(any ? "," : "") + key + "=" + value;
-          any = true;
+          labels.push_back(std::string(key) + "=" + value);
+          id += std::string(labels.size() > 1 ? "," : "") + labels.back();
         }
         label += std::string(label.empty() ? "" : " | ") + (value.empty() ? "-" : value);
       }
-      if (!any) return {"workload:" + w->name, w->name + " (no labels)", w->name, map::NodeKind::kLabels};
-      return {id, label, w->name.empty() ? address : w->name + " " + address, map::NodeKind::kLabels};
+      if (labels.empty()) return {"workload:" + w->name, w->name + " (no labels)", w->name, map::NodeKind::kLabels, {}};
+      return {id, label, w->name.empty() ? address : w->name + " " + address, map::NodeKind::kLabels,
+              std::move(labels)};
     }
     for (const auto& [count, i] : lists_) {
       const policy::IpList& l = policy_->ip_lists[i];
-      if (l.addresses.Contains(a)) return {"ip-list:" + l.name, l.name, address, map::NodeKind::kIpList};
+      if (l.addresses.Contains(a)) return {"ip-list:" + l.name, l.name, address, map::NodeKind::kIpList, {}};
     }
     const std::string s = net::ToString(net::PrefixOf(a, a.is_v6() ? 64 : 24));
-    return {"subnet:" + s, s, address, map::NodeKind::kSubnet};
+    return {"subnet:" + s, s, address, map::NodeKind::kSubnet, {}};
   }
 
  private:
@@ -107,41 +109,86 @@ struct Database {
   std::vector<std::string> addresses;
   const compile::Target* target = nullptr;
   const enforce::TargetReport* planned = nullptr;
+  Protection protection = Protection::kProtected;
+  std::string detail;
 };
 
-// The map's databases: the plan's (with their policy targets), else the policy's targets.
+const compile::Target* PolicyTargetNamed(const compile::Compiled* compiled, const std::string& name) {
+  if (compiled == nullptr || name.empty()) return nullptr;
+  for (const compile::Target& c : compiled->targets) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+// A database the plan skipped that the policy still models: a virtual service with its endpoint.
+const compile::Target* ModelledBy(const compile::Compiled* compiled, const enforce::TargetReport& t) {
+  if (compiled == nullptr || t.endpoint.empty()) return nullptr;
+  for (const compile::Target& c : compiled->targets) {
+    if (EqualsIgnoreCase(c.fqdn, t.endpoint)) return &c;
+  }
+  return nullptr;
+}
+
+Protection ProtectionOf(const compile::Target* c) {
+  if (c == nullptr) return Protection::kUnprotected;
+  if (!c->error.empty()) return Protection::kUncompiled;
+  return Protection::kProtected;
+}
+
+std::string Endpoint(const enforce::TargetReport& t) {
+  std::string s = std::string(t.cluster ? "cluster " : "instance ") + (t.endpoint.empty() ? t.id : t.endpoint);
+  if (t.port > 0) s += ":" + std::to_string(t.port);
+  return s;
+}
+
+// The map's databases: the plan's — protected or not — (with their policy targets), else the
+// policy's targets.
 std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& notes) {
   std::vector<Database> dbs;
   if (in.plan != nullptr) {
     for (const enforce::TargetReport& t : in.plan->targets) {
-      Database d{"db:" + t.id, t.id, t.addresses, nullptr, &t};
-      if (in.compiled != nullptr) {
-        for (const compile::Target& c : in.compiled->targets) {
-          if (c.name == t.policy_target) d.target = &c;
-        }
-      }
+      Database d{"db:" + t.id, t.id, t.addresses, PolicyTargetNamed(in.compiled, t.policy_target), &t, {}, {}};
+      d.protection = t.policy_target.empty() ? Protection::kUnprotected : ProtectionOf(d.target);
+      d.detail = Endpoint(t) + (t.policy_target.empty() ? "" : ", policy " + t.policy_target);
+      if (!t.error.empty()) d.detail += "; " + t.error;
       dbs.push_back(std::move(d));
     }
-    if (in.plan->targets.empty()) notes.push_back("the plan covers no database");
+    for (const enforce::TargetReport& t : in.plan->unprotected) {
+      const compile::Target* modelled = ModelledBy(in.compiled, t);
+      Database d{"db:" + t.id, t.id, t.addresses, modelled, nullptr, {}, {}};
+      d.protection = modelled != nullptr && modelled->error.empty() ? Protection::kNoRules : Protection::kUnprotected;
+      d.detail = Endpoint(t);
+      for (const auto& [id, why] : in.plan->skipped) {
+        if (id == t.id) d.detail += "; not protected: " + why;
+      }
+      if (modelled != nullptr) d.detail += "; modelled in the policy as " + modelled->name;
+      dbs.push_back(std::move(d));
+    }
+    if (dbs.empty()) notes.push_back("the plan covers no database");
   } else if (in.compiled != nullptr) {
     for (const compile::Target& c : in.compiled->targets) {
-      Database d{"db:" + c.name, c.name, c.addresses.ToStrings(), &c, nullptr};
+      Database d{"db:" + c.name, c.name, c.addresses.ToStrings(), &c, nullptr, {}, {}};
       // A target's addresses are single interface addresses; a /32 prints as "10.0.2.45/32".
       for (std::string& a : d.addresses) {
         if (const size_t slash = a.find('/'); slash != std::string::npos) a.resize(slash);
       }
+      d.protection = ProtectionOf(&c);
+      d.detail = c.fqdn;
       dbs.push_back(std::move(d));
     }
     notes.push_back(
         "no plan: flows the policy does not admit are marked not-allowed (moat map --plan marks "
         "what the plan would cut)");
   }
-  for (const Database& d : dbs) {
+  for (Database& d : dbs) {
     if (d.target != nullptr && !d.target->error.empty()) {
+      d.protection = Protection::kUncompiled;
       notes.push_back(d.label + ": the policy cannot be compiled exactly for it (" + d.target->error +
                       "); what it admits is not known, so none of its flows is marked allowed");
     }
   }
+  std::sort(dbs.begin(), dbs.end(), [](const Database& a, const Database& b) { return a.id < b.id; });
   return dbs;
 }
 
@@ -149,6 +196,7 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
 // fewest groups. A coarser level than the finest is noted.
 int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initiators, size_t max,
                   std::vector<std::string>& notes) {
+  if (max == 0) return 0;
   size_t best_count = SIZE_MAX;
   int best = 0;
   for (int level = 0; level < kLevels; ++level) {
@@ -168,49 +216,7 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
   return best;
 }
 
-using DatabaseIndex = std::unordered_map<net::Address, size_t, net::AddressHash>;
-using GroupIndex = std::unordered_map<net::Address, Grouper::Group, net::AddressHash>;
-
-// Which database (its index in `dbs`) each database address is.
-DatabaseIndex DatabaseOf(const std::vector<Database>& dbs) {
-  DatabaseIndex db_of;
-  for (size_t i = 0; i < dbs.size(); ++i) {
-    for (const std::string& a : dbs[i].addresses) {
-      if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
-    }
-  }
-  return db_of;
-}
-
-// What the plan would cut, by flow key.
-std::set<traffic::FlowKey> PlannedCuts(const std::vector<Database>& dbs) {
-  std::set<traffic::FlowKey> cut;
-  for (const Database& d : dbs) {
-    if (d.planned == nullptr) continue;
-    for (const plan::CutFlow& c : d.planned->plan.cuts) cut.insert(c.flow.key);
-  }
-  return cut;
-}
-
-// The group of each consumer of a database. Grouping: as fine as the labels allow while the
-// consumers stay readable; coarser levels drop loc, then env, then role, until the groups number
-// at most max_consumer_nodes.
-GroupIndex GroupConsumers(const MapInput& in, const DatabaseIndex& db_of, std::vector<std::string>& notes) {
-  const Grouper grouper(in.policy);
-  GroupIndex group_of;
-  if (in.flows == nullptr) return group_of;
-  std::vector<net::Address> initiators;
-  for (const traffic::Flow& f : *in.flows) {
-    if (db_of.count(f.key.responder) > 0) initiators.push_back(f.key.initiator);
-  }
-  std::sort(initiators.begin(), initiators.end());
-  initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
-  const int best = GroupingLevel(grouper, initiators, in.max_consumer_nodes, notes);
-  for (const net::Address& a : initiators) group_of.emplace(a, grouper.Of(a, best));
-  return group_of;
-}
-
-// What the map makes of a flow to database `d`, and the policy rules that admit it.
+// What a flow to a database makes of the map: the decision, and the policy rules that admit it.
 struct Verdict {
   map::Decision decision = map::Decision::kNotAllowed;
   std::vector<std::string> rules;
@@ -222,7 +228,7 @@ Verdict Judge(const traffic::Flow& f, const Database& d, const std::set<traffic:
     v.decision = map::Decision::kRejected;
   } else if (cut.count(f.key) > 0) {
     v.decision = map::Decision::kWouldCut;
-  } else if (d.target != nullptr) {
+  } else if (d.target != nullptr && d.protection != Protection::kUncompiled) {
     compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port, &f.key.responder);
     if (x.allowed) {
       v.decision = map::Decision::kAllowed;
@@ -232,83 +238,240 @@ Verdict Judge(const traffic::Flow& f, const Database& d, const std::set<traffic:
   return v;
 }
 
-// The edges, one per (group, database, protocol, port, decision), and the consumer nodes, as the
-// flows are added.
-class Edges {
+// One consumer group, as the flows find it.
+struct GroupData {
+  Grouper::Group group;
+  std::vector<net::Address> addresses;  // distinct, in the order found
+};
+
+// The edges of one database: per (group, protocol, port, decision).
+struct EdgeKey {
+  uint32_t group;
+  uint8_t protocol;
+  uint16_t port;
+  map::Decision decision;
+  bool operator<(const EdgeKey& o) const {
+    return std::tie(group, protocol, port, decision) < std::tie(o.group, o.protocol, o.port, o.decision);
+  }
+};
+struct EdgeData {
+  map::MapEdge edge;
+  std::set<std::string> rules;
+};
+
+void AddCounts(map::MapEdge& e, const traffic::Flow& f, bool is_new) {
+  ++e.flows;
+  e.records += f.counts.records;
+  e.packets += f.counts.packets;
+  e.bytes += f.counts.bytes;
+  if (f.counts.first != flowlog::kNoTime && (e.first == 0 || f.counts.first < e.first)) e.first = f.counts.first;
+  if (f.counts.last != flowlog::kNoTime && f.counts.last > e.last) e.last = f.counts.last;
+  if (is_new) e.is_new = true;
+}
+
+void Merge(map::MapEdge& into, const map::MapEdge& e) {
+  into.flows += e.flows;
+  into.records += e.records;
+  into.packets += e.packets;
+  into.bytes += e.bytes;
+  if (e.first != 0 && (into.first == 0 || e.first < into.first)) into.first = e.first;
+  into.last = std::max(into.last, e.last);
+  into.is_new = into.is_new || e.is_new;
+}
+
+// Accumulates the flows: groups by initiator, edges by database.
+class Accumulator {
  public:
-  void Add(const traffic::Flow& f, bool is_new, const Grouper::Group& g, size_t db, const Database& d,
-           const Verdict& v) {
-    const EdgeKey key{g.id, db, f.key.protocol, f.key.port, v.decision};
-    map::MapEdge& e = edges_[key];
-    if (e.flows == 0) {
-      e.from = g.id;
-      e.to = d.id;
-      e.protocol = f.key.protocol;
-      e.port = f.key.port;
-      e.decision = v.decision;
+  Accumulator(const Grouper& grouper, int level, size_t databases)
+      : grouper_(grouper), level_(level), edges_(databases) {}
+
+  void Add(const traffic::Flow& f, bool is_new, size_t db, const Database& d, const std::set<traffic::FlowKey>& cut) {
+    const uint32_t g = GroupOf(f.key.initiator);
+    Verdict v = Judge(f, d, cut);
+    EdgeData& e = edges_[db][EdgeKey{g, f.key.protocol, f.key.port, v.decision}];
+    if (e.edge.flows == 0) {
+      e.edge.protocol = f.key.protocol;
+      e.edge.port = f.key.port;
+      e.edge.decision = v.decision;
     }
-    ++e.flows;
-    e.records += f.counts.records;
-    e.packets += f.counts.packets;
-    e.bytes += f.counts.bytes;
-    if (f.counts.first != flowlog::kNoTime && (e.first == 0 || f.counts.first < e.first)) e.first = f.counts.first;
-    if (f.counts.last != flowlog::kNoTime && f.counts.last > e.last) e.last = f.counts.last;
-    if (is_new) e.is_new = true;
-    edge_rules_[key].insert(v.rules.begin(), v.rules.end());
-    map::MapNode& n = consumers_[g.id];
-    if (n.id.empty()) n = map::Node(g.id, g.kind, g.label, {}, 0);
-    member_addresses_[g.id].insert(f.key.initiator);
-    if (members_[g.id].size() < kMembersKept) members_[g.id].insert(g.member);
+    AddCounts(e.edge, f, is_new);
+    e.rules.insert(v.rules.begin(), v.rules.end());
   }
 
-  // Appends the consumer nodes, then the edges (sorted by database, group, protocol, port, decision).
-  void MoveInto(TrafficMap& map) {
-    for (auto& [id, n] : consumers_) {
-      n.members.assign(members_[id].begin(), members_[id].end());
-      n.member_count = member_addresses_[id].size();
-      map.nodes.push_back(std::move(n));
+  std::vector<GroupData>& groups() { return groups_; }
+  std::vector<std::map<EdgeKey, EdgeData>>& edges() { return edges_; }
+  // The group of an initiator already added.
+  uint32_t Known(const net::Address& a) const { return group_of_.at(a); }
+
+ private:
+  uint32_t GroupOf(const net::Address& a) {
+    auto it = group_of_.find(a);
+    if (it != group_of_.end()) return it->second;
+    Grouper::Group g = grouper_.Of(a, level_);
+    auto [at, added] = index_.emplace(g.id, static_cast<uint32_t>(groups_.size()));
+    if (added) groups_.push_back({std::move(g), {}});
+    groups_[at->second].addresses.push_back(a);
+    group_of_.emplace(a, at->second);
+    return at->second;
+  }
+
+  const Grouper& grouper_;
+  int level_;
+  std::unordered_map<net::Address, uint32_t, net::AddressHash> group_of_;
+  std::unordered_map<std::string, uint32_t> index_;
+  std::vector<GroupData> groups_;
+  std::vector<std::map<EdgeKey, EdgeData>> edges_;
+};
+
+std::vector<std::string> Strings(const std::vector<net::Address>& addresses) {
+  std::vector<net::Address> sorted = addresses;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::string> out;
+  out.reserve(sorted.size());
+  for (const net::Address& a : sorted) out.push_back(net::ToString(a));
+  return out;
+}
+
+// The nodes and edges: per database, its `top` busiest groups and one "others" node for the rest.
+class Assembler {
+ public:
+  Assembler(const MapInput& in, TrafficMap& map) : in_(in), map_(map), budget_(in.max_search_addresses) {}
+
+  // `db_of`: which database each database address is; the flows are in.flows.
+  void Run(const std::vector<Database>& dbs, Accumulator& acc,
+           const std::unordered_map<net::Address, size_t, net::AddressHash>& db_of) {
+    std::vector<GroupData>& groups = acc.groups();
+    std::vector<bool> drawn(groups.size(), false);
+    std::vector<std::set<uint32_t>> folded_of(dbs.size());
+    for (size_t i = 0; i < dbs.size(); ++i) {
+      auto& edges = acc.edges()[i];
+      if (edges.empty()) continue;
+      std::unordered_map<uint32_t, uint64_t> records;
+      for (const auto& [key, e] : edges) records[key.group] += e.edge.records;
+      std::vector<std::pair<uint64_t, uint32_t>> ranked;
+      for (const auto& [g, r] : records) ranked.emplace_back(r, g);
+      // Busiest first; ties by group id, so that the same flows give the same map.
+      std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first > b.first : groups[a.second].group.id < groups[b.second].group.id;
+      });
+      std::set<uint32_t> kept;
+      for (size_t k = 0; k < ranked.size() && (in_.top == 0 || k < in_.top); ++k) kept.insert(ranked[k].second);
+      // A lone group past the top would be an "others" of one: draw it instead.
+      if (ranked.size() == kept.size() + 1) kept.insert(ranked.back().second);
+      std::map<std::tuple<uint8_t, uint16_t, map::Decision>, EdgeData> folded;
+      std::set<uint32_t>& folded_groups = folded_of[i];
+      for (auto& [key, e] : edges) {
+        if (kept.count(key.group) > 0) {
+          drawn[key.group] = true;
+          e.edge.from = groups[key.group].group.id;
+          e.edge.to = dbs[i].id;
+          e.edge.rules.assign(e.rules.begin(), e.rules.end());
+          map_.edges.push_back(std::move(e.edge));
+          continue;
+        }
+        folded_groups.insert(key.group);
+        EdgeData& o = folded[{key.protocol, key.port, key.decision}];
+        if (o.edge.flows == 0) {
+          o.edge.protocol = key.protocol;
+          o.edge.port = key.port;
+          o.edge.decision = key.decision;
+        }
+        Merge(o.edge, e.edge);
+        o.rules.insert(e.rules.begin(), e.rules.end());
+      }
+      if (folded_groups.empty()) continue;
+      const std::string id = "others:" + dbs[i].id;
+      std::vector<std::string> members;
+      for (uint32_t g : folded_groups) {
+        if (members.size() < kMembersKept) members.push_back(groups[g].group.label);
+      }
+      std::sort(members.begin(), members.end());
+      others_.emplace(
+          i, map::Node(id, map::NodeKind::kOthers, std::to_string(folded_groups.size()) + " other source groups",
+                       std::move(members), 0));
+      for (auto& [key, o] : folded) {
+        o.edge.from = id;
+        o.edge.to = dbs[i].id;
+        o.edge.rules.assign(o.rules.begin(), o.rules.end());
+        map_.edges.push_back(std::move(o.edge));
+      }
     }
-    for (auto& [key, e] : edges_) {
-      const auto& r = edge_rules_[key];
-      e.rules.assign(r.begin(), r.end());
-      map.edges.push_back(std::move(e));
+    // The addresses each "others" node folds: the initiators of its database's folded groups.
+    if (!others_.empty() && in_.flows != nullptr) {
+      std::map<size_t, std::vector<net::Address>> folded_addresses;
+      for (const traffic::Flow& f : *in_.flows) {
+        auto db = db_of.find(f.key.responder);
+        if (db == db_of.end() || others_.count(db->second) == 0) continue;
+        if (folded_of[db->second].count(acc.Known(f.key.initiator)) > 0) {
+          folded_addresses[db->second].push_back(f.key.initiator);
+        }
+      }
+      for (auto& [i, addresses] : folded_addresses) {
+        std::sort(addresses.begin(), addresses.end());
+        addresses.erase(std::unique(addresses.begin(), addresses.end()), addresses.end());
+        map::MapNode& n = others_.at(i);
+        n.member_count = addresses.size();
+        n.addresses = Spend(addresses);
+      }
     }
-    std::sort(map.edges.begin(), map.edges.end(), [](const map::MapEdge& a, const map::MapEdge& b) {
+    for (auto& [i, n] : others_) consumers_.push_back(std::move(n));
+    for (size_t g = 0; g < groups.size(); ++g) {
+      if (!drawn[g]) continue;
+      GroupData& d = groups[g];
+      std::vector<std::string> members;
+      std::vector<net::Address> sorted = d.addresses;
+      std::sort(sorted.begin(), sorted.end());
+      const bool named = d.group.kind == map::NodeKind::kLabels;
+      map::MapNode n = map::Node(d.group.id, d.group.kind, d.group.label, {}, d.addresses.size());
+      n.labels = d.group.labels;
+      n.addresses = Spend(sorted);
+      // Members: addresses, or for workloads their names with the address (the group's `member`
+      // for its first address; the others as addresses).
+      for (const net::Address& a : sorted) {
+        if (n.members.size() >= kMembersKept) break;
+        n.members.push_back(named ? MemberOf(a) : net::ToString(a));
+      }
+      std::sort(n.members.begin(), n.members.end());
+      consumers_.push_back(std::move(n));
+    }
+    std::sort(consumers_.begin(), consumers_.end(),
+              [](const map::MapNode& a, const map::MapNode& b) { return a.id < b.id; });
+    for (map::MapNode& n : consumers_) map_.nodes.push_back(std::move(n));
+    std::sort(map_.edges.begin(), map_.edges.end(), [](const map::MapEdge& a, const map::MapEdge& b) {
       return std::tie(a.to, a.from, a.protocol, a.port, a.decision) <
              std::tie(b.to, b.from, b.protocol, b.port, b.decision);
     });
+    if (spent_out_) {
+      map_.notes.push_back("the map lists the first " + std::to_string(in_.max_search_addresses) +
+                           " consumer addresses for search; the page finds the others by their group");
+    }
   }
+
+  void SetGrouper(const Grouper* g) { grouper_ = g; }
 
  private:
-  struct EdgeKey {
-    std::string from;
-    size_t db;
-    uint8_t protocol;
-    uint16_t port;
-    map::Decision decision;
-    bool operator<(const EdgeKey& o) const {
-      return std::tie(db, from, protocol, port, decision) < std::tie(o.db, o.from, o.protocol, o.port, o.decision);
-    }
-  };
-  std::map<EdgeKey, map::MapEdge> edges_;
-  std::map<EdgeKey, std::set<std::string>> edge_rules_;
-  std::map<std::string, map::MapNode> consumers_;
-  std::map<std::string, std::set<std::string>> members_;
-  std::map<std::string, std::set<net::Address>> member_addresses_;
-};
-
-// The database nodes, sorted by id; a database no flow reached is noted when there were flows.
-void AddDatabaseNodes(const MapInput& in, const std::vector<Database>& dbs, const std::vector<bool>& used,
-                      TrafficMap& map) {
-  for (size_t i = 0; i < dbs.size(); ++i) {
-    map::MapNode n =
-        map::Node(dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size());
-    if (!used[i] && in.flows != nullptr) map.notes.push_back(dbs[i].label + ": no flows observed in the window");
-    map.nodes.push_back(std::move(n));
+  std::string MemberOf(const net::Address& a) const {
+    if (grouper_ == nullptr) return net::ToString(a);
+    return grouper_->Of(a).member;
   }
-  std::sort(map.nodes.begin(), map.nodes.end(),
-            [](const map::MapNode& a, const map::MapNode& b) { return a.id < b.id; });
-}
+
+  std::vector<std::string> Spend(const std::vector<net::Address>& addresses) {
+    if (addresses.size() > budget_) {
+      spent_out_ = spent_out_ || !addresses.empty();
+      return {};
+    }
+    budget_ -= addresses.size();
+    return Strings(addresses);
+  }
+
+  const MapInput& in_;
+  TrafficMap& map_;
+  size_t budget_;
+  bool spent_out_ = false;
+  const Grouper* grouper_ = nullptr;
+  std::vector<map::MapNode> consumers_;
+  std::map<size_t, map::MapNode> others_;  // by database index
+};
 
 }  // namespace
 
@@ -318,28 +481,71 @@ TrafficMap BuildMap(const MapInput& in) {
   map.since = in.since;
   map.until = in.until;
   map.generated = in.generated;
+  map.top = in.top;
+  map.recorded_flows = in.recorded_flows;
 
   const std::vector<Database> dbs = Databases(in, map.notes);
   if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
-  const DatabaseIndex db_of = DatabaseOf(dbs);
-  const std::set<traffic::FlowKey> cut = PlannedCuts(dbs);
-  const GroupIndex group_of = GroupConsumers(in, db_of, map.notes);
+  std::unordered_map<net::Address, size_t, net::AddressHash> db_of;
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    for (const std::string& a : dbs[i].addresses) {
+      if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
+    }
+  }
+  std::set<traffic::FlowKey> cut;
+  for (const Database& d : dbs) {
+    if (d.planned == nullptr) continue;
+    for (const plan::CutFlow& c : d.planned->plan.cuts) cut.insert(c.flow.key);
+  }
 
-  Edges edges;
+  const Grouper grouper(in.policy);
+  int level = 0;
+  if (in.flows != nullptr && in.max_consumer_nodes > 0) {
+    std::vector<net::Address> initiators;
+    for (const traffic::Flow& f : *in.flows) {
+      if (db_of.count(f.key.responder) > 0) initiators.push_back(f.key.initiator);
+    }
+    std::sort(initiators.begin(), initiators.end());
+    initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
+    level = GroupingLevel(grouper, initiators, in.max_consumer_nodes, map.notes);
+  }
+
+  Accumulator acc(grouper, level, dbs.size());
   std::vector<bool> used(dbs.size(), false);
   if (in.flows != nullptr) {
-    for (size_t i = 0; i < in.flows->size(); ++i) {
+    const size_t total = in.flows->size();
+    for (size_t i = 0; i < total; ++i) {
+      if (in.progress && i % 65536 == 0) in.progress(i, total);
       const traffic::Flow& f = (*in.flows)[i];
       auto db = db_of.find(f.key.responder);
       if (db == db_of.end()) continue;
-      const Database& d = dbs[db->second];
       used[db->second] = true;
+      ++map.window_flows;
+      if (f.counts.first != flowlog::kNoTime && (map.first == 0 || f.counts.first < map.first)) {
+        map.first = f.counts.first;
+      }
+      if (f.counts.last != flowlog::kNoTime && f.counts.last > map.last) map.last = f.counts.last;
       const bool is_new = in.is_new != nullptr && i < in.is_new->size() && (*in.is_new)[i];
-      edges.Add(f, is_new, group_of.at(f.key.initiator), db->second, d, Judge(f, d, cut));
+      acc.Add(f, is_new, db->second, dbs[db->second], cut);
     }
+    if (in.progress) in.progress(total, total);
   }
-  AddDatabaseNodes(in, dbs, used, map);
-  edges.MoveInto(map);
+
+  for (size_t i = 0; i < dbs.size(); ++i) {
+    map::MapNode n =
+        map::Node(dbs[i].id, map::NodeKind::kDatabase, dbs[i].label, dbs[i].addresses, dbs[i].addresses.size());
+    n.protection = dbs[i].protection;
+    n.detail = dbs[i].detail;
+    if (!used[i] && in.flows != nullptr) map.no_flows.push_back(dbs[i].id);
+    map.nodes.push_back(std::move(n));
+  }
+  if (!map.no_flows.empty()) {
+    map.notes.push_back(std::to_string(map.no_flows.size()) + " of " + std::to_string(dbs.size()) +
+                        " database(s): no flows observed in the window");
+  }
+  Assembler assembler(in, map);
+  assembler.SetGrouper(&grouper);
+  assembler.Run(dbs, acc, db_of);
   return map;
 }
 

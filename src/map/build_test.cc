@@ -144,5 +144,117 @@ TEST_F(BuildMapTest, ADatabaseThePolicyCannotBeCompiledForIsNotedAndNothingToItI
             m.notes.end());
 }
 
+TEST_F(BuildMapTest, EachDatabaseDrawsItsBusiestGroupsAndFoldsTheRestIntoItsOthers) {
+  // Five subnets talk to the database, the busiest with the most records.
+  std::vector<traffic::Flow> flows;
+  for (int n = 1; n <= 5; ++n) {
+    for (int k = 1; k <= n; ++k) {
+      traffic::Flow f = F(("198.51." + std::to_string(n) + "." + std::to_string(k)).c_str());
+      f.counts.records = static_cast<uint64_t>(n) * 10;
+      flows.push_back(f);
+    }
+  }
+  MapInput in = Input(flows);
+  in.top = 2;
+  const map::TrafficMap m = BuildMap(in);
+  EXPECT_NE(Edge(m, "subnet:198.51.5.0/24", map::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(m, "subnet:198.51.4.0/24", map::Decision::kNotAllowed), nullptr);
+  EXPECT_EQ(Edge(m, "subnet:198.51.3.0/24", map::Decision::kNotAllowed), nullptr);
+  const map::MapEdge* others = Edge(m, "others:db:orders-db", map::Decision::kNotAllowed);
+  ASSERT_NE(others, nullptr);
+  EXPECT_EQ(others->flows, 1u + 2u + 3u);
+  EXPECT_EQ(others->records, 10u * 1 + 20u * 2 + 30u * 3);
+  const auto node =
+      std::find_if(m.nodes.begin(), m.nodes.end(), [](const map::MapNode& n) { return n.id == "others:db:orders-db"; });
+  ASSERT_NE(node, m.nodes.end());
+  EXPECT_EQ(node->kind, map::NodeKind::kOthers);
+  EXPECT_EQ(node->label, "3 other source groups");
+  EXPECT_EQ(node->member_count, 6u);
+  EXPECT_EQ(node->members, (std::vector<std::string>{"198.51.1.0/24", "198.51.2.0/24", "198.51.3.0/24"}));
+  EXPECT_EQ(node->addresses.size(), 6u);
+  EXPECT_EQ(node->addresses.front(), "198.51.1.1");
+  // The folded groups are no nodes of their own; the drawn ones list every address for search.
+  EXPECT_EQ(
+      std::count_if(m.nodes.begin(), m.nodes.end(), [](const map::MapNode& n) { return n.kind == NodeKind::kSubnet; }),
+      2);
+  in.top = 4;  // one group past the top is drawn, not folded into an "others" of one
+  const map::TrafficMap all = BuildMap(in);
+  EXPECT_EQ(Edge(all, "others:db:orders-db", map::Decision::kNotAllowed), nullptr);
+  EXPECT_NE(Edge(all, "subnet:198.51.1.0/24", map::Decision::kNotAllowed), nullptr);
+}
+
+TEST_F(BuildMapTest, TheMapSaysWhatItsDataSpansAndWhichDatabasesSawNothing) {
+  std::vector<traffic::Flow> flows = {F("10.0.1.2"), F("10.0.1.8"), F("192.0.2.1")};
+  flows[0].counts.first = 1714521600;
+  flows[0].counts.last = 1714521700;
+  flows[1].counts.first = 1714525000;
+  flows[1].counts.last = 1714568700;
+  flows[2].key.responder = *net::ParseAddress("10.99.0.1");  // no database's
+  flows[2].counts.first = 1000;
+  MapInput in = Input(flows);
+  in.recorded_flows = 10;
+  map::TrafficMap m = BuildMap(in);
+  EXPECT_EQ(m.first, 1714521600);
+  EXPECT_EQ(m.last, 1714568700);
+  EXPECT_EQ(m.window_flows, 2u);
+  EXPECT_EQ(m.recorded_flows, 10u);
+  EXPECT_TRUE(m.no_flows.empty());
+  const auto web = std::find_if(m.nodes.begin(), m.nodes.end(),
+                                [](const map::MapNode& n) { return n.id == "labels:role=web,env=prod,loc=ap"; });
+  ASSERT_NE(web, m.nodes.end());
+  EXPECT_EQ(web->labels, (std::vector<std::string>{"role=web", "env=prod", "loc=ap"}));
+  EXPECT_EQ(web->addresses, (std::vector<std::string>{"10.0.1.2", "10.0.1.8"}));
+  EXPECT_EQ(web->members, (std::vector<std::string>{"web-2 10.0.1.2", "web-8 10.0.1.8"}));
+
+  const std::vector<traffic::Flow> none;
+  m = BuildMap(Input(none));
+  EXPECT_EQ(m.no_flows, std::vector<std::string>{"db:orders-db"});
+  EXPECT_NE(std::find(m.notes.begin(), m.notes.end(), "1 of 1 database(s): no flows observed in the window"),
+            m.notes.end());
+  EXPECT_EQ(m.nodes.at(0).protection, Protection::kProtected);
+}
+
+TEST_F(BuildMapTest, WithAPlanEveryDatabaseIsDrawnAndTheOnesThePolicyDoesNotProtectAreMarked) {
+  const std::vector<traffic::Flow> flows = {F("10.0.1.2"), []() {
+                                              traffic::Flow f = F("10.0.1.3");
+                                              f.key.responder = *net::ParseAddress("10.0.2.99");
+                                              return f;
+                                            }()};
+  enforce::EnforceReport plan;
+  enforce::TargetReport t;
+  t.id = "orders-db";
+  t.endpoint = "orders-db.abc.eu-west-1.rds.amazonaws.com";
+  t.port = 5432;
+  t.policy_target = "orders-db";
+  t.addresses = {"10.0.2.45"};
+  plan.targets.push_back(t);
+  enforce::TargetReport u;
+  u.id = "reports-db";
+  u.endpoint = "reports-db.abc.eu-west-1.rds.amazonaws.com";
+  u.port = 3306;
+  u.addresses = {"10.0.2.99"};
+  plan.unprotected.push_back(u);
+  plan.skipped.emplace_back("reports-db", "no virtual service of the policy has its endpoint");
+  MapInput in = Input(flows);
+  in.plan = &plan;
+  const map::TrafficMap m = BuildMap(in);
+  ASSERT_GE(m.nodes.size(), 2u);
+  EXPECT_EQ(m.nodes[0].id, "db:orders-db");
+  EXPECT_EQ(m.nodes[0].protection, Protection::kProtected);
+  EXPECT_EQ(m.nodes[0].detail, "instance orders-db.abc.eu-west-1.rds.amazonaws.com:5432, policy orders-db");
+  EXPECT_EQ(m.nodes[1].id, "db:reports-db");
+  EXPECT_EQ(m.nodes[1].protection, Protection::kUnprotected);
+  EXPECT_NE(m.nodes[1].detail.find("not protected: no virtual service"), std::string::npos) << m.nodes[1].detail;
+  // Its observed traffic is drawn; the policy admits none of it.
+  bool to_reports = false;
+  for (const map::MapEdge& e : m.edges) {
+    if (e.to == "db:reports-db") {
+      to_reports = true;
+      EXPECT_EQ(e.decision, map::Decision::kNotAllowed);
+    }
+  }
+  EXPECT_TRUE(to_reports);
+}
+
 }  // namespace
 }  // namespace moat::map
