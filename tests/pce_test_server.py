@@ -14,8 +14,13 @@ POST labels; POST workloads, PUT/DELETE workloads/<id>, PUT workloads/bulk_creat
 bulk_delete (at most 1,000 items, one bulk operation at a time, per-item results); POST/PUT/DELETE
 sec_policy/draft/virtual_services[/<id>] and PUT sec_policy/draft/virtual_services/bulk_create|
 bulk_update|bulk_delete (draft only: active and numbered versions are 406);
-POST service_bindings (active virtual services only), DELETE service_bindings/<id>; POST sec_policy
-provisions pending draft changes (all, or a change_subset) as a new version, GET sec_policy lists them.
+POST service_bindings (active virtual services only), DELETE service_bindings/<id>; POST/PUT/DELETE
+sec_policy/draft/ip_lists[/<id>] and sec_policy/draft/rule_sets[/<id>] (a rule set may be created with
+its rules), GET/POST sec_policy/draft/rule_sets/<id>/sec_rules and PUT/DELETE .../sec_rules/<id> (a
+rule's actors must name existing labels and draft objects); POST sec_policy provisions pending draft
+changes (all, or a change_subset) as a new version, GET sec_policy lists them. GET of ip_lists,
+rule_sets and virtual_services filters on name (partial match), external_data_set and
+external_data_reference (exact).
 
 Test control (not part of the PCE): POST /_test/faults {"429": n, "503": n, "garbage": n,
 "retry_after": s, "bulk_delay": s, "hang": s, "method": M, "item_error": n} makes the next n API requests
@@ -58,6 +63,17 @@ INTERFACE_FIELDS = {"name", "address", "cidr_block", "default_gateway_address", 
 VS_FIELDS = {"name", "description", "apply_to", "service", "service_ports", "service_addresses", "ip_overrides",
              "labels", "external_data_set", "external_data_reference"}
 BINDING_FIELDS = {"virtual_service", "workload", "port_overrides", "external_data_set", "external_data_reference"}
+IP_LIST_FIELDS = {"name", "description", "ip_ranges", "fqdns", "external_data_set", "external_data_reference"}
+RULE_SET_FIELDS = {"name", "description", "enabled", "scopes", "rules", "external_data_set",
+                   "external_data_reference"}
+RULE_FIELDS = {"enabled", "description", "providers", "consumers", "ingress_services", "resolve_labels_as",
+               "unscoped_consumers", "sec_connect", "stateless", "machine_auth", "network_type",
+               "use_workload_subnets", "consuming_security_principals", "external_data_set",
+               "external_data_reference"}
+ACTOR_KINDS = {"label": "labels", "label_group": "sec_policy/draft/label_groups", "workload": "workloads",
+               "virtual_service": "sec_policy/draft/virtual_services", "ip_list": "sec_policy/draft/ip_lists"}
+FILTERED = {"ip_lists", "rule_sets", "virtual_services"}  # collections answering the filters below
+FILTERS = ("name", "external_data_set", "external_data_reference")
 ENFORCEMENT_MODES = {"idle", "visibility_only", "selective", "full"}
 VISIBILITY_LEVELS = {"flow_full_detail", "flow_summary", "flow_drops", "flow_off", "enhanced_data_collection"}
 
@@ -108,6 +124,19 @@ def check_fields(obj, allowed, what):
 def optional_string(obj, key):
     if obj.get(key) is not None and not isinstance(obj[key], str):
         raise Reject("invalid_field", "%s must be a string or null" % key)
+
+
+def filtered(objects, query):
+    """The objects a collection GET's filters keep: name is a partial match, the external data exact."""
+    out = objects
+    for key in FILTERS:
+        if key in query:
+            want = query[key][0]
+            if key == "name":
+                out = [o for o in out if want.lower() in (o.get("name") or "").lower()]
+            else:
+                out = [o for o in out if o.get(key) == want]
+    return out
 
 
 def port_number(value, what, low=0):
@@ -294,6 +323,20 @@ class Handler(BaseHTTPRequestHandler):
             if raw is not None:
                 return self.send(200, raw, {"X-Total-Count": str(len(json.loads(raw)))})
             objects = st.collections.get(rest)
+            parts = rest.split("/")
+            if objects is None and len(parts) in (5, 6) and parts[:2] == ["sec_policy", parts[1]] and \
+                    parts[2] == "rule_sets" and parts[4] == "sec_rules":
+                rule_set = st.find("sec_policy/%s/rule_sets" % parts[1], "/orgs/%s/%s" % (st.org, "/".join(parts[:4])))
+                if rule_set is None:
+                    return self.send(404, {"error": "not found: " + rest})
+                if len(parts) == 5:
+                    objects = rule_set.get("rules", [])
+                else:
+                    rule = next((r for r in rule_set.get("rules", []) if r.get("href") == "/orgs/%s/%s"
+                                 % (st.org, rest)), None)
+                    return self.send(200, rule) if rule is not None else self.send(404, {"error": "not found: " + rest})
+            if objects is not None and rest.split("/")[-1] in FILTERED:
+                objects = filtered(objects, query)
             if objects is None:
                 obj = st.find(rest.rpartition("/")[0], "/orgs/%s/%s" % (st.org, rest))
                 return self.send(200, obj) if obj is not None else self.send(404, {"error": "not found: " + rest})
@@ -372,6 +415,41 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(204)
         if method == "POST" and parts == ["sec_policy"]:
             return self.send(201, self.provision(data))
+        ipl_path, rs_path = ["sec_policy", "draft", "ip_lists"], ["sec_policy", "draft", "rule_sets"]
+        if method == "POST" and parts == ipl_path:
+            return self.send(201, self.create_ip_list(data))
+        if method == "POST" and parts == rs_path:
+            return self.send(201, self.create_rule_set(data))
+        if parts[:3] in (ipl_path, rs_path) and len(parts) == 4 and method in ("PUT", "DELETE"):
+            name = "/".join(parts[:3])
+            obj = self.lookup(name, href)
+            if obj.get("update_type") == "delete":
+                raise Reject("already_deleted", "%s is already deleted in the draft policy" % href)
+            if method == "PUT":
+                (self.update_ip_list if parts[2] == "ip_lists" else self.update_rule_set)(obj, data)
+            else:
+                self.delete_versioned(name, obj)
+            return self.send(204)
+        if parts[:3] == rs_path and len(parts) in (5, 6) and parts[4] == "sec_rules":
+            rule_set = self.lookup("sec_policy/draft/rule_sets", "/orgs/%s/%s" % (st.org, "/".join(parts[:4])))
+            if rule_set.get("update_type") == "delete":
+                raise Reject("already_deleted", "%s is already deleted in the draft policy" % rule_set["href"])
+            if method == "POST" and len(parts) == 5:
+                rule = self.new_rule(rule_set, data)
+                rule_set["rules"].append(rule)
+                self.changed(rule_set)
+                return self.send(201, rule)
+            if len(parts) == 6 and method in ("PUT", "DELETE"):
+                rule = next((r for r in rule_set["rules"] if r["href"] == href), None)
+                if rule is None:
+                    raise NotFound()
+                if method == "PUT":
+                    rule.update(self.rule_fields(data, partial=True))
+                    stamp(rule)
+                else:
+                    rule_set["rules"] = [r for r in rule_set["rules"] if r is not rule]
+                self.changed(rule_set)
+                return self.send(204)
         raise Reject("method_not_allowed", "%s %s is not served here" % (method, "/".join(parts)))
 
     def lookup(self, name, href):
@@ -691,6 +769,200 @@ class Handler(BaseHTTPRequestHandler):
             except Reject as e:
                 results.append({"href": href if isinstance(href, str) else None, "errors": e.body()})
         return results
+
+    # IP lists and rule sets with their rules (draft; provisioned to active)
+
+    def next_id(self, name):
+        """The next numeric id of a versioned collection, counting draft and active objects."""
+        st = self.state
+        ids = [0]
+        for version in ("draft", "active"):
+            for o in st.collections["sec_policy/%s/%s" % (version, name)]:
+                tail = o.get("href", "").rsplit("/", 1)[-1]
+                if tail.isdigit():
+                    ids.append(int(tail))
+        return max(ids) + 1
+
+    def unique_name(self, name, data, current):
+        if not isinstance(data.get("name"), str) or not data["name"].strip():
+            raise Reject("invalid_field", "name must be a non-empty string")
+        for o in self.state.collections["sec_policy/draft/" + name]:
+            if o.get("name") == data["name"] and o is not current:
+                raise Reject("name_must_be_unique", "the name '%s' is in use: %s" % (data["name"], o["href"]))
+
+    def ip_list_fields(self, data, current=None):
+        check_fields(data, IP_LIST_FIELDS, "IP list")
+        out = dict(data)
+        for key in ("description", "external_data_set", "external_data_reference"):
+            optional_string(out, key)
+        if "name" in out:
+            self.unique_name("ip_lists", out, current)
+        ranges = []
+        for r in self.listed(out.get("ip_ranges", []), "ip_ranges"):
+            if not isinstance(r, dict) or any(k not in ("from_ip", "to_ip", "description", "exclusion") for k in r):
+                raise Reject("invalid_ip_range", "an IP range is {from_ip, to_ip?, description?, exclusion?}: %s"
+                             % json.dumps(r))
+            try:
+                ipaddress.ip_network(r.get("from_ip"), strict=False)
+                if r.get("to_ip") is not None:
+                    ipaddress.ip_address(r["to_ip"])
+            except (TypeError, ValueError):
+                raise Reject("invalid_ip_range", "not an IP address or CIDR: %s" % json.dumps(r))
+            ranges.append(dict({"exclusion": False}, **r))
+        if "ip_ranges" in out:
+            out["ip_ranges"] = ranges
+        for f in self.listed(out.get("fqdns", []), "fqdns"):
+            if not isinstance(f, dict) or not isinstance(f.get("fqdn"), str):
+                raise Reject("invalid_field", "an fqdn entry is {fqdn, description?}: %s" % json.dumps(f))
+        return out
+
+    def create_ip_list(self, data):
+        st = self.state
+        fields = self.ip_list_fields(data)
+        if "name" not in fields:
+            raise Reject("missing_field", "an IP list needs a name")
+        obj = {"href": "/orgs/%s/sec_policy/draft/ip_lists/%d" % (st.org, self.next_id("ip_lists")),
+               "name": None, "description": None, "ip_ranges": [], "fqdns": [], "update_type": "create",
+               "external_data_set": None, "external_data_reference": None, "caps": ["write", "provision", "delete"]}
+        obj.update(fields)
+        st.collections["sec_policy/draft/ip_lists"].append(stamp(obj, created=True))
+        return obj
+
+    def update_ip_list(self, obj, data):
+        obj.update(self.ip_list_fields(data, obj))
+        self.changed(obj)
+
+    def changed(self, obj):
+        if obj.get("update_type") != "create":
+            obj["update_type"] = "update"
+        stamp(obj)
+
+    def delete_versioned(self, name, obj):
+        st = self.state
+        if obj.get("update_type") == "create":  # never provisioned: just gone
+            st.collections[name] = [o for o in st.collections[name] if o is not obj]
+        else:
+            obj["update_type"] = "delete"
+            stamp(obj)
+
+    def actor(self, a, what, labels_only=False):
+        """Checks one actor: exactly one of ams or a reference to an existing label or draft object."""
+        st = self.state
+        if not isinstance(a, dict):
+            raise Reject("invalid_actor", "%s: an actor must be a JSON object: %s" % (what, json.dumps(a)))
+        kinds = [k for k in a if k != "exclusion"]
+        if len(kinds) != 1:
+            raise Reject("invalid_actor", "%s: an actor names exactly one thing: %s" % (what, json.dumps(a)))
+        kind = kinds[0]
+        if kind == "actors" and not labels_only:
+            if a["actors"] != "ams":
+                raise Reject("invalid_actor", "%s: unknown actors %s" % (what, json.dumps(a["actors"])))
+            return {"actors": "ams"}
+        allowed = ("label", "label_group") if labels_only else ACTOR_KINDS
+        ref = a.get(kind)
+        href = ref.get("href") if isinstance(ref, dict) else None
+        if kind not in allowed or not isinstance(href, str):
+            raise Reject("invalid_actor", "%s: not an actor here: %s" % (what, json.dumps(a)))
+        obj = st.find(ACTOR_KINDS[kind], href)
+        if obj is None or obj.get("deleted") or obj.get("update_type") == "delete":
+            raise Reject("invalid_uri", "Invalid URI: {%s}" % href)
+        out = {kind: {"href": href}}
+        if a.get("exclusion"):
+            out["exclusion"] = True
+        return out
+
+    def rule_fields(self, data, partial=False):
+        check_fields(data, RULE_FIELDS, "security rule")
+        out = dict(data)
+        for key in ("description", "external_data_set", "external_data_reference"):
+            optional_string(out, key)
+        for key in ("enabled", "unscoped_consumers", "sec_connect", "stateless", "machine_auth"):
+            if key in out and not isinstance(out[key], bool):
+                raise Reject("invalid_field", "%s must be true or false" % key)
+        for side in ("providers", "consumers"):
+            if side in out or not partial:
+                actors = self.listed(out.get(side), side)
+                if not actors:
+                    raise Reject("invalid_field", "%s must not be empty" % side)
+                out[side] = [self.actor(a, side) for a in actors]
+        if "resolve_labels_as" in out or not partial:
+            r = out.get("resolve_labels_as")
+            if not isinstance(r, dict) or set(r) != {"providers", "consumers"}:
+                raise Reject("invalid_field", "resolve_labels_as is {providers, consumers}")
+            for side in ("providers", "consumers"):
+                values = self.listed(r[side], "resolve_labels_as." + side)
+                if not values or any(v not in ("workloads", "virtual_services") for v in values):
+                    raise Reject("invalid_field", "resolve_labels_as.%s: workloads and/or virtual_services" % side)
+        services = []
+        for sv in self.listed(out.get("ingress_services", []), "ingress_services"):
+            if isinstance(sv, dict) and set(sv) == {"href"}:
+                if self.state.find("sec_policy/draft/services", sv["href"]) is None:
+                    raise Reject("invalid_uri", "Invalid URI: {%s}" % sv["href"])
+            elif isinstance(sv, dict) and "proto" in sv and set(sv) <= {"port", "to_port", "proto"}:
+                if isinstance(sv["proto"], bool) or not isinstance(sv["proto"], int) or not -1 <= sv["proto"] <= 255:
+                    raise Reject("invalid_field", "proto must be an IANA protocol number: %s" % json.dumps(sv))
+                if "port" in sv:
+                    port_number(sv["port"], "port")
+                if sv.get("to_port") is not None:
+                    port_number(sv["to_port"], "to_port", sv.get("port", 0))
+            else:
+                raise Reject("invalid_field", "an ingress service is {href} or {port, to_port?, proto}: %s"
+                             % json.dumps(sv))
+            services.append(sv)
+        if "ingress_services" in out:
+            out["ingress_services"] = services
+        return out
+
+    def new_rule(self, rule_set, data):
+        st = self.state
+        fields = self.rule_fields(data)
+        ids = [0] + [int(r["href"].rsplit("/", 1)[1]) for name in ("draft", "active")
+                     for rs in st.collections["sec_policy/%s/rule_sets" % name] for r in rs.get("rules", [])
+                     if r.get("href", "").rsplit("/", 1)[-1].isdigit()]
+        ids += [int(r["href"].rsplit("/", 1)[1]) for r in rule_set.get("rules", [])
+                if r.get("href", "").rsplit("/", 1)[-1].isdigit()]
+        rule = {"href": "%s/sec_rules/%d" % (rule_set["href"], max(ids) + 1), "enabled": True, "description": None,
+                "ingress_services": [], "unscoped_consumers": False, "sec_connect": False, "stateless": False,
+                "machine_auth": False, "external_data_set": None, "external_data_reference": None}
+        rule.update(fields)
+        return stamp(rule, created=True)
+
+    def rule_set_fields(self, data, current=None):
+        check_fields(data, RULE_SET_FIELDS - ({"rules"} if current is not None else set()), "rule set")
+        out = dict(data)
+        for key in ("description", "external_data_set", "external_data_reference"):
+            optional_string(out, key)
+        if "name" in out:
+            self.unique_name("rule_sets", out, current)
+        if "enabled" in out and not isinstance(out["enabled"], bool):
+            raise Reject("invalid_field", "enabled must be true or false")
+        if "scopes" in out:
+            scopes = self.listed(out["scopes"], "scopes")
+            if not scopes:
+                raise Reject("invalid_field", "scopes must hold at least one scope ([[]] is all)")
+            out["scopes"] = [[self.actor(a, "scopes", labels_only=True) for a in self.listed(sc, "scope")]
+                             for sc in scopes]
+        return out
+
+    def create_rule_set(self, data):
+        st = self.state
+        fields = self.rule_set_fields(data)
+        if "name" not in fields or "scopes" not in fields:
+            raise Reject("missing_field", "a rule set needs a name and scopes")
+        rules = self.listed(fields.pop("rules", []), "rules")
+        obj = {"href": "/orgs/%s/sec_policy/draft/rule_sets/%d" % (st.org, self.next_id("rule_sets")),
+               "name": None, "description": None, "enabled": True, "rules": [], "ip_tables_rules": [],
+               "update_type": "create", "external_data_set": None, "external_data_reference": None,
+               "caps": ["write", "provision", "delete"]}
+        obj.update(fields)
+        for r in rules:
+            obj["rules"].append(self.new_rule(obj, r))
+        st.collections["sec_policy/draft/rule_sets"].append(stamp(obj, created=True))
+        return obj
+
+    def update_rule_set(self, obj, data):
+        obj.update(self.rule_set_fields(data, obj))
+        self.changed(obj)
 
     # Service bindings (unversioned; active virtual services only)
 

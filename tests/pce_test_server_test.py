@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Self-test of pce_test_server.py: starts it on loopback with a tiny bundle and drives its read and write
-surface over HTTP (labels, workloads and their bulk operations, draft virtual services, service bindings,
-provisioning, errors, faults, rate limit). Stdlib only; exits non-zero on failure.
+surface over HTTP (labels, workloads and their bulk operations, draft virtual services, IP lists, rule
+sets and their rules, collection filters, service bindings, provisioning, errors, faults, rate limit). Stdlib only; exits non-zero on failure.
   python3 tests/pce_test_server_test.py
 """
 import base64
@@ -387,6 +387,63 @@ class PceTestServerTest(unittest.TestCase):
                          ACTIVE_VS.replace("/active/", "/1/"))
         self.assertEqual(self.api("PUT", "sec_policy/draft/virtual_services/nope", {"name": "z"}),
                          (404, {"error": "not found"}))
+
+    def test_ip_lists_and_rule_sets_are_written_in_draft_and_found_by_external_data(self):
+        moat = {"external_data_set": "moat", "external_data_reference": "suggest:orders-db:clients"}
+        status, ipl = self.api("POST", "sec_policy/draft/ip_lists",
+                               dict({"name": "IPL-suggest-test", "ip_ranges": [{"from_ip": "10.8.0.6"}]}, **moat))
+        self.assertEqual(status, 201, ipl)
+        self.assertRegex(ipl["href"], r"^/orgs/1/sec_policy/draft/ip_lists/\d+$")
+        self.assertEqual((ipl["update_type"], ipl["ip_ranges"][0]["exclusion"]), ("create", False))
+        self.assertRejected(self.api("POST", "sec_policy/draft/ip_lists", {"name": "IPL-suggest-test"}),
+                            "name_must_be_unique")
+        self.assertRejected(self.api("POST", "sec_policy/draft/ip_lists",
+                                     {"name": "IPL-bad", "ip_ranges": [{"from_ip": "10.8.0.300"}]}),
+                            "invalid_ip_range")
+        # The filters: external data exactly, the name in part.
+        for query in ("external_data_set=moat", "name=suggest-te",
+                      "external_data_reference=suggest:orders-db:clients&external_data_set=moat"):
+            self.assertEqual([o["href"] for o in self.api("GET", "sec_policy/draft/ip_lists?" + query)[1]],
+                             [ipl["href"]], query)
+        self.assertEqual(self.api("GET", "sec_policy/draft/ip_lists?external_data_reference=suggest:orders-db")[1],
+                         [])
+        draft_vs = ACTIVE_VS.replace("/active/", "/draft/")
+        rule = {"providers": [{"virtual_service": {"href": draft_vs}}], "consumers": [{"ip_list": {"href": ipl["href"]}}],
+                "ingress_services": [{"port": 5432, "proto": 6}],
+                "resolve_labels_as": {"providers": ["virtual_services"], "consumers": ["workloads"]}}
+        status, rs = self.api("POST", "sec_policy/draft/rule_sets",
+                              {"name": "RS-suggest-test", "scopes": [[]], "rules": [rule],
+                               "external_data_set": "moat", "external_data_reference": "suggest:orders-db"})
+        self.assertEqual(status, 201, rs)
+        self.assertEqual(rs["rules"][0]["href"].rsplit("/", 1)[0], rs["href"] + "/sec_rules")
+        rules = rs["href"][len("/orgs/1/"):] + "/sec_rules"
+        # A rule names existing labels and draft objects: an active IP list href is not one.
+        active_ipl = dict(rule, consumers=[{"ip_list": {"href": ipl["href"].replace("/draft/", "/active/")}}])
+        self.assertRejected(self.api("POST", rules, active_ipl), "invalid_uri")
+        self.assertRejected(self.api("POST", rules, dict(rule, consumers=[])), "invalid_field")
+        self.assertRejected(self.api("POST", rules, dict(rule, resolve_labels_as={"providers": ["workloads"]})),
+                            "invalid_field")
+        status, second = self.api("POST", rules, dict(rule, consumers=[{"label": {"href": "/orgs/1/labels/2"}}]))
+        self.assertEqual(status, 201, second)
+        self.assertEqual(len(self.api("GET", rules)[1]), 2)
+        self.assertEqual(self.api("PUT", second["href"][len("/orgs/1/"):], {"description": "web"})[0], 204)
+        self.assertEqual(self.api("GET", second["href"][len("/orgs/1/"):])[1]["description"], "web")
+        self.assertEqual(self.api("DELETE", second["href"][len("/orgs/1/"):])[0], 204)
+        self.assertEqual(self.api("PUT", rs["href"][len("/orgs/1/"):], {"description": "reviewed"})[0], 204)
+        self.assertEqual([r["href"] for r in self.api("GET", rules)[1]], [rs["rules"][0]["href"]])
+        self.assertRejected(self.api("PUT", rs["href"][len("/orgs/1/"):], {"rules": []}), "unknown_field")
+        # Draft only, until provisioned; then active, its references active too.
+        self.assertEqual(self.api("GET", "sec_policy/active/rule_sets?name=RS-suggest-test")[1], [])
+        self.assertEqual(self.api("POST", "sec_policy", {"update_description": "suggest test"})[0], 201)
+        active = self.api("GET", "sec_policy/active/rule_sets?external_data_reference=suggest:orders-db")[1]
+        self.assertEqual(len(active), 1, active)
+        self.assertEqual(active[0]["description"], "reviewed")
+        self.assertEqual(active[0]["rules"][0]["consumers"][0]["ip_list"]["href"],
+                         ipl["href"].replace("/draft/", "/active/"))
+        self.assertEqual(len(self.api("GET", "sec_policy/active/ip_lists?name=IPL-suggest-test")[1]), 1)
+        # A provisioned rule set's deletion waits for a provisioning too.
+        self.assertEqual(self.api("DELETE", rs["href"][len("/orgs/1/"):])[0], 204)
+        self.assertRejected(self.api("DELETE", rs["href"][len("/orgs/1/"):]), "already_deleted")
 
     def test_faults_apply_to_writes(self):
         self.call("POST", "/_test/faults", {"429": 1, "retry_after": 2}, auth=False)

@@ -174,21 +174,27 @@ int Map(const std::vector<std::string>& args) {
 int Suggest(const std::vector<std::string>& args) {
   CLI::App app(
       "Propose label-based rules (PCE draft rule sets and IP lists) that admit the traffic observed to each "
-      "database, and no unobserved workload.",
+      "database, and no unobserved workload; with --push, write them to the PCE's draft policy.",
       "moat suggest");
   app.set_help_flag("-h,--help", "show this help");
   app::SuggestRunRequest req;
   std::string state, out;
   app.add_option("--policy", req.policy, "pce, or a policy bundle file (PCE collections in one JSON object)");
   app.add_option("--policy-version", req.version, "active (default), draft, or a policy version number");
-  app.add_option("--target", req.targets, "a target of the policy: name or FQDN (repeatable; default: all)")
+  app.add_option("--target", req.targets,
+                 "a database of the policy: a virtual service or provider workload, by name, FQDN or RDS "
+                 "identifier (repeatable; default: all)")
       ->expected(1, 1 << 16);
   app.add_option("--state", state, "state directory (default $XDG_STATE_HOME/moat or ~/.local/state/moat)");
-  app.add_option("--out", out, "write the suggestions to this file (default: standard output)");
+  app.add_option("--out", out, "write the suggestions to this file (default: standard output, without --push)");
+  app.add_flag("--push", req.push,
+               "write the suggestions to the PCE's draft policy (never provisioned), updating moat's earlier ones");
+  app.add_flag("--plan", req.push_plan, "with --push: say what it would create, update or leave; write nothing");
   HistoryOptions history;
   AddHistoryOptions(app, history);
   AddAwsOptions(app);
   if (auto done = Parse(app, "suggest", args)) return *done;
+  if (req.push_plan) req.push = true;  // --plan alone plans the push
   const std::string state_dir = StateDirectory(state);
   app::Services services;
   const int64_t now = services.clock().WallSeconds();
@@ -196,22 +202,38 @@ int Suggest(const std::vector<std::string>& args) {
   auto observed = HistoryRequest(history, state_dir, "suggest", services, flows_deps);
   if (!observed) return Error("suggest", observed.error().message);
   req.observed = std::move(*observed);
-  auto report = app::RunSuggest(req, services.Policy(), flows_deps, now);
+  const app::PceDeps pce = services.Pce();
+  auto report = app::RunSuggest(req, services.Policy(), flows_deps, now, &pce);
   if (!report) return Error("suggest", report.error().message);
   if (!report->observed.available) {
     return Error("suggest",
                  "no flow history yet: give --flows SOURCE to record flow logs (" + req.observed.store + ")");
   }
-  if (out.empty()) {
-    WriteOut(report->document);
-  } else {
+  if (!out.empty()) {
     std::ofstream file(out, std::ios::binary | std::ios::trunc);
     file << report->document;
     file.close();
     if (!file) return Error("suggest", out + ": cannot be written");
+  } else if (!req.push) {
+    WriteOut(report->document);
   }
   std::fprintf(stderr, "moat: suggest: %zu rule set(s) with %zu rule(s) and %zu IP list(s) covering %zu flow(s) (%s)\n",
                report->rule_sets, report->rules, report->ip_lists, report->flows, report->observed.window.c_str());
+  if (!req.push) return kExitOk;
+  const app::SuggestPushReport& push = report->push;
+  std::string lines;
+  for (const std::string& line : push.lines) lines += line + "\n";
+  WriteOut(lines);
+  if (!push.error.empty()) return Error("suggest: --push", push.error);
+  if (req.push_plan) {
+    WriteOut("plan only: nothing was written to the PCE\n");
+  } else {
+    WriteOut(fmt::format(
+        "{} created, {} updated, {} unchanged in the PCE's draft policy{}: review them in the PCE and provision "
+        "them there (moat does not provision)\n",
+        push.created, push.updated, push.unchanged,
+        push.conflicts > 0 ? fmt::format(", {} conflict(s) left alone", push.conflicts) : ""));
+  }
   return kExitOk;
 }
 

@@ -50,9 +50,12 @@ const std::vector<HelpText> kHelpTexts = {
      "moat map --policy bundle.json --plan --out map.svg",
      "0  the map was written\n"
      "1  an error"},
-    {"suggest", "suggest [options]", "moat suggest --policy pce --flows vpc-flow-logs/ --out draft-rules.json",
-     "0  suggestions written\n"
-     "1  an error, or no flow history yet"},
+    {"suggest", "suggest [options]",
+     "moat suggest --policy pce --flows vpc-flow-logs/ --out draft-rules.json\n"
+     "moat suggest --policy pce --target orders-db --push --plan\n"
+     "moat suggest --policy pce --target orders-db --push   # then review and provision in the PCE",
+     "0  suggestions written (with --push: written to the draft policy, or planned with --plan)\n"
+     "1  an error, no flow history yet, a --target that names no database, or a write the PCE refused"},
     {"pce export", "pce export --out FILE [options]",
      "moat pce export --out bundle.json\n"
      "moat pce export --policy-version draft --out draft.json",

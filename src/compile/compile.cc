@@ -29,11 +29,23 @@ struct Refined {
 
 class Compiler {
  public:
-  explicit Compiler(const Policy& p) : p_(p), m_(p) { Prepare(); }
+  Compiler(const Policy& p, const CompileOptions& options) : p_(p), m_(p), options_(options) { Prepare(); }
 
   Compiled Run() {
     Compiled out;
-    for (uint32_t o : Targets()) out.targets.push_back(BuildTarget(o));
+    std::vector<bool> provider(m_.size());
+    std::vector<uint32_t> targets = Targets();
+    for (uint32_t o : targets) provider[o] = true;
+    if (options_.every_virtual_service) {
+      for (size_t vs = 0; vs < p_.virtual_services.size(); ++vs) {
+        const uint32_t o = m_.IdOf({true, vs});
+        if (!provider[o]) targets.push_back(o);
+      }
+    }
+    for (uint32_t o : targets) {
+      out.targets.push_back(BuildTarget(o));
+      out.targets.back().provider = provider[o];
+    }
     std::sort(out.targets.begin(), out.targets.end(), [](const Target& a, const Target& b) { return a.name < b.name; });
     out.warnings = std::move(warnings_);
     return out;
@@ -528,6 +540,7 @@ class Compiler {
 
   const Policy& p_;
   Matcher m_;
+  CompileOptions options_;
   std::vector<std::string> warnings_;
   std::vector<Contribution> denies_;
   std::map<std::pair<const Rule*, std::vector<int32_t>>, AddressSide> consumers_;  // node-based: stable
@@ -540,6 +553,8 @@ class Compiler {
 
 }  // namespace
 
-Compiled Compile(const policy::Policy& policy) { return Compiler(policy).Run(); }
+Compiled Compile(const policy::Policy& policy, const CompileOptions& options) {
+  return Compiler(policy, options).Run();
+}
 
 }  // namespace moat::compile

@@ -4,8 +4,9 @@
 //
 // Without AWS at hand (DESIGN.md §4), a target is a virtual service that is a provider of an
 // enabled rule, together with the workloads bound to it (named by the virtual service), or a
-// provider workload bound to no virtual service. A virtual service's target admits, at each bound
-// workload's addresses, what the rules give the virtual service (with that binding's port
+// provider workload bound to no virtual service. CompileOptions::every_virtual_service makes every
+// virtual service a target besides (Target::provider false, no allow set), as suggestions need. A virtual service's
+// target admits, at each bound workload's addresses, what the rules give the virtual service (with that binding's port
 // overrides) and what they give the workload itself; where those differ between bound workloads,
 // the target's entries name the addresses they apply to.
 //
@@ -48,6 +49,7 @@ struct DenyEntry {
 };
 
 struct Target {
+  bool provider = true;       // false: no enabled rule reaches it yet (CompileOptions::every_virtual_service)
   std::string name;           // the virtual service's name, or the workload's (its hostname, href)
   std::string fqdn;           // the virtual service's first FQDN, or the workload's hostname
   net::AddressSet addresses;  // the bound workloads' (or the workload's) interface addresses
@@ -66,7 +68,13 @@ struct Compiled {
   std::vector<std::string> warnings;  // the policy's (the targets' own are theirs), in order, no repeats
 };
 
-Compiled Compile(const policy::Policy& policy);
+struct CompileOptions {
+  // Every virtual service is a target, even one no enabled rule reaches yet (its allow set is
+  // empty): what suggestions and the map start from. Compile's default: providers only.
+  bool every_virtual_service = false;
+};
+
+Compiled Compile(const policy::Policy& policy, const CompileOptions& options = {});
 
 struct Decision {
   bool allowed = false;

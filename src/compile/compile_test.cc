@@ -287,5 +287,55 @@ TEST(CompileTest, AllProtocolsRuleIsItsOwnEntry) {
   EXPECT_TRUE(Decide(c.targets[0], *net::ParseAddress("10.0.1.1"), 17, 53).allowed);
 }
 
+// A database modelled in the PCE (a virtual service bound to its workload) before any rule names it.
+TEST(CompileOptionsTest, EveryVirtualServiceMakesARulelessVirtualServiceATargetWithNoAllowSet) {
+  Fixture f;
+  const std::string rds = f.pc.Workload("rds-ledger", {"10.0.3.60"}, {});
+  const std::string vs =
+      f.pc.VirtualService("VS-RDS-ledger", "ledger.example.rds.amazonaws.com", Json::array({Tcp(5432)}), {});
+  f.pc.Bind(vs, rds);
+  const size_t rs = f.pc.RuleSet(kAll);
+  f.pc.Rule(rs, {L(f.db_role)}, {L(f.web_role)}, {Tcp(5432)}, true);
+  auto policy = policy::LoadBundle(f.pc.bundle().dump(), "case.json", "active");
+  ASSERT_TRUE(policy) << policy.error().message;
+
+  // The default, which plan and apply use: providers only.
+  const Compiled providers = Compile(*policy);
+  ASSERT_EQ(providers.targets.size(), 1u);
+  EXPECT_EQ(providers.targets[0].name, "db");
+  EXPECT_TRUE(providers.targets[0].provider);
+
+  const Compiled every = Compile(*policy, {.every_virtual_service = true});
+  ASSERT_EQ(every.targets.size(), 2u);
+  EXPECT_EQ(every.targets[0].name, "VS-RDS-ledger");
+  EXPECT_FALSE(every.targets[0].provider);
+  EXPECT_EQ(every.targets[0].fqdn, "ledger.example.rds.amazonaws.com");
+  EXPECT_EQ(every.targets[0].addresses.ToStrings(), V({"10.0.3.60/32"}));
+  EXPECT_TRUE(every.targets[0].allow.empty());
+  EXPECT_TRUE(every.targets[0].error.empty()) << every.targets[0].error;
+  EXPECT_FALSE(Decide(every.targets[0], *net::ParseAddress("10.0.1.20"), 6, 5432).allowed);
+  // The provider keeps what it had.
+  EXPECT_EQ(every.targets[1].name, "db");
+  EXPECT_TRUE(every.targets[1].provider);
+  EXPECT_EQ(Prefixes(every, "db"), Prefixes(providers, "db"));
+}
+
+// A virtual service that a rule already reaches is a target once, as a provider.
+TEST(CompileOptionsTest, EveryVirtualServiceKeepsAProviderVirtualServiceOnce) {
+  Fixture f;
+  const std::string vs =
+      f.pc.VirtualService("VS-RDS-orders", "orders.example.rds.amazonaws.com", Json::array({Tcp(5432)}), {f.db_role});
+  f.pc.Bind(vs, f.db);
+  f.pc.Workload("web", {"10.0.1.20"}, {f.web_role});
+  const size_t rs = f.pc.RuleSet(kAll);
+  f.pc.Rule(rs, {L(f.db_role)}, {L(f.web_role)}, Json::array(), true, kVsResolve);
+  auto policy = policy::LoadBundle(f.pc.bundle().dump(), "case.json", "active");
+  ASSERT_TRUE(policy) << policy.error().message;
+  const Compiled every = Compile(*policy, {.every_virtual_service = true});
+  ASSERT_EQ(every.targets.size(), 1u);
+  EXPECT_TRUE(every.targets[0].provider);
+  EXPECT_EQ(Prefixes(every, "VS-RDS-orders"), V({"10.0.1.20/32"}));
+}
+
 }  // namespace
 }  // namespace moat::compile

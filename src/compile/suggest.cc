@@ -329,7 +329,9 @@ Json Suggester::EmitIpList(size_t n) const {
           {"name", ListName(t_.name, n, new_lists_.size())},
           {"description", "moat: sources observed to " + t_.name + " on " + Ports(new_list_ports_[n]) +
                               " that are no workload's interface address"},
-          {"ip_ranges", ranges}};
+          {"ip_ranges", ranges},
+          {"external_data_set", kSuggestDataSet},
+          {"external_data_reference", SuggestReference(t_.name, n, new_lists_.size())}};
 }
 
 Json Suggester::EmitRule(const Json& providers, const Consumers& c, const RuleDraft& r) const {
@@ -377,7 +379,9 @@ void Suggester::Emit(const Json& providers, Suggestion& out) {
                                       t_.name + "; a draft to review before provisioning"},
                   {"enabled", true},
                   {"scopes", Json::array({Json::array()})},
-                  {"rules", rules}};
+                  {"rules", rules},
+                  {"external_data_set", kSuggestDataSet},
+                  {"external_data_reference", SuggestReference(t_.name)}};
   for (size_t n = 0; n < new_lists_.size(); ++n) out.ip_lists.push_back(EmitIpList(n));
   // The PCE wants unique names.
   for (const auto& rs : p_.rule_sets) {
@@ -432,6 +436,12 @@ void Suggester::NoteDecisions() {
 }
 
 }  // namespace
+
+std::string SuggestReference(const std::string& target) { return "suggest:" + target; }
+
+std::string SuggestReference(const std::string& target, size_t n, size_t count) {
+  return "suggest:" + target + ":clients" + (count > 1 ? "-" + std::to_string(n + 1) : "");
+}
 
 Suggestion Suggest(const SuggestRequest& request) {
   return Suggester(*request.policy, *request.target, request.first_ip_list).Run(request.flows);

@@ -56,6 +56,14 @@ struct Suggestion {
 
 Suggestion Suggest(const SuggestRequest& request);
 
+// What marks the rule sets and IP lists of a suggestion as moat's in the PCE: their
+// external_data_set, and an external_data_reference that names the subject, stable across runs:
+// "suggest:<target>" for the rule set, "suggest:<target>:clients" for its IP list, or
+// "suggest:<target>:clients-<k>" (k from 1) for the k-th of `count` (the order they are made in).
+inline constexpr const char* kSuggestDataSet = "moat";
+std::string SuggestReference(const std::string& target);
+std::string SuggestReference(const std::string& target, size_t n, size_t count);
+
 // Several targets in one document, by target name, placeholder numbers unique across it:
 // {"rule_sets": [...], "ip_lists": [...], "coverage": [...], "notes": ["<target>: ...", ...]}.
 nlohmann::json SuggestDocument(std::vector<SuggestRequest> requests);

@@ -199,7 +199,9 @@ TEST(SuggestTest, ObservedWorkloadsBecomeTheirCoarsestLabelSetInAPceRuleSetBody)
          {"providers", {Actor("virtual_service", "/orgs/1/sec_policy/draft/virtual_services/vs-orders-db")}},
          {"consumers", Labels({shop.web, shop.orders})},
          {"ingress_services", {{{"port", 5432}, {"proto", 6}}}},
-         {"resolve_labels_as", {{"providers", {"virtual_services"}}, {"consumers", {"workloads"}}}}}}}};
+         {"resolve_labels_as", {{"providers", {"virtual_services"}}, {"consumers", {"workloads"}}}}}}},
+      {"external_data_set", "moat"},
+      {"external_data_reference", "suggest:orders-db"}};
   EXPECT_EQ(s.rule_set, want) << s.rule_set.dump(1);
   EXPECT_TRUE(s.ip_lists.empty());
   const Json coverage = Json::parse(R"([{"rule_set": "moat-suggested-orders-db", "rule": 0,
@@ -300,7 +302,9 @@ TEST(SuggestTest, IpOnlySourcesBecomeOneIpListMergedOnlyWhereExact) {
        {{{"from_ip", "10.9.1.0/31"}},
         {{"from_ip", "10.9.2.1"}},
         {{"from_ip", "10.9.2.2"}},
-        {{"from_ip", "2001:db8::7"}}}}};
+        {{"from_ip", "2001:db8::7"}}}},
+      {"external_data_set", "moat"},
+      {"external_data_reference", "suggest:orders-db:clients"}};
   EXPECT_EQ(s.ip_lists[0], want) << s.ip_lists[0].dump(1);
   ASSERT_EQ(c.Rules().size(), 1u);
   EXPECT_EQ(c.Rules()[0]["consumers"],
@@ -354,6 +358,9 @@ TEST(SuggestTest, PortsShareARuleOnlyWhenTheirConsumersAreTheSame) {
   EXPECT_EQ(rules[3]["ingress_services"], Json::array({{{"port", 6432}, {"proto", 6}}}));
   ASSERT_EQ(c.s.ip_lists.size(), 2u);
   EXPECT_EQ(c.s.ip_lists[0]["name"], "moat-suggested-orders-db-clients-1");
+  EXPECT_EQ(c.s.ip_lists[0]["external_data_reference"], "suggest:orders-db:clients-1");
+  EXPECT_EQ(c.s.ip_lists[1]["external_data_reference"], "suggest:orders-db:clients-2");
+  EXPECT_EQ(c.s.rule_set["external_data_reference"], "suggest:orders-db");
   EXPECT_EQ(c.s.ip_lists[1]["ip_ranges"], Json::array({{{"from_ip", "10.9.1.1"}}, {{"from_ip", "10.9.1.2"}}}));
 }
 

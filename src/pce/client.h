@@ -1,13 +1,13 @@
 // The PCE REST API v2 client: collections (the 500-object cap, X-Total-Count, and the async job
 // flow for large ones), the policy of one version as a Policy or as a policy bundle, the bulk
-// traffic loader, and the writes of `moat pce sync` (labels, bulk workloads and draft virtual
-// services, service bindings, provisioning). Every request goes through one retry loop: 429 waits
-// as Retry-After says, 5xx and transport failures back off (capped, with jitter), all bounded;
-// 401, 403 and 406 fail at once with a message naming the request. A request that creates
-// something (POST, bulk_create) is retried only after a 429, which the PCE answers without doing
-// anything: after a 5xx or a lost connection it may have been done, so it fails at once (a new
-// sync plans from what the PCE then holds). The API secret never appears in messages.
-// Not thread-safe: one client per thread.
+// traffic loader, the writes of `moat pce sync` (labels, bulk workloads and draft virtual
+// services, service bindings, provisioning) and of `moat suggest --push` (draft objects one by
+// one). Every request goes through one retry loop: 429 waits as Retry-After says, 5xx and
+// transport failures back off (capped, with jitter), all bounded; 401, 403 and 406 fail at once
+// with a message naming the request. A request that creates something (POST, bulk_create) is
+// retried only after a 429, which the PCE answers without doing anything: after a 5xx or a lost
+// connection it may have been done, so it fails at once (a new run plans from what the PCE then
+// holds). The API secret never appears in messages. Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
@@ -103,6 +103,11 @@ class Client {
   // The same for PUT /sec_policy/draft/virtual_services/bulk_<op>.
   Result<std::vector<BulkItemResult>> BulkVirtualServices(std::string_view op,
                                                           const std::vector<nlohmann::json>& items);
+  // POST `body` to a collection: an href ("/orgs/1/sec_policy/draft/rule_sets/7/sec_rules") or a
+  // path under the org ("sec_policy/draft/ip_lists"). The new object's href.
+  Result<std::string> Create(const std::string& collection, const nlohmann::json& body);
+  // PUT `body` to `href` (a partial update: what it leaves out stays as it is).
+  Status Update(const std::string& href, const nlohmann::json& body);
   // DELETE `href`; an object already gone (404, or a 406 "already_deleted") is not an error.
   Status Delete(const std::string& href);
   // POST /service_bindings with the items: the new hrefs, in order. The virtual service hrefs

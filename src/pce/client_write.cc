@@ -110,6 +110,23 @@ Result<std::vector<BulkItemResult>> Client::Bulk(std::string_view collection, st
   return out;
 }
 
+Result<std::string> Client::Create(const std::string& collection, const nlohmann::json& body) {
+  const std::string path = collection.starts_with("/orgs/") ? collection : OrgPath(collection);
+  auto resp = SendJson("POST", path, body, true);
+  if (!resp) return Fail(std::move(resp).error());
+  auto doc = JsonBody(*resp, "POST " + path);
+  if (!doc) return Fail(std::move(doc).error());
+  std::string href = StringField(*doc, "href");
+  if (href.empty()) return Fail(InvalidInput("POST " + path + ": the answer names no href: " + Quote(resp->body, 60)));
+  return href;
+}
+
+Status Client::Update(const std::string& href, const nlohmann::json& body) {
+  auto resp = SendJson("PUT", href, body, false);
+  if (!resp) return Fail(std::move(resp).error());
+  return {};
+}
+
 Status Client::Delete(const std::string& href) {
   auto resp = SendJson("DELETE", href, nullptr, false);
   if (resp) return {};
