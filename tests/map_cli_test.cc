@@ -157,13 +157,20 @@ TEST_F(MapCliTest, WritesDotSvgAndASelfContainedHtmlPage) {
   if (!std::filesystem::exists("/usr/bin/chromium") || !std::filesystem::exists("/usr/bin/chromedriver")) {
     GTEST_SKIP() << "chromium or chromedriver not installed";
   }
+  const std::string script = MOAT_SOURCE_DIR "/tests/map_browser_test.py";
   RunResult browser =
-      RunProcess("/usr/bin/env",
-                 {"python3", MOAT_SOURCE_DIR "/tests/map_browser_test.py", "--html", dir_.path() + "/map.html",
-                  "--expect-node", "db:VS-RDS-orders-db", "--expect-node", "ip-list:IPL-Corp-VPN", "--expect-node",
-                  "labels:role=Web,app=Consumer,env=Development,loc=Amazon", "--expect-node",
-                  "labels:role=Web,app=Consumer,env=Production,loc=Amazon", "--expect-node", "subnet:10.8.0.0/24",
-                  "--min-edges", "5", "--screenshot", dir_.path() + "/map.png"},
+      RunProcess("/usr/bin/env", {"python3",       script,
+                                  "--html",        dir_.path() + "/map.html",
+                                  "--expect-node", "db:VS-RDS-orders-db",
+                                  "--expect-node", "ip-list:IPL-Corp-VPN",
+                                  "--expect-node", "labels:role=Web,app=Consumer,env=Development,loc=Amazon",
+                                  "--expect-node", "labels:role=Web,app=Consumer,env=Production,loc=Amazon",
+                                  "--expect-node", "subnet:10.8.0.0/24",
+                                  "--min-edges",   "5",
+                                  "--search",      "orders=db:VS-RDS-orders-db",
+                                  "--search",      "10.8.0.6=db:VS-RDS-orders-db",
+                                  "--search",      "10.8.0.200=db:VS-RDS-orders-db",
+                                  "--screenshot",  dir_.path() + "/map.png"},
                  {}, dir_.path(), 120);
   EXPECT_EQ(browser.exit_code, 0) << Describe(browser);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/map.png"));

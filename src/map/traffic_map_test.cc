@@ -258,64 +258,125 @@ TEST(MapTest, SvgRenderersMayRunOnSeveralThreads) {
   EXPECT_EQ(ok, std::vector<int>(4, 1));
 }
 
-// Every http(s) URL of the page is an XML namespace name, which is never fetched.
+// What the page's header says of the data: a map of the sample's nodes and edges with a span,
+// window counts, two notes and a database without flows.
+TrafficMap PageSample() {
+  TrafficMap m = Sample();
+  m.first = 1714521600;
+  m.last = 1714568700;
+  m.recorded_flows = 140;
+  m.window_flows = 112;
+  m.top = 20;
+  m.notes.push_back("the flow history ends before the window does");
+  m.nodes.insert(m.nodes.begin() + 1, Node("db:reports-db", NodeKind::kDatabase, "reports <db>", {}, 0));
+  m.nodes[1].protection = Protection::kUnprotected;
+  m.no_flows = {"db:reports-db"};
+  return m;
+}
+
+std::string DataBlock(const std::string& html) {
+  const std::string open = "<script type=\"application/json\" id=\"moat-data\">";
+  const size_t begin = html.find(open);
+  if (begin == std::string::npos) return "";
+  const size_t end = html.find("</script>", begin);
+  return html.substr(begin + open.size(), end - begin - open.size());
+}
+
+// The page fetches nothing: the only URL is the SVG namespace name the script creates elements in.
 TEST(MapTest, HtmlReferencesNoUrl) {
-  const Result<std::string> html = RenderMapHtml(Sample());
+  const Result<std::string> html = RenderMapHtml(PageSample());
   ASSERT_TRUE(html) << html.error().message;
   EXPECT_TRUE(html->starts_with("<!DOCTYPE html>\n"));
-  for (std::string_view scheme : {"http://", "https://"}) {
+  for (std::string_view scheme : {"http://", "https://", "//cdn", "data:text"}) {
     for (size_t at = html->find(scheme); at != std::string::npos; at = html->find(scheme, at + 1)) {
-      const std::string_view rest = std::string_view(*html).substr(at);
-      EXPECT_TRUE(rest.starts_with("http://www.w3.org/2000/svg\"") ||
-                  rest.starts_with("http://www.w3.org/1999/xlink\""))
-          << rest.substr(0, 60);
+      EXPECT_TRUE(std::string_view(*html).substr(at).starts_with("http://www.w3.org/2000/svg'"))
+          << std::string_view(*html).substr(at, 60);
     }
   }
-  for (std::string_view fetch :
-       {"<link", "<img", "<iframe", "src=", "url(", "@import", "@font-face", "<?xml", "<!DOCTYPE svg"}) {
+  for (std::string_view fetch : {"<link", "<img", "<iframe", "src=", "url(", "@import", "@font-face", "fetch(",
+                                 "XMLHttpRequest", "import(", "innerHTML", "outerHTML", "insertAdjacentHTML"}) {
     EXPECT_EQ(html->find(fetch), std::string::npos) << fetch;
   }
   EXPECT_NE(html->find("Content-Security-Policy\" content=\"default-src 'none';"), std::string::npos);
 }
 
-TEST(MapTest, HtmlHasTheSvgLegendFiltersTableAndData) {
-  const Result<std::string> html = RenderMapHtml(Sample());
+// The script draws the graph: the page holds no Graphviz SVG, only the containers, the controls
+// and the data.
+TEST(MapTest, HtmlHasTheControlsContainersAndData) {
+  const TrafficMap map = PageSample();
+  const Result<std::string> html = RenderMapHtml(map);
   ASSERT_TRUE(html) << html.error().message;
-  EXPECT_NE(html->find("<div id=\"moat-graph\" class=\"graph\">\n<svg"), std::string::npos);
-  EXPECT_NE(html->find("id=\"" + MapNodeDomId("labels:role=web,env=prod") + "\""), std::string::npos);
+  EXPECT_EQ(html->find("<g id=\"node-"), std::string::npos);
+  EXPECT_EQ(html->find("class=\"node\""), std::string::npos);
+  EXPECT_NE(html->find("<div id=\"moat-graph\" class=\"graph\"></div>"), std::string::npos);
+  EXPECT_NE(html->find("<div id=\"moat-cards\" class=\"cards\"></div>"), std::string::npos);
+  EXPECT_NE(html->find("<select id=\"moat-db\">"), std::string::npos);
+  EXPECT_NE(html->find("<input type=\"search\" id=\"moat-search\""), std::string::npos);
+  EXPECT_NE(html->find("<ul id=\"moat-results\""), std::string::npos);
+  EXPECT_NE(html->find("<select id=\"filter-port\">"), std::string::npos);
+  EXPECT_NE(html->find("<input type=\"datetime-local\" id=\"filter-from\""), std::string::npos);
+  EXPECT_NE(html->find("<input type=\"datetime-local\" id=\"filter-to\""), std::string::npos);
+  EXPECT_NE(html->find("overlaps this range (UTC)"), std::string::npos);
   for (std::string_view d : {"allowed", "not-allowed", "rejected", "would-cut"}) {
     EXPECT_NE(html->find("data-decision=\"" + std::string(d) + "\" id=\"filter-" + std::string(d) + "\""),
               std::string::npos)
         << d;
   }
-  EXPECT_NE(html->find("<select id=\"filter-db\">"), std::string::npos);
   EXPECT_NE(html->find("<table id=\"moat-edges\">"), std::string::npos);
-  EXPECT_NE(html->find("<p class=\"meta\">Flows from 2024-05-01T00:00:00Z to 2024-05-02T00:00:00Z"), std::string::npos);
-  EXPECT_NE(html->find("<li>no plan at hand: nothing is marked would-cut</li>"), std::string::npos);
+  EXPECT_NE(html->find("<aside id=\"moat-details\""), std::string::npos);
   EXPECT_NE(html->find("document.body.dataset.rendered = 'true'"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(DataBlock(*html)), nlohmann::json::parse(RenderMapJson(map)));
+}
 
-  const std::string open = "<script type=\"application/json\" id=\"moat-data\">";
-  const size_t begin = html->find(open);
-  ASSERT_NE(begin, std::string::npos);
-  const size_t end = html->find("</script>", begin);
-  const std::string embedded = html->substr(begin + open.size(), end - begin - open.size());
-  EXPECT_EQ(nlohmann::json::parse(embedded), nlohmann::json::parse(RenderMapJson(Sample())));
+TEST(MapTest, HtmlHeaderSaysWhatTheDataSpans) {
+  const Result<std::string> html = RenderMapHtml(PageSample());
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_NE(html->find("<p class=\"meta\">Flows 2024-05-01 00:00 to 13:05 UTC &middot; 112 of 140 recorded flows in "
+                       "the window &middot; generated 2024-05-02T00:01:40Z &middot; 2 databases, 3 consumer groups, "
+                       "4 edges</p>"),
+            std::string::npos);
+
+  TrafficMap none = PageSample();
+  none.first = none.last = 0;
+  const Result<std::string> untimed = RenderMapHtml(none);
+  ASSERT_TRUE(untimed) << untimed.error().message;
+  EXPECT_NE(untimed->find("<p class=\"meta\">Flows no flow times &middot;"), std::string::npos);
+}
+
+// However many notes and databases without flows, the header stays a few lines: each list is a
+// closed <details> with a count.
+TEST(MapTest, HtmlCollapsesNotesAndDatabasesWithoutFlows) {
+  const Result<std::string> html = RenderMapHtml(PageSample());
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_NE(html->find("<details id=\"moat-notes\"><summary>2 notes</summary>\n<ul>\n<li>no plan at hand: nothing "
+                       "is marked would-cut</li>\n<li>the flow history ends before the window does</li>\n</ul>\n"
+                       "</details>"),
+            std::string::npos);
+  EXPECT_NE(html->find("<details id=\"moat-no-flows\"><summary>1 database with no flows in the window</summary>\n"
+                       "<ul>\n<li title=\"db:reports-db\">reports &lt;db&gt;</li>\n</ul>\n</details>"),
+            std::string::npos);
+  EXPECT_EQ(html->find("<details open"), std::string::npos);
+
+  const Result<std::string> quiet = RenderMapHtml(Sample());
+  ASSERT_TRUE(quiet) << quiet.error().message;
+  EXPECT_EQ(quiet->find("id=\"moat-no-flows\""), std::string::npos);
 }
 
 TEST(MapTest, HtmlEscapesHostileLabelsEverywhere) {
-  const Result<std::string> html = RenderMapHtml(Hostile());
+  TrafficMap hostile = Hostile();
+  hostile.nodes[0].label = std::string(kHostile);
+  hostile.no_flows = {hostile.nodes[0].id};
+  const Result<std::string> html = RenderMapHtml(hostile);
   ASSERT_TRUE(html) << html.error().message;
   EXPECT_EQ(Count(*html, "<script"), 2u);  // the data block and the page script
   EXPECT_EQ(Count(*html, "</script"), 2u);
   EXPECT_EQ(html->find("alert(1)</"), std::string::npos);
   EXPECT_NE(html->find("<title>x&quot;y\\z &lt;script&gt;alert(1)&lt;/script&gt;\nline2\\</title>"), std::string::npos);
   EXPECT_NE(html->find("<li>x&quot;y\\z &lt;script&gt;alert(1)&lt;/script&gt;\nline2\\</li>"), std::string::npos);
+  EXPECT_NE(html->find("<li title=\"db:orders-db\">x&quot;y\\z &lt;script&gt;alert(1)&lt;/script&gt;\nline2\\</li>"),
+            std::string::npos);
 
-  const std::string open = "<script type=\"application/json\" id=\"moat-data\">";
-  const size_t begin = html->find(open);
-  ASSERT_NE(begin, std::string::npos);
-  const size_t end = html->find("</script>", begin);
-  const auto j = nlohmann::json::parse(html->substr(begin + open.size(), end - begin - open.size()));
+  const auto j = nlohmann::json::parse(DataBlock(*html));
   EXPECT_EQ(j["nodes"][1]["label"], kHostile);
   EXPECT_EQ(j["edges"][0]["rules"][0], "</script><script>alert(2)</script>");
 }
