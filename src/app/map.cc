@@ -71,8 +71,9 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     policy = LoadPolicy(req.policy, req.version, policy_deps);
   }
   if (!policy) return Fail(std::move(policy).error());
-  auto chosen =
-      ChooseTargets(compile::Compile(*policy), req.with_plan ? std::vector<std::string>{} : req.enforce.targets);
+  // Every virtual service is a database of the map, one no rule reaches yet too (no rules).
+  auto chosen = ChooseTargets(compile::Compile(*policy, {.every_virtual_service = true}),
+                              req.with_plan ? std::vector<std::string>{} : req.enforce.targets);
   if (!chosen) return Fail(std::move(chosen).error());
   const compile::Compiled compiled = std::move(*chosen);
 

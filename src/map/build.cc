@@ -133,7 +133,7 @@ const compile::Target* ModelledBy(const compile::Compiled* compiled, const enfor
 Protection ProtectionOf(const compile::Target* c) {
   if (c == nullptr) return Protection::kUnprotected;
   if (!c->error.empty()) return Protection::kUncompiled;
-  return Protection::kProtected;
+  return c->provider ? Protection::kProtected : Protection::kNoRules;
 }
 
 std::string Endpoint(const enforce::TargetReport& t) {
@@ -157,7 +157,9 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
     for (const enforce::TargetReport& t : in.plan->unprotected) {
       const compile::Target* modelled = ModelledBy(in.compiled, t);
       Database d{"db:" + t.id, t.id, t.addresses, modelled, nullptr, {}, {}};
-      d.protection = modelled != nullptr && modelled->error.empty() ? Protection::kNoRules : Protection::kUnprotected;
+      d.protection = modelled == nullptr        ? Protection::kUnprotected
+                     : !modelled->error.empty() ? Protection::kUncompiled
+                                                : Protection::kNoRules;
       d.detail = Endpoint(t);
       for (const auto& [id, why] : in.plan->skipped) {
         if (id == t.id) d.detail += "; not protected: " + why;

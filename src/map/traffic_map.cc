@@ -1,5 +1,5 @@
-// The traffic map's names and its JSON form. DOT is in map_dot.cc, the Graphviz layout in
-// map_svg.cc, the page in map_html.cc.
+// The traffic map's names and its JSON form. DOT is in dot.cc, the Graphviz layout in svg.cc,
+// the page in html.cc and page*.cc.
 #include "map/traffic_map.h"
 
 #include <nlohmann/json.hpp>

@@ -97,13 +97,15 @@ std::string RenderMapDot(const TrafficMap& map);
 // SVG laid out by Graphviz (dot) in this process. An Internal error, with Graphviz's messages,
 // when Graphviz fails (e.g. its plugins are not installed); Graphviz never prints to stderr.
 Result<std::string> RenderMapSvg(const TrafficMap& map);
-// One HTML page that opens without a network: the SVG inline, a legend, filters by decision and
-// database, and the table of edges; node and edge details on hover or click. Errors: RenderMapSvg's.
+// One HTML page that opens without a network: the map JSON and a script that draws it — an
+// overview of every database, and the graph of one database at a time laid out in the browser —
+// with search, filters by decision, port and time, and the table of edges. No Graphviz; no error
+// today (the Result leaves room for one).
 Result<std::string> RenderMapHtml(const TrafficMap& map);
-// The SVG of RenderMapSvg and RenderMapHtml names its elements so that pages and tests find them:
-// a node's group has id MapNodeDomId(node.id) and class "moat-node moat-<kind>"; edge i's group
-// has id "edge-<i>" and class "moat-edge moat-<decision>" (plus "moat-new" when new).
-// Graphviz keeps global state: the SVG and HTML renderers serialize on one process-wide mutex.
+// The SVG of RenderMapSvg, and the graph the page draws, name their elements so that pages and
+// tests find them: a node's group has id MapNodeDomId(node.id) and class "moat-node moat-<kind>";
+// edge i's group has id "edge-<i>" and class "moat-edge moat-<decision>" (plus "moat-new" when
+// new). Graphviz keeps global state: the SVG renderer serializes on one process-wide mutex.
 
 // "node-" + `id` with each byte outside [A-Za-z0-9_.~:=,/@+-] written as %XX (upper-case hex):
 // safe in DOT, XML and HTML unquoted, and the same as Python's urllib.parse.quote(id, ":=,/@+").
