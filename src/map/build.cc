@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/strings.h"
 
@@ -54,6 +55,13 @@ class Grouper {
     map::NodeKind kind;
     std::vector<std::string> labels;  // "role=web", ...
   };
+
+  // The member a node lists for `a`: its workload's name and the address, else the address.
+  std::string Member(const net::Address& a) const {
+    const std::string address = net::ToString(a);
+    const policy::Workload* w = policy_ == nullptr ? nullptr : FindWorkload(a);
+    return w == nullptr || w->name.empty() ? address : w->name + " " + address;
+  }
 
   Group Of(const net::Address& a, int level = 0) const {
     const std::string address = net::ToString(a);
@@ -224,7 +232,16 @@ struct Verdict {
   std::vector<std::string> rules;
 };
 
-Verdict Judge(const traffic::Flow& f, const Database& d, const std::set<traffic::FlowKey>& cut) {
+struct FlowKeyHash {
+  size_t operator()(const traffic::FlowKey& k) const {
+    const net::AddressHash h;
+    return h(k.initiator) * 0x9e3779b97f4a7c15ULL ^ h(k.responder) ^ (size_t{k.port} << 16) ^
+           (size_t{k.protocol} << 8) ^ static_cast<size_t>(k.action);
+  }
+};
+using CutSet = std::unordered_set<traffic::FlowKey, FlowKeyHash>;
+
+Verdict Judge(const traffic::Flow& f, const Database& d, const CutSet& cut) {
   Verdict v;
   if (f.key.action == flowlog::Action::kReject) {
     v.decision = map::Decision::kRejected;
@@ -246,19 +263,30 @@ struct GroupData {
   std::vector<net::Address> addresses;  // distinct, in the order found
 };
 
-// The edges of one database: per (group, protocol, port, decision).
+// The edges of one database: per (group, protocol, port, decision), packed in one integer.
 struct EdgeKey {
   uint32_t group;
   uint8_t protocol;
   uint16_t port;
   map::Decision decision;
-  bool operator<(const EdgeKey& o) const {
-    return std::tie(group, protocol, port, decision) < std::tie(o.group, o.protocol, o.port, o.decision);
+  uint64_t Packed() const {
+    return uint64_t{group} << 32 | uint64_t{protocol} << 24 | uint64_t{port} << 8 | static_cast<uint64_t>(decision);
+  }
+  static EdgeKey Unpack(uint64_t k) {
+    return {static_cast<uint32_t>(k >> 32), static_cast<uint8_t>(k >> 24), static_cast<uint16_t>(k >> 8),
+            static_cast<map::Decision>(k & 0xff)};
   }
 };
 struct EdgeData {
   map::MapEdge edge;
-  std::set<std::string> rules;
+  std::vector<std::string> rules;  // sorted, unique: an edge has a rule or two
+
+  void AddRules(std::vector<std::string>& more) {
+    for (std::string& r : more) {
+      auto at = std::lower_bound(rules.begin(), rules.end(), r);
+      if (at == rules.end() || *at != r) rules.insert(at, std::move(r));
+    }
+  }
 };
 
 void AddCounts(map::MapEdge& e, const traffic::Flow& f, bool is_new) {
@@ -287,23 +315,23 @@ class Accumulator {
   Accumulator(const Grouper& grouper, int level, size_t databases)
       : grouper_(grouper), level_(level), edges_(databases) {}
 
-  void Add(const traffic::Flow& f, bool is_new, size_t db, const Database& d, const std::set<traffic::FlowKey>& cut) {
+  // Returns the flow's group.
+  uint32_t Add(const traffic::Flow& f, bool is_new, size_t db, const Database& d, const CutSet& cut) {
     const uint32_t g = GroupOf(f.key.initiator);
     Verdict v = Judge(f, d, cut);
-    EdgeData& e = edges_[db][EdgeKey{g, f.key.protocol, f.key.port, v.decision}];
+    EdgeData& e = edges_[db][EdgeKey{g, f.key.protocol, f.key.port, v.decision}.Packed()];
     if (e.edge.flows == 0) {
       e.edge.protocol = f.key.protocol;
       e.edge.port = f.key.port;
       e.edge.decision = v.decision;
     }
     AddCounts(e.edge, f, is_new);
-    e.rules.insert(v.rules.begin(), v.rules.end());
+    e.AddRules(v.rules);
+    return g;
   }
 
   std::vector<GroupData>& groups() { return groups_; }
-  std::vector<std::map<EdgeKey, EdgeData>>& edges() { return edges_; }
-  // The group of an initiator already added.
-  uint32_t Known(const net::Address& a) const { return group_of_.at(a); }
+  std::vector<std::unordered_map<uint64_t, EdgeData>>& edges() { return edges_; }
 
  private:
   uint32_t GroupOf(const net::Address& a) {
@@ -322,7 +350,7 @@ class Accumulator {
   std::unordered_map<net::Address, uint32_t, net::AddressHash> group_of_;
   std::unordered_map<std::string, uint32_t> index_;
   std::vector<GroupData> groups_;
-  std::vector<std::map<EdgeKey, EdgeData>> edges_;
+  std::vector<std::unordered_map<uint64_t, EdgeData>> edges_;
 };
 
 std::vector<std::string> Strings(const std::vector<net::Address>& addresses) {
@@ -334,14 +362,19 @@ std::vector<std::string> Strings(const std::vector<net::Address>& addresses) {
   return out;
 }
 
+// Where a flow went: its database's index and its group's.
+struct Placed {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t db = kNone, group = kNone;
+};
+
 // The nodes and edges: per database, its `top` busiest groups and one "others" node for the rest.
 class Assembler {
  public:
   Assembler(const MapInput& in, TrafficMap& map) : in_(in), map_(map), budget_(in.max_search_addresses) {}
 
-  // `db_of`: which database each database address is; the flows are in.flows.
-  void Run(const std::vector<Database>& dbs, Accumulator& acc,
-           const std::unordered_map<net::Address, size_t, net::AddressHash>& db_of) {
+  // `placed`: per flow of in.flows, its database and group (kNone: no database's).
+  void Run(const std::vector<Database>& dbs, Accumulator& acc, const std::vector<Placed>& placed) {
     std::vector<GroupData>& groups = acc.groups();
     std::vector<bool> drawn(groups.size(), false);
     std::vector<std::set<uint32_t>> folded_of(dbs.size());
@@ -349,7 +382,7 @@ class Assembler {
       auto& edges = acc.edges()[i];
       if (edges.empty()) continue;
       std::unordered_map<uint32_t, uint64_t> records;
-      for (const auto& [key, e] : edges) records[key.group] += e.edge.records;
+      for (const auto& [packed, e] : edges) records[EdgeKey::Unpack(packed).group] += e.edge.records;
       std::vector<std::pair<uint64_t, uint32_t>> ranked;
       for (const auto& [g, r] : records) ranked.emplace_back(r, g);
       // Busiest first; ties by group id, so that the same flows give the same map.
@@ -362,12 +395,13 @@ class Assembler {
       if (ranked.size() == kept.size() + 1) kept.insert(ranked.back().second);
       std::map<std::tuple<uint8_t, uint16_t, map::Decision>, EdgeData> folded;
       std::set<uint32_t>& folded_groups = folded_of[i];
-      for (auto& [key, e] : edges) {
+      for (auto& [packed, e] : edges) {
+        const EdgeKey key = EdgeKey::Unpack(packed);
         if (kept.count(key.group) > 0) {
           drawn[key.group] = true;
           e.edge.from = groups[key.group].group.id;
           e.edge.to = dbs[i].id;
-          e.edge.rules.assign(e.rules.begin(), e.rules.end());
+          e.edge.rules = std::move(e.rules);
           map_.edges.push_back(std::move(e.edge));
           continue;
         }
@@ -379,7 +413,7 @@ class Assembler {
           o.edge.decision = key.decision;
         }
         Merge(o.edge, e.edge);
-        o.rules.insert(e.rules.begin(), e.rules.end());
+        o.AddRules(e.rules);
       }
       if (folded_groups.empty()) continue;
       const std::string id = "others:" + dbs[i].id;
@@ -394,19 +428,17 @@ class Assembler {
       for (auto& [key, o] : folded) {
         o.edge.from = id;
         o.edge.to = dbs[i].id;
-        o.edge.rules.assign(o.rules.begin(), o.rules.end());
+        o.edge.rules = std::move(o.rules);
         map_.edges.push_back(std::move(o.edge));
       }
     }
     // The addresses each "others" node folds: the initiators of its database's folded groups.
     if (!others_.empty() && in_.flows != nullptr) {
       std::map<size_t, std::vector<net::Address>> folded_addresses;
-      for (const traffic::Flow& f : *in_.flows) {
-        auto db = db_of.find(f.key.responder);
-        if (db == db_of.end() || others_.count(db->second) == 0) continue;
-        if (folded_of[db->second].count(acc.Known(f.key.initiator)) > 0) {
-          folded_addresses[db->second].push_back(f.key.initiator);
-        }
+      for (size_t k = 0; k < placed.size(); ++k) {
+        const Placed p = placed[k];
+        if (p.db == Placed::kNone || folded_of[p.db].empty()) continue;
+        if (folded_of[p.db].count(p.group) > 0) folded_addresses[p.db].push_back((*in_.flows)[k].key.initiator);
       }
       for (auto& [i, addresses] : folded_addresses) {
         std::sort(addresses.begin(), addresses.end());
@@ -454,7 +486,7 @@ class Assembler {
  private:
   std::string MemberOf(const net::Address& a) const {
     if (grouper_ == nullptr) return net::ToString(a);
-    return grouper_->Of(a).member;
+    return grouper_->Member(a);
   }
 
   std::vector<std::string> Spend(const std::vector<net::Address>& addresses) {
@@ -494,7 +526,7 @@ TrafficMap BuildMap(const MapInput& in) {
       if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
     }
   }
-  std::set<traffic::FlowKey> cut;
+  CutSet cut;
   for (const Database& d : dbs) {
     if (d.planned == nullptr) continue;
     for (const plan::CutFlow& c : d.planned->plan.cuts) cut.insert(c.flow.key);
@@ -514,8 +546,10 @@ TrafficMap BuildMap(const MapInput& in) {
 
   Accumulator acc(grouper, level, dbs.size());
   std::vector<bool> used(dbs.size(), false);
+  std::vector<Placed> placed;
   if (in.flows != nullptr) {
     const size_t total = in.flows->size();
+    placed.resize(total);
     for (size_t i = 0; i < total; ++i) {
       if (in.progress && i % 65536 == 0) in.progress(i, total);
       const traffic::Flow& f = (*in.flows)[i];
@@ -528,7 +562,7 @@ TrafficMap BuildMap(const MapInput& in) {
       }
       if (f.counts.last != flowlog::kNoTime && f.counts.last > map.last) map.last = f.counts.last;
       const bool is_new = in.is_new != nullptr && i < in.is_new->size() && (*in.is_new)[i];
-      acc.Add(f, is_new, db->second, dbs[db->second], cut);
+      placed[i] = {static_cast<uint32_t>(db->second), acc.Add(f, is_new, db->second, dbs[db->second], cut)};
     }
     if (in.progress) in.progress(total, total);
   }
@@ -547,7 +581,7 @@ TrafficMap BuildMap(const MapInput& in) {
   }
   Assembler assembler(in, map);
   assembler.SetGrouper(&grouper);
-  assembler.Run(dbs, acc, db_of);
+  assembler.Run(dbs, acc, placed);
   return map;
 }
 

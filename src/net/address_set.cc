@@ -161,6 +161,15 @@ bool AddressSet::Contains(const Address& a) const {
   return it != v.begin() && std::prev(it)->hi >= x;
 }
 
+bool AddressSet::Overlaps(const Prefix& p) const {
+  Normalize();
+  const auto& v = Of(p.base.family);
+  const U128 lo = ToInt(p.base), hi = ToInt(LastAddress(p));
+  // The first interval that ends at or after lo overlaps p when it starts at or before hi.
+  auto it = std::lower_bound(v.begin(), v.end(), lo, [](const Interval& i, U128 value) { return i.hi < value; });
+  return it != v.end() && it->lo <= hi;
+}
+
 bool AddressSet::empty() const { return v4_.empty() && v6_.empty(); }
 
 uint64_t AddressSet::Count() const {

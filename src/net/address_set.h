@@ -54,6 +54,8 @@ class AddressSet {
   AddressSet Intersect(const AddressSet& other) const;
 
   bool Contains(const Address& a) const;
+  // Whether any address of `p` is in the set (Intersect without building the intersection).
+  bool Overlaps(const Prefix& p) const;
   bool empty() const;
   // The number of addresses, saturated at UINT64_MAX (an IPv6 /64 is already more).
   uint64_t Count() const;

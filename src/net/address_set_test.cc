@@ -113,5 +113,19 @@ TEST(AddressSetTest, EqualityIgnoresHowTheSetWasBuilt) {
   EXPECT_FALSE(a == b);
 }
 
+TEST(AddressSetTest, OverlapsIsWhetherTheIntersectionIsNotEmpty) {
+  AddressSet s;
+  s.Add(*ParsePrefix("10.0.0.8/30"));
+  s.Add(*ParsePrefix("10.0.1.0/24"));
+  s.Add(*ParsePrefix("2001:db8::/64"));
+  for (const char* p : {"10.0.0.0/24", "10.0.0.9", "10.0.0.0/29", "10.0.0.12/30", "10.0.1.255", "10.0.0.0/8",
+                        "0.0.0.0/0", "2001:db8::1", "2001:db8:0:1::/64", "::/0", "10.0.2.0/24", "192.0.2.1"}) {
+    AddressSet just;
+    just.Add(*ParsePrefix(p));
+    EXPECT_EQ(s.Overlaps(*ParsePrefix(p)), !s.Intersect(just).empty()) << p;
+  }
+  EXPECT_FALSE(AddressSet().Overlaps(*ParsePrefix("0.0.0.0/0")));
+}
+
 }  // namespace
 }  // namespace moat::net

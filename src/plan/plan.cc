@@ -69,10 +69,8 @@ std::vector<SgRule> DesiredRules(const compile::Target& target) {
       auto& [prefix, spans] = by_source[{e.protocol, net::ToString(p)}];
       prefix = p;
       std::vector<std::string> rules;  // every rule that admits part of this prefix
-      net::AddressSet just_p;
-      just_p.Add(p);
       for (const auto& pv : e.provenance) {
-        if (!pv.sources.Intersect(just_p).empty()) rules.push_back(pv.rule);
+        if (pv.sources.Overlaps(p)) rules.push_back(pv.rule);
       }
       if (icmp) {
         for (const auto& [type, code] : ranges) spans.push_back({type, code, rules});
