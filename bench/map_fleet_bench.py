@@ -249,8 +249,9 @@ def check_map(path, databases):
 
 def browser(args, page, log_dir):
     script = os.path.join(args.source_dir, "tests", "map_browser_test.py")
-    proc = subprocess.run([sys.executable, script, "--html", page, "--timing", "--screenshot",
-                           os.path.join(log_dir, "fleet-map.png")],
+    proc = subprocess.run([sys.executable, script, "--html", page, "--timing",
+                           "--overview-screenshot", os.path.join(log_dir, "fleet-overview.png"),
+                           "--screenshot", os.path.join(log_dir, "fleet-database.png")],
                           capture_output=True, text=True, timeout=600)
     with open(os.path.join(log_dir, "browser.txt"), "w") as f:
         f.write(proc.stdout + proc.stderr)
@@ -318,9 +319,10 @@ def main(argv):
             "moat map --plan --out map.%s (one core)" % args.format, map_s, map_mib, BUDGET_MAP_S, BUDGET_MAP_MIB))
         print("  map --plan / plan: %.2f" % (map_s / plan_s if plan_s > 0 else float("nan")))
         if page_check is not None:
-            print("  page: rendered in %.2f s (median of %d loads; budget %.0f s); %d databases reachable "
-                  "through the picker and the search" % (page_check["render_s"], len(page_check["loads_s"]),
-                                                         BUDGET_PAGE_S, page_check["databases"]))
+            print("  page: rendered in %.2f s, painted in %.2f s (medians of %d loads; budget %.0f s); %d "
+                  "databases reachable through the picker and the search; screenshots in %s" % (
+                      page_check["render_s"], page_check["painted_s"], len(page_check["loads_s"]), BUDGET_PAGE_S,
+                      page_check["databases"], log_dir))
         else:
             print("  page: not checked (Chromium or chromedriver missing, or --no-browser)")
         if args.json_out:
@@ -332,8 +334,8 @@ def main(argv):
                 missed.append("map %.2f s > %.0f s" % (map_s, BUDGET_MAP_S))
             if map_mib > BUDGET_MAP_MIB:
                 missed.append("map %.0f MiB > %.0f MiB" % (map_mib, BUDGET_MAP_MIB))
-            if page_check is not None and page_check["render_s"] > BUDGET_PAGE_S:
-                missed.append("page %.2f s > %.0f s" % (page_check["render_s"], BUDGET_PAGE_S))
+            if page_check is not None and max(page_check["render_s"], page_check["painted_s"]) > BUDGET_PAGE_S:
+                missed.append("page %.2f s > %.0f s" % (page_check["painted_s"], BUDGET_PAGE_S))
         if missed:
             print("BUDGET MISSED: " + "; ".join(missed))
             return 1

@@ -591,7 +591,7 @@ def check_timing(driver, page, args):
     if bad:
         raise Failure("%d databases are not found by searching their name, e.g. %s" % (len(bad), bad[:3]))
     print("map_browser_test: every database found by its name: %.0f ms a search" % (ms / len(ids)))
-    return median
+    return median, loads
 
 
 def main():
@@ -640,8 +640,15 @@ def main():
             time.sleep(0.1)
         driver.start_session(args.chromium, os.path.join(profile, "user-data"))
         if args.timing:
-            median = check_timing(driver, page, args)
+            median, loads = check_timing(driver, page, args)
             summary = "%d databases, rendered in %.2f s (median of 3)" % (len(page.databases), median)
+            if args.screenshot or args.overview_screenshot:
+                overview, graph = check_screenshots(driver, page, args)
+                summary += ", %d + %d colours painted" % (overview, graph)
+            # One line for benchmarks (bench/map_fleet_bench.py).
+            print(json.dumps({"render_s": median, "loads_s": [x[0] for x in loads],
+                              "painted_s": sorted(x[1] for x in loads)[1], "databases": len(page.databases),
+                              "nodes": len(page.data["nodes"]), "edges": len(page.edges)}))
         else:
             driver.navigate(args.url)
             wait_rendered(driver)

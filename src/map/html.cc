@@ -71,7 +71,7 @@ constexpr DecisionEntry kDecisions[] = {
 };
 
 std::string Plural(size_t n, std::string_view one, std::string_view many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
+  return fmt::format("{} {}", WithThousands(n), n == 1 ? one : many);
 }
 
 // Title, what the data spans, how much of the history the window holds, and what the map has;
@@ -86,7 +86,8 @@ void AppendHeader(std::string& out, const TrafficMap& map, const std::string& ti
     labels.emplace(n.id, n.label);
   }
   fmt::format_to(it, "<header>\n<h1>{}</h1>\n<p class=\"meta\">Flows {} &middot; {} of {} recorded flows in the window",
-                 title, HtmlEscape(FormatSpan(map.first, map.last)), map.window_flows, map.recorded_flows);
+                 title, HtmlEscape(FormatSpan(map.first, map.last)), WithThousands(map.window_flows),
+                 WithThousands(map.recorded_flows));
   if (map.generated != 0) fmt::format_to(it, " &middot; generated {}", FormatUtc(map.generated));
   fmt::format_to(it, " &middot; {}, {}, {}</p>\n", Plural(databases, "database", "databases"),
                  Plural(map.nodes.size() - databases, "consumer group", "consumer groups"),
