@@ -165,7 +165,7 @@ Result<SuggestReport> RunSuggest(const SuggestRunRequest& req, const PolicyDeps&
                      [&](const compile::Target& t) { return TargetMatches(t, id); })) {
       return Fail(NotFound("--target " + id +
                            ": no virtual service or provider workload of the policy has that name, FQDN or RDS "
-                           "identifier"));
+                           "identifier (a database the PCE does not model yet needs one: moat pce sync)"));
     }
   }
   auto observed = LoadObserved(req.observed, flows_deps, now);
