@@ -200,6 +200,33 @@ TEST_F(SuggestPushTest, ASecondPushUpdatesInPlaceAndOneWithNothingNewWritesNothi
   }
 }
 
+TEST_F(SuggestPushTest, EveryRunSaysWhatItsWindowHoldsAndAPushFromAnEmptyOneIsRefused) {
+  RunResult first = Push({"10.0.1.20", "10.8.0.6"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  EXPECT_TRUE(Has(first.err, "moat: suggest: 2 of 2 recorded flow(s) fall in the window (since ")) << first.err;
+  EXPECT_TRUE(Has(first.err, "the history spans ")) << first.err;
+  Reset();
+  // The default window (30 days) holds the flows; one of a minute ago does not, by the operator's
+  // choice (--since), or by mistake through the environment's default: refused then.
+  RunResult typo = Moat({"suggest", "--policy", "pce", "--target", "orders-db", "--push", "--state",
+                         dir_.path() + "/state", "--since", "2099-01-01"});
+  EXPECT_EQ(typo.exit_code, 0) << Describe(typo);  // chosen on purpose: nothing to push, nothing written
+  EXPECT_TRUE(Has(typo.err, "moat: suggest: 0 of 2 recorded flow(s) fall in the window")) << typo.err;
+  EXPECT_TRUE(Has(typo.err, "warning: the window holds none of the 2 recorded flow(s)")) << typo.err;
+  for (const std::string& w : Writes()) EXPECT_EQ(w.rfind("DELETE", 0), std::string::npos) << w;
+
+  // A history whose flows are all older than the default window: a push without --since is
+  // refused before it writes anything.
+  TempDir old;
+  RunResult refused =
+      Moat({"suggest", "--policy", "pce", "--target", "orders-db", "--push", "--state", old.path() + "/state",
+            "--flows", old.Write("old.log", FlowLog({"10.0.1.20"}, kNow - 40 * 86400))});
+  EXPECT_EQ(refused.exit_code, 1) << Describe(refused);
+  EXPECT_TRUE(Has(refused.err, "holds none of its 1 recorded flow(s)")) << refused.err;
+  EXPECT_TRUE(Has(refused.err, "give --since explicitly to push from it")) << refused.err;
+  EXPECT_TRUE(Writes().empty());
+}
+
 TEST_F(SuggestPushTest, PlanSaysWhatItWouldWriteAndWritesNothing) {
   for (const std::vector<std::string>& flags : {std::vector<std::string>{"--plan"}, std::vector<std::string>{}}) {
     std::vector<std::string> args = {

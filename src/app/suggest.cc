@@ -203,6 +203,14 @@ Result<SuggestReport> RunSuggest(const SuggestRunRequest& req, const PolicyDeps&
   for (const auto& rs : doc["rule_sets"]) report.rules += rs["rules"].size();
   report.ip_lists = doc["ip_lists"].size();
   report.document = doc.dump(2) + "\n";
+  report.window_flows = observed->flows.size();
+  // A push over a window that holds none of the history would take moat's rules away in the draft
+  // because of a mistyped --since: only a window chosen on purpose may.
+  if (req.push && !req.push_plan && observed->EmptyWindow() && !req.observed.since_given) {
+    return Fail(InvalidInput("the flow-history window (" + observed->window + ") holds none of its " +
+                             std::to_string(observed->recorded) + " recorded flow(s) (" + observed->Span() +
+                             "): nothing pushed; give --since explicitly to push from it"));
+  }
   report.observed = WithoutFlows(std::move(*observed));
   if (req.push && report.observed.available) {  // without a flow history there is nothing to push
     if (auto st = Push(doc, req.push_plan, *pce, report.push); !st) return Fail(std::move(st).error());

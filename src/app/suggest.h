@@ -37,7 +37,8 @@ struct SuggestPushReport {
 struct SuggestReport {
   std::string document;  // JSON
   size_t rule_sets = 0, rules = 0, ip_lists = 0, flows = 0;
-  Observed observed;  // without its flows
+  Observed observed;          // without its flows
+  uint64_t window_flows = 0;  // the flows of the window (to any address)
   SuggestPushReport push;
 };
 

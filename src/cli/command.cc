@@ -271,6 +271,17 @@ std::string StateDirectory(const std::string& option) {
   return store::StateDirectory(option, std::getenv("XDG_STATE_HOME"), std::getenv("HOME"));
 }
 
+void SayWindow(const char* command, uint64_t window_flows, const app::Observed& observed) {
+  if (!observed.available) return;
+  std::fprintf(stderr, "moat: %s: %s of %s recorded flow(s) fall in the window (%s); %s\n", command,
+               WithThousands(window_flows).c_str(), WithThousands(observed.recorded).c_str(), observed.window.c_str(),
+               observed.Span().c_str());
+  if (window_flows == 0 && observed.recorded > 0) {
+    std::fprintf(stderr, "moat: %s: warning: the window holds none of the %s recorded flow(s): give --since\n", command,
+                 WithThousands(observed.recorded).c_str());
+  }
+}
+
 Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::string& state_dir, const char* command,
                                             app::Services& services, app::FlowsDeps& deps) {
   auto since = ParseSince(h.since.empty() ? "30d" : h.since, services.clock().WallSeconds());

@@ -74,6 +74,10 @@ struct HistoryOptions {
 };
 void AddHistoryOptions(CLI::App& app, HistoryOptions& h);
 // The request for the flow history; `deps` gets S3 when a source is there.
+// "moat: map: 7 of 12 recorded flow(s) fall in the window (since …); the history spans …", and a
+// warning when the window holds none of them; nothing without a flow history.
+void SayWindow(const char* command, uint64_t window_flows, const app::Observed& observed);
+
 Result<app::ObservedRequest> HistoryRequest(const HistoryOptions& h, const std::string& state_dir, const char* command,
                                             app::Services& services, app::FlowsDeps& deps);
 

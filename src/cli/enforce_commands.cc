@@ -150,16 +150,7 @@ int Map(const std::vector<std::string>& args) {
   const app::EnforceDeps deps = services.Enforce();
   auto report = app::RunMap(req, services.Policy(), flows_deps, &deps, now);
   if (!report) return Error("map", report.error().message);
-  const app::Observed& seen = report->observed;
-  if (seen.available) {
-    std::fprintf(stderr, "moat: map: %s of %s recorded flow(s) fall in the window (%s); %s\n",
-                 WithThousands(report->window_flows).c_str(), WithThousands(seen.recorded).c_str(), seen.window.c_str(),
-                 seen.Span().c_str());
-    if (report->window_flows == 0 && seen.recorded > 0) {
-      std::fprintf(stderr, "moat: map: warning: the window holds none of the %s recorded flow(s): give --since\n",
-                   WithThousands(seen.recorded).c_str());
-    }
-  }
+  SayWindow("map", report->window_flows, report->observed);
   size_t counts[4] = {0, 0, 0, 0};
   for (const map::MapEdge& e : report->map.edges) ++counts[static_cast<int>(e.decision)];
   std::fprintf(stderr,
@@ -209,6 +200,7 @@ int Suggest(const std::vector<std::string>& args) {
     return Error("suggest",
                  "no flow history yet: give --flows SOURCE to record flow logs (" + req.observed.store + ")");
   }
+  SayWindow("suggest", report->window_flows, report->observed);
   if (!out.empty()) {
     std::ofstream file(out, std::ios::binary | std::ios::trunc);
     file << report->document;
