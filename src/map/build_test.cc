@@ -256,5 +256,38 @@ TEST_F(BuildMapTest, WithAPlanEveryDatabaseIsDrawnAndTheOnesThePolicyDoesNotProt
   EXPECT_TRUE(to_reports);
 }
 
+TEST(BuildMapNoRulesTest, AVirtualServiceNoRuleReachesYetIsADatabaseMarkedNoRules) {
+  auto policy = policy::LoadBundle(R"({
+    "workloads": [{"href": "/orgs/1/workloads/db", "name": "reports-db",
+                   "interfaces": [{"name": "eth0", "address": "10.0.3.3"}]}],
+    "virtual_services": [{"href": "/orgs/1/sec_policy/active/virtual_services/v1", "name": "VS-RDS-reports-db",
+                          "service_ports": [{"port": 5432, "proto": 6}],
+                          "service_addresses": [{"fqdn": "reports-db.abc.eu-west-1.rds.amazonaws.com"}]}],
+    "service_bindings": [{"href": "/orgs/1/service_bindings/b1",
+                          "virtual_service": {"href": "/orgs/1/sec_policy/active/virtual_services/v1"},
+                          "workload": {"href": "/orgs/1/workloads/db"}}]})",
+                                   "sample", "active");
+  ASSERT_TRUE(policy) << policy.error().message;
+  const compile::Compiled compiled = compile::Compile(*policy, {.every_virtual_service = true});
+  traffic::Flow f = F("10.0.1.2");
+  f.key.responder = *net::ParseAddress("10.0.3.3");
+  const std::vector<traffic::Flow> flows = {f};
+  MapInput in;
+  in.policy = &*policy;
+  in.compiled = &compiled;
+  in.flows = &flows;
+  const map::TrafficMap m = BuildMap(in);
+  ASSERT_FALSE(m.nodes.empty());
+  EXPECT_EQ(m.nodes[0].id, "db:VS-RDS-reports-db");
+  EXPECT_EQ(m.nodes[0].protection, Protection::kNoRules);
+  EXPECT_EQ(m.nodes[0].detail, "reports-db.abc.eu-west-1.rds.amazonaws.com");
+  ASSERT_EQ(m.edges.size(), 1u);
+  EXPECT_EQ(m.edges[0].decision, map::Decision::kNotAllowed);
+  // The default compilation has no target for it: the map of the providers alone does not draw it.
+  const compile::Compiled providers = compile::Compile(*policy);
+  in.compiled = &providers;
+  EXPECT_TRUE(BuildMap(in).nodes.empty());
+}
+
 }  // namespace
 }  // namespace moat::map
