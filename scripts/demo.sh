@@ -3,7 +3,8 @@
 # AWS account needed): an estate of three databases on a legacy wide-open group, their flow logs
 # in S3, a policy bundle. moat shows who talks to the databases, draws the traffic map, plans with
 # a what-if over the recorded flows, applies, and reverts a hand-made change; then it models the
-# databases in a PCE (a stand-in, tests/pce_test_server.py, on loopback).
+# databases in a PCE (a stand-in, tests/pce_test_server.py, on loopback), pushes rules for what
+# was seen to the PCE's draft, and plans from the policy once it is provisioned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -67,7 +68,13 @@ step "Model each database in the PCE: a workload, a virtual service and their bi
   "$moat" pce sync --label-map samples/demo/labels.json --provision --yes
 step "Modelled: nothing to do (exit 0 with --detailed-exitcode)" \
   "$moat" pce sync --label-map samples/demo/labels.json --plan --detailed-exitcode
+step "Rules for what was seen, pushed to the PCE's draft policy for its admin (moat never provisions)" \
+  "$moat" suggest --policy pce --state "$state" --push --out build/demo-pushed.json
+step "The PCE's admin reviews the draft and provisions it" python3 scripts/demo_estate.py provision
+step "The plan from the PCE's policy: reports-db, which no policy protected, gets the rules pushed for it" \
+  "$moat" plan --policy pce --state "$state"
 echo
-echo "The map is build/demo-map.html (open it in a browser), the suggested rules build/demo-suggested.json."
+echo "The map is build/demo-map.html (open it in a browser), the suggested rules build/demo-suggested.json"
+echo "and, as pushed to the PCE, build/demo-pushed.json."
 echo "Next: 'moat help' lists the commands; docs/operations.md points moat at your AWS account and PCE"
 echo "(start with 'moat pce sync', 'moat map' and 'moat plan', or deploy the Lambda function in visibility mode)."

@@ -16,10 +16,15 @@
   demo_estate.py tamper ENDPOINT
       What a hurried operator might do: opens orders-db's managed group to 0.0.0.0/0 and puts the
       legacy group back on orders-db.
+  demo_estate.py provision
+      What the PCE's admin does once the draft is reviewed: provisions it (POST /sec_policy to the
+      PCE of ILLUMIO_PCE_HOST, with ILLUMIO_API_KEY_USERNAME / ILLUMIO_API_KEY_SECRET).
 """
+import base64
 import json
 import os
 import sys
+import urllib.request
 
 import boto3
 
@@ -109,10 +114,25 @@ def tamper(endpoint):
           "(legacy-wide-open) to orders-db again")
 
 
+def provision():
+    user, secret = os.environ["ILLUMIO_API_KEY_USERNAME"], os.environ["ILLUMIO_API_KEY_SECRET"]
+    request = urllib.request.Request(
+        os.environ["ILLUMIO_PCE_HOST"] + "/api/v2/orgs/1/sec_policy", method="POST",
+        data=json.dumps({"update_description": "rules suggested by moat, reviewed"}).encode(),
+        headers={"Authorization": "Basic " + base64.b64encode((user + ":" + secret).encode()).decode(),
+                 "Content-Type": "application/json"})
+    # Loopback only: no proxy from the environment.
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request) as response:
+        version = json.load(response)
+    print("provisioned the draft as version %s" % version.get("version"))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 4 and sys.argv[1] == "seed":
         seed(sys.argv[2], sys.argv[3])
     elif len(sys.argv) >= 3 and sys.argv[1] == "tamper":
         tamper(sys.argv[2])
+    elif len(sys.argv) >= 2 and sys.argv[1] == "provision":
+        provision()
     else:
         sys.exit(__doc__)

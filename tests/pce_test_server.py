@@ -1000,11 +1000,12 @@ class Handler(BaseHTTPRequestHandler):
                 port_number(po["new_port"], "new_port")
             optional_string(item, "external_data_set")
             optional_string(item, "external_data_reference")
-            new.append(stamp({"href": "/orgs/%s/service_bindings/%s" % (st.org, uuid.uuid4()),
-                              "virtual_service": {"href": vs["href"]}, "workload": {"href": workload["href"]},
-                              "port_overrides": overrides,
-                              "external_data_set": item.get("external_data_set"),
-                              "external_data_reference": item.get("external_data_reference")}, created=True))
+            # A binding has no timestamps or authors (Illumio's service_binding schema).
+            new.append({"href": "/orgs/%s/service_bindings/%s" % (st.org, uuid.uuid4()),
+                        "virtual_service": {"href": vs["href"]}, "workload": {"href": workload["href"]},
+                        "port_overrides": overrides,
+                        "external_data_set": item.get("external_data_set"),
+                        "external_data_reference": item.get("external_data_reference")})
         st.collections["service_bindings"].extend(new)
         self.sync_bindings()
         return [{"href": b["href"]} for b in new]
