@@ -46,10 +46,12 @@ const std::vector<HelpText> kHelpTexts = {
      "130  interrupted by SIGINT after finishing the database in hand (143: SIGTERM)"},
     {"map", "map --out FILE [options]",
      "moat map --policy pce --flows s3://my-flow-logs/ --out map.html\n"
-     "# mark the flows the plan would cut (reads AWS, writes nothing)\n"
-     "moat map --policy bundle.json --plan --out map.svg",
+     "# every RDS database, protected or not, and the flows the plan would cut (reads AWS, writes nothing)\n"
+     "moat map --policy bundle.json --plan --out map.html\n"
+     "# one database, its 30 busiest consumer groups, as JSON\n"
+     "moat map --policy pce --target orders-db --top 30 --out orders-db.json",
      "0  the map was written\n"
-     "1  an error"},
+     "1  an error (a --target that names no database among them)"},
     {"suggest", "suggest [options]",
      "moat suggest --policy pce --flows vpc-flow-logs/ --out draft-rules.json\n"
      "moat suggest --policy pce --target orders-db --push --plan\n"
