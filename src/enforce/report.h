@@ -50,8 +50,8 @@ struct EnforceReport {
   std::vector<std::pair<std::string, std::string>> skipped;  // database, why
   // The skipped databases as read (id, endpoint, port, addresses; no plan), for the map.
   std::vector<TargetReport> unprotected;
-  bool what_if = false;                                      // observed flows were replayed against the plans
-  std::string observed_window;                               // how the flow history was chosen
+  bool what_if = false;         // observed flows were replayed against the plans
+  std::string observed_window;  // how the flow history was chosen
   uint64_t observed_flows = 0;
   // When the flows came from the flow history (not an event's object): the flows it holds
   // whatever the window, its span ("the history spans ... to ... UTC"), and whether the window
