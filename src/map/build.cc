@@ -384,6 +384,7 @@ class Assembler {
       std::unordered_map<uint32_t, uint64_t> records;
       for (const auto& [packed, e] : edges) records[EdgeKey::Unpack(packed).group] += e.edge.records;
       std::vector<std::pair<uint64_t, uint32_t>> ranked;
+      ranked.reserve(records.size());
       for (const auto& [g, r] : records) ranked.emplace_back(r, g);
       // Busiest first; ties by group id, so that the same flows give the same map.
       std::sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
