@@ -104,6 +104,7 @@ constexpr Grouping kGroupings[] = {
     {"--target", "Policy", "ID"},
     {"--keep-group", "Policy", "GROUP"},
     {"--label-map", "Policy", "FILE|JSON"},
+    {"--push", "Policy", ""},
     {"--flows", "Flow logs", "SOURCE"},
     {"--since", "Flow logs", "WHEN"},
     {"--threads", "Flow logs", "N"},
