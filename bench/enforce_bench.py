@@ -57,29 +57,13 @@ def parse_args(argv):
 # moto
 
 def seed(url, n):
-    """Creates the estate of N databases, as tests/moto_setup.py does for its two.
+    """Creates the estate of N databases (loopback.open_databases), as tests/moto_setup.py does
+    for its two.
 
     Returns {"key": (access key id, secret), "endpoints": {db id: endpoint}, "legacy": {db id:
     its hand-made group}}."""
-    key = loopback.iam_key(url)
-    ec2 = loopback.client(url, key, "ec2")
-    rds = loopback.client(url, key, "rds")
-    # The stand-ins live in the first subnet, one address each.
-    vpc, first, base = loopback.network(ec2, rds, n)
-
-    legacy = {}
-    for i in range(n):
-        db = "db-%03d" % i
-        # One hand-made group per database, so each stand-in's groups name exactly one database.
-        group = ec2.create_security_group(GroupName="legacy-%03d" % i, Description="hand-made",
-                                          VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
-             "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        loopback.add_database(ec2, rds, first, db, group, str(base + 10 + i))
-        legacy[db] = group
-
-    return {"key": key, "endpoints": endpoints(rds), "legacy": legacy}
+    key, rds, made = loopback.open_databases(url, n, PORT)
+    return {"key": key, "endpoints": endpoints(rds), "legacy": {db: group for db, (group, _) in made.items()}}
 
 
 def endpoints(rds):

@@ -214,6 +214,26 @@ def add_database(ec2, rds, subnet, db, group, address, tags=None):
                            VpcSecurityGroupIds=[group], **extra)
 
 
+def open_databases(url, n, port, digits=3):
+    """The estate the enforcement benchmarks start from: the IAM key, then N PostgreSQL instances
+    db-<i> (i on `digits` digits), each on its own hand-made group legacy-<i> open to the world on
+    `port` (so each interface stand-in's groups name exactly one database), the stand-ins in the
+    first subnet. Returns (key, rds client, {db id: (its group, its address)})."""
+    key = iam_key(url)
+    ec2 = client(url, key, "ec2")
+    rds = client(url, key, "rds")
+    vpc, first, base = network(ec2, rds, n)
+    out = {}
+    for i in range(n):
+        db, legacy = "db-%0*d" % (digits, i), "legacy-%0*d" % (digits, i)
+        group = ec2.create_security_group(GroupName=legacy, Description="hand-made", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        out[db] = (group, str(base + 10 + i))
+        add_database(ec2, rds, first, db, group, out[db][1])
+    return key, rds, out
+
+
 # ---------------------------------------------------------------------------------------------
 # Running moat
 

@@ -77,26 +77,12 @@ def parse_args(argv):
 # The estate and the policy
 
 def seed(url, n):
-    """N databases in moto; returns (key, [(db id, endpoint, address)])."""
-    key = loopback.iam_key(url)
-    ec2 = loopback.client(url, key, "ec2")
-    rds = loopback.client(url, key, "rds")
-    vpc, first, base = loopback.network(ec2, rds, n)
-    addresses = {}
-    for i in range(n):
-        db = "db-%04d" % i
-        group = ec2.create_security_group(GroupName="legacy-%04d" % i, Description="hand-made",
-                                          VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": PORT, "ToPort": PORT,
-             "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        addresses[db] = str(base + 10 + i)
-        loopback.add_database(ec2, rds, first, db, group, addresses[db])
+    """N databases in moto (loopback.open_databases); returns (key, [(db id, endpoint, address)])."""
+    key, rds, made = loopback.open_databases(url, n, PORT, digits=4)
     out = []
     for page in rds.get_paginator("describe_db_instances").paginate():
         for d in page["DBInstances"]:
-            out.append((d["DBInstanceIdentifier"], d["Endpoint"]["Address"],
-                        addresses[d["DBInstanceIdentifier"]]))
+            out.append((d["DBInstanceIdentifier"], d["Endpoint"]["Address"], made[d["DBInstanceIdentifier"]][1]))
     return key, sorted(out)
 
 
