@@ -21,27 +21,12 @@ std::string Extension(const std::string& path) {
 
 // Without AWS, --target names policy targets (name, FQDN, or the RDS identifier the FQDN begins
 // with); tags are AWS's, so they need --plan.
-Result<compile::Compiled> ChooseTargets(compile::Compiled compiled, const std::vector<std::string>& selectors) {
-  if (selectors.empty()) return compiled;
-  std::vector<compile::Target> kept;
+Result<compile::Compiled> ChooseMapTargets(compile::Compiled compiled, const std::vector<std::string>& selectors) {
   for (const std::string& id : selectors) {
-    if (id.starts_with("tag:")) {
-      return Fail(InvalidInput("--target " + id + ": tags are read from AWS: give --plan"));
-    }
-    bool found = false;
-    for (const compile::Target& t : compiled.targets) {
-      if (!TargetMatches(t, id)) continue;
-      found = true;
-      if (std::none_of(kept.begin(), kept.end(), [&](const compile::Target& k) { return k.name == t.name; })) {
-        kept.push_back(t);
-      }
-    }
-    if (!found) {
-      return Fail(NotFound("--target " + id + ": no database of the policy has that name, endpoint or identifier"));
-    }
+    if (id.starts_with("tag:")) return Fail(InvalidInput("--target " + id + ": tags are read from AWS: give --plan"));
   }
-  compiled.targets = std::move(kept);
-  return compiled;
+  return ChooseTargets(std::move(compiled), selectors,
+                       "no database of the policy has that name, endpoint or identifier");
 }
 
 }  // namespace
@@ -72,8 +57,8 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   }
   if (!policy) return Fail(std::move(policy).error());
   // Every virtual service is a database of the map, one no rule reaches yet too (no rules).
-  auto chosen = ChooseTargets(compile::Compile(*policy, {.every_virtual_service = true}),
-                              req.with_plan ? std::vector<std::string>{} : req.enforce.targets);
+  auto chosen = ChooseMapTargets(compile::Compile(*policy, {.every_virtual_service = true}),
+                                 req.with_plan ? std::vector<std::string>{} : req.enforce.targets);
   if (!chosen) return Fail(std::move(chosen).error());
   const compile::Compiled compiled = std::move(*chosen);
 

@@ -24,6 +24,25 @@ bool TargetMatches(const compile::Target& t, std::string_view id) {
          EqualsIgnoreCase(fqdn.substr(0, fqdn.find('.')), id);
 }
 
+Result<compile::Compiled> ChooseTargets(compile::Compiled compiled, const std::vector<std::string>& selectors,
+                                        const std::string& none) {
+  if (selectors.empty()) return compiled;
+  std::vector<compile::Target> kept;
+  for (const std::string& id : selectors) {
+    bool found = false;
+    for (const compile::Target& t : compiled.targets) {
+      if (!TargetMatches(t, id)) continue;
+      found = true;
+      if (std::none_of(kept.begin(), kept.end(), [&](const compile::Target& k) { return k.name == t.name; })) {
+        kept.push_back(t);
+      }
+    }
+    if (!found) return Fail(NotFound("--target " + id + ": " + none));
+  }
+  compiled.targets = std::move(kept);
+  return compiled;
+}
+
 Result<policy::Policy> LoadPolicy(const std::string& source, const std::string& version, const PolicyDeps& deps) {
   if (source == "pce") {
     if (!deps.fetch_pce) return Fail(InvalidInput("--policy pce: no PCE connection available"));
@@ -44,23 +63,7 @@ Result<compile::Compiled> RunPolicyShow(const PolicyShowRequest& req, const Poli
   }
   auto loaded = LoadPolicy(req.policy, req.version, deps);
   if (!loaded) return Fail(std::move(loaded).error());
-  compile::Compiled compiled = compile::Compile(*loaded);
-  if (!req.targets.empty()) {
-    std::vector<compile::Target> kept;
-    for (const std::string& id : req.targets) {
-      bool found = false;
-      for (const compile::Target& t : compiled.targets) {
-        if (TargetMatches(t, id)) {
-          found = true;
-          if (std::none_of(kept.begin(), kept.end(), [&](const auto& k) { return k.name == t.name; }))
-            kept.push_back(t);
-        }
-      }
-      if (!found) return Fail(NotFound("--target " + id + ": no target of the policy has that name or endpoint"));
-    }
-    compiled.targets = std::move(kept);
-  }
-  return compiled;
+  return ChooseTargets(compile::Compile(*loaded), req.targets, "no target of the policy has that name or endpoint");
 }
 
 }  // namespace moat::app

@@ -36,6 +36,12 @@ Result<policy::Policy> LoadPolicy(const std::string& source, const std::string& 
 // endpoint starts with the instance identifier). Case-insensitive.
 bool TargetMatches(const compile::Target& target, std::string_view id);
 
+// The targets of `compiled` that `selectors` name (TargetMatches), each once, in the order named;
+// all of them without selectors. A selector that names none is NotFound: "--target <id>: " +
+// `none`.
+Result<compile::Compiled> ChooseTargets(compile::Compiled compiled, const std::vector<std::string>& selectors,
+                                        const std::string& none);
+
 // Reads a whole stream.
 Result<std::string> ReadAll(ByteStream& stream);
 

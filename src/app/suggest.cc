@@ -159,15 +159,11 @@ Result<SuggestReport> RunSuggest(const SuggestRunRequest& req, const PolicyDeps&
   auto policy = LoadPolicy(req.policy, req.version, policy_deps);
   if (!policy) return Fail(std::move(policy).error());
   // Every virtual service is a subject: a database modelled in the PCE before any rule names it.
-  const compile::Compiled compiled = compile::Compile(*policy, {.every_virtual_service = true});
-  for (const std::string& id : req.targets) {
-    if (std::none_of(compiled.targets.begin(), compiled.targets.end(),
-                     [&](const compile::Target& t) { return TargetMatches(t, id); })) {
-      return Fail(NotFound("--target " + id +
-                           ": no virtual service or provider workload of the policy has that name, FQDN or RDS "
-                           "identifier (a database the PCE does not model yet needs one: moat pce sync)"));
-    }
-  }
+  auto chosen = ChooseTargets(compile::Compile(*policy, {.every_virtual_service = true}), req.targets,
+                              "no virtual service or provider workload of the policy has that name, FQDN or RDS "
+                              "identifier (a database the PCE does not model yet needs one: moat pce sync)");
+  if (!chosen) return Fail(std::move(chosen).error());
+  const compile::Compiled& compiled = *chosen;
   auto observed = LoadObserved(req.observed, flows_deps, now);
   if (!observed) return Fail(std::move(observed).error());
 
@@ -179,10 +175,6 @@ Result<SuggestReport> RunSuggest(const SuggestRunRequest& req, const PolicyDeps&
   SuggestReport report;
   std::vector<compile::SuggestRequest> requests;
   for (const compile::Target& t : compiled.targets) {
-    if (!req.targets.empty() && std::none_of(req.targets.begin(), req.targets.end(),
-                                             [&](const std::string& id) { return TargetMatches(t, id); })) {
-      continue;
-    }
     compile::SuggestRequest s;
     s.policy = &*policy;
     s.target = &t;
