@@ -10,7 +10,6 @@
 #include "app/map.h"
 #include "app/suggest.h"
 #include "apply/audit.h"
-#include "base/strings.h"
 #include "cli/command.h"
 #include "enforce/report.h"
 

@@ -371,7 +371,8 @@ struct Placed {
 // The nodes and edges: per database, its `top` busiest groups and one "others" node for the rest.
 class Assembler {
  public:
-  Assembler(const MapInput& in, TrafficMap& map) : in_(in), map_(map), budget_(in.max_search_addresses) {}
+  Assembler(const MapInput& in, const Grouper& grouper, TrafficMap& map)
+      : in_(in), grouper_(grouper), map_(map), budget_(in.max_search_addresses) {}
 
   // `placed`: per flow of in.flows, its database and group (kNone: no database's).
   void Run(const std::vector<Database>& dbs, Accumulator& acc, const std::vector<Placed>& placed) {
@@ -464,7 +465,7 @@ class Assembler {
       // for its first address; the others as addresses).
       for (const net::Address& a : sorted) {
         if (n.members.size() >= kMembersKept) break;
-        n.members.push_back(named ? MemberOf(a) : net::ToString(a));
+        n.members.push_back(named ? grouper_.Member(a) : net::ToString(a));
       }
       std::sort(n.members.begin(), n.members.end());
       consumers_.push_back(std::move(n));
@@ -482,17 +483,10 @@ class Assembler {
     }
   }
 
-  void SetGrouper(const Grouper* g) { grouper_ = g; }
-
  private:
-  std::string MemberOf(const net::Address& a) const {
-    if (grouper_ == nullptr) return net::ToString(a);
-    return grouper_->Member(a);
-  }
-
   std::vector<std::string> Spend(const std::vector<net::Address>& addresses) {
     if (addresses.size() > budget_) {
-      spent_out_ = spent_out_ || !addresses.empty();
+      spent_out_ = true;
       return {};
     }
     budget_ -= addresses.size();
@@ -500,10 +494,10 @@ class Assembler {
   }
 
   const MapInput& in_;
+  const Grouper& grouper_;
   TrafficMap& map_;
   size_t budget_;
   bool spent_out_ = false;
-  const Grouper* grouper_ = nullptr;
   std::vector<map::MapNode> consumers_;
   std::map<size_t, map::MapNode> others_;  // by database index
 };
@@ -580,8 +574,7 @@ TrafficMap BuildMap(const MapInput& in) {
     map.notes.push_back(std::to_string(map.no_flows.size()) + " of " + std::to_string(dbs.size()) +
                         " database(s): no flows observed in the window");
   }
-  Assembler assembler(in, map);
-  assembler.SetGrouper(&grouper);
+  Assembler assembler(in, grouper, map);
   assembler.Run(dbs, acc, placed);
   return map;
 }
