@@ -241,6 +241,21 @@ Status Ec2::CreateTags(const std::vector<std::string>& resource_ids, const std::
   return {};
 }
 
+Result<std::vector<std::string>> Ec2::DescribeRegions() {
+  auto doc = client_.Call("DescribeRegions", {});
+  if (!doc) return Fail(std::move(doc).error());
+  std::vector<std::string> out;
+  for (const auto& item : Children(Sub(doc->document_element(), "regionInfo"), "item")) {
+    std::string name = Sub(item, "regionName").text().get();
+    const std::string opt_in = Sub(item, "optInStatus").text().get();
+    if (name.empty() || opt_in == "not-opted-in") continue;
+    out.push_back(std::move(name));
+  }
+  if (out.empty()) return Fail(InvalidInput("ec2 DescribeRegions: the answer names no region"));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<NetworkInterface>> Ec2::DescribeNetworkInterfaces(const Filters& filters) {
   std::vector<NetworkInterface> out;
   std::string token;

@@ -71,6 +71,9 @@ class Ec2 {
   Status SetRuleDescriptions(const std::string& group_id, const std::vector<IdentifiedRule>& rules);
   Status CreateTags(const std::vector<std::string>& resource_ids, const std::map<std::string, std::string>& tags);
   Result<std::vector<NetworkInterface>> DescribeNetworkInterfaces(const Filters& filters);
+  // The regions enabled for the account (DescribeRegions without AllRegions: opt-in regions the
+  // account has not opted in to are left out), by name.
+  Result<std::vector<std::string>> DescribeRegions();
 
  private:
   QueryClient& client_;
