@@ -17,6 +17,8 @@ namespace moat::apply {
 std::string AuditLine(const AuditEntry& e) {
   nlohmann::ordered_json j;
   j["time"] = FormatUtc(e.time);
+  if (!e.account.empty()) j["account"] = e.account;
+  if (!e.region.empty()) j["region"] = e.region;
   j["target"] = e.target;
   j["group"] = e.group;
   j["group_name"] = e.group_name;
@@ -29,7 +31,7 @@ std::string AuditLine(const AuditEntry& e) {
 }
 
 std::string DescribeChange(const AuditEntry& e) {
-  std::string s = e.target + ": " + e.change;
+  std::string s = (e.account.empty() ? "" : e.account + "/" + e.region + "/") + e.target + ": " + e.change;
   if (!e.rule.empty()) s += " " + e.rule;
   s += ", group " + e.group;
   if (!e.group_name.empty()) s += " (" + e.group_name + ")";

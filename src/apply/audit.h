@@ -2,6 +2,7 @@
 //   {"time": "2026-11-29T06:42:47Z", "target": "orders-db", "group": "sg-0abc", "group_name":
 //    "moat-orders-db-1", "change": "revoke", "rule": "tcp 5432 from 0.0.0.0/0", "reason": "drift",
 //    "drift": true, "result": "done"}
+// A run over several accounts or regions (app/fleet.h) adds "account" and "region" after "time".
 // `change` is create-group, authorize, redescribe, attach, detach or revoke; `reason` is policy
 // (the policy asked for it) or drift (it reverts a change made outside moat); `result` is done or
 // converged (another run had made it already). Lines are appended one at a time, each in one
@@ -20,7 +21,8 @@
 namespace moat::apply {
 
 struct AuditEntry {
-  int64_t time = 0;  // unix seconds
+  int64_t time = 0;             // unix seconds
+  std::string account, region;  // where, in a run over several places; empty otherwise
   std::string target, group, group_name, change, rule;
   bool drift = false;
   bool converged = false;
@@ -67,6 +69,24 @@ class FileAuditLog : public AuditLog {
   int fd_;
   std::string path_;
   Clock& clock_;
+};
+
+// Stamps every entry with an account and region, and hands it on to another log (borrowed).
+class PlacedAuditLog : public AuditLog {
+ public:
+  PlacedAuditLog(AuditLog& inner, std::string account, std::string region)
+      : inner_(inner), account_(std::move(account)), region_(std::move(region)) {}
+  Status Write(const AuditEntry& entry) override { return inner_.Write(Placed(entry)); }
+  Status Note(const AuditEntry& entry) override { return inner_.Note(Placed(entry)); }
+
+ private:
+  AuditEntry Placed(AuditEntry entry) const {
+    entry.account = account_;
+    entry.region = region_;
+    return entry;
+  }
+  AuditLog& inner_;
+  std::string account_, region_;
 };
 
 // Keeps entries in memory (tests, and the run's report). Never fails.
