@@ -79,5 +79,20 @@ TEST(AuditTest, DescribeChangeNamesTargetChangeRuleAndGroup) {
   EXPECT_EQ(DescribeChange(attach), "cluster/ledger: attach, group sg-1");
 }
 
+TEST(AuditTest, APlacedLogNamesTheAccountAndRegionOfEveryLine) {
+  MemoryAuditLog inner;
+  PlacedAuditLog placed(inner, "222233334444", "eu-west-1");
+  ASSERT_TRUE(placed.Write(Revoke()));
+  ASSERT_TRUE(placed.Note(Revoke()));  // a memory log keeps no notes
+  ASSERT_EQ(inner.entries.size(), 1u);
+  const std::string line = AuditLine(inner.entries[0]);
+  EXPECT_TRUE(line.starts_with(R"({"time":"2025-11-29T06:42:47Z","account":"222233334444","region":"eu-west-1",)"
+                               R"("target":"orders-db",)"))
+      << line;
+  EXPECT_EQ(DescribeChange(inner.entries[0]),
+            "222233334444/eu-west-1/orders-db: revoke tcp 5432 from 0.0.0.0/0, group sg-0abc (moat-orders-db-1)");
+  EXPECT_EQ(AuditLine(Revoke()).find("account"), std::string::npos);  // one place: as before
+}
+
 }  // namespace
 }  // namespace moat::apply
