@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The Lambda deployment: the CloudFormation template passes cfn-lint with no finding, and the
-# given moat binary packages into a Lambda zip that passes scripts/package-lambda.sh's own checks
-# (bootstrap executable, every library inside lib/, `moat --version` through the bundled loader).
+# The Lambda deployment: both CloudFormation templates (deploy/moat.yaml, the central stack, and
+# deploy/member.yaml, the member accounts' StackSet) pass cfn-lint with no finding; the member
+# role writes exactly what the central function role writes, under the same tag conditions
+# (tests/deploy_member_check.py); and the given moat binary packages into a Lambda zip that
+# passes scripts/package-lambda.sh's own checks (bootstrap executable, every library inside lib/,
+# `moat --version` through the bundled loader).
 #
 # Usage: tests/deploy_test.sh MOAT_BINARY SOURCE_DIR
 set -euo pipefail
@@ -21,15 +24,24 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-echo "== cfn-lint deploy/moat.yaml"
-if ! cfn-lint --format parseable -- "$src/deploy/moat.yaml" >"$work/lint" 2>&1; then
-  cat "$work/lint" >&2
-  echo "deploy_test: FAIL: cfn-lint reported findings on deploy/moat.yaml" >&2
-  exit 1
-fi
-if [ -s "$work/lint" ]; then  # any output is a finding, whatever the exit status
-  cat "$work/lint" >&2
-  echo "deploy_test: FAIL: cfn-lint printed findings on deploy/moat.yaml" >&2
+for template in deploy/moat.yaml deploy/member.yaml; do
+  echo "== cfn-lint $template"
+  if ! cfn-lint --format parseable -- "$src/$template" >"$work/lint" 2>&1; then
+    cat "$work/lint" >&2
+    echo "deploy_test: FAIL: cfn-lint reported findings on $template" >&2
+    exit 1
+  fi
+  if [ -s "$work/lint" ]; then  # any output is a finding, whatever the exit status
+    cat "$work/lint" >&2
+    echo "deploy_test: FAIL: cfn-lint printed findings on $template" >&2
+    exit 1
+  fi
+  echo "ok"
+done
+
+echo "== the member role writes what the central role writes"
+if ! python3 "$src/tests/deploy_member_check.py" "$src"; then
+  echo "deploy_test: FAIL: deploy/member.yaml's MemberRole differs from deploy/moat.yaml's FunctionRole" >&2
   exit 1
 fi
 echo "ok"
