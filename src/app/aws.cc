@@ -73,11 +73,44 @@ AwsServices::AwsServices(http::Transport& transport, aws::AwsEnvironment env, Cl
   credentials_ = aws::NewCredentialsProvider(env_, clock_);
 }
 
+AwsServices::AwsServices(AwsServices& home, std::string region, std::shared_ptr<aws::CredentialsProvider> credentials,
+                         std::string account)
+    : counter_(static_cast<http::Transport&>(home.counter_)),
+      env_(home.env_),
+      region_(std::move(region)),
+      clock_(home.clock_) {
+  credentials_ = credentials ? std::move(credentials) : home.credentials_;
+  if (!account.empty()) identity_ = Result<aws::CallerIdentity>(aws::CallerIdentity{std::move(account), ""});
+}
+
 AwsServices::~AwsServices() = default;
+
+Result<std::string> AwsServices::Region() const {
+  if (!region_.empty()) return region_;
+  return aws::ResolveRegion(env_);
+}
+
+Result<aws::AssumedRole> AwsServices::AssumeRole(const aws::AssumeRoleRequest& request) {
+  auto c = Client("sts", aws::kStsApiVersion, sts_client_);
+  if (!c) return Fail(std::move(c).error());
+  return aws::AssumeRole(**c, request);
+}
+
+Result<std::vector<aws::OrgAccount>> AwsServices::OrgAccounts(const std::string& parent) {
+  auto region = Region();
+  if (!region) return Fail(std::move(region).error());
+  // A global service: one endpoint per partition, signed for its home region.
+  const std::string home = region->starts_with("cn-")       ? "cn-northwest-1"
+                           : region->starts_with("us-gov-") ? "us-gov-west-1"
+                                                            : "us-east-1";
+  aws::SignedClient client({"organizations", aws::ResolveEndpoint(env_, "organizations", home), home}, credentials_,
+                           counter_, clock_);
+  return parent.empty() ? aws::ListOrgAccounts(client) : aws::ListOrgAccountsUnder(client, parent);
+}
 
 Result<ObjectStore*> AwsServices::S3() {
   if (!s3_) {
-    auto region = aws::ResolveRegion(env_);
+    auto region = Region();
     if (!region) return Fail(std::move(region).error());
     aws::S3Config config{aws::ResolveEndpoint(env_, "s3", *region), *region};
     s3_ = std::make_unique<aws::S3Store>(config, credentials_, counter_, clock_);
@@ -91,7 +124,7 @@ Result<aws::S3Store*> AwsServices::S3Objects() {
 }
 
 Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewClient(const char* service, const char* version) {
-  auto region = aws::ResolveRegion(env_);
+  auto region = Region();
   if (!region) return Fail(std::move(region).error());
   return std::make_unique<aws::QueryClient>(
       aws::ServiceConfig{service, aws::ResolveEndpoint(env_, service, *region), *region, version}, credentials_,
@@ -140,7 +173,7 @@ Result<std::unique_ptr<aws::QueryClient>> AwsServices::NewSqsClient() {
 }
 
 Result<std::string> AwsServices::Secret(const std::string& secret_id) {
-  auto region = aws::ResolveRegion(env_);
+  auto region = Region();
   if (!region) return Fail(std::move(region).error());
   aws::SignedClient client({"secretsmanager", aws::ResolveEndpoint(env_, "secretsmanager", *region), *region},
                            credentials_, counter_, clock_);

@@ -11,6 +11,7 @@
 
 #include "aws/config.h"
 #include "aws/ec2.h"
+#include "aws/organizations.h"
 #include "aws/rds.h"
 #include "aws/s3.h"
 #include "aws/secrets.h"
@@ -49,6 +50,11 @@ class AwsServices {
   // Over another transport (tests: a scripted or faulty one), environment and clock, which must
   // outlive it.
   AwsServices(http::Transport& transport, aws::AwsEnvironment env, Clock& clock);
+  // The services of another place: `home`'s environment, transport (their calls are counted in
+  // `home`'s calls() too) and clock, in `region`, signed with `credentials` (nullptr: home's) and
+  // acting as `account` (Identity() asks nothing; "": asked as home does). `home` outlives it.
+  AwsServices(AwsServices& home, std::string region, std::shared_ptr<aws::CredentialsProvider> credentials,
+              std::string account);
   ~AwsServices();
 
   // An S3 store for this region and endpoint; errors name what is missing.
@@ -60,8 +66,14 @@ class AwsServices {
   Result<std::unique_ptr<aws::QueryClient>> NewSqsClient();
   // Who the run acts as (STS GetCallerIdentity): asked once, the answer (or the error) kept.
   Result<aws::CallerIdentity> Identity();
-  // The region the clients use (AWS_REGION, AWS_DEFAULT_REGION or the profile).
-  Result<std::string> Region() const { return aws::ResolveRegion(env_); }
+  // The region the clients use (the place's, else AWS_REGION, AWS_DEFAULT_REGION or the profile).
+  Result<std::string> Region() const;
+  // A role's credentials (STS AssumeRole with this run's own credentials).
+  Result<aws::AssumedRole> AssumeRole(const aws::AssumeRoleRequest& request);
+  // The organisation's accounts (AWS Organizations): every one, or those under `parent` (an OU or
+  // root id, nested OUs included) when it is not empty.
+  Result<std::vector<aws::OrgAccount>> OrgAccounts(const std::string& parent);
+  Clock& clock() { return clock_; }
   // A Secrets Manager secret's value (GetSecretValue).
   Result<std::string> Secret(const std::string& secret_id);
   const CountingTransport& calls() const { return counter_; }
@@ -76,6 +88,7 @@ class AwsServices {
   std::unique_ptr<http::Transport> owned_;
   CountingTransport counter_;
   aws::AwsEnvironment env_;
+  std::string region_;  // a place's region; empty: the environment's
   Clock& clock_;
   std::shared_ptr<aws::CredentialsProvider> credentials_;
   std::unique_ptr<aws::S3Store> s3_;

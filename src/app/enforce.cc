@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "app/enforce_internal.h"
 #include "apply/apply.h"
 #include "aws/sigv4.h"
 #include "base/strings.h"
@@ -15,12 +16,6 @@
 
 namespace moat::app {
 namespace {
-
-struct PolicyLoad {
-  std::string text;
-  std::optional<compile::Compiled> compiled;
-  std::string error;
-};
 
 Result<std::string> PolicyText(const EnforceRequest& req, const EnforceDeps& deps) {
   if (req.policy == "pce") {
@@ -33,6 +28,8 @@ Result<std::string> PolicyText(const EnforceRequest& req, const EnforceDeps& dep
   if (!text) return Fail(std::move(text).error().Context(req.policy));
   return text;
 }
+
+}  // namespace
 
 PolicyLoad LoadCompiled(const EnforceRequest& req, const EnforceDeps& deps) {
   PolicyLoad out;
@@ -50,8 +47,6 @@ PolicyLoad LoadCompiled(const EnforceRequest& req, const EnforceDeps& deps) {
   out.compiled = compile::Compile(*loaded);
   return out;
 }
-
-}  // namespace
 
 Status CheckEnforceRequest(const EnforceRequest& req) {
   if (req.policy.empty()) return Fail(InvalidInput("no policy given: --policy pce, or --policy FILE"));
@@ -309,22 +304,24 @@ int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
   return deadline;
 }
 
-Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
-  // Stage 1: the request, the state and the policy.
-  if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
-  auto state_store = OpenStateStore(req.state_dir, *deps.aws);
+Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& deps,
+                               const std::function<const PolicyLoad&()>& load_policy,
+                               const enforce::ObservedIndex* observed) {
+  // Stage 1: the state and the policy.
+  PlannedPlace p;
+  auto state_store = OpenStateStore(req.state_dir, deps.state_aws != nullptr ? *deps.state_aws : *deps.aws);
   if (!state_store) return Fail(std::move(state_store).error());
-  auto state = store::LoadState(**state_store);
+  p.store = std::move(*state_store);
+  auto state = store::LoadState(*p.store);
   if (!state) return Fail(std::move(state).error());
+  p.state = std::move(*state);
 
-  EnforceReport report;
+  EnforceReport& report = p.report;
   report.policy_source = req.policy;
   report.policy_version = req.version;
   report.mode = req.mode;
   if (auto st = WhatIf(req, report); !st) return Fail(std::move(st).error());
-  enforce::ObservedIndex observed;
-  if (req.observed != nullptr) observed = enforce::IndexByResponder(*req.observed);
-  PolicyLoad policy = LoadCompiled(req, deps);
+  const PolicyLoad& policy = load_policy();
   report.policy_error = policy.error;
   if (policy.compiled) {
     report.digest = aws::Sha256Hex(policy.text);
@@ -332,22 +329,26 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   }
 
   // Stage 2: where this run is, and the estate.
-  if (auto st = WhereAmI(req, *deps.aws, *state, report); !st) return Fail(std::move(st).error());
+  if (auto st = WhereAmI(req, *deps.aws, p.state, report); !st) return Fail(std::move(st).error());
   auto ec2 = deps.aws->Ec2();
   if (!ec2) return Fail(std::move(ec2).error());
   auto rds = deps.aws->Rds();
   if (!rds) return Fail(std::move(rds).error());
-  const estate::RecordLookup lookup = [&](const std::string& id, const store::OwnedGroup& g) {
-    auto found = store::GroupRecorded(**state_store, id, g);
+  p.ec2 = *ec2;
+  p.rds = *rds;
+  store::StateStore& records = *p.store;
+  const estate::RecordLookup lookup = [&records](const std::string& id, const store::OwnedGroup& g) {
+    auto found = store::GroupRecorded(records, id, g);
     return found && *found;
   };
-  auto estate = estate::ReadEstate(**ec2, **rds, *state, lookup, req.targets, deps.resolve, report.errors);
+  auto estate = estate::ReadEstate(*p.ec2, *p.rds, p.state, lookup, req.targets, deps.resolve, report.errors);
   if (!estate) return Fail(std::move(estate).error());
-  if (!estate->adopted.empty()) {
+  p.estate = std::make_unique<estate::Estate>(std::move(*estate));
+  if (!p.estate->adopted.empty()) {
     report.warnings.push_back(fmt::format(
         "the state predates moat's record of the groups it creates: {} group(s) tagged as moat's were taken as its "
         "own on their tags{}",
-        estate->adopted.size(), req.execute ? " and are recorded now" : "; apply records them"));
+        p.estate->adopted.size(), req.execute ? " and are recorded now" : "; apply records them"));
   }
 
   // Stage 3: the plans.
@@ -358,20 +359,40 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   run.quotas = req.quotas;
   run.guards = req.guards;
   run.over_permission_budget = req.over_permission_budget;
-  run.observed = req.observed != nullptr ? &observed : nullptr;
-  PlanTargets(req, *estate, *state, run, report);
+  run.observed = observed;
+  PlanTargets(req, *p.estate, p.state, run, report);
+  report.reads = deps.aws->calls().reads();
+  return p;
+}
+
+void ApplyPlace(PlannedPlace& p, const PolicyLoad& policy, const EnforceDeps& deps) {
+  ApplyAndRecord(*p.estate, policy, *p.store, p.state, deps, *p.ec2, *p.rds, p.report);
+  p.report.reads = deps.aws->calls().reads();
+  p.report.writes = deps.aws->calls().writes();
+}
+
+Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
+  if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
+  std::optional<PolicyLoad> policy;
+  const auto load = [&]() -> const PolicyLoad& {
+    if (!policy) policy = LoadCompiled(req, deps);
+    return *policy;
+  };
+  enforce::ObservedIndex observed;
+  if (req.observed != nullptr) observed = enforce::IndexByResponder(*req.observed);
+  auto planned = PlanPlace(req, deps, load, req.observed != nullptr ? &observed : nullptr);
+  if (!planned) return Fail(std::move(planned).error());
 
   // Stage 4: apply.
+  EnforceReport& report = planned->report;
   const bool write = req.execute && req.mode == "enforce";
-  report.reads = deps.aws->calls().reads();
   if (write && report.HasChanges() && deps.confirm && !deps.confirm(report)) {
     report.cancelled = true;
-    return report;
+    return std::move(report);
   }
-  if (write) ApplyAndRecord(*estate, policy, **state_store, *state, deps, **ec2, **rds, report);
-  report.reads = deps.aws->calls().reads();
+  if (write) ApplyPlace(*planned, load(), deps);
   report.writes = deps.aws->calls().writes();
-  return report;
+  return std::move(report);
 }
 
 Outcome EnforceOutcome(const EnforceReport& report, bool detailed_exitcode) {

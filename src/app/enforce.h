@@ -77,6 +77,9 @@ struct EnforceDeps {
   // answered by `deadline_ms` (unix ms on `clock`; 0: no limit) or failed.
   std::function<Result<std::string>(const std::string& version, int64_t deadline_ms)> fetch_pce_bundle;
   AwsServices* aws = nullptr;
+  // Where the state is kept (its S3 bucket) when that is not `aws`: a member account's run keeps
+  // its state with the deployment's. nullptr: `aws`.
+  AwsServices* state_aws = nullptr;
   // Resolves a database endpoint to addresses; empty: unresolved. Unset: names are not resolved.
   std::function<std::vector<std::string>(const std::string& host)> resolve;
   apply::AuditLog* audit = nullptr;

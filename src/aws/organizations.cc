@@ -12,8 +12,8 @@ namespace {
 
 // One page of `action`: the items of `list_key` as parsed by `item`, and the next page's token.
 template <typename Item>
-Result<std::string> Page(SignedClient& client, const std::string& action, nlohmann::json body, const char* list_key,
-                         Item item) {
+Result<std::string> Page(SignedClient& client, const std::string& action, const nlohmann::json& body,
+                         const char* list_key, Item item) {
   const std::string what = "organizations " + action;
   const std::string text = body.dump();
   SignedRequest req;

@@ -231,6 +231,23 @@ void AddAwsOptions(CLI::App& app) {
       "of any in the environment)");
 }
 
+void AddFleetOptions(CLI::App& app, app::FleetOptions& fleet) {
+  app.add_option("--accounts", fleet.accounts,
+                 "AWS accounts to work on: 12-digit ids, or org (every active account of the organisation); "
+                 "default: the credentials' own")
+      ->delimiter(',')
+      ->expected(1, 1 << 16);
+  app.add_option("--ou", fleet.ou, "with --accounts org: only the accounts under this OU (ou-…) or root (r-…)");
+  app.add_option("--regions", fleet.regions,
+                 "AWS regions to work on: names, or all (each account's enabled regions); default: the run's region")
+      ->delimiter(',')
+      ->expected(1, 1 << 10);
+  app.add_option("--role-name", fleet.role_name,
+                 "the role moat assumes in each member account (default moat-member); the run's own account is "
+                 "reached with its own credentials");
+  app.add_option("--external-id", fleet.external_id, "the external id the member role's trust policy requires");
+}
+
 void AddColorOption(CLI::App& app, bool& no_color) {
   app.add_flag("--no-color", no_color, "never colour the diff (colour is used only on a terminal; NO_COLOR too)");
 }

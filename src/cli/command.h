@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/enforce.h"
+#include "app/fleet.h"
 #include "app/observed.h"
 #include "app/services.h"
 
@@ -44,6 +45,8 @@ void SetDescriber(std::function<void(const CLI::App& app, const std::string& com
 // AWS_PROFILE for this process (--profile also sets aside the AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN of the environment, as the AWS CLI does).
 void AddAwsOptions(CLI::App& app);
+// --accounts, --ou, --regions, --role-name, --external-id: the places of a run (app/fleet.h).
+void AddFleetOptions(CLI::App& app, app::FleetOptions& fleet);
 // --no-color, and `text` as standard output shows it: coloured (cli/color.h) on a terminal unless
 // `no_color`, `json` or NO_COLOR says not to.
 void AddColorOption(CLI::App& app, bool& no_color);

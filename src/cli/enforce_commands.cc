@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 
+#include "app/enforce_fleet.h"
 #include "app/map.h"
 #include "app/suggest.h"
 #include "apply/audit.h"
@@ -40,6 +41,35 @@ void ShowProgress(const app::TargetReport& t, int done, size_t total) {
   std::fprintf(stderr, "moat: apply: [%d/%zu] %s: %s\n", done, total, t.id.c_str(), what.c_str());
 }
 
+// Plan or apply over the places of --accounts and --regions.
+int Fleet(const char* name, const app::EnforceRequest& req, const app::EnforceDeps& deps, app::Services& services,
+          const app::FleetOptions& options, bool json, bool detailed, bool yes, bool no_color) {
+  app::Fleet fleet(services.aws(), options);
+  auto places = fleet.Places();
+  if (!places) return Error(name, places.error().message);
+  for (const app::Place& p : *places) {
+    if (p.aws == nullptr) std::fprintf(stderr, "moat: %s: %s: skipped: %s\n", name, p.Name().c_str(), p.error.c_str());
+  }
+  const auto confirm = [&](const app::FleetReport& plan) {
+    const bool go = Confirm(yes, name, "applying", "Apply these changes?", json, [&](bool as_json) {
+      return as_json ? app::RenderFleetJson(plan) : Colored(app::RenderFleetText(plan), no_color, false);
+    });
+    g_writing.store(go);
+    return go;
+  };
+  auto report = app::RunFleetEnforce(req, deps, *places, confirm);
+  if (!report) return Error(name, report.error().message);
+  if (report->cancelled) {
+    if (isatty(STDIN_FILENO) != 0) WriteOut("Cancelled: nothing was changed.\n");
+    return kExitError;
+  }
+  WriteOut(json ? app::RenderFleetJson(*report) : Colored(app::RenderFleetText(*report), no_color, false));
+  std::fflush(stdout);
+  const app::Outcome outcome = app::FleetOutcome(*report, detailed);
+  if (!outcome.error.empty()) Error(name, outcome.error);
+  return outcome.exit_code;
+}
+
 }  // namespace
 
 // `moat plan` and `moat apply`: the same options; apply executes.
@@ -66,8 +96,11 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   }
   AddColorOption(app, no_color);
   AddAwsOptions(app);
+  app::FleetOptions fleet_options;
+  AddFleetOptions(app, fleet_options);
   if (auto done = Parse(app, name, args)) return *done;
   req.state_dir = StateDirectory(state);
+  if (auto st = app::CheckFleetOptions(fleet_options); !st) return Error(name, st.error().message);
 
   app::Services services;
   app::EnforceDeps deps = services.Enforce();
@@ -88,6 +121,14 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
     req.observed = &observed->flows;
     req.observed_window = observed->window;
     req.history = &*observed;
+  }
+  if (fleet_options.Enabled()) {
+    if (execute) {
+      deps.interrupted = &g_interrupted;
+      std::signal(SIGINT, OnApplySignal);
+      std::signal(SIGTERM, OnApplySignal);
+    }
+    return Fleet(name, req, deps, services, fleet_options, json, detailed, yes, no_color);
   }
   size_t planned = 0;
   deps.confirm = [&](const app::EnforceReport& plan) {

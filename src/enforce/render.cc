@@ -194,7 +194,8 @@ std::string RenderPlanText(const EnforceReport& r) {
   for (const std::string& w : r.warnings) out += "! warning: " + w + "\n";
   out += WhatIfLine(r);
   for (const TargetReport& t : r.targets) {
-    out += fmt::format("\n# {} ({} {}:{}", t.id, t.cluster ? "cluster" : "instance", t.endpoint, t.port);
+    out += fmt::format("\n# {}{} ({} {}:{}", r.place.empty() ? "" : r.place + "/", t.id,
+                       t.cluster ? "cluster" : "instance", t.endpoint, t.port);
     if (!t.policy_target.empty()) out += ", policy " + t.policy_target + " by " + t.matched_by;
     if (!t.addresses.empty()) out += ", address " + t.addresses[0];
     out += ")\n";
@@ -293,7 +294,10 @@ std::string RenderPlanJson(const EnforceReport& r) {
     j["what_if"] = nullptr;
   }
   ordered_json targets = ordered_json::array();
-  for (const TargetReport& t : r.targets) targets.push_back(TargetJson(t));
+  for (const TargetReport& t : r.targets) {
+    targets.push_back(TargetJson(t));
+    if (!r.place.empty()) targets.back()["place"] = r.place;
+  }
   j["targets"] = std::move(targets);
   j["skipped"] = ordered_json::array();
   for (const auto& [id, why] : r.skipped) j["skipped"].push_back({{"id", id}, {"reason", why}});

@@ -66,6 +66,9 @@ struct EnforceReport {
   // recorded).
   std::string aws_account, aws_region;
   std::string state_account, state_region;
+  // In a run over several places: "111122223333/eu-west-1", which prefixes every database's
+  // header in the text and is each database's "place" in JSON. Empty otherwise.
+  std::string place;
   std::vector<std::string> warnings;
   std::vector<std::string> errors;  // run-level: a --target that matched nothing, a state that could not be saved
   int reads = 0, writes = 0;

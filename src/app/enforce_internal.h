@@ -1,0 +1,44 @@
+// The stages of RunEnforce (app/enforce.h) that a run over several places (app/fleet.h) uses one
+// place at a time: the policy loaded once, each place planned, then each applied.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/enforce.h"
+#include "compile/compile.h"
+#include "enforce/target.h"
+#include "estate/estate.h"
+#include "store/state.h"
+
+namespace moat::app {
+
+// The policy of a run: its text and compilation, or why it could not be used.
+struct PolicyLoad {
+  std::string text;
+  std::optional<compile::Compiled> compiled;
+  std::string error;
+};
+PolicyLoad LoadCompiled(const EnforceRequest& request, const EnforceDeps& deps);
+
+// One place read and planned (stages 1-3): what apply needs.
+struct PlannedPlace {
+  std::unique_ptr<store::StateStore> store;
+  store::EnforcedState state;
+  std::unique_ptr<estate::Estate> estate;
+  aws::Ec2* ec2 = nullptr;
+  aws::Rds* rds = nullptr;
+  EnforceReport report;
+};
+
+// Stages 1-3 in deps.aws's place, the state in request.state_dir; `load_policy` is asked once the
+// state has been read. Errors stop this place before any change.
+Result<PlannedPlace> PlanPlace(const EnforceRequest& request, const EnforceDeps& deps,
+                               const std::function<const PolicyLoad&()>& load_policy,
+                               const enforce::ObservedIndex* observed);
+// Stage 4 (after the confirmation): the planned targets applied and recorded.
+void ApplyPlace(PlannedPlace& place, const PolicyLoad& policy, const EnforceDeps& deps);
+
+}  // namespace moat::app

@@ -1,0 +1,223 @@
+// Integration tests of `moat plan` and `moat apply` over an AWS Organization: the real binary
+// against moto_server with signature checking on (tests/moto.h: the management account's
+// orders-db and ledger in us-east-1), with tests/moto_org.py's member accounts: a (orders-db in
+// us-east-1, billing-db in eu-west-1), b (reports-db in eu-west-1), c (no moat-member role) and d
+// (closed). Every database sits at 10.0.2.45 in its own 10.0.0.0/16: the accounts' addresses
+// overlap. The policy protects each by its endpoint.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "moat_process.h"
+#include "moto.h"
+
+namespace moat::integration {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kExternalId = "moat-test-external-id";
+constexpr const char* kManagement = "123456789012";  // moto's default account
+
+// The sample policy's virtual service, once per database endpoint (the rules choose them by label).
+Json Bundle() {
+  Json b = Json::parse(ReadFile(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json"));
+  const Json vs = b["virtual_services"][0];
+  b["virtual_services"] = Json::array();
+  int n = 0;
+  for (const char* fqdn :
+       {"orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com", "billing-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com",
+        "reports-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com"}) {
+    Json v = vs;
+    if (n > 0) v["href"] = "/orgs/1/sec_policy/active/virtual_services/fleet-" + std::to_string(n);
+    v["name"] = std::string("VS-") + fqdn;
+    v["service_addresses"][0]["fqdn"] = fqdn;
+    b["virtual_services"].push_back(v);
+    ++n;
+  }
+  return b;
+}
+
+class FleetCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(moto_.ok()) << moto_.error();
+    dir_.Write("policy.json", Bundle().dump());
+    RunOptions o;
+    o.env = moto_.Environment();
+    const RunResult r = RunProcess(
+        "/usr/bin/env", {"python3", MOAT_SOURCE_DIR "/tests/moto_org.py", moto_.url(), kExternalId}, o, dir_.path());
+    ASSERT_EQ(r.exit_code, 0) << Describe(r);
+    ids_ = Json::parse(r.out);
+  }
+  std::string Id(const char* member) const { return ids_[member].get<std::string>(); }
+  std::string State() const { return dir_.path() + "/state"; }
+
+  RunResult Moat(const char* command, std::vector<std::string> extra) {
+    std::vector<std::string> args = {command, "--policy", dir_.path() + "/policy.json", "--state", State(), "--json"};
+    if (std::string(command) == "apply") args.push_back("--yes");
+    args.insert(args.end(), extra.begin(), extra.end());
+    RunOptions o;
+    o.env = moto_.Environment();
+    return RunProcess(MOAT_BINARY, args, o, dir_.path(), 180);
+  }
+
+  // The place of `name` in a fleet report, or null.
+  static const Json* PlaceOf(const Json& report, const std::string& account, const std::string& region) {
+    for (const Json& p : report["places"]) {
+      if (p["aws"]["account"] == account && p["aws"]["region"] == region) return &p;
+    }
+    return nullptr;
+  }
+  static std::vector<std::string> TargetIds(const Json& place) {
+    std::vector<std::string> out;
+    for (const Json& t : place["targets"])
+      out.push_back(t["place"].get<std::string>() + "/" + t["id"].get<std::string>());
+    return out;
+  }
+
+  MotoServer moto_;
+  TempDir dir_;
+  Json ids_;
+};
+
+TEST_F(FleetCliTest, TheOrganisationIsPlannedAccountByAccountAndTheUnreachableOnesAreNamed) {
+  const RunResult r = Moat("plan", {"--accounts", "org", "--regions", "us-east-1,eu-west-1", "--role-name",
+                                    "moat-member", "--external-id", kExternalId});
+  ASSERT_EQ(r.exit_code, 1) << Describe(r);  // c and d are skipped: the run says so in its exit status
+  const Json report = Json::parse(r.out);
+  ASSERT_EQ(report["places"].size(), 6u) << r.out;  // management, a and b, each in two regions
+  const Json* own = PlaceOf(report, kManagement, "us-east-1");
+  ASSERT_NE(own, nullptr);
+  EXPECT_EQ(TargetIds(*own), std::vector<std::string>{std::string(kManagement) + "/us-east-1/orders-db"});
+  const Json* a_east = PlaceOf(report, Id("a"), "us-east-1");
+  const Json* a_west = PlaceOf(report, Id("a"), "eu-west-1");
+  const Json* b_west = PlaceOf(report, Id("b"), "eu-west-1");
+  ASSERT_TRUE(a_east != nullptr && a_west != nullptr && b_west != nullptr) << r.out;
+  EXPECT_EQ(TargetIds(*a_east), std::vector<std::string>{Id("a") + "/us-east-1/orders-db"});
+  EXPECT_EQ(TargetIds(*a_west), std::vector<std::string>{Id("a") + "/eu-west-1/billing-db"});
+  EXPECT_EQ(TargetIds(*b_west), std::vector<std::string>{Id("b") + "/eu-west-1/reports-db"});
+  // The same address in three accounts: each database is planned in its own VPC, with its own group.
+  for (const Json* p : {own, a_east, a_west, b_west}) {
+    const Json& t = (*p)["targets"][0];
+    EXPECT_EQ(t["addresses"], Json::array({"10.0.2.45"}));
+    EXPECT_TRUE(t["changes"].get<bool>());
+  }
+  EXPECT_NE((*own)["targets"][0]["vpc_id"], (*a_east)["targets"][0]["vpc_id"]);
+  ASSERT_EQ(report["skipped"].size(), 2u) << r.out;
+  std::string c_error, d_error;
+  for (const Json& s : report["skipped"]) {
+    (s["account"] == Id("c") ? c_error : d_error) = s["error"].get<std::string>();
+  }
+  EXPECT_NE(c_error.find("cannot assume arn:aws:iam::" + Id("c") + ":role/moat-member"), std::string::npos) << c_error;
+  EXPECT_NE(c_error.find("AccessDenied"), std::string::npos) << c_error;
+  EXPECT_EQ(d_error, "SUSPENDED in the organisation (member-d)");
+  EXPECT_NE(r.err.find(Id("c") + ": skipped: cannot assume"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2 of 8 account-region(s) skipped or failed"), std::string::npos) << r.err;
+  EXPECT_EQ(report["calls"]["writes"], 0);
+  EXPECT_FALSE(std::filesystem::exists(State() + "/" + Id("a")));  // a plan writes no state
+
+  // The text names the account and region in every header.
+  RunOptions o;
+  o.env = moto_.Environment();
+  const RunResult text =
+      RunProcess(MOAT_BINARY,
+                 {"plan", "--policy", dir_.path() + "/policy.json", "--state", State(), "--accounts", Id("a"),
+                  "--regions", "us-east-1,eu-west-1", "--external-id", kExternalId, "--no-color"},
+                 o, dir_.path(), 120);
+  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  EXPECT_NE(text.out.find("in account " + Id("a") + " eu-west-1\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n# " + Id("a") + "/eu-west-1/billing-db (instance "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("\n# " + Id("a") + "/us-east-1/orders-db (instance "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("2 account-region(s): 2 planned, 0 skipped\n"), std::string::npos) << text.out;
+}
+
+TEST_F(FleetCliTest, ApplyEnforcesEveryMemberAndKeepsEachPlacesStateAndAudit) {
+  const std::vector<std::string> where = {"--accounts",          Id("a") + "," + Id("b"), "--regions",
+                                          "us-east-1,eu-west-1", "--external-id",         kExternalId};
+  const RunResult applied = Moat("apply", where);
+  ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  const Json report = Json::parse(applied.out);
+  EXPECT_TRUE(report["executed"].get<bool>());
+  EXPECT_GT(report["calls"]["writes"].get<int>(), 0);
+  // Each place's state, recording where it was applied.
+  const Json state = Json::parse(ReadFile(State() + "/" + Id("a") + "/eu-west-1/applied.json"));
+  EXPECT_EQ(state["applied_in"], Json({{"account", Id("a")}, {"region", "eu-west-1"}}));
+  EXPECT_TRUE(state["targets"].contains("billing-db"));
+  EXPECT_TRUE(std::filesystem::exists(State() + "/" + Id("b") + "/eu-west-1/applied.json"));
+  EXPECT_FALSE(std::filesystem::exists(State() + "/applied.json"));
+  // Every audit line names its account and region.
+  const std::string audit = ReadFile(State() + "/audit.log");
+  EXPECT_NE(audit.find("\"account\":\"" + Id("b") + "\",\"region\":\"eu-west-1\",\"target\":\"reports-db\""),
+            std::string::npos)
+      << audit;
+  EXPECT_EQ(audit.find("\"account\":\"" + std::string(kManagement) + "\""), std::string::npos);
+
+  // Converged: the same run again reads and writes nothing.
+  const RunResult again = Moat("apply", where);
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  const Json second = Json::parse(again.out);
+  EXPECT_FALSE(second["changes"].get<bool>());
+  EXPECT_EQ(second["calls"]["writes"], 0);
+  // The management account was not among the places: its orders-db is as it was.
+  const RunResult own = Moat("plan", {"--regions", "us-east-1"});
+  ASSERT_EQ(own.exit_code, 0) << Describe(own);
+  EXPECT_TRUE(Json::parse(own.out)["places"][0]["targets"][0]["changes"].get<bool>());
+}
+
+TEST_F(FleetCliTest, ABareTargetMustNameOnePlaceAndAPlacedOneChoosesIt) {
+  const std::vector<std::string> where = {
+      "--accounts", std::string(kManagement) + "," + Id("a"), "--regions", "us-east-1", "--external-id", kExternalId};
+  std::vector<std::string> args = where;
+  args.insert(args.end(), {"--target", "orders-db"});
+  const RunResult ambiguous = Moat("apply", args);
+  EXPECT_EQ(ambiguous.exit_code, 1) << Describe(ambiguous);
+  EXPECT_NE(ambiguous.err.find("--target orders-db: names a database in 2 account-regions; give one of " +
+                               std::string(kManagement) + "/us-east-1/orders-db, " + Id("a") + "/us-east-1/orders-db"),
+            std::string::npos)
+      << ambiguous.err;
+  EXPECT_EQ(Json::parse(ambiguous.out)["calls"]["writes"], 0);
+  EXPECT_FALSE(std::filesystem::exists(State() + "/audit.log") && !ReadFile(State() + "/audit.log").empty());
+
+  args = where;
+  args.insert(args.end(), {"--target", Id("a") + "/us-east-1/orders-db"});
+  const RunResult placed = Moat("apply", args);
+  ASSERT_EQ(placed.exit_code, 0) << Describe(placed);
+  const Json report = Json::parse(placed.out);
+  ASSERT_EQ(report["places"].size(), 1u);
+  EXPECT_EQ(report["places"][0]["aws"]["account"], Id("a"));
+  EXPECT_TRUE(report["places"][0]["targets"][0]["applied"].get<bool>());
+
+  args = where;
+  args.insert(args.end(), {"--target", "ordrs-db"});
+  const RunResult typo = Moat("plan", args);
+  EXPECT_EQ(typo.exit_code, 1);
+  EXPECT_NE(typo.err.find("--target ordrs-db: no RDS instance or Aurora cluster in the 2 account-region(s) read"),
+            std::string::npos)
+      << typo.err;
+}
+
+TEST_F(FleetCliTest, AWrongExternalIdOrOptionIsRefused) {
+  const RunResult wrong = Moat("plan", {"--accounts", Id("a"), "--external-id", "not-it"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find(Id("a") + ": skipped: cannot assume"), std::string::npos) << wrong.err;
+  const RunResult bad = Moat("plan", {"--accounts", "12345"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--accounts: expected 12-digit account ids or org, got \"12345\""), std::string::npos)
+      << bad.err;
+  RunOptions o;
+  o.env = moto_.Environment();
+  o.env.emplace_back("MOAT_REGIONS", "eu-west-1");
+  o.env.emplace_back("MOAT_ACCOUNTS", Id("b"));
+  o.env.emplace_back("MOAT_EXTERNAL_ID", kExternalId);
+  const RunResult from_env =
+      RunProcess(MOAT_BINARY, {"plan", "--policy", dir_.path() + "/policy.json", "--state", State(), "--json"}, o,
+                 dir_.path(), 120);
+  ASSERT_EQ(from_env.exit_code, 0) << Describe(from_env);
+  EXPECT_EQ(TargetIds(Json::parse(from_env.out)["places"][0]),
+            std::vector<std::string>{Id("b") + "/eu-west-1/reports-db"});
+}
+
+}  // namespace
+}  // namespace moat::integration

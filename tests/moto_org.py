@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Makes, in a moto prepared by moto_setup.py (signed with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+from the environment: the management account's user), an AWS Organization with four member
+accounts, each reached as AWS does through its OrganizationAccountAccessRole (tests/moto_server.py):
+  a  the role moat-member (trust requires the external id EXTERNAL_ID); us-east-1: orders-db,
+     eu-west-1: billing-db;
+  b  the role moat-member (the same trust); eu-west-1: reports-db;
+  c  no moat-member role;
+  d  closed (SUSPENDED).
+Every database is a PostgreSQL instance on a hand-made group open to the world on 5432, in a VPC
+10.0.0.0/16 with its interface stand-in at 10.0.2.45: the accounts' addresses overlap each other's
+and the management account's orders-db. Prints {"a": id, "b": id, "c": id, "d": id}.
+Usage: moto_org.py ENDPOINT EXTERNAL_ID"""
+import json
+import os
+import sys
+
+import boto3
+
+EVERYTHING = json.dumps({"Version": "2012-10-17",
+                         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+
+
+def database(session, endpoint, region, name):
+    ec2 = session.client("ec2", endpoint_url=endpoint, region_name=region)
+    rds = session.client("rds", endpoint_url=endpoint, region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.3.0/24",
+                                 AvailabilityZone=region + "b")["Subnet"]["SubnetId"]
+    sg = ec2.create_security_group(GroupName="hand-made", Description="hand-made", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.create_network_interface(SubnetId=subnet, Description="RDSNetworkInterface", Groups=[sg],
+                                 PrivateIpAddress="10.0.2.45")
+    rds.create_db_subnet_group(DBSubnetGroupName="db-subnets", DBSubnetGroupDescription="db",
+                               SubnetIds=[subnet, subnet_b])
+    rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
+                           AllocatedStorage=20, MasterUsername="app", MasterUserPassword="not-a-secret-0",
+                           DBSubnetGroupName="db-subnets", VpcSecurityGroupIds=[sg])
+
+
+def main():
+    endpoint, external_id = sys.argv[1:3]
+    admin = boto3.Session(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    org = admin.client("organizations", endpoint_url=endpoint)
+    org.create_organization(FeatureSet="ALL")
+    sts = admin.client("sts", endpoint_url=endpoint)
+    ids = {}
+    for name in "abcd":
+        status = org.create_account(AccountName="member-" + name, Email=name + "@example.com")
+        ids[name] = status["CreateAccountStatus"]["AccountId"]
+    org.close_account(AccountId=ids["d"])
+    management = sts.get_caller_identity()["Account"]
+    for name in "abc":
+        creds = sts.assume_role(RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % ids[name],
+                                RoleSessionName="setup")["Credentials"]
+        member = boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                               aws_session_token=creds["SessionToken"], region_name="us-east-1")
+        if name != "c":
+            trust = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "sts:AssumeRole",
+                "Principal": {"AWS": "arn:aws:iam::%s:root" % management},
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]}
+            iam = member.client("iam", endpoint_url=endpoint)
+            iam.create_role(RoleName="moat-member", AssumeRolePolicyDocument=json.dumps(trust))
+            iam.put_role_policy(RoleName="moat-member", PolicyName="moat", PolicyDocument=EVERYTHING)
+        if name == "a":
+            database(member, endpoint, "us-east-1", "orders-db")
+            database(member, endpoint, "eu-west-1", "billing-db")
+        elif name == "b":
+            database(member, endpoint, "eu-west-1", "reports-db")
+    print(json.dumps(ids))
+
+
+if __name__ == "__main__":
+    main()
