@@ -254,6 +254,143 @@ TEST_F(LambdaCliTest, FlowsOfANewObjectGoToThePce) {
   EXPECT_EQ(moat->out().find(kPceSecret), std::string::npos);
 }
 
+// The PCE test server's GET requests since its log was last reset, as "path?query".
+std::vector<std::string> PceReads(PceServer& pce) {
+  std::vector<std::string> out;
+  for (const Json& e : Json::parse(pce.Get("log"))) {
+    if (e["method"] == "GET") {
+      out.push_back(e["path"].get<std::string>() + (e["query"] == "" ? "" : "?" + e["query"].get<std::string>()));
+    }
+  }
+  return out;
+}
+
+constexpr const char* kVersionRequest = "/api/v2/orgs/1/sec_policy?max_results=1";
+
+std::vector<std::pair<std::string, std::optional<std::string>>> PceEnv(const PceServer& pce) {
+  return {{"MOAT_POLICY", "pce"},
+          {"ILLUMIO_PCE_HOST", pce.url()},
+          {"ILLUMIO_PCE_ORG_ID", "1"},
+          {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+          {"ILLUMIO_API_KEY_SECRET", kPceSecret}};
+}
+
+// The answer to the `n`th invocation (1-based), which must be a response.
+Json Answer(const Json& results, size_t n) {
+  if (results.size() < n) return Json::object();
+  const Json& r = results[n - 1];
+  return r["kind"] == "response" ? Json::parse(r["body"].get<std::string>()) : Json::object();
+}
+
+// One process, one flow-log object after another: the policy is read whole for the first, then
+// each event asks the PCE for its policy version only; a provisioning is read whole at the next
+// event, and enforced by it.
+TEST_F(LambdaCliTest, AnUnchangedPcePolicyCostsOneRequestPerEventAndAProvisioningIsReadAtTheNext) {
+  PceServer pce(policy_);
+  ASSERT_TRUE(pce.ok());
+  auto moat = Start(PceEnv(pce));
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  ASSERT_TRUE(Answer(runtime_.Results(1), 1)["reconcile"]["policy_ok"]) << moat->err();
+  const std::vector<std::string> first = PceReads(pce);
+  ASSERT_EQ(first.size(), 9u);  // the version, then the eight collections
+  EXPECT_EQ(first[0], kVersionRequest);
+
+  pce.Post("reset", "{}");
+  for (size_t event = 2; event <= 4; ++event) {
+    runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+    const Json answer = Answer(runtime_.Results(event), event);
+    EXPECT_TRUE(answer["reconcile"]["policy_ok"]) << answer.dump() << moat->err();
+  }
+  EXPECT_EQ(PceReads(pce), std::vector<std::string>(3, kVersionRequest));
+
+  // The VPN's IP list grows by 10.77.0.0/16, and is provisioned.
+  Json vpn = Json::parse(pce.Api("GET", "sec_policy/draft/ip_lists/7", ""));
+  Json ranges = vpn["ip_ranges"];
+  ranges.push_back({{"from_ip", "10.77.0.0/16"}, {"exclusion", false}});
+  pce.Api("PUT", "sec_policy/draft/ip_lists/7", Json{{"ip_ranges", ranges}}.dump());
+  const Json provisioned = Json::parse(pce.Api("POST", "sec_policy", R"({"update_description": "VPN grows"})"));
+  ASSERT_EQ(provisioned["version"], 2) << provisioned.dump();
+  pce.Post("reset", "{}");
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  EXPECT_TRUE(Answer(runtime_.Results(5), 5)["reconcile"]["policy_ok"]) << moat->err();
+  EXPECT_EQ(PceReads(pce).size(), 9u);
+  const auto groups = Managed("orders-db");
+  ASSERT_EQ(groups.size(), 1u);
+  bool grown = false;
+  for (const aws::IngressRule& r : groups[0].ingress) grown = grown || net::ToString(r.cidr) == "10.77.0.0/16";
+  EXPECT_TRUE(grown) << "the provisioned range is not enforced";
+  EXPECT_EQ(moat->err().find(kPceSecret), std::string::npos);
+  EXPECT_EQ(moat->Stop(SIGTERM, 10), 0);
+}
+
+// A new process (a cold Lambda container) with the state in S3: the version request, and the
+// policy from the copy the first one kept there.
+TEST_F(LambdaCliTest, AColdStartReadsThePceCopyFromTheStateWithOneRequest) {
+  PceServer pce(policy_);
+  ASSERT_TRUE(pce.ok());
+  auto env = PceEnv(pce);
+  env.emplace_back("MOAT_STATE", "s3://flow-logs/moat/state/");
+  {
+    auto warm = Start(env);
+    runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+    ASSERT_TRUE(Answer(runtime_.Results(1), 1)["reconcile"]["policy_ok"]) << warm->err();
+    EXPECT_EQ(warm->Stop(SIGTERM, 10), 0);
+  }
+  EXPECT_EQ(PceReads(pce).size(), 9u);
+  const aws::Credentials creds{moto_.access_key_id(), moto_.secret_access_key(), ""};
+  aws::S3Store s3({moto_.url(), "us-east-1"}, std::make_shared<aws::StaticCredentials>(creds), *transport_,
+                  SystemClock());
+  auto copy = s3.Get("s3://flow-logs/moat/state/pce-policy.json");
+  ASSERT_TRUE(copy && copy->has_value());
+  EXPECT_EQ(Json::parse(**copy)["version"], 1);
+  EXPECT_EQ((*copy)->find(kPceSecret), std::string::npos);
+
+  pce.Post("reset", "{}");
+  auto cold = Start(env);
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  EXPECT_TRUE(Answer(runtime_.Results(2), 2)["reconcile"]["policy_ok"]) << cold->err();
+  EXPECT_EQ(PceReads(pce), std::vector<std::string>{kVersionRequest});
+  EXPECT_EQ(cold->err().find("moat: warning:"), std::string::npos) << cold->err();
+
+  // A copy someone altered is not used: a warning, and the policy read from the PCE.
+  Json altered = Json::parse(**copy);
+  altered["bundle"] = ReadFile(policy_);
+  ASSERT_TRUE(s3.Put("s3://flow-logs/moat/state/pce-policy.json", altered.dump(), "application/json"));
+  EXPECT_EQ(cold->Stop(SIGTERM, 10), 0);
+  pce.Post("reset", "{}");
+  auto again = Start(env);
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  EXPECT_TRUE(Answer(runtime_.Results(3), 3)["reconcile"]["policy_ok"]) << again->err();
+  EXPECT_EQ(PceReads(pce).size(), 9u);
+  EXPECT_EQ(again->Stop(SIGTERM, 10), 0);
+  EXPECT_NE(again->err().find("moat: warning: s3://flow-logs/moat/state/pce-policy.json: the copy of the PCE's "
+                              "policy is not used: mac: does not match"),
+            std::string::npos)
+      << again->err();
+}
+
+// The PCE fails the version request: the run does not use the policy it holds, but enforces the
+// last known good and fails, as for any failure of the policy source.
+TEST_F(LambdaCliTest, AFailedVersionRequestFallsBackToTheLastKnownGood) {
+  PceServer pce(policy_);
+  ASSERT_TRUE(pce.ok());
+  auto moat = Start(PceEnv(pce));
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  ASSERT_TRUE(Answer(runtime_.Results(1), 1)["reconcile"]["policy_ok"]) << moat->err();
+  pce.Faults(R"({"garbage": 1, "method": "GET"})");  // the version request's answer
+  runtime_.Invoke(S3Event("flow-logs", kSampleKey));
+  const Json results = runtime_.Results(2);
+  ASSERT_EQ(results.size(), 2u) << moat->err();
+  Json body = Json::parse(results[1]["body"].get<std::string>());
+  if (body.contains("errorMessage")) body = Json::parse(body["errorMessage"].get<std::string>());
+  EXPECT_FALSE(body["reconcile"]["policy_ok"]) << body.dump();
+  EXPECT_NE(body["reconcile"]["policy_error"].get<std::string>().find(
+                "GET /orgs/1/sec_policy?max_results=1: the response is not a JSON array"),
+            std::string::npos)
+      << body.dump();
+  EXPECT_EQ(PceReads(pce).back(), kVersionRequest);  // nothing read whole after it
+}
+
 TEST_F(LambdaCliTest, CloudTrailCallRevertsATamperAtOnce) {
   auto moat = Start();
   runtime_.Invoke(Json::parse(R"({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}})"));

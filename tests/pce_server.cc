@@ -88,4 +88,17 @@ std::string PceServer::Get(const std::string& what) {
   return r ? r->body : "";
 }
 
+std::string PceServer::Api(const std::string& method, const std::string& rest, const std::string& json) {
+  auto t = http::NewCurlTransport({tls_ ? ca_file() : "", true});
+  http::Request req;
+  req.method = method;
+  req.url = url() + "/api/v2/orgs/1/" + rest;
+  req.body = json;
+  if (!json.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  req.basic_user = kPceUser;
+  req.basic_password = kPceSecret;
+  auto r = t->Send(req);
+  return r ? r->body : "";
+}
+
 }  // namespace moat::integration

@@ -33,6 +33,8 @@ class PceServer {
   void Post(const std::string& what, const std::string& json);
   // GET /_test/<what> ("log", "flows").
   std::string Get(const std::string& what);
+  // `method` /api/v2/orgs/1/<rest> with `json` as the test's API key: the answer's body.
+  std::string Api(const std::string& method, const std::string& rest, const std::string& json);
 
  private:
   void Start(const std::string& bundle, int extra_workloads);

@@ -18,7 +18,8 @@ POST service_bindings (active virtual services only), DELETE service_bindings/<i
 sec_policy/draft/ip_lists[/<id>] and sec_policy/draft/rule_sets[/<id>] (a rule set may be created with
 its rules), GET/POST sec_policy/draft/rule_sets/<id>/sec_rules and PUT/DELETE .../sec_rules/<id> (a
 rule's actors must name existing labels and draft objects); POST sec_policy provisions pending draft
-changes (all, or a change_subset) as a new version, GET sec_policy lists them. GET of ip_lists,
+changes (all, or a change_subset) as a new version, GET sec_policy lists them newest first (so
+max_results=1 answers the active policy's version, with X-Total-Count the number of versions). GET of ip_lists,
 rule_sets and virtual_services filters on name (partial match), external_data_set and
 external_data_reference (exact).
 

@@ -328,6 +328,23 @@ class PceTestServerTest(unittest.TestCase):
         self.assertEqual(self.api("GET", active[len("/orgs/1/"):])[0], 404)
         self.assertEqual(self.api("GET", "sec_policy")[1][0]["commit_message"], "drop replica VS")
 
+    def test_the_active_version_is_the_first_listed(self):
+        status, hdrs, versions = self.call("GET", "/api/v2/orgs/1/sec_policy?max_results=1")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(versions), 1)
+        total = int(hdrs["X-Total-Count"])
+        self.assertEqual(versions[0]["version"], total)
+        self.assertEqual(sorted(versions[0]), ["commit_message", "created_at", "created_by", "href", "object_counts",
+                                               "version", "workloads_affected"])
+        self.new_vs("VS-version-check")
+        status, made = self.api("POST", "sec_policy", {"update_description": "version check"})
+        self.assertEqual(status, 201, made)
+        status, hdrs, versions = self.call("GET", "/api/v2/orgs/1/sec_policy?max_results=1")
+        self.assertEqual(versions, [made])
+        self.assertEqual(int(hdrs["X-Total-Count"]), total + 1)
+        every = self.api("GET", "sec_policy")[1]
+        self.assertEqual([v["version"] for v in every], sorted((v["version"] for v in every), reverse=True))
+
     def test_unprovisioned_delete_and_provision_all(self):
         vs = self.new_vs("VS-short-lived")
         rest = vs["href"][len("/orgs/1/"):]

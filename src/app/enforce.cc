@@ -20,7 +20,7 @@ namespace {
 Result<std::string> PolicyText(const EnforceRequest& req, const EnforceDeps& deps) {
   if (req.policy == "pce") {
     if (!deps.fetch_pce_bundle) return Fail(InvalidInput("--policy pce: no PCE connection available"));
-    return deps.fetch_pce_bundle(req.version, PolicyDeadline(req, *deps.clock));
+    return deps.fetch_pce_bundle(req.version, req.state_dir, PolicyDeadline(req, *deps.clock));
   }
   auto stream = deps.policy.local->Open(req.policy);
   if (!stream) return Fail(std::move(stream).error());
@@ -73,14 +73,14 @@ Status CheckEnforceRequest(const EnforceRequest& req) {
   return {};
 }
 
-namespace {
-
 Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws) {
   if (!dir.starts_with("s3://")) return std::unique_ptr<store::StateStore>(new store::DirectoryStateStore(dir));
   auto s3 = aws.S3Objects();
   if (!s3) return Fail(std::move(s3).error().Context("--state " + dir));
   return std::unique_ptr<store::StateStore>(new store::S3StateStore(**s3, dir));
 }
+
+namespace {
 
 // Stage 3: every chosen database (those an event touched, when narrowed) planned.
 void PlanTargets(const EnforceRequest& req, const estate::Estate& estate, const store::EnforcedState& state,

@@ -74,8 +74,10 @@ struct EnforceRequest {
 struct EnforceDeps {
   PolicyDeps policy;
   // The PCE's policy as bundle text (so that it can be kept as the last known good snapshot),
-  // answered by `deadline_ms` (unix ms on `clock`; 0: no limit) or failed.
-  std::function<Result<std::string>(const std::string& version, int64_t deadline_ms)> fetch_pce_bundle;
+  // answered by `deadline_ms` (unix ms on `clock`; 0: no limit) or failed. `state_dir` is the
+  // run's state (request.state_dir), where a copy of the PCE's policy may be kept.
+  std::function<Result<std::string>(const std::string& version, const std::string& state_dir, int64_t deadline_ms)>
+      fetch_pce_bundle;
   AwsServices* aws = nullptr;
   // Where the state is kept (its S3 bucket) when that is not `aws`: a member account's run keeps
   // its state with the deployment's. nullptr: `aws`.

@@ -23,6 +23,9 @@ struct PolicyLoad {
 };
 PolicyLoad LoadCompiled(const EnforceRequest& request, const EnforceDeps& deps);
 
+// The state at a --state location: a directory, or s3://bucket/prefix/ in `aws`'s S3.
+Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws);
+
 // One place read and planned (stages 1-3): what apply needs.
 struct PlannedPlace {
   std::unique_ptr<store::StateStore> store;

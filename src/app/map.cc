@@ -46,12 +46,12 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   EnforceDeps plan_deps = enforce_deps != nullptr ? *enforce_deps : EnforceDeps{};
   Result<policy::Policy> policy = Fail(Internal("no policy"));
   if (req.with_plan && req.policy == "pce" && plan_deps.fetch_pce_bundle) {
-    auto text = plan_deps.fetch_pce_bundle(req.version, PolicyDeadline(req.enforce, *plan_deps.clock));
+    auto text =
+        plan_deps.fetch_pce_bundle(req.version, req.enforce.state_dir, PolicyDeadline(req.enforce, *plan_deps.clock));
     if (!text) return Fail(std::move(text).error());
     policy = policy::LoadBundle(*text, req.policy, req.version);
-    plan_deps.fetch_pce_bundle = [text = std::move(*text)](const std::string&, int64_t) -> Result<std::string> {
-      return text;
-    };
+    plan_deps.fetch_pce_bundle = [text = std::move(*text)](const std::string&, const std::string&,
+                                                           int64_t) -> Result<std::string> { return text; };
   } else {
     policy = LoadPolicy(req.policy, req.version, policy_deps);
   }

@@ -9,7 +9,7 @@
 
 namespace moat::app {
 
-Result<PceConnection> ConnectPce(const PceDeps& deps) {
+Result<pce::Config> PceConfig(const PceDeps& deps) {
   // An API secret given as a Secrets Manager ARN is read from there.
   std::string secret;
   if (const char* v = deps.getenv("ILLUMIO_API_KEY_SECRET"); v != nullptr && aws::IsSecretArn(v)) {
@@ -23,13 +23,22 @@ Result<PceConnection> ConnectPce(const PceDeps& deps) {
     if (!secret.empty() && std::string_view(name) == "ILLUMIO_API_KEY_SECRET") return secret.c_str();
     return deps.getenv(name);
   };
-  auto config = pce::Config::FromEnvironment(getenv);
-  if (!config) return Fail(std::move(config).error());
+  return pce::Config::FromEnvironment(getenv);
+}
+
+PceConnection ConnectPce(pce::Config config, const PceDeps& deps) {
   PceConnection c;
-  c.transport = deps.transport(config->tls);
-  c.client = std::make_unique<pce::Client>(*config, *c.transport, deps.clock != nullptr ? *deps.clock : SystemClock());
+  c.transport = deps.transport(config.tls);
+  c.client = std::make_unique<pce::Client>(std::move(config), *c.transport,
+                                           deps.clock != nullptr ? *deps.clock : SystemClock());
   c.client->SetDeadline(deps.deadline_ms);
   return c;
+}
+
+Result<PceConnection> ConnectPce(const PceDeps& deps) {
+  auto config = PceConfig(deps);
+  if (!config) return Fail(std::move(config).error());
+  return ConnectPce(std::move(*config), deps);
 }
 
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps) {

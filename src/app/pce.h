@@ -32,6 +32,10 @@ struct PceConnection {
   std::unique_ptr<pce::Client> client;
 };
 Result<PceConnection> ConnectPce(const PceDeps& deps);
+// The PCE's settings from the environment, the secret read from Secrets Manager when it is an ARN.
+Result<pce::Config> PceConfig(const PceDeps& deps);
+// A client of the PCE `config` names, with its deadline (deps.deadline_ms) and clock.
+PceConnection ConnectPce(pce::Config config, const PceDeps& deps);
 
 Result<policy::Policy> FetchPcePolicy(const std::string& version, const PceDeps& deps);
 // The PCE's policy of `version` as policy bundle text (what `moat pce export` writes).

@@ -1,11 +1,20 @@
 #include "app/services.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+
+#include "app/enforce_internal.h"
 
 namespace moat::app {
 
-Services::Services() : clock_(SystemClock()) {}
+Services::Services() : clock_(SystemClock()) {
+  PolicyCacheDeps cache;
+  cache.pce = Pce();
+  cache.open_state = [this](const std::string& dir) { return OpenStateStore(dir, aws_); };
+  cache.warn = [](const std::string& warning) { std::fprintf(stderr, "moat: warning: %s\n", warning.c_str()); };
+  policy_cache_ = std::make_unique<PolicyCache>(std::move(cache));
+}
 
 const char* Services::Env(const char* name) { return std::getenv(name); }
 
@@ -50,10 +59,8 @@ std::function<std::vector<std::string>(const std::string& host)> Services::Resol
 EnforceDeps Services::Enforce() {
   EnforceDeps deps;
   deps.policy = {&local_, nullptr};
-  deps.fetch_pce_bundle = [this](const std::string& v, int64_t deadline_ms) {
-    PceDeps pce = Pce();
-    pce.deadline_ms = deadline_ms;
-    return FetchPceBundle(v, pce);
+  deps.fetch_pce_bundle = [this](const std::string& v, const std::string& state_dir, int64_t deadline_ms) {
+    return policy_cache_->Bundle(v, state_dir, deadline_ms);
   };
   deps.aws = &aws_;
   deps.resolve = Resolver();

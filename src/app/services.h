@@ -1,8 +1,10 @@
 // Services: the real dependencies of a process — the local filesystem, AWS (credentials, region
 // and endpoints from the environment), the PCE (ILLUMIO_*), name resolution and the clock — made
 // once by the command line and handed to the use cases as their *Deps. Secrets read from Secrets
-// Manager (the Lambda function's PCE key) are read once per process and kept in memory only.
-// Owned by main(); outlives every Deps it makes. Thread-compatible (the secret cache is locked).
+// Manager (the Lambda function's PCE key) are read once per process and kept in memory only; the
+// PCE's policy is kept for the life of the process and read again only when it changed
+// (app/policy_cache.h). Owned by main(); outlives every Deps it makes. Thread-compatible (the
+// secret cache and the policy cache are locked).
 #pragma once
 
 #include <functional>
@@ -16,6 +18,7 @@
 #include "app/flows.h"
 #include "app/pce.h"
 #include "app/policy.h"
+#include "app/policy_cache.h"
 #include "base/clock.h"
 #include "store/local_store.h"
 
@@ -42,9 +45,11 @@ class Services {
   // Resolves database endpoints to addresses; unset when the RDS endpoint is a test server's
   // (its databases' names are not names to resolve).
   std::function<std::vector<std::string>(const std::string& host)> Resolver();
-  // The policy (file or PCE), AWS, name resolution (unless the RDS endpoint is a test server's)
-  // and the clock; audit and confirm are the caller's.
+  // The policy (file or PCE: through the process's policy cache), AWS, name resolution (unless
+  // the RDS endpoint is a test server's) and the clock; audit and confirm are the caller's.
   EnforceDeps Enforce();
+  // The process's cache of the PCE's policy.
+  PolicyCache& policy_cache() { return *policy_cache_; }
 
  private:
   Result<std::string> Secret(const std::string& arn);
@@ -54,6 +59,7 @@ class Services {
   AwsServices aws_;
   std::mutex secrets_mu_;
   std::map<std::string, std::string> secrets_;
+  std::unique_ptr<PolicyCache> policy_cache_;
 };
 
 }  // namespace moat::app

@@ -320,6 +320,33 @@ Result<std::string> Client::ExportBundle(const std::string& version) {
   return out;
 }
 
+Result<PolicyVersions> Client::NewestPolicyVersion() {
+  const std::string path = OrgPath("sec_policy") + "?max_results=1";
+  auto resp = Send({"GET", path, "", {}});
+  if (!resp) return Fail(std::move(resp).error());
+  const std::string name = "GET " + path;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  simdjson::dom::array versions;
+  if (parser.parse(resp->body).get(doc) != simdjson::SUCCESS || doc.get(versions) != simdjson::SUCCESS) {
+    return Fail(InvalidInput(name + ": the response is not a JSON array: " + Quote(resp->body, 60)));
+  }
+  if (auto repeat = policy::RepeatedKey(doc, ""))
+    return Fail(InvalidInput(name + ": " + repeat->path + ": " + repeat->what));
+  PolicyVersions out;
+  out.total = ParseSeconds(resp->Header("x-total-count"), -1);
+  size_t i = 0;
+  for (simdjson::dom::element v : versions) {
+    int64_t number = 0;
+    if (v["version"].get(number) != simdjson::SUCCESS || number < 1) {
+      return Fail(InvalidInput(name + ": [" + std::to_string(i) + "].version: expected a positive integer"));
+    }
+    out.newest = std::max(out.newest, number);
+    ++i;
+  }
+  return out;
+}
+
 Result<UploadResult> Client::UploadFlows(const std::vector<std::string>& lines) {
   UploadResult r;
   const std::string path = OrgPath("agents/bulk_traffic_flows");

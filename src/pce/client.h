@@ -67,6 +67,13 @@ struct BulkItemResult {
   std::string href, status, error;
 };
 
+// The provisioned policy versions as the PCE lists them (GET /orgs/N/sec_policy, newest first):
+// the highest version number answered, and how many versions there are (X-Total-Count).
+struct PolicyVersions {
+  int64_t newest = 0;  // 0: nothing was ever provisioned
+  int64_t total = -1;  // -1: the PCE did not say
+};
+
 // What provisioning made: the new policy version.
 struct Provisioned {
   int version = 0;
@@ -89,6 +96,10 @@ class Client {
   Result<policy::Policy> FetchPolicy(const std::string& version);
   // The same collections as one policy bundle file's text.
   Result<std::string> ExportBundle(const std::string& version);
+  // The active policy's version in one request: GET /orgs/N/sec_policy?max_results=1 (the
+  // provisioned versions, newest first, cut to one). A PCE that ignores max_results answers them
+  // all; the highest is taken.
+  Result<PolicyVersions> NewestPolicyVersion();
 
   // Sends "source_ip,destination_ip,destination_port,protocol" lines in requests of at most
   // kMaxUploadLines.

@@ -103,6 +103,39 @@ TEST_F(PceWriteTest, ACreateIsRepeatedAfter429ButNotAfterAServerError) {
   EXPECT_EQ(again.error().message.find("s3cr3t"), std::string::npos);
 }
 
+TEST_F(PceWriteTest, TheActivePolicyVersionIsTheNewestListedInOneRequest) {
+  transport_.replies = {Reply(200, R"([{"href":"/orgs/1/sec_policy/81","version":81,"commit_message":"m",
+                                        "workloads_affected":2,"object_counts":{},"created_at":"2020-01-06T10:35:00.000Z",
+                                        "created_by":{"href":"/users/1"}}])",
+                              {{"x-total-count", "81"}})};
+  auto v = client_.NewestPolicyVersion();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->newest, 81);
+  EXPECT_EQ(v->total, 81);
+  ASSERT_EQ(transport_.seen.size(), 1u);
+  EXPECT_EQ(transport_.seen[0].method, "GET");
+  EXPECT_EQ(transport_.seen[0].url, "http://127.0.0.1:1/api/v2/orgs/1/sec_policy?max_results=1");
+}
+
+TEST_F(PceWriteTest, APceThatListsEveryVersionGivesTheHighestAndNoneIsZero) {
+  transport_.replies = {Reply(200, R"([{"version":3},{"version":5},{"version":4}])"), Reply(200, "[]")};
+  auto v = client_.NewestPolicyVersion();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->newest, 5);
+  EXPECT_EQ(v->total, -1);
+  auto none = client_.NewestPolicyVersion();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_EQ(none->newest, 0);
+}
+
+TEST_F(PceWriteTest, AVersionListThatIsNotOneIsAnErrorNamingTheRequest) {
+  transport_.replies = {Reply(200, R"({"version":3})"), Reply(200, R"([{"version":"3"}])")};
+  EXPECT_EQ(client_.NewestPolicyVersion().error().message,
+            "GET /orgs/1/sec_policy?max_results=1: the response is not a JSON array: \"{\\\"version\\\":3}\"");
+  EXPECT_EQ(client_.NewestPolicyVersion().error().message,
+            "GET /orgs/1/sec_policy?max_results=1: [0].version: expected a positive integer");
+}
+
 TEST_F(PceWriteTest, AnUpdateIsRepeatedAfterAServerError) {
   transport_.replies = {Reply(502, ""), Reply(200, R"([{"href":"/orgs/1/sec_policy/draft/virtual_services/u1",
                                                         "status":"updated"}])")};
