@@ -6,6 +6,8 @@
 // sits. A `moat` directory deeper down is anybody's. Pure.
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace moat::flowlog {
@@ -15,5 +17,18 @@ namespace moat::flowlog {
 // explicitly (a file argument, the exact key listed) is read whatever its name; this is for the
 // objects found by listing.
 bool IsFlowLogObject(std::string_view name);
+
+// The account and region whose flow log an object is, from its name — AWS names every flow-log
+// file "<account>_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz", under
+// AWSLogs/<account>/vpcflowlogs/<region>/<yyyy>/<mm>/<dd>/[<hh>/] (the Control Tower log archive's
+// layout too, after any prefix), or its Hive form
+// AWSLogs/aws-account-id=<account>/aws-service=vpcflowlogs/aws-region=<region>/…. The file name
+// decides; a directory that names another account or region makes the name ambiguous (nullopt),
+// as does a name that follows neither form.
+struct ObjectPlace {
+  std::string account, region;
+  friend bool operator==(const ObjectPlace&, const ObjectPlace&) = default;
+};
+std::optional<ObjectPlace> PlaceOfObject(std::string_view name);
 
 }  // namespace moat::flowlog
