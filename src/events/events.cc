@@ -62,6 +62,7 @@ class Parser {
     }
     const std::string_view type = Str(e, "detail-type");
     if (!type.empty()) return EventBridge(e, type, at);
+    if (Str(e, "moat") == "reconcile") return Reconcile(e, at);
     return Bad(at, "not an event moat knows (S3, SQS, SNS, CloudTrail through EventBridge, or a schedule)");
   }
 
@@ -99,8 +100,35 @@ class Parser {
     if (r["s3"]["object"]["size"].get(s) == simdjson::SUCCESS && s.get(size) != simdjson::SUCCESS) {
       return Bad(Join(at, "s3.object.size"), "expected an integer");
     }
-    Object({std::string(bucket), DecodeS3Key(key), size}, Join(at, "s3"));
+    Object({std::string(bucket), DecodeS3Key(key), size, "", ""}, Join(at, "s3"));
     return {};
+  }
+
+  // moat's message for one account-region of a scheduled run.
+  Status Reconcile(element e, const std::string& at) {
+    const std::string_view account = Str(e, "account"), region = Str(e, "region");
+    if (!IsAccount(account)) return Bad(Join(at, "account"), "expected a 12-digit account id");
+    if (!IsRegion(region)) return Bad(Join(at, "region"), "expected a region name");
+    out_.reconcile_all = true;
+    out_.placed[std::string(account) + "/" + std::string(region)].reconcile_all = true;
+    return {};
+  }
+
+  static bool IsAccount(std::string_view s) {
+    return s.size() == 12 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  }
+  static bool IsRegion(std::string_view s) {
+    return s.size() >= 4 && s.size() <= 30 && s.find('-') != std::string_view::npos && s.back() >= '0' &&
+           s.back() <= '9' && std::all_of(s.begin(), s.end(), [](char c) {
+             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+           });
+  }
+
+  // The "account/region" an EventBridge event names, or "" when it names none (or not well).
+  static std::string PlaceOf(element e) {
+    const std::string_view account = Str(e, "account"), region = Str(e, "region");
+    if (!IsAccount(account) || !IsRegion(region)) return "";
+    return std::string(account) + "/" + std::string(region);
   }
 
   // Why an object of the event is not read ("" when it may be).
@@ -126,6 +154,10 @@ class Parser {
     if (!flowlog::IsFlowLogObject(o.key)) {
       out_.ignored.push_back("s3://" + o.bucket + "/" + o.key + " (not a flow-log file)");
       return;
+    }
+    if (auto place = flowlog::PlaceOfObject(o.key)) {
+      o.account = std::move(place->account);
+      o.region = std::move(place->region);
     }
     if (std::find(out_.objects.begin(), out_.objects.end(), o) == out_.objects.end()) {
       out_.objects.push_back(std::move(o));
@@ -177,7 +209,7 @@ class Parser {
       int64_t size = -1;
       if (detail["object"]["size"].get(size) != simdjson::SUCCESS) size = -1;
       // EventBridge keys are not encoded.
-      Object({std::string(bucket), std::string(key), size}, Join(at, "detail"));
+      Object({std::string(bucket), std::string(key), size, "", ""}, Join(at, "detail"));
       return {};
     }
     if (type != "AWS API Call via CloudTrail") {
@@ -193,11 +225,16 @@ class Parser {
     if (detail["requestParameters"].get(params) != simdjson::SUCCESS || !params.is_object()) {
       return Bad(Join(at, "detail.requestParameters"), "expected an object");
     }
+    const std::string place = PlaceOf(e);
     if (name == "AuthorizeSecurityGroupIngress" || name == "RevokeSecurityGroupIngress" ||
         name == "ModifySecurityGroupRules") {
-      const size_t before = out_.groups.size();
-      Collect(params, "groupId", out_.groups);
-      if (out_.groups.size() == before) return Bad(Join(at, "detail.requestParameters"), "no groupId");
+      std::vector<std::string> groups;
+      Collect(params, "groupId", groups);
+      if (groups.empty()) return Bad(Join(at, "detail.requestParameters"), "no groupId");
+      for (const auto& g : groups) {
+        Add(out_.groups, g);
+        if (!place.empty()) Add(out_.placed[place].groups, g);
+      }
       return {};
     }
     if (name == "ModifyDBInstance" || name == "ModifyDBCluster") {
@@ -208,7 +245,10 @@ class Parser {
         return Bad(Join(at, "detail.requestParameters"),
                    cluster ? "no dBClusterIdentifier" : "no dBInstanceIdentifier");
       }
-      for (const auto& id : ids) Add(out_.databases, cluster ? "cluster/" + id : id);
+      for (const auto& id : ids) {
+        Add(out_.databases, cluster ? "cluster/" + id : id);
+        if (!place.empty()) Add(out_.placed[place].databases, cluster ? "cluster/" + id : id);
+      }
       return {};
     }
     out_.ignored.push_back("CloudTrail " + std::string(name.empty() ? "event without eventName" : name));

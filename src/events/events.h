@@ -6,7 +6,12 @@
 //   - EventBridge CloudTrail events ("AWS API Call via CloudTrail") of the calls that can change a
 //     database's access: AuthorizeSecurityGroupIngress, RevokeSecurityGroupIngress,
 //     ModifySecurityGroupRules (-> the group), ModifyDBInstance, ModifyDBCluster (-> the database);
-//   - scheduled events (-> every database).
+//   - scheduled events (-> every database);
+//   - moat's own reconcile message, {"moat": "reconcile", "account": "<12 digits>", "region": "…"}
+//     (one per account-region of a scheduled run over several: app/handle.h) -> every database there.
+// An EventBridge event names where it happened ("account", "region": a member account's event
+// forwarded to a central bus keeps its own), and a flow-log object's name does (its account and
+// region: flowlog::PlaceOfObject); a run over several accounts and regions does the work there.
 // S3 objects are accepted only from the configured flow-log buckets (Sources): an object of any
 // other bucket, of a malformed bucket name, or whose key has an empty, `.` or `..` path segment is
 // refused — one line naming where in the event and why — and never read; with no bucket
@@ -17,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,8 +32,9 @@
 namespace moat::events {
 
 struct ObjectRef {
-  std::string bucket, key;  // the key decoded
-  int64_t size = -1;        // -1: not given
+  std::string bucket, key;      // the key decoded
+  int64_t size = -1;            // -1: not given
+  std::string account, region;  // whose flow log it is, by its name; empty when the name does not say
 
   friend bool operator==(const ObjectRef&, const ObjectRef&) = default;
 };
@@ -41,9 +48,16 @@ struct EventWork {
   std::vector<ObjectRef> objects;      // new flow-log objects, in event order, without repeats
   std::vector<std::string> databases;  // DBInstanceIdentifier, or cluster/<DBClusterIdentifier>
   std::vector<std::string> groups;     // security group ids
-  bool reconcile_all = false;          // a scheduled run
-  std::vector<std::string> ignored;    // what was left aside, and why
-  std::vector<std::string> refused;    // S3 objects refused, one line each: where in the event, and why
+  bool reconcile_all = false;          // a scheduled run (or a reconcile message)
+  // The same work by where it happened ("account/region"), for the events that say so: the
+  // CloudTrail calls and the reconcile messages (a schedule is every place's).
+  struct Placed {
+    std::vector<std::string> databases, groups;
+    bool reconcile_all = false;
+  };
+  std::map<std::string, Placed> placed;
+  std::vector<std::string> ignored;  // what was left aside, and why
+  std::vector<std::string> refused;  // S3 objects refused, one line each: where in the event, and why
 
   bool empty() const { return objects.empty() && databases.empty() && groups.empty() && !reconcile_all; }
 };

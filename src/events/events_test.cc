@@ -74,6 +74,51 @@ TEST(EventsTest, ScheduleReconcilesEverything) {
   EXPECT_TRUE(w->reconcile_all);
 }
 
+// Events of member accounts forwarded to a central bus keep their own account and region.
+TEST(EventsTest, WorkIsPlacedWhereTheEventOrTheObjectSaysItHappened) {
+  const std::string batch =
+      R"({"Records": [{"eventSource": "aws:sqs", "body": "{\"detail-type\": \"AWS API Call via CloudTrail\", )"
+      R"(\"account\": \"222233334444\", \"region\": \"eu-west-1\", \"detail\": {\"eventName\": )"
+      R"(\"AuthorizeSecurityGroupIngress\", \"requestParameters\": {\"groupId\": \"sg-1\"}}}"},
+      {"eventSource": "aws:sqs", "body": "{\"detail-type\": \"AWS API Call via CloudTrail\", )"
+      R"(\"account\": \"333344445555\", \"region\": \"us-east-1\", \"detail\": {\"eventName\": )"
+      R"(\"ModifyDBInstance\", \"requestParameters\": {\"dBInstanceIdentifier\": \"orders-db\"}}}"},
+      {"eventSource": "aws:sqs", "body": "{\"moat\": \"reconcile\", \"account\": \"333344445555\", )"
+      R"(\"region\": \"eu-west-1\"}"}]})";
+  auto w = ParseEvent(batch, "event", Sources{});
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_EQ(w->placed.size(), 3u);
+  EXPECT_EQ(w->placed["222233334444/eu-west-1"].groups, std::vector<std::string>{"sg-1"});
+  EXPECT_EQ(w->placed["333344445555/us-east-1"].databases, std::vector<std::string>{"orders-db"});
+  EXPECT_TRUE(w->placed["333344445555/eu-west-1"].reconcile_all);
+  EXPECT_FALSE(w->placed["333344445555/us-east-1"].reconcile_all);
+  // The flat lists hold everything, for a run in one place.
+  EXPECT_EQ(w->groups, std::vector<std::string>{"sg-1"});
+  EXPECT_TRUE(w->reconcile_all);
+
+  const std::string key =
+      "AWSLogs/444455556666/vpcflowlogs/eu-west-1/2024/05/01/"
+      "444455556666_vpcflowlogs_eu-west-1_fl-0abc_20240501T1305Z_1a2b3c4d.log.gz";
+  auto o = ParseEvent(R"({"detail-type": "Object Created", "account": "111111111111", "region": "us-east-1",
+    "detail": {"bucket": {"name": "flow-logs"}, "object": {"key": ")" +
+                          key + R"("}}})",
+                      "event", kSources);
+  ASSERT_TRUE(o) << o.error().message;
+  ASSERT_EQ(o->objects.size(), 1u);
+  EXPECT_EQ(o->objects[0].account, "444455556666");  // the log's account, not the bucket's
+  EXPECT_EQ(o->objects[0].region, "eu-west-1");
+  EXPECT_TRUE(o->placed.empty());
+
+  auto bad =
+      ParseEvent(R"({"moat": "reconcile", "account": "12", "region": "eu-west-1"})", "sqs message m1", Sources{});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "sqs message m1: account: expected a 12-digit account id");
+  auto bad_region =
+      ParseEvent(R"({"moat": "reconcile", "account": "123456789012", "region": "x"})", "event", Sources{});
+  ASSERT_FALSE(bad_region);
+  EXPECT_EQ(bad_region.error().message, "event: region: expected a region name");
+}
+
 TEST(EventsTest, MalformedEventsNameWhere) {
   const std::pair<const char*, const char*> cases[] = {
       {"{not json", "event: not valid JSON"},
