@@ -6,9 +6,15 @@
 // overlap. The policy protects each by its endpoint.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "aws/query.h"
+#include "aws/sqs.h"
+#include "http/transport.h"
 #include "moat_process.h"
 #include "moto.h"
 
@@ -77,9 +83,89 @@ class FleetCliTest : public ::testing::Test {
     return out;
   }
 
+  std::string Helper(std::vector<std::string> args) {
+    RunOptions o;
+    o.env = moto_.Environment();
+    args.insert(args.begin(), {"python3", MOAT_SOURCE_DIR "/tests/moto_org.py", moto_.url()});
+    const RunResult r = RunProcess("/usr/bin/env", args, o, dir_.path());
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
   MotoServer moto_;
   TempDir dir_;
   Json ids_;
+};
+
+// `moat watch` for the organisation: its queue (and the reconcile messages of a schedule) and a
+// dead-letter queue after one failed receive.
+class FleetWatchTest : public FleetCliTest {
+ protected:
+  void SetUp() override {
+    FleetCliTest::SetUp();
+    if (HasFatalFailure()) return;
+    dlq_ = Queue("moat-dlq", {});
+    auto arn = sqs_.Call("GetQueueAttributes", {{"QueueUrl", dlq_}, {"AttributeName.1", "QueueArn"}});
+    ASSERT_TRUE(arn) << arn.error().message;
+    const std::string redrive =
+        Json{{"deadLetterTargetArn", aws::Text(*arn, "Value")}, {"maxReceiveCount", "1"}}.dump();
+    queue_ = Queue("moat-events", {{"VisibilityTimeout", "10"}, {"RedrivePolicy", redrive}});
+  }
+  std::string Queue(const std::string& name, const std::vector<std::pair<std::string, std::string>>& attributes) {
+    aws::Params params{{"QueueName", name}};
+    int i = 1;
+    for (const auto& [k, v] : attributes) {
+      params.emplace_back("Attribute." + std::to_string(i) + ".Name", k);
+      params.emplace_back("Attribute." + std::to_string(i++) + ".Value", v);
+    }
+    auto r = sqs_.Call("CreateQueue", params);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? aws::Text(*r, "QueueUrl") : "";
+  }
+  void Send(const std::string& body) {
+    auto r = sqs_.Call("SendMessage", {{"QueueUrl", queue_}, {"MessageBody", body}});
+    ASSERT_TRUE(r) << r.error().message;
+  }
+  int Pending(const std::string& url) {
+    auto r = sqs_.Call("GetQueueAttributes", {{"QueueUrl", url},
+                                              {"AttributeName.1", "ApproximateNumberOfMessages"},
+                                              {"AttributeName.2", "ApproximateNumberOfMessagesNotVisible"}});
+    if (!r) return -1;
+    int n = 0;
+    for (const auto& a : aws::Children(aws::Child(*r, "GetQueueAttributesResult"), "Attribute")) {
+      n += aws::Sub(a, "Value").text().as_int();
+    }
+    return n;
+  }
+  // Waits up to `seconds` for `done`.
+  static bool Within(int seconds, const std::function<bool()>& done) {
+    for (int i = 0; i < seconds * 10; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  std::unique_ptr<Background> Worker() {
+    auto env = moto_.Environment();
+    env.insert(env.end(), {{"MOAT_POLICY", dir_.path() + "/policy.json"},
+                           {"MOAT_STATE", State()},
+                           {"MOAT_ACCOUNTS", Id("a") + "," + Id("b")},
+                           {"MOAT_REGIONS", "us-east-1,eu-west-1"},
+                           {"MOAT_EXTERNAL_ID", kExternalId},
+                           {"MOAT_RECONCILE_QUEUE", queue_}});
+    return std::make_unique<Background>(std::vector<std::string>{MOAT_BINARY, "watch", "--queue", queue_,
+                                                                 "--wait-seconds", "1", "--visibility-timeout", "10"},
+                                        env, logs_.path());
+  }
+
+  std::unique_ptr<http::Transport> transport_ = http::NewCurlTransport({});
+  aws::QueryClient sqs_{
+      {"sqs", moto_.url(), "us-east-1", aws::kSqsApiVersion},
+      std::make_shared<aws::StaticCredentials>(aws::Credentials{moto_.access_key_id(), moto_.secret_access_key(), ""}),
+      *transport_,
+      SystemClock()};
+  std::string queue_, dlq_;
+  TempDir logs_;
 };
 
 TEST_F(FleetCliTest, TheOrganisationIsPlannedAccountByAccountAndTheUnreachableOnesAreNamed) {
@@ -217,6 +303,67 @@ TEST_F(FleetCliTest, AWrongExternalIdOrOptionIsRefused) {
   ASSERT_EQ(from_env.exit_code, 0) << Describe(from_env);
   EXPECT_EQ(TargetIds(Json::parse(from_env.out)["places"][0]),
             std::vector<std::string>{Id("b") + "/eu-west-1/reports-db"});
+}
+
+TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {
+  const RunResult applied = Moat("apply", {"--accounts", Id("a") + "," + Id("b"), "--regions", "us-east-1,eu-west-1",
+                                           "--external-id", kExternalId});
+  ASSERT_EQ(applied.exit_code, 0) << Describe(applied);
+  auto worker = Worker();
+
+  // A hand-made change in member a, forwarded to the central bus: reverted in a, not elsewhere.
+  const std::string group = Helper({"tamper", Id("a"), "us-east-1", "orders-db"});
+  ASSERT_EQ(Helper({"open", Id("a"), "us-east-1", "orders-db"}), "1");
+  const auto sent = std::chrono::steady_clock::now();
+  Send(Json{{"detail-type", "AWS API Call via CloudTrail"},
+            {"source", "aws.ec2"},
+            {"account", Id("a")},
+            {"region", "us-east-1"},
+            {"detail",
+             {{"eventName", "AuthorizeSecurityGroupIngress"},
+              {"requestParameters", {{"groupId", group}, {"ipPermissions", {{"items", Json::array()}}}}}}}}
+           .dump());
+  ASSERT_TRUE(Within(30, [&] { return Helper({"open", Id("a"), "us-east-1", "orders-db"}) == "0"; })) << worker->err();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+  std::printf("cross-account tamper reverted %.2f s after the event was queued\n", seconds);
+  const std::string audit = ReadFile(State() + "/audit.log");
+  EXPECT_NE(audit.find("\"account\":\"" + Id("a") +
+                       "\",\"region\":\"us-east-1\",\"target\":\"orders-db\",\"group\":\"" + group + "\""),
+            std::string::npos)
+      << audit;
+  EXPECT_NE(audit.find("\"reason\":\"drift\""), std::string::npos);
+
+  // A schedule: one reconcile message per account-region, each handled as an event of its own.
+  Send(Json{{"detail-type", "Scheduled Event"}, {"source", "aws.events"}, {"detail", Json::object()}}.dump());
+  std::vector<std::string> accounts = {Id("a"), Id("b")};
+  std::sort(accounts.begin(), accounts.end());
+  Json places = Json::array();  // by account, then in the order of --regions
+  for (const std::string& account : accounts) {
+    for (const char* region : {"us-east-1", "eu-west-1"}) places.push_back(account + "/" + region);
+  }
+  ASSERT_TRUE(Within(60, [&] {
+    return worker->err().find("\"fanned_out\":" + places.dump()) != std::string::npos && Pending(queue_) == 0;
+  })) << worker->err();
+  const std::string log = worker->err();
+  for (const std::string& place : {Id("a") + "\",\"region\":\"eu-west-1", Id("a") + "\",\"region\":\"us-east-1",
+                                   Id("b") + "\",\"region\":\"eu-west-1", Id("b") + "\",\"region\":\"us-east-1"}) {
+    EXPECT_NE(log.find("\"reconciles\":[{\"account\":\"" + place + "\",\"policy_ok\":true"), std::string::npos)
+        << place << "\n"
+        << log;
+  }
+
+  // A reconcile message that cannot be done (an account this deployment does not work on) fails,
+  // and goes to the dead-letter queue after its receives, naming its account and region.
+  Send(Json{{"moat", "reconcile"}, {"account", Id("c")}, {"region", "us-east-1"}}.dump());
+  ASSERT_TRUE(Within(45, [&] { return Pending(dlq_) == 1; })) << worker->err();
+  aws::Sqs dlq(sqs_, dlq_);
+  auto dead = dlq.Receive(1, 1);
+  ASSERT_TRUE(dead && dead->size() == 1);
+  EXPECT_EQ(Json::parse((*dead)[0].body), Json({{"moat", "reconcile"}, {"account", Id("c")}, {"region", "us-east-1"}}));
+  EXPECT_NE(worker->err().find(Id("c") + "/us-east-1: not one of the account-regions this deployment works on"),
+            std::string::npos)
+      << worker->err();
+  EXPECT_EQ(worker->Stop(SIGTERM, 30), 0);
 }
 
 }  // namespace

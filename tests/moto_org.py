@@ -10,7 +10,10 @@ accounts, each reached as AWS does through its OrganizationAccountAccessRole (te
 Every database is a PostgreSQL instance on a hand-made group open to the world on 5432, in a VPC
 10.0.0.0/16 with its interface stand-in at 10.0.2.45: the accounts' addresses overlap each other's
 and the management account's orders-db. Prints {"a": id, "b": id, "c": id, "d": id}.
-Usage: moto_org.py ENDPOINT EXTERNAL_ID"""
+  moto_org.py ENDPOINT EXTERNAL_ID                   makes the organisation
+  moto_org.py ENDPOINT tamper ACCOUNT REGION TARGET  opens moat's group of TARGET there to the world
+                                                     on 5432, as a member's administrator; prints the group
+  moto_org.py ENDPOINT open ACCOUNT REGION TARGET    prints 1 while that rule is there, else 0"""
 import json
 import os
 import sys
@@ -40,10 +43,36 @@ def database(session, endpoint, region, name):
                            DBSubnetGroupName="db-subnets", VpcSecurityGroupIds=[sg])
 
 
+def member_session(admin, endpoint, account):
+    creds = admin.client("sts", endpoint_url=endpoint).assume_role(
+        RoleArn="arn:aws:iam::%s:role/OrganizationAccountAccessRole" % account, RoleSessionName="admin")["Credentials"]
+    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                         aws_session_token=creds["SessionToken"], region_name="us-east-1")
+
+
+def moat_group(ec2, target):
+    groups = ec2.describe_security_groups(Filters=[{"Name": "tag:moat:target", "Values": [target]}])["SecurityGroups"]
+    return groups[0]
+
+
+WORLD = {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+
+
 def main():
-    endpoint, external_id = sys.argv[1:3]
+    endpoint = sys.argv[1]
     admin = boto3.Session(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                           aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    if sys.argv[2] in ("tamper", "open"):
+        account, region, target = sys.argv[3:6]
+        ec2 = member_session(admin, endpoint, account).client("ec2", endpoint_url=endpoint, region_name=region)
+        group = moat_group(ec2, target)
+        if sys.argv[2] == "tamper":
+            ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[WORLD])
+            print(group["GroupId"])
+        else:
+            print(int(any(r.get("CidrIp") == "0.0.0.0/0" for p in group["IpPermissions"] for r in p["IpRanges"])))
+        return
+    external_id = sys.argv[2]
     org = admin.client("organizations", endpoint_url=endpoint)
     org.create_organization(FeatureSet="ALL")
     sts = admin.client("sts", endpoint_url=endpoint)

@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "app/pce.h"
 #include "app/services.h"
 #include "aws/s3.h"
+#include "aws/sqs.h"
 #include "base/strings.h"
 #include "policy/loader.h"
 
@@ -12,6 +15,10 @@ namespace moat::app {
 
 Status CheckEventOptions(const EventRunnerOptions& options) {
   if (auto st = CheckEnforceRequest(options.enforce); !st) return st;
+  if (auto st = CheckFleetOptions(options.fleet); !st) return st;
+  if (!options.reconcile_queue.empty() && !options.fleet.Enabled()) {
+    return Fail(InvalidInput("--reconcile-queue: only with --accounts or --regions (one message per account-region)"));
+  }
   for (const std::string& bucket : options.sources.buckets) {
     if (auto st = events::CheckBucketName(bucket); !st) {
       return Fail(InvalidInput("--flow-log-bucket " + Quote(bucket, 80) +
@@ -79,8 +86,64 @@ Result<std::unique_ptr<EventRunner>> EventRunner::Open(const EventRunnerOptions&
     if (!objects) return Fail(std::move(objects).error());
     return PutOnce(**objects, name, bytes);
   };
-  return std::make_unique<EventRunner>(options, std::move(deps), HandleEvent, put, clock, std::move(*to_log),
-                                       std::move(to_file));
+  auto runner = std::make_unique<EventRunner>(options, std::move(deps), HandleEvent, put, clock, std::move(*to_log),
+                                              std::move(to_file));
+  if (!options.fleet.Enabled()) return runner;
+  EventRunner* r = runner.get();
+  r->fleet_ = std::make_unique<Fleet>(aws, options.fleet);
+  r->home_ = &aws;
+  r->deps_.place = [r](const std::string& account, const std::string& region) { return r->PlaceFor(account, region); };
+  r->deps_.places = [r] { return r->ListPlaces(); };
+  if (!options.reconcile_queue.empty()) {
+    const std::string queue = options.reconcile_queue;
+    r->deps_.fan_out = [&aws, queue](const std::vector<Place>& places) -> Status {
+      auto client = aws.NewSqsClient();
+      if (!client) return Fail(std::move(client).error());
+      aws::Sqs sqs(**client, queue);
+      for (const Place& p : places) {
+        const std::string body =
+            nlohmann::json{{"moat", "reconcile"}, {"account", p.account}, {"region", p.region}}.dump();
+        if (auto sent = sqs.Send(body); !sent) {
+          return Fail(std::move(sent).error().Context("--reconcile-queue: the message for " + p.Name()));
+        }
+      }
+      return {};
+    };
+  }
+  return runner;
+}
+
+Result<std::vector<Place>> EventRunner::ListPlaces() {
+  auto places = fleet_->Places();
+  if (!places) return Fail(std::move(places).error());
+  places_ = *places;
+  places_at_ms_ = clock_.MonotonicMs();
+  return places;
+}
+
+Result<Place> EventRunner::PlaceFor(const std::string& account, const std::string& region) {
+  std::string a = account, r = region;
+  if (a.empty()) {
+    auto me = home_->Identity();
+    if (!me) return Fail(std::move(me).error());
+    auto here = home_->Region();
+    if (!here) return Fail(std::move(here).error());
+    a = me->account;
+    r = *here;
+  }
+  const auto find = [&]() -> const Place* {
+    for (const Place& p : *places_) {
+      if (p.account == a && (p.region == r || p.region.empty())) return &p;
+    }
+    return nullptr;
+  };
+  if (!places_ || (find() == nullptr && clock_.MonotonicMs() - places_at_ms_ > 300'000)) {
+    if (auto listed = ListPlaces(); !listed) return Fail(std::move(listed).error());
+  }
+  if (const Place* p = find()) return *p;
+  return Fail(InvalidInput(a + "/" + r +
+                           ": not one of the account-regions this deployment works on (--accounts, --regions): "
+                           "nothing was done there"));
 }
 
 EventRunner::EventRunner(EventRunnerOptions options, HandleDeps deps, Handler handler, PutObject put, Clock& clock,

@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "app/fleet.h"
 #include "app/handle.h"
 #include "apply/audit.h"
 #include "base/clock.h"
@@ -30,12 +32,18 @@ struct EventRunnerOptions {
   std::vector<uint16_t> service_ports;
   std::string audit_log;      // a file to append to; empty: none
   events::Sources sources{};  // the flow-log buckets whose objects are read (--flow-log-bucket)
+  // The accounts and regions the events are handled in (app/fleet.h); none: the process's own.
+  FleetOptions fleet;
+  // With a fleet: the SQS queue a schedule sends one reconcile message per account-region to
+  // (each handled as an event of its own, by Lambda's concurrency or the worker pool); empty: a
+  // schedule reconciles every account-region in turn.
+  std::string reconcile_queue;
 };
 
 // The settings `moat lambda` and `moat watch` check once, at start, so that one they cannot use
 // stops them there (the function's init error) instead of failing every event: the policy, its
 // version, the mode, the quotas, the revoke share, and each flow-log bucket's name. The error is
-// one line naming the option.
+// one line naming the option. The fleet options too, and --reconcile-queue only with them.
 Status CheckEventOptions(const EventRunnerOptions& options);
 
 class EventRunner {
@@ -67,6 +75,14 @@ class EventRunner {
   apply::MemoryAuditLog one_event_;
   std::unique_ptr<apply::TeeAuditLog> audit_;
   std::string audit_prefix_;
+  // A run over several places: the fleet, its places as last listed (again when an event names an
+  // account not among them, at most every 5 minutes, and at each schedule), and who the run is.
+  Result<Place> PlaceFor(const std::string& account, const std::string& region);
+  Result<std::vector<Place>> ListPlaces();
+  std::unique_ptr<Fleet> fleet_;
+  AwsServices* home_ = nullptr;
+  std::optional<std::vector<Place>> places_;
+  int64_t places_at_ms_ = 0;
 };
 
 }  // namespace moat::app

@@ -92,6 +92,13 @@ Result<std::shared_ptr<aws::CredentialsProvider>> Fleet::Member(const std::strin
   return std::static_pointer_cast<aws::CredentialsProvider>(provider);
 }
 
+AwsServices* Fleet::Services(const std::string& account, const std::string& region,
+                             const std::shared_ptr<aws::CredentialsProvider>& credentials) {
+  std::unique_ptr<AwsServices>& slot = services_[account + "/" + region];
+  if (!slot) slot = std::make_unique<AwsServices>(home_, region, credentials, account);
+  return slot.get();
+}
+
 Result<std::vector<std::string>> Fleet::Regions(AwsServices& services) {
   if (options_.regions.empty()) {
     auto region = home_.Region();
@@ -153,22 +160,15 @@ Result<std::vector<Place>> Fleet::Places() {
       credentials = std::move(*member);
     }
     // The account's own services in the run's region: where its region list is asked.
-    services_.push_back(std::make_unique<AwsServices>(home_, *home_region, credentials, account));
-    AwsServices* at_home = services_.back().get();
+    AwsServices* at_home = Services(account, *home_region, credentials);
     auto regions = Regions(*at_home);
     if (!regions) {
       if (account == me->account) return Fail(Error{regions.error().code, "--regions all: " + regions.error().message});
       places.push_back({account, "", nullptr, "--regions all: " + regions.error().message});
       continue;
     }
-    for (const std::string& region : *regions) {
-      AwsServices* services = at_home;
-      if (region != *home_region) {
-        services_.push_back(std::make_unique<AwsServices>(home_, region, credentials, account));
-        services = services_.back().get();
-      }
-      places.push_back({account, region, services, ""});
-    }
+    for (const std::string& region : *regions)
+      places.push_back({account, region, Services(account, region, credentials), ""});
   }
   return places;
 }

@@ -48,20 +48,23 @@ class Fleet {
 
   // The places, by account and then region. Errors stop the run before any place: the run's own
   // account cannot be known, the organisation cannot be listed, or a region list of the run's own
-  // account cannot be read.
+  // account cannot be read. Asked again (a long-running worker), it lists the organisation and
+  // the regions again; the member credentials and each place's services are kept.
   Result<std::vector<Place>> Places();
 
   int assumed_roles() const { return assumed_; }  // AssumeRole calls so far
 
  private:
   Result<std::shared_ptr<aws::CredentialsProvider>> Member(const std::string& account, const std::string& region);
+  AwsServices* Services(const std::string& account, const std::string& region,
+                        const std::shared_ptr<aws::CredentialsProvider>& credentials);
   // The regions of the account `services` reach (in the run's region).
   Result<std::vector<std::string>> Regions(AwsServices& services);
 
   AwsServices& home_;
   FleetOptions options_;
   std::map<std::string, std::shared_ptr<aws::CredentialsProvider>> members_;  // by account
-  std::vector<std::unique_ptr<AwsServices>> services_;
+  std::map<std::string, std::unique_ptr<AwsServices>> services_;              // by "account/region"
   int assumed_ = 0;
 };
 

@@ -67,6 +67,14 @@ Status Sqs::Delete(const std::string& receipt_handle) {
   return {};
 }
 
+Result<std::string> Sqs::Send(const std::string& body) {
+  auto doc = Call("SendMessage", {{"MessageBody", body}});
+  if (!doc) return Fail(std::move(doc).error());
+  std::string id = Text(*doc, "MessageId");
+  if (id.empty()) return Fail(InvalidInput("sqs SendMessage: the answer has no MessageId"));
+  return id;
+}
+
 Status Sqs::ChangeVisibility(const std::string& receipt_handle, int timeout_seconds) {
   if (timeout_seconds < 0 || timeout_seconds > kMaxVisibilitySeconds) {
     return Fail(InvalidInput("sqs ChangeMessageVisibility: visibility " + std::to_string(timeout_seconds) +

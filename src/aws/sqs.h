@@ -1,6 +1,6 @@
 // One SQS queue, over a QueryClient whose endpoint is the SQS service endpoint
 // ("https://sqs.us-east-1.amazonaws.com"; signing name "sqs"): receive (long polling), delete, and
-// change the visibility of messages. Every call names the queue with a QueueUrl parameter, as the
+// change the visibility of messages, and send them. Every call names the queue with a QueueUrl parameter, as the
 // AWS SDKs do, so one client serves any number of queues. Errors are QueryClient's, naming the
 // action ("sqs DeleteMessage: ReceiptHandleIsInvalid: ..."): a bad receipt handle or argument is
 // kInvalidInput, a queue that does not exist kNotFound. Borrows the client; not thread-safe.
@@ -32,6 +32,8 @@ class Sqs {
   // default) must exceed `wait_seconds`, so the longest poll fits.
   Result<std::vector<SqsMessage>> Receive(int max_messages, int wait_seconds, int visibility_timeout = -1);
   Status Delete(const std::string& receipt_handle);
+  // Sends a message (SendMessage); its id.
+  Result<std::string> Send(const std::string& body);
   // Makes a received message visible again after `timeout_seconds` (0..43200; 0: at once).
   Status ChangeVisibility(const std::string& receipt_handle, int timeout_seconds);
 

@@ -73,6 +73,22 @@ TEST(SqsTest, ReceiveAsksForTheReceiveCountAndParsesEveryMessage) {
   EXPECT_EQ((*got)[1].receive_count, 0);
 }
 
+TEST(SqsTest, SendPostsTheBodyAndGivesTheMessageId) {
+  Fixture f;
+  f.transport.replies.push_back({200,
+                                 {},
+                                 "<SendMessageResponse><SendMessageResult><MD5OfMessageBody>x</MD5OfMessageBody>"
+                                 "<MessageId>m-1</MessageId></SendMessageResult></SendMessageResponse>"});
+  auto id = f.sqs.Send(R"({"moat":"reconcile"})");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "m-1");
+  EXPECT_NE(f.transport.seen[0].body.find("Action=SendMessage"), std::string::npos);
+  EXPECT_NE(f.transport.seen[0].body.find("MessageBody=%7B%22moat%22%3A%22reconcile%22%7D"), std::string::npos)
+      << f.transport.seen[0].body;
+  f.transport.replies.push_back({200, {}, "<SendMessageResponse/>"});
+  EXPECT_FALSE(f.sqs.Send("x"));
+}
+
 TEST(SqsTest, QueueDefaultVisibilityIsNotSent) {
   Fixture f;
   f.transport.replies.push_back({200, {}, "<ReceiveMessageResponse><ReceiveMessageResult/></ReceiveMessageResponse>"});

@@ -55,6 +55,10 @@ void AddEventOptions(CLI::App& app, app::EventRunnerOptions& options) {
                  "are refused, and all of them when none is given")
       ->expected(1, 1 << 16);
   AddAwsOptions(app);
+  AddFleetOptions(app, options.fleet);
+  app.add_option("--reconcile-queue", options.reconcile_queue,
+                 "with --accounts or --regions: the SQS queue a schedule sends one reconcile message per "
+                 "account-region to (default: a schedule reconciles each in turn)");
 }
 
 // "flow-log buckets a, b" or what happens without any.

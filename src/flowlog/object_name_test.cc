@@ -48,5 +48,28 @@ TEST(ObjectNameTest, FlowLogObjectsAreLogFilesOutsideMoatsOwnDirectory) {
   for (const auto& c : cases) EXPECT_EQ(IsFlowLogObject(c.name), c.flow_log) << '"' << c.name << '"';
 }
 
+TEST(ObjectNameTest, AnObjectsAccountAndRegionComeFromItsName) {
+  const ObjectPlace eu{"123456789012", "eu-west-1"};
+  const std::string file = "123456789012_vpcflowlogs_eu-west-1_fl-0abc_20240501T1305Z_1a2b3c4d.log.gz";
+  // The default layout (hourly partitions too), under a prefix as a Control Tower log archive has it.
+  EXPECT_EQ(PlaceOfObject("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/05/01/" + file), eu);
+  EXPECT_EQ(PlaceOfObject("o-a1b2c3/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2024/05/01/13/" + file), eu);
+  EXPECT_EQ(PlaceOfObject("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
+                          "year=2024/month=05/day=01/hour=13/" +
+                          file),
+            eu);
+  EXPECT_EQ(PlaceOfObject(file), eu);  // a file of its own
+  // A directory that names another account or region than the file: nobody's.
+  EXPECT_FALSE(PlaceOfObject("AWSLogs/210987654321/vpcflowlogs/eu-west-1/2024/05/01/" + file));
+  EXPECT_FALSE(PlaceOfObject("AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/" + file));
+  EXPECT_FALSE(PlaceOfObject("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/" +
+                             file));
+  // Names that are not AWS's.
+  EXPECT_FALSE(PlaceOfObject("flows/2024-05-01.log.gz"));
+  EXPECT_FALSE(PlaceOfObject("12345678901_vpcflowlogs_eu-west-1_fl-0abc.log.gz"));
+  EXPECT_FALSE(PlaceOfObject("123456789012_vpcflowlogs_eu-west-1.log.gz"));
+  EXPECT_FALSE(PlaceOfObject("123456789012_vpcflowlogs_EU_fl-0abc_x.log.gz"));
+}
+
 }  // namespace
 }  // namespace moat::flowlog
