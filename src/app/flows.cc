@@ -1,8 +1,10 @@
 #include "app/flows.h"
 
 #include <atomic>
+#include <map>
 #include <thread>
 
+#include "flowlog/object_name.h"
 #include "flowlog/reader.h"
 #include "traffic/flow_table.h"
 
@@ -78,11 +80,26 @@ Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& 
   threads = static_cast<unsigned>(std::min<size_t>(threads, std::max<size_t>(items.size(), 1)));
 
   std::vector<flowlog::Stats> stats(items.size());
-  std::vector<std::unique_ptr<traffic::FlowTable>> tables;
-  for (unsigned t = 0; t < threads; ++t) tables.push_back(std::make_unique<traffic::FlowTable>(service_ports));
+  // Each object's account and region (by its name), so that each place's flows are its own.
+  std::map<std::pair<std::string, std::string>, size_t> place_index;
+  std::vector<size_t> place_of(items.size());
+  bool named = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto place = flowlog::PlaceOfObject(items[i].name);
+    named = named || place.has_value();
+    const auto key = place ? std::pair{place->account, place->region} : std::pair<std::string, std::string>{};
+    place_of[i] = place_index.emplace(key, place_index.size()).first->second;
+  }
+  const size_t places = place_index.size();
+  std::vector<std::unique_ptr<traffic::FlowTable>> tables;  // tables[thread * places + place]
+  for (size_t t = 0; t < threads * std::max<size_t>(places, 1); ++t) {
+    tables.push_back(std::make_unique<traffic::FlowTable>(service_ports));
+  }
   std::atomic<size_t> next{0};
   auto work = [&](unsigned t) {
-    for (size_t i = next++; i < items.size(); i = next++) ReadItem(items[i], deps, *tables[t], stats[i]);
+    for (size_t i = next++; i < items.size(); i = next++) {
+      ReadItem(items[i], deps, *tables[t * places + place_of[i]], stats[i]);
+    }
   };
   if (threads == 1) {
     work(0);
@@ -94,7 +111,20 @@ Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& 
 
   traffic::FlowsReport report;
   for (const auto& s : stats) report.stats.Merge(s);
-  for (unsigned t = 1; t < threads; ++t) tables[0]->Merge(*tables[t]);
+  // Each place's table over the threads, then every place's into one.
+  for (size_t p = 0; p < places; ++p) {
+    for (unsigned t = 1; t < threads; ++t) tables[p]->Merge(*tables[t * places + p]);
+  }
+  if (named) {
+    for (const auto& [where, p] : place_index) {
+      traffic::PlaceFlows out{where.first, where.second, {}, tables[p]->Sorted()};
+      for (size_t i = 0; i < items.size(); ++i) {
+        if (place_of[i] == p) out.stats.Merge(stats[i]);
+      }
+      report.places.push_back(std::move(out));
+    }
+  }
+  for (size_t p = 1; p < places; ++p) tables[0]->Merge(*tables[p]);
   report.flows = tables[0]->Sorted();
   return report;
 }

@@ -116,5 +116,43 @@ TEST(RunFlowsTest, NoSourcesIsAnError) {
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
 }
 
+// A central log-archive bucket: each account's objects under its own AWSLogs/<account>/ prefix,
+// the same addresses in both.
+TEST(RunFlowsTest, ObjectsOfACentralBucketAreCountedForTheirAccountAndRegion) {
+  MemoryStore store;
+  const auto key = [](const char* account, const char* region, const char* id) {
+    return std::string("logs/AWSLogs/") + account + "/vpcflowlogs/" + region + "/2024/05/01/" + account +
+           "_vpcflowlogs_" + region + "_fl-0" + id + "_20240501T0000Z_1a2b3c4d.log.gz";
+  };
+  store.objects[key("111111111111", "eu-west-1", "a")] = moat::testing::Gzip(std::string(kHeader) + Records(1, 3));
+  store.objects[key("111111111111", "eu-west-1", "b")] = moat::testing::Gzip(std::string(kHeader) + Records(2, 1));
+  store.objects[key("222222222222", "us-east-1", "c")] = moat::testing::Gzip(std::string(kHeader) + Records(1, 2));
+  store.objects["logs/other/x.log"] = std::string(kHeader) + Records(3, 1);
+  FlowsDeps deps{&store, nullptr};
+  for (unsigned threads : {1u, 3u}) {
+    auto r = RunFlows({{"logs/"}, threads, {}}, deps);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->places.size(), 3u);
+    EXPECT_EQ(r->places[0].account, "");  // the object whose name says no account
+    EXPECT_EQ(r->places[0].stats.records, 1u);
+    const traffic::PlaceFlows& a = r->places[1];
+    EXPECT_EQ(a.account, "111111111111");
+    EXPECT_EQ(a.region, "eu-west-1");
+    EXPECT_EQ(a.stats.files, 2u);
+    ASSERT_EQ(a.flows.size(), 2u);  // 10.1.0.1 and 10.1.0.2 to 10.0.2.45
+    EXPECT_EQ(a.flows[0].counts.records, 3u);
+    const traffic::PlaceFlows& b = r->places[2];
+    EXPECT_EQ(b.account, "222222222222");
+    ASSERT_EQ(b.flows.size(), 1u);
+    EXPECT_EQ(b.flows[0].counts.records, 2u);  // its own, though the addresses are a's too
+    // All of them together, as before.
+    ASSERT_EQ(r->flows.size(), 3u);
+    EXPECT_EQ(r->flows[0].counts.records, 5u);
+  }
+  auto plain = RunFlows({{"logs/other/"}, 1, {}}, deps);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(plain->places.empty());  // no object names a place: no breakdown
+}
+
 }  // namespace
 }  // namespace moat::app

@@ -10,9 +10,19 @@
 
 namespace moat::traffic {
 
+// What the objects of one account and region held, when objects name theirs (AWS's flow-log
+// names: flowlog::PlaceOfObject); "" and "" for the objects whose name does not say.
+struct PlaceFlows {
+  std::string account, region;
+  flowlog::Stats stats;
+  std::vector<Flow> flows;  // in output order
+};
+
 struct FlowsReport {
   flowlog::Stats stats;
   std::vector<Flow> flows;  // in output order (FlowTable::Sorted)
+  // By account and region, in that order, when at least one object names its own; else empty.
+  std::vector<PlaceFlows> places;
 };
 
 struct TextOptions {

@@ -63,6 +63,18 @@ std::string RenderJson(const FlowsReport& report) {
     AppendFlowJson(out, f);
     first = false;
   }
+  out += "],\n \"places\": [";
+  first = true;
+  for (const PlaceFlows& p : report.places) {
+    uint64_t accepted = 0, rejected = 0;
+    for (const Flow& f : p.flows) (f.key.action == flowlog::Action::kReject ? rejected : accepted) += f.counts.records;
+    fmt::format_to(it,
+                   "{}{{\"account\": {}, \"region\": {}, \"files\": {}, \"records\": {}, \"skipped\": {}, "
+                   "\"flows\": {}, \"accepted_records\": {}, \"rejected_records\": {}}}",
+                   first ? "\n  " : ",\n  ", Str(p.account), Str(p.region), p.stats.files, p.stats.records,
+                   p.stats.TotalSkipped(), p.flows.size(), accepted, rejected);
+    first = false;
+  }
   out += "],\n \"warnings\": [";
   for (size_t i = 0; i < s.warnings.size(); ++i) out += (i ? ", " : "") + Str(s.warnings[i]);
   out += "]}\n";

@@ -97,11 +97,26 @@ std::string RenderText(const FlowsReport& report, const TextOptions& opt) {
                   WithThousands(s.files), WithThousands(s.lines), WithThousands(s.records), WithThousands(s.nodata),
                   WithThousands(s.skipdata), WithThousands(s.TotalSkipped()), WithThousands(report.flows.size()),
                   WithThousands(responders.size()));
-  const size_t shown = std::min(responders.size(), opt.max_responders);
-  for (size_t i = 0; i < shown; ++i) RenderResponder(responders[i], opt, out);
-  if (responders.size() > shown) {
-    out += fmt::format("... and {} more responders (--limit to show more, --json for everything)\n\n",
-                       WithThousands(responders.size() - shown));
+  const auto list = [&](const std::vector<Responder>& of) {
+    const size_t shown = std::min(of.size(), opt.max_responders);
+    for (size_t i = 0; i < shown; ++i) RenderResponder(of[i], opt, out);
+    if (of.size() > shown) {
+      out += fmt::format("... and {} more responders (--limit to show more, --json for everything)\n\n",
+                         WithThousands(of.size() - shown));
+    }
+  };
+  if (report.places.size() <= 1) {
+    list(responders);
+  } else {
+    // Several accounts and regions: each one's own (their addresses may overlap).
+    for (const PlaceFlows& p : report.places) {
+      const std::vector<Responder> here = ByResponder(p.flows);
+      out += fmt::format("== {}: {} files, {} records -> {} flows, {} responders\n\n",
+                         p.account.empty() ? "objects that name no account" : p.account + " " + p.region,
+                         WithThousands(p.stats.files), WithThousands(p.stats.records), WithThousands(p.flows.size()),
+                         WithThousands(here.size()));
+      list(here);
+    }
   }
   if (s.TotalSkipped() > 0) {
     out += "skipped:\n";
