@@ -17,6 +17,7 @@
 #include "http/transport.h"
 #include "moat_process.h"
 #include "moto.h"
+#include "pce_server.h"
 
 namespace moat::integration {
 namespace {
@@ -303,6 +304,51 @@ TEST_F(FleetCliTest, AWrongExternalIdOrOptionIsRefused) {
   ASSERT_EQ(from_env.exit_code, 0) << Describe(from_env);
   EXPECT_EQ(TargetIds(Json::parse(from_env.out)["places"][0]),
             std::vector<std::string>{Id("b") + "/eu-west-1/reports-db"});
+}
+
+// `moat pce sync` over the organisation: each account's databases with their place in their names,
+// so a's orders-db and the management account's never meet; c is named and left alone.
+TEST_F(FleetCliTest, PceSyncModelsEachAccountsDatabasesApart) {
+  Json labels = Json::parse(ReadFile(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json"))["labels"];
+  dir_.Write("pce.json", Json{{"labels", labels}, {"workloads", Json::array()}}.dump());
+  PceServer pce(dir_.path() + "/pce.json");
+  ASSERT_TRUE(pce.ok());
+  const auto sync = [&](std::vector<std::string> args) {
+    RunOptions o;
+    o.env = moto_.Environment();
+    o.env.insert(o.env.end(), {{"ILLUMIO_PCE_HOST", pce.url()},
+                               {"ILLUMIO_PCE_ORG_ID", "1"},
+                               {"ILLUMIO_API_KEY_USERNAME", kPceUser},
+                               {"ILLUMIO_API_KEY_SECRET", kPceSecret}});
+    args.insert(args.begin(), {"pce", "sync", "--yes", "--json"});
+    return RunProcess(MOAT_BINARY, args, o, dir_.path(), 120);
+  };
+  // The management account alone, as before: rds-orders-db.
+  const RunResult own = sync({});
+  ASSERT_EQ(own.exit_code, 0) << Describe(own);
+  const RunResult fleet = sync({"--accounts", std::string(kManagement) + "," + Id("a") + "," + Id("c"), "--regions",
+                                "us-east-1,eu-west-1", "--external-id", kExternalId});
+  EXPECT_EQ(fleet.exit_code, 1) << Describe(fleet);  // c could not be read
+  EXPECT_NE(fleet.err.find("1 account-region(s) could not be read and were left as they are in the PCE"),
+            std::string::npos)
+      << fleet.err;
+  const Json report = Json::parse(fleet.out);
+  ASSERT_EQ(report["skipped_places"].size(), 1u);
+  EXPECT_NE(report["skipped_places"][0].get<std::string>().find(Id("c") + ": cannot assume"), std::string::npos);
+  std::vector<std::string> names;
+  for (const Json& w : report["workloads"]["create"]) names.push_back(w["name"].get<std::string>());
+  std::sort(names.begin(), names.end());
+  std::vector<std::string> want = {
+      "rds-billing-db-" + Id("a") + "-eu-west-1", "rds-cluster-ledger-" + std::string(kManagement) + "-us-east-1",
+      "rds-orders-db-" + Id("a") + "-us-east-1", "rds-orders-db-" + std::string(kManagement) + "-us-east-1"};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(names, want) << fleet.out;
+  EXPECT_TRUE(report["conflicts"].empty()) << fleet.out;
+  // The run over one place still sees its own objects as they were: nothing to do, and even with
+  // --prune the other accounts' objects are not its to delete.
+  const RunResult again = sync({"--plan", "--prune"});
+  ASSERT_EQ(again.exit_code, 0) << Describe(again);
+  EXPECT_FALSE(Json::parse(again.out)["changes"].get<bool>()) << again.out;
 }
 
 TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {

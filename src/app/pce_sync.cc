@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -159,31 +161,96 @@ bool Executor::Run(pce::SyncPlan plan, bool provision, std::vector<pce::PceLabel
   return Bindings(plan.bindings_to_create);
 }
 
-// The chosen RDS databases, as the planner sees them, and their external data references.
+// The chosen RDS databases, as the planner sees them, and their external data references; over
+// several places, those read and those skipped.
 struct Chosen {
   std::vector<pce::SyncDatabase> databases;
   std::set<std::string> references;
+  std::set<std::string> places;
+  std::vector<std::string> skipped;
 };
 
-// Reads the databases and their addresses from AWS; targets that match nothing go to `errors`.
-Result<Chosen> ReadChosen(const PceSyncRequest& req, const PceSyncDeps& deps, std::vector<std::string>& errors) {
-  auto rds = deps.aws->Rds();
+// Reads one place's databases and their addresses from AWS (`place`: "" or "account/region");
+// targets that match nothing go to `errors`.
+Status ReadPlace(AwsServices& aws, const std::string& place, const std::vector<std::string>& targets,
+                 const PceSyncDeps& deps, Chosen& out, std::vector<std::string>& errors) {
+  auto rds = aws.Rds();
   if (!rds) return Fail(std::move(rds).error());
-  auto ec2 = deps.aws->Ec2();
+  auto ec2 = aws.Ec2();
   if (!ec2) return Fail(std::move(ec2).error());
   auto dbs = estate::ReadDatabases(**rds);
   if (!dbs) return Fail(std::move(dbs).error());
-  const std::vector<const aws::Database*> chosen = estate::Choose(*dbs, req.targets, errors);
+  const std::vector<const aws::Database*> chosen = estate::Choose(*dbs, targets, errors);
   auto addresses = estate::FindAddresses(chosen, **ec2, deps.resolve, [](const aws::Database& d) { return d.vpc_id; });
   if (!addresses) return Fail(std::move(addresses).error());
-  Chosen out;
   for (const aws::Database* d : chosen) {
     const estate::AddressLookup& found = (*addresses)[d];
     out.databases.push_back(
-        {d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning});
-    out.references.insert("rds:" + estate::TargetId(*d));
+        {d->id, d->cluster, d->engine, d->endpoint, d->port, found.addresses, d->tags, found.warning, place});
+    out.references.insert("rds:" + pce::TargetId(out.databases.back()));
+  }
+  return {};
+}
+
+// Reads the databases and their addresses from AWS; targets that match nothing go to `errors`.
+Result<Chosen> ReadChosen(const PceSyncRequest& req, const PceSyncDeps& deps, std::vector<std::string>& errors) {
+  Chosen out;
+  if (deps.places.empty()) {
+    if (auto st = ReadPlace(*deps.aws, "", req.targets, deps, out, errors); !st) return Fail(std::move(st).error());
+    return out;
+  }
+  std::map<std::string, size_t> found;  // bare target -> places where it chose something
+  for (const Place& p : deps.places) {
+    if (p.aws == nullptr) {
+      out.skipped.push_back(p.Name() + ": " + p.error);
+      continue;
+    }
+    std::vector<std::string> targets;
+    for (const std::string& t : req.targets) {
+      if (auto placed = ParsePlacedSelector(t)) {
+        if (placed->account == p.account && placed->region == p.region) targets.push_back(placed->selector);
+      } else {
+        targets.push_back(t);
+      }
+    }
+    if (!req.targets.empty() && targets.empty()) continue;
+    std::vector<std::string> unmatched;
+    if (auto st = ReadPlace(*p.aws, p.Name(), targets, deps, out, unmatched); !st) {
+      out.skipped.push_back(p.Name() + ": " + st.error().message);
+      continue;
+    }
+    out.places.insert(p.Name());
+    for (const std::string& t : targets) {
+      const bool missed = std::any_of(unmatched.begin(), unmatched.end(),
+                                      [&](const std::string& e) { return e.starts_with("--target " + t + ":"); });
+      if (!missed) ++found[t];
+    }
+  }
+  for (const std::string& t : req.targets) {
+    if (!ParsePlacedSelector(t) && found[t] == 0) {
+      errors.push_back("--target " + t +
+                       ": no RDS instance or Aurora cluster in the account-regions read has that "
+                       "identifier or tag");
+    }
   }
   return out;
+}
+
+// moat's objects of the places not read are out of view: over several places, those of the other
+// places and of runs over one; over one place (`places` empty), those of runs over several.
+void KeepPlaces(pce::PceObjects& pce, const std::set<std::string>& places, bool fleet) {
+  const auto other = [&](const auto& o) {
+    if (o.external_data_set != pce::kMoatDataSet) return false;
+    const std::string& ref = o.external_data_reference;  // rds:<account>/<region>/<id>, or rds:<id>
+    const size_t slash = ref.find('/', ref.find('/') + 1);
+    const bool placed =
+        ref.starts_with("rds:") && slash != std::string::npos && ParsePlacedSelector(ref.substr(4)).has_value();
+    if (!fleet) return placed;
+    return !placed || !places.contains(ref.substr(4, slash - 4));
+  };
+  std::erase_if(pce.workloads, other);
+  std::erase_if(pce.draft_virtual_services, other);
+  std::erase_if(pce.active_virtual_services, other);
 }
 
 // The PCE's objects with what bindings depend on read again; the rest as `bodies` (the first read).
@@ -212,6 +279,7 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   auto chosen = ReadChosen(req, deps, report.errors);
   if (!chosen) return Fail(std::move(chosen).error());
   report.databases = chosen->databases.size();
+  report.skipped = chosen->skipped;
 
   pce::Client& client = *connection->client;
   // Large collections come through jobs that run side by side.
@@ -220,6 +288,7 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
   auto objects = Parse(*bodies);
   if (!objects) return Fail(std::move(objects).error());
   if (!req.targets.empty()) KeepOnly(*objects, chosen->references);
+  KeepPlaces(*objects, chosen->places, !deps.places.empty());
   report.plan = pce::Plan(chosen->databases, *map, *objects, req.prune);
 
   // Found nothing, yet would delete: more likely the wrong region or account than an empty estate.
@@ -246,6 +315,7 @@ Result<PceSyncReport> RunPceSync(const PceSyncRequest& req, const PceSyncDeps& d
       report.errors.push_back("reading the PCE again for the bindings: " + reread.error().message);
     } else {
       if (!req.targets.empty()) KeepOnly(*reread, chosen->references);
+      KeepPlaces(*reread, chosen->places, !deps.places.empty());
       const pce::SyncPlan next = pce::Plan(chosen->databases, *map, *reread, req.prune);
       run.Bindings(next.bindings_to_create);
       report.plan.binding_waits_for_provision = next.binding_waits_for_provision;
@@ -278,6 +348,7 @@ std::string RenderPceSyncText(const PceSyncReport& r) {
     if (d.provisioned_version > 0) out += fmt::format("; provisioned as policy version {}", d.provisioned_version);
     out += fmt::format(" ({} PCE write request(s)).\n", r.pce_writes);
   }
+  for (const std::string& e : r.skipped) out += "skipped: " + e + "\n";
   for (const std::string& e : r.errors) out += "error: " + e + "\n";
   return out;
 }
@@ -287,6 +358,7 @@ std::string RenderPceSyncJson(const PceSyncReport& r) {
   out["changes"] = r.HasWork();  // a provisioning is a change too
   out["databases"] = r.databases;
   out["errors"] = r.errors;
+  if (!r.skipped.empty()) out["skipped_places"] = r.skipped;
   if (r.executed) {
     const PceSyncCounts& d = r.done;
     out["applied"] = {

@@ -13,6 +13,10 @@
 //      database bound.
 // A failed write stops the run; what was written is reported, and the next run plans from the
 // PCE's objects.
+// Over several accounts and regions (PceSyncDeps::places), every place's databases are modelled,
+// each with its place in its names and reference (pce/sync_plan.h), so that two accounts' databases
+// of one name never meet; only the objects of the places read are in view (planned, pruned): an
+// unreachable account's objects, and those of a run over one place, are left as they are.
 #pragma once
 
 #include <functional>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "app/aws.h"
+#include "app/fleet.h"
 #include "app/pce.h"
 #include "pce/sync_plan.h"
 
@@ -47,7 +52,8 @@ struct PceSyncReport {
   bool provision = false;  // --provision was asked
   size_t databases = 0;    // chosen
   bool labels_managed = false;
-  std::vector<std::string> errors;  // a --target that selects nothing; failed writes
+  std::vector<std::string> errors;   // a --target that selects nothing; failed writes
+  std::vector<std::string> skipped;  // places that could not be read ("account[/region]: why")
   bool executed = false, cancelled = false;
   PceSyncCounts done;  // what was written
   int pce_writes = 0;  // write requests sent to the PCE (retries included)
@@ -58,6 +64,7 @@ struct PceSyncReport {
 
 struct PceSyncDeps {
   AwsServices* aws = nullptr;
+  std::vector<Place> places;  // a run over several accounts and regions (app/fleet.h); empty: `aws`'s
   PceDeps pce;
   // Resolves a database endpoint to addresses; unset: names are not resolved.
   std::function<std::vector<std::string>(const std::string& host)> resolve;

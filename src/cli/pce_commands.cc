@@ -120,12 +120,21 @@ int PceSync(const std::vector<std::string>& args) {
   app.add_flag("--json", json, "print JSON (keys documented in docs/formats.md)");
   AddColorOption(app, no_color);
   AddAwsOptions(app);
+  app::FleetOptions fleet_options;
+  AddFleetOptions(app, fleet_options);
   if (auto done = Parse(app, "pce sync", args)) return *done;
   req.execute = !plan_only;
+  if (auto st = app::CheckFleetOptions(fleet_options); !st) return Error("pce sync", st.error().message);
 
   app::Services services;
   app::PceSyncDeps deps;
   deps.aws = &services.aws();
+  app::Fleet fleet(services.aws(), fleet_options);
+  if (fleet_options.Enabled()) {
+    auto places = fleet.Places();
+    if (!places) return Error("pce sync", places.error().message);
+    deps.places = std::move(*places);
+  }
   deps.pce = services.Pce();
   deps.resolve = services.Resolver();
   deps.confirm = [&](const app::PceSyncReport& plan) {
@@ -144,6 +153,12 @@ int PceSync(const std::vector<std::string>& args) {
   if (!report->errors.empty()) {
     return Error("pce sync", report->executed ? "not every change could be written (see above)"
                                               : "nothing was written (see above)");
+  }
+  if (!report->skipped.empty()) {
+    return Error("pce sync", std::to_string(report->skipped.size()) +
+                                 " account-region(s) could not be read and were left as they are in the PCE (see "
+                                 "above); the others were " +
+                                 (report->executed ? "written" : "planned"));
   }
   if (plan_only && detailed && report->HasWork()) return kExitChanges;
   return kExitOk;

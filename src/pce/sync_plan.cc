@@ -11,8 +11,18 @@ namespace {
 using nlohmann::json;
 
 std::string Reference(const SyncDatabase& db) { return "rds:" + TargetId(db); }
-std::string WorkloadName(const SyncDatabase& db) { return (db.cluster ? "rds-cluster-" : "rds-") + db.id; }
-std::string VirtualServiceName(const SyncDatabase& db) { return (db.cluster ? "VS-RDS-cluster-" : "VS-RDS-") + db.id; }
+// "-111122223333-eu-west-1" for a database with a place; "" otherwise.
+std::string PlaceSuffix(const SyncDatabase& db) {
+  std::string s = db.place;
+  std::replace(s.begin(), s.end(), '/', '-');
+  return s.empty() ? s : "-" + s;
+}
+std::string WorkloadName(const SyncDatabase& db) {
+  return (db.cluster ? "rds-cluster-" : "rds-") + db.id + PlaceSuffix(db);
+}
+std::string VirtualServiceName(const SyncDatabase& db) {
+  return (db.cluster ? "VS-RDS-cluster-" : "VS-RDS-") + db.id + PlaceSuffix(db);
+}
 // "rds:cluster/x" -> "cluster/x"; a reference moat did not write is shown as it is.
 std::string DatabaseOf(const std::string& reference) {
   return reference.starts_with("rds:") ? reference.substr(4) : reference;
@@ -410,7 +420,9 @@ SyncPlan Planner::Finish() && {
 
 }  // namespace
 
-std::string TargetId(const SyncDatabase& db) { return db.cluster ? "cluster/" + db.id : db.id; }
+std::string TargetId(const SyncDatabase& db) {
+  return (db.place.empty() ? "" : db.place + "/") + (db.cluster ? "cluster/" + db.id : db.id);
+}
 
 bool SyncPlan::HasChanges() const {
   return !labels_to_create.empty() || !workloads_to_create.empty() || !workloads_to_update.empty() ||

@@ -5,7 +5,10 @@
 // ("workloads[3].interfaces[0].address: expected a string"); Plan itself cannot fail.
 //
 // Names: workload "rds-<id>" ("rds-cluster-<id>"), virtual service "VS-RDS-<id>"
-// ("VS-RDS-cluster-<id>"): instance and cluster identifiers are separate namespaces in AWS.
+// ("VS-RDS-cluster-<id>"): instance and cluster identifiers are separate namespaces in AWS. A
+// database of a run over several accounts and regions (its `place` set) has the place in its
+// names and reference ("rds-orders-db-111122223333-eu-west-1", "rds:111122223333/eu-west-1/
+// orders-db"): two accounts' orders-db are two databases.
 //
 // Ownership. moat's workloads and virtual services carry external_data_set "moat" and
 // external_data_reference "rds:<id>" ("rds:cluster/<id>" for an Aurora cluster); a binding is
@@ -43,9 +46,11 @@ struct SyncDatabase {
   std::vector<std::string> addresses;  // current private addresses, any order; empty: not found
   std::map<std::string, std::string> tags;
   std::string unresolved;  // why the addresses were not found, when they were not
+  std::string place;       // "<account>/<region>" in a run over several; "" otherwise
 };
 
-// The target id of DESIGN.md §8: "<id>", or "cluster/<id>". Plans name databases by it.
+// The target id of DESIGN.md §8: "<id>", or "cluster/<id>", after "<account>/<region>/" when the
+// database has a place. Plans name databases by it.
 std::string TargetId(const SyncDatabase& db);
 
 // Tag key -> label key, with value rewrites. A tag value without a rewrite is the label value.

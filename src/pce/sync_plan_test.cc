@@ -21,6 +21,7 @@ SyncDatabase Orders() {
           5432,
           {"10.0.2.45"},
           {{"Team", "payments"}, {"Environment", "Production"}},
+          "",
           ""};
 }
 
@@ -106,6 +107,28 @@ TEST(SyncPlanTest, FirstSyncCreatesLabelsWorkloadAndDraftVirtualServiceAndWaitsF
                 " 5432/tcp; app=\"Payments\", env=\"Production\")\n"
                 "  waiting orders-db: service binding waits until its virtual service is provisioned\n"
                 "Plan: 4 to create, 0 to update, 0 to delete.\n");
+}
+
+// Two accounts each with an orders-db, in a run over several: two databases, two of everything.
+TEST(SyncPlanTest, DatabasesOfOneNameInTwoAccountsAreTwoDatabases) {
+  SyncDatabase a = Orders(), b = Orders();
+  a.place = "111122223333/eu-west-1";
+  b.place = "444455556666/eu-west-1";
+  b.endpoint = "orders-db.other.eu-west-1.rds.amazonaws.com";
+  EXPECT_EQ(TargetId(a), "111122223333/eu-west-1/orders-db");
+  const SyncPlan p = Plan({a, b}, Map(), PceObjects{}, false);
+  ASSERT_EQ(p.workloads_to_create.size(), 2u);
+  EXPECT_EQ(p.workloads_to_create[0].body["name"], "rds-orders-db-111122223333-eu-west-1");
+  EXPECT_EQ(p.workloads_to_create[0].body["external_data_reference"], "rds:111122223333/eu-west-1/orders-db");
+  EXPECT_EQ(p.workloads_to_create[1].body["name"], "rds-orders-db-444455556666-eu-west-1");
+  ASSERT_EQ(p.virtual_services_to_create.size(), 2u);
+  EXPECT_EQ(p.virtual_services_to_create[1].body["name"], "VS-RDS-orders-db-444455556666-eu-west-1");
+  EXPECT_EQ(p.virtual_services_to_create[1].database, "444455556666/eu-west-1/orders-db");
+  EXPECT_TRUE(p.conflicts.empty());
+  // The objects of a run over one place are not these databases': no conflict, nothing shared.
+  const SyncPlan again = Plan({a}, Map(), Synced(), false);
+  EXPECT_TRUE(again.conflicts.empty());
+  ASSERT_EQ(again.workloads_to_create.size(), 1u);
 }
 
 TEST(SyncPlanTest, ExistingLabelsAreReferencedByHref) {
