@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "aws/ec2.h"
@@ -113,6 +114,9 @@ TEST(PceAnswerTest, ARuleSetWithARepeatedKeyIsRefusedAndChangesNothing) {
   ASSERT_NE(rule_sets.find(enabled), std::string::npos);
   rule_sets.replace(rule_sets.find(enabled), enabled.size(), R"("enabled":false,"enabled":true)");
   pce.Post("raw", Json{{"path", "sec_policy/active/rule_sets"}, {"body", rule_sets}}.dump());
+  // The active policy's version did not change, so moat would use its copy of it: without the copy
+  // it reads the whole policy, and meets the repeated key.
+  std::filesystem::remove(dir.path() + "/state/pce-policy.json");
   const std::string why = "GET /orgs/1/sec_policy/active/rule_sets: rule_sets[0].enabled: duplicate key \"enabled\"";
 
   const RunResult refused = moat({"apply", "--yes", "--json"});
