@@ -179,7 +179,6 @@ EnforceRequest EnforceRequestFor(bool reconcile_all, const std::vector<std::stri
   return er;
 }
 
-
 // What an event asks of one place.
 struct PlaceWork {
   std::string account, region;  // "", "": the run's own place
