@@ -62,8 +62,8 @@ TEST(ObjectNameTest, AnObjectsAccountAndRegionComeFromItsName) {
   // A directory that names another account or region than the file: nobody's.
   EXPECT_FALSE(PlaceOfObject("AWSLogs/210987654321/vpcflowlogs/eu-west-1/2024/05/01/" + file));
   EXPECT_FALSE(PlaceOfObject("AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/05/01/" + file));
-  EXPECT_FALSE(PlaceOfObject("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/" +
-                             file));
+  EXPECT_FALSE(
+      PlaceOfObject("AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/" + file));
   // Names that are not AWS's.
   EXPECT_FALSE(PlaceOfObject("flows/2024-05-01.log.gz"));
   EXPECT_FALSE(PlaceOfObject("12345678901_vpcflowlogs_eu-west-1_fl-0abc.log.gz"));
