@@ -31,18 +31,22 @@ const std::vector<HelpText> kHelpTexts = {
      "moat plan --policy pce\n"
      "# one database, judged against the flows of the last week\n"
      "moat plan --policy bundle.json --target orders-db --flows s3://my-flow-logs/ --since 7d\n"
-     "moat plan --policy pce --detailed-exitcode --json > plan.json",
+     "moat plan --policy pce --detailed-exitcode --json > plan.json\n"
+     "# every active account of the organisation, in every region it has enabled\n"
+     "moat plan --policy pce --accounts org --regions all --external-id \"$MOAT_EXTERNAL_ID\"",
      "0  success (with --detailed-exitcode: no changes)\n"
-     "1  an error, or a database that could not be planned\n"
+     "1  an error, or a database (or an account-region) that could not be planned\n"
      "2  changes present (only with --detailed-exitcode)\n"
      "3  the only changes are held back by a guard (only with --detailed-exitcode)"},
     {"apply", "apply [options]",
      "moat apply --policy pce\n"
      "moat apply --policy pce --target tag:team=payments --yes\n"
      "# compute and report, never write\n"
-     "moat apply --policy pce --mode visibility",
+     "moat apply --policy pce --mode visibility\n"
+     "# one database of one member account\n"
+     "moat apply --policy pce --accounts 111122223333 --target 111122223333/eu-west-1/orders-db",
      "0    applied, or nothing to change\n"
-     "1    an error, cancelled, or a database not applied (failed or held back)\n"
+     "1    an error, cancelled, or a database (or an account-region) not applied\n"
      "130  interrupted by SIGINT after finishing the database in hand (143: SIGTERM)"},
     {"map", "map --out FILE [options]",
      "moat map --policy pce --flows s3://my-flow-logs/ --out map.html\n"
@@ -116,11 +120,18 @@ constexpr Grouping kGroupings[] = {
     {"--allow-empty", "Safety guards", ""},
     {"--allow-breaking", "Safety guards", ""},
     {"--over-permission-budget", "Safety guards", "N"},
+    {"--allow-other-account", "Safety guards", ""},
     {"--rules-per-group", "AWS quotas", "N"},
     {"--groups-per-interface", "AWS quotas", "N"},
     {"--max-rules-times-groups", "AWS quotas", "N"},
     {"--region", "AWS", "REGION"},
     {"--profile", "AWS", "NAME"},
+    {"--accounts", "AWS", "IDS|org"},
+    {"--ou", "AWS", "OU"},
+    {"--regions", "AWS", "REGIONS|all"},
+    {"--role-name", "AWS", "NAME"},
+    {"--external-id", "AWS", "ID"},
+    {"--reconcile-queue", "AWS", "URL"},
     {"--queue", "AWS", "URL"},
     {"--visibility-timeout", "AWS", "SECONDS"},
     {"--wait-seconds", "AWS", "SECONDS"},
