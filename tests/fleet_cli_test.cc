@@ -351,6 +351,37 @@ TEST_F(FleetCliTest, PceSyncModelsEachAccountsDatabasesApart) {
   EXPECT_FALSE(Json::parse(again.out)["changes"].get<bool>()) << again.out;
 }
 
+// `moat map --plan` over several accounts: every database under its place, the unreachable named.
+TEST_F(FleetCliTest, TheMapDrawsEachAccountsDatabasesUnderTheirPlace) {
+  RunOptions o;
+  o.env = moto_.Environment();
+  const RunResult r =
+      RunProcess(MOAT_BINARY,
+                 {"map", "--plan", "--policy", dir_.path() + "/policy.json", "--state", State(), "--out",
+                  dir_.path() + "/map.json", "--accounts", std::string(kManagement) + "," + Id("a") + "," + Id("c"),
+                  "--regions", "us-east-1,eu-west-1", "--external-id", kExternalId},
+                 o, dir_.path(), 120);
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  const Json map = Json::parse(ReadFile(dir_.path() + "/map.json"));
+  std::vector<std::string> databases;
+  for (const Json& n : map["nodes"]) {
+    if (n["kind"] == "database") databases.push_back(n["id"].get<std::string>());
+  }
+  std::sort(databases.begin(), databases.end());
+  std::vector<std::string> want = {"db:" + std::string(kManagement) + "/us-east-1/orders-db",
+                                   "db:" + std::string(kManagement) + "/us-east-1/cluster/ledger",
+                                   "db:" + Id("a") + "/us-east-1/orders-db", "db:" + Id("a") + "/eu-west-1/billing-db"};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(databases, want) << map.dump(1).substr(0, 3000);
+  EXPECT_NE(map.dump().find(Id("c") + ": skipped: cannot assume"), std::string::npos) << r.err;
+  const RunResult without_plan = RunProcess(MOAT_BINARY,
+                                            {"map", "--policy", dir_.path() + "/policy.json", "--state", State(),
+                                             "--out", dir_.path() + "/map2.json", "--accounts", Id("a")},
+                                            o, dir_.path(), 120);
+  EXPECT_EQ(without_plan.exit_code, 1);
+  EXPECT_NE(without_plan.err.find("--accounts and --regions need --plan"), std::string::npos) << without_plan.err;
+}
+
 TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {
   const RunResult applied = Moat("apply", {"--accounts", Id("a") + "," + Id("b"), "--regions", "us-east-1,eu-west-1",
                                            "--external-id", kExternalId});

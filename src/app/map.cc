@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "app/enforce_fleet.h"
 #include "base/progress.h"
 #include "map/build.h"
 #include "policy/loader.h"
@@ -27,6 +28,41 @@ Result<compile::Compiled> ChooseMapTargets(compile::Compiled compiled, const std
   }
   return ChooseTargets(std::move(compiled), selectors,
                        "no database of the policy has that name, endpoint or identifier");
+}
+
+// Over several places: each planned (app/enforce_fleet.h), and their reports as one, each database
+// named by its place; the places skipped as notes.
+Result<EnforceReport> PlanEveryPlace(const EnforceRequest& e, const EnforceDeps& deps, const std::vector<Place>& places,
+                                     std::vector<std::string>& skipped) {
+  auto fleet = RunFleetEnforce(e, deps, places, nullptr);
+  if (!fleet) return Fail(std::move(fleet).error());
+  if (!fleet->errors.empty()) return Fail(NotFound(fleet->errors.front()));
+  EnforceReport all;
+  bool first = true;
+  for (PlaceReport& p : fleet->places) {
+    if (p.skipped()) {
+      skipped.push_back(p.Name() + ": skipped: " + p.error);
+      continue;
+    }
+    EnforceReport& r = p.report;
+    if (first) {
+      all = r;
+      all.targets.clear();
+      all.unprotected.clear();
+      all.skipped.clear();
+      all.errors.clear();
+      first = false;
+    }
+    const std::string prefix = p.Name() + "/";
+    for (auto* list : {&r.targets, &r.unprotected}) {
+      for (TargetReport& t : *list) t.id = prefix + t.id;
+    }
+    all.targets.insert(all.targets.end(), r.targets.begin(), r.targets.end());
+    all.unprotected.insert(all.unprotected.end(), r.unprotected.begin(), r.unprotected.end());
+    for (auto& [id, why] : r.skipped) all.skipped.emplace_back(prefix + id, why);
+    for (const std::string& error : r.errors) all.errors.push_back(prefix + error);
+  }
+  return all;
 }
 
 }  // namespace
@@ -67,6 +103,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   if (!observed) return Fail(std::move(observed).error());
 
   std::optional<EnforceReport> plan;
+  std::vector<std::string> skipped;  // the places that could not be read
   if (req.with_plan) {
     if (enforce_deps == nullptr) return Fail(InvalidInput("--plan: no AWS access"));
     EnforceRequest e = req.enforce;
@@ -75,7 +112,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     e.version = req.version;
     e.observed = &observed->flows;
     e.observed_window = observed->window;
-    auto planned = RunEnforce(e, plan_deps);
+    auto planned = req.places.empty() ? RunEnforce(e, plan_deps) : PlanEveryPlace(e, plan_deps, req.places, skipped);
     if (!planned) return Fail(std::move(planned).error().Context("--plan"));
     // A --target that names no database is the operator's mistake, not an empty map.
     for (const std::string& error : planned->errors) {
@@ -101,6 +138,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     report.map = map::BuildMap(in);
     bar.Finish();
   }
+  for (const std::string& place : skipped) report.map.notes.push_back(place);
   if (!observed->available) {
     report.map.notes.insert(report.map.notes.begin(), "no flow history yet: give --flows SOURCE to record flow logs (" +
                                                           req.observed.store + ")");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/enforce.h"
+#include "app/fleet.h"
 #include "app/observed.h"
 #include "map/traffic_map.h"
 
@@ -21,6 +22,9 @@ struct MapRequest {
   EnforceRequest enforce;  // for with_plan; its `targets` choose the databases in either case
   size_t top = 15;         // consumer groups drawn per database (map/build.h)
   bool progress = false;   // progress bars on the terminal while it maps and renders
+  // With with_plan, over several accounts and regions (app/fleet.h): every place planned, each
+  // database named "<account>/<region>/<id>"; the places that could not be read are notes.
+  std::vector<Place> places;
 };
 
 struct MapReport {

@@ -175,8 +175,14 @@ int Map(const std::vector<std::string>& args) {
                  "consumer groups drawn per database, busiest first; the rest fold into one 'others' node (0: all)")
       ->check(CLI::Range(0, 100000));
   AddAwsOptions(app);
+  app::FleetOptions fleet_options;
+  AddFleetOptions(app, fleet_options);
   if (auto done = Parse(app, "map", args)) return *done;
   req.enforce.state_dir = StateDirectory(state);
+  if (auto st = app::CheckFleetOptions(fleet_options); !st) return Error("map", st.error().message);
+  if (fleet_options.Enabled() && !req.with_plan) {
+    return Error("map", "--accounts and --regions need --plan: the databases of each account-region are read from AWS");
+  }
   req.policy = req.enforce.policy;
   req.version = req.enforce.version;
 
@@ -188,6 +194,12 @@ int Map(const std::vector<std::string>& args) {
   req.observed = std::move(*observed);
   req.progress = req.observed.progress;
   const app::EnforceDeps deps = services.Enforce();
+  app::Fleet fleet(services.aws(), fleet_options);
+  if (fleet_options.Enabled()) {
+    auto places = fleet.Places();
+    if (!places) return Error("map", places.error().message);
+    req.places = std::move(*places);
+  }
   auto report = app::RunMap(req, services.Policy(), flows_deps, &deps, now);
   if (!report) return Error("map", report.error().message);
   SayWindow("map", report->window_flows, report->observed);
