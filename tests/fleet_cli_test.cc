@@ -253,6 +253,24 @@ TEST_F(FleetCliTest, ApplyEnforcesEveryMemberAndKeepsEachPlacesStateAndAudit) {
   EXPECT_TRUE(Json::parse(own.out)["places"][0]["targets"][0]["changes"].get<bool>());
 }
 
+// A run over one account and region that grows to several goes on with the state it had there:
+// the groups moat made are still its own, not foreign claims to replace.
+TEST_F(FleetCliTest, TheAccountRegionOfTheStateKeepsItWhenTheRunGrows) {
+  const RunResult single = Moat("apply", {"--target", "orders-db"});
+  ASSERT_EQ(single.exit_code, 0) << Describe(single);
+  const RunResult grown =
+      Moat("apply", {"--accounts", std::string(kManagement) + "," + Id("a"), "--regions", "us-east-1", "--external-id",
+                     kExternalId, "--target", std::string(kManagement) + "/us-east-1/orders-db"});
+  ASSERT_EQ(grown.exit_code, 0) << Describe(grown);
+  const Json report = Json::parse(grown.out);
+  ASSERT_EQ(report["places"].size(), 1u);
+  const Json& orders = report["places"][0]["targets"][0];
+  EXPECT_FALSE(orders["changes"].get<bool>()) << grown.out;
+  EXPECT_TRUE(orders["foreign_claims"].empty()) << grown.out;
+  EXPECT_EQ(report["calls"]["writes"], 0);
+  EXPECT_FALSE(std::filesystem::exists(State() + "/" + kManagement));
+}
+
 TEST_F(FleetCliTest, ABareTargetMustNameOnePlaceAndAPlacedOneChoosesIt) {
   const std::vector<std::string> where = {
       "--accounts", std::string(kManagement) + "," + Id("a"), "--regions", "us-east-1", "--external-id", kExternalId};
@@ -260,8 +278,12 @@ TEST_F(FleetCliTest, ABareTargetMustNameOnePlaceAndAPlacedOneChoosesIt) {
   args.insert(args.end(), {"--target", "orders-db"});
   const RunResult ambiguous = Moat("apply", args);
   EXPECT_EQ(ambiguous.exit_code, 1) << Describe(ambiguous);
+  // The candidates, by account.
+  std::vector<std::string> candidates = {std::string(kManagement) + "/us-east-1/orders-db",
+                                         Id("a") + "/us-east-1/orders-db"};
+  std::sort(candidates.begin(), candidates.end());
   EXPECT_NE(ambiguous.err.find("--target orders-db: names a database in 2 account-regions; give one of " +
-                               std::string(kManagement) + "/us-east-1/orders-db, " + Id("a") + "/us-east-1/orders-db"),
+                               candidates[0] + ", " + candidates[1]),
             std::string::npos)
       << ambiguous.err;
   EXPECT_EQ(Json::parse(ambiguous.out)["calls"]["writes"], 0);

@@ -20,9 +20,9 @@ struct Chosen {
 
 // The request of one place: its state, and the targets that are its (nullopt: none of the
 // run's --target names anything there).
-std::optional<EnforceRequest> PlaceRequest(const EnforceRequest& req, const Place& place) {
+std::optional<EnforceRequest> PlaceRequest(const EnforceRequest& req, const Place& place, const store::AwsPlace& top) {
   EnforceRequest r = req;
-  r.state_dir = PlaceStateDir(req.state_dir, place.account, place.region);
+  r.state_dir = StateDirFor(req.state_dir, place.account, place.region, top);
   r.targets.clear();
   for (const std::string& t : req.targets) {
     if (auto placed = ParsePlacedSelector(t)) {
@@ -91,10 +91,24 @@ std::string PlaceStateDir(const std::string& state_dir, const std::string& accou
   return dir + "/" + account + "/" + region;
 }
 
+store::AwsPlace TopStatePlace(const std::string& state_dir, AwsServices& aws) {
+  auto opened = OpenStateStore(state_dir, aws);
+  if (!opened) return {};
+  auto state = store::LoadState(**opened);
+  return state ? state->applied_in : store::AwsPlace{};
+}
+
+std::string StateDirFor(const std::string& state_dir, const std::string& account, const std::string& region,
+                        const store::AwsPlace& top) {
+  if (!top.empty() && top.account == account && top.region == region) return state_dir;
+  return PlaceStateDir(state_dir, account, region);
+}
+
 Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps& deps,
                                     const std::vector<Place>& places,
                                     const std::function<bool(const FleetReport&)>& confirm) {
   if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
+  const store::AwsPlace top = TopStatePlace(req.state_dir, *deps.aws);
   std::optional<PolicyLoad> policy;
   const auto load = [&]() -> const PolicyLoad& {
     if (!policy) policy = LoadCompiled(req, deps);
@@ -111,7 +125,7 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
       if (req.targets.empty()) fleet.places.push_back({place.account, place.region, place.error, {}});
       continue;
     }
-    auto r = PlaceRequest(req, place);
+    auto r = PlaceRequest(req, place, top);
     if (!r) continue;
     PlaceReport out{place.account, place.region, "", {}};
     EnforceDeps d = deps;

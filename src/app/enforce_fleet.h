@@ -1,6 +1,7 @@
 // `moat plan` and `moat apply` over several places (app/fleet.h): the policy read and compiled
 // once; each place planned with its own state (STATE/<account>/<region>, the same under an S3
-// state prefix), kept where the run's own state is; one confirmation for every place; then each
+// state prefix; the place the run's state itself was last applied in keeps that state), kept
+// where the run's own state is; one confirmation for every place; then each
 // place applied, its audit lines naming the account and region. A place that cannot be reached or
 // read is reported in one line and skipped; the others are still planned and applied.
 // --target takes account/region/<selector> for one place, or a bare selector for every place: a
@@ -14,6 +15,7 @@
 
 #include "app/enforce.h"
 #include "app/fleet.h"
+#include "store/state.h"
 
 namespace moat::app {
 
@@ -37,6 +39,14 @@ struct FleetReport {
 
 // The state location of one place under the run's.
 std::string PlaceStateDir(const std::string& state_dir, const std::string& account, const std::string& region);
+
+// Where the run's state itself was last applied (its applied.json's applied_in; empty when it
+// has none, or cannot be read). That place keeps that state: a run over one account and region
+// that grows to several goes on with the state it had there.
+store::AwsPlace TopStatePlace(const std::string& state_dir, AwsServices& aws);
+// The state location of a place: the run's own when `top` is that place, else PlaceStateDir.
+std::string StateDirFor(const std::string& state_dir, const std::string& account, const std::string& region,
+                        const store::AwsPlace& top);
 
 // `deps.aws` is the run's own services (its state, and the places' home); `confirm` is asked once
 // with every place's plan before anything is written (unset: not asked). Errors stop the whole

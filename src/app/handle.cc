@@ -194,7 +194,8 @@ void AddAll(std::vector<std::string>& to, const std::vector<std::string>& from) 
 }
 
 // The reconcile of one place, with its own services, state and audit.
-void ReconcilePlace(const PlaceWork& w, const HandleRequest& req, const HandleDeps& deps, HandleReport& report) {
+void ReconcilePlace(const PlaceWork& w, const HandleRequest& req, const HandleDeps& deps, const store::AwsPlace& top,
+                    HandleReport& report) {
   const std::string named = w.account.empty() ? "this run's own account and region" : w.account + "/" + w.region;
   auto place = deps.place(w.account, w.region);
   if (!place) {
@@ -206,7 +207,7 @@ void ReconcilePlace(const PlaceWork& w, const HandleRequest& req, const HandleDe
     return;
   }
   EnforceRequest er = EnforceRequestFor(w.reconcile_all, w.databases, w.groups, req, w.flows);
-  er.state_dir = PlaceStateDir(req.enforce.state_dir, place->account, place->region);
+  er.state_dir = StateDirFor(req.enforce.state_dir, place->account, place->region, top);
   const bool something = w.reconcile_all || !er.databases.empty() || !er.groups.empty() || !er.addresses.empty();
   if (!something) return;
   EnforceDeps ed = deps.enforce;
@@ -282,12 +283,14 @@ Status HandlePlaced(const events::EventWork& work, const HandleRequest& req, con
       }
     }
   }
+  const store::AwsPlace top =
+      by_place.empty() ? store::AwsPlace{} : TopStatePlace(req.enforce.state_dir, *deps.enforce.aws);
   for (const auto& [name, w] : by_place) {
     if (req.deadline_ms > 0 && deps.clock->WallMs() >= req.deadline_ms - 1000) {
       report.errors.push_back("no time left to reconcile " + name + " before the deadline");
       continue;
     }
-    ReconcilePlace(w, req, deps, report);
+    ReconcilePlace(w, req, deps, top, report);
   }
   return {};
 }
