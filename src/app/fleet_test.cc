@@ -155,7 +155,7 @@ TEST(FleetTest, AnOrganisationThatCannotBeListedStopsTheRun) {
 }
 
 TEST(FleetTest, OptionsAreCheckedWithOneLineErrors) {
-  const auto check = [](FleetOptions o) {
+  const auto check = [](const FleetOptions& o) {
     auto st = CheckFleetOptions(o);
     return st ? std::string() : st.error().message;
   };
