@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <future>
 #include <iterator>
+#include <map>
 #include <thread>
 #include <unordered_set>
 
@@ -77,6 +78,8 @@ Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& 
     // The batch's readable objects go into the store together: one transaction.
     std::vector<store::ObjectMark> marks;
     std::vector<traffic::Flow> flows;
+    traffic::FlowPlaces places;  // by the objects' names (flowlog::PlaceOfObject)
+    std::map<std::string, uint32_t> place_index;
     for (size_t j = 0; j < reading.size(); ++j) {
       const ObjectInfo& o = *fresh[i + j];
       auto report = reading[j].get();
@@ -87,11 +90,26 @@ Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& 
         continue;
       }
       marks.push_back({o.name, o.size, ""});
-      flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
-                   std::make_move_iterator(report->flows.end()));
+      if (report->places.empty()) {
+        places.of.resize(places.of.size() + report->flows.size(), 0);
+        flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
+                     std::make_move_iterator(report->flows.end()));
+        continue;
+      }
+      for (traffic::PlaceFlows& p : report->places) {
+        uint32_t index = 0;
+        if (!p.account.empty()) {
+          const auto [at, added] =
+              place_index.emplace(p.account + "/" + p.region, static_cast<uint32_t>(places.names.size()));
+          if (added) places.names.push_back(at->first);
+          index = at->second;
+        }
+        places.of.resize(places.of.size() + p.flows.size(), index);
+        flows.insert(flows.end(), std::make_move_iterator(p.flows.begin()), std::make_move_iterator(p.flows.end()));
+      }
     }
     if (!marks.empty()) {
-      if (auto st = store.Record(*run, marks, flows); !st) return Fail(std::move(st).error());
+      if (auto st = store.Record(*run, marks, flows, places); !st) return Fail(std::move(st).error());
       out.objects_recorded += marks.size();
     }
     bar.Set(std::min(i + width, fresh.size()));
@@ -105,6 +123,7 @@ Status LoadWindow(const ObservedRequest& req, store::FlowStore& store, Observed&
   if (!loaded) return Fail(std::move(loaded).error());
   out.flows = std::move(loaded->flows);
   out.is_new = std::move(loaded->is_new);
+  out.places = std::move(loaded->places);
   out.recorded = loaded->recorded;
   out.first = loaded->first;
   out.last = loaded->last;
@@ -159,6 +178,7 @@ std::string Observed::Span() const {
 Observed WithoutFlows(Observed observed) {
   std::vector<traffic::Flow>().swap(observed.flows);
   std::vector<bool>().swap(observed.is_new);
+  observed.places = {};
   return observed;
 }
 

@@ -29,6 +29,7 @@ struct Observed {
   bool available = false;  // a flow history exists (or was just made)
   std::vector<traffic::Flow> flows;
   std::vector<bool> is_new;       // parallel to flows: first recorded by the latest run that recorded
+  traffic::FlowPlaces places;     // parallel to flows: the account and region each was logged in
   uint64_t objects_recorded = 0;  // this run
   uint64_t objects_known = 0;     // given again, already recorded: not counted twice
   uint64_t objects_failed = 0;    // unreadable or without a flow-log header: not recorded, tried again next time

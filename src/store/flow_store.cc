@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <unordered_map>
+#include <utility>
 
 #include "base/files.h"
 #include "store/flow_store_format.h"
@@ -14,16 +16,18 @@ namespace moat::store {
 namespace {
 
 constexpr int32_t kApplicationId = 0x6d6f6174;  // "moat" in the SQLite header
-constexpr int kSchemaVersion = 1;               // PRAGMA user_version; flow_store_format.h
+constexpr int kSchemaVersion = 2;               // PRAGMA user_version; flow_store_format.h
 constexpr int kCacheKiB = 64 * 1024;            // page cache per connection
 constexpr int64_t kMmapBytes = int64_t{1} << 31;
 constexpr int64_t kWalLimitBytes = 64 << 20;  // the WAL is cut back to this after a checkpoint
 constexpr uint64_t kProgressEvery = 1 << 16;  // rows between two progress calls
 constexpr int kBatch = 64;                    // rows per INSERT statement: fewer steps, binds and seeks
 
-// flows: one row per flow key and UTC day of its `last`; key and value are flow_store_format.h.
-// The primary key keeps a key's days together, so Load sums them in one pass. Pages are SQLite's
-// default 4 KiB: as fast to scan as 16 KiB ones, and a flow added to a big store rewrites less.
+// flows: one row per flow key (with its place) and UTC day of its `last`; key and value are
+// flow_store_format.h. The primary key keeps a key's days together, so Load sums them in one pass.
+// Pages are SQLite's default 4 KiB: as fast to scan as 16 KiB ones, and a flow added to a big
+// store rewrites less. places: the accounts and regions flows were logged in ("<account>/<region>"),
+// by the id their keys carry. Version 1 had no places; opening one to write adds the table.
 constexpr const char* kSchema = R"sql(
 PRAGMA page_size = 4096;
 CREATE TABLE runs(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL,
@@ -32,10 +36,15 @@ CREATE TABLE objects(name TEXT NOT NULL, size INTEGER NOT NULL, version TEXT NOT
                      PRIMARY KEY(name, size, version)) WITHOUT ROWID;
 CREATE TABLE flows(key BLOB NOT NULL, day INTEGER NOT NULL, value BLOB NOT NULL,
                    PRIMARY KEY(key, day)) WITHOUT ROWID;
+CREATE TABLE places(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 PRAGMA application_id = 1836015988;
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 )sql";
-static_assert(kApplicationId == 1836015988 && kSchemaVersion == 1, "kSchema repeats them");
+static_assert(kApplicationId == 1836015988 && kSchemaVersion == 2, "kSchema repeats them");
+constexpr const char* kUpgradeFrom1 = R"sql(
+CREATE TABLE IF NOT EXISTS places(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+PRAGMA user_version = 2;
+)sql";
 
 // The upsert of `rows` flows; moat_merge adds a value to the one in the row (MergeValues).
 std::string UpsertSql(int rows) {
@@ -100,7 +109,7 @@ class Transaction {
 // What a file holds, from its header and schema.
 enum class Kind { kEmpty, kStore, kNewer, kOther };
 
-int Inspect(sqlite3* db, Kind* kind) {
+int Inspect(sqlite3* db, Kind* kind, int64_t* schema = nullptr) {
   int64_t id = 0, version = 0, objects = 0;
   const auto one = [db](const char* sql, int64_t* out) {
     sqlite3_stmt* s = nullptr;
@@ -123,6 +132,7 @@ int Inspect(sqlite3* db, Kind* kind) {
   } else {
     *kind = version > kSchemaVersion ? Kind::kNewer : Kind::kStore;
   }
+  if (schema != nullptr) *schema = version;
   return SQLITE_OK;
 }
 
@@ -181,7 +191,7 @@ Result<std::unique_ptr<FlowStore>> FlowStore::OpenReadOnly(const std::string& pa
     std::unique_ptr<FlowStore> store(new FlowStore(path, db));
     if (rc != SQLITE_OK) return Fail(store->Failure("cannot open"));
     Kind kind;
-    if (const int irc = Inspect(db, &kind); irc != SQLITE_OK) {
+    if (const int irc = Inspect(db, &kind, &store->schema_); irc != SQLITE_OK) {
       const int primary = irc & 0xff;
       if ((primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN) && query[0] == 'm') continue;
       return Fail(store->Failure(primary == SQLITE_NOTADB ? "not a moat flow store" : "cannot read"));
@@ -226,7 +236,27 @@ Status FlowStore::Initialize() {
     return Fail(InvalidInput(path_ + ": written by a newer moat (its flow store schema is newer than version " +
                              std::to_string(kSchemaVersion) + ")"));
   }
+  if (Status s = Upgrade(); !s) return s;
   return SetUp(false);
+}
+
+// A version 1 store gains the places table (its flows keep no place).
+Status FlowStore::Upgrade() {
+  sqlite3* db = db_.get();
+  Kind kind;
+  if (Inspect(db, &kind, &schema_) != SQLITE_OK) return Fail(Failure("cannot read"));
+  if (schema_ == kSchemaVersion) return {};
+  Transaction upgrade(db);
+  if (upgrade.Begin("BEGIN IMMEDIATE") != SQLITE_OK || Inspect(db, &kind, &schema_) != SQLITE_OK) {
+    return Fail(Failure("cannot upgrade the flow store"));
+  }
+  if (schema_ < kSchemaVersion) {
+    if (sqlite3_exec(db, kUpgradeFrom1, nullptr, nullptr, nullptr) != SQLITE_OK || upgrade.Commit() != SQLITE_OK) {
+      return Fail(Failure("cannot upgrade the flow store"));
+    }
+    schema_ = kSchemaVersion;
+  }
+  return {};
 }
 
 // The connection's settings; the file's (WAL) only when it may be written.
@@ -257,6 +287,11 @@ Status FlowStore::Prepare() {
                &mark_object_) ||
       !prepare("SELECT 1 FROM objects WHERE name = ?1 AND size = ?2 AND version = ?3", &recorded_) ||
       !prepare("UPDATE runs SET flows = flows + ?2 WHERE id = ?1", &count_run_)) {
+    return Fail(Failure("not a moat flow store"));
+  }
+  // A version 1 store read as it is has no places (and no flow of one).
+  if (schema_ >= 2 && (!prepare("INSERT INTO places(name) VALUES(?1) ON CONFLICT(name) DO NOTHING", &add_place_) ||
+                       !prepare("SELECT id FROM places WHERE name = ?1", &place_id_))) {
     return Fail(Failure("not a moat flow store"));
   }
   return {};
@@ -292,9 +327,14 @@ Result<bool> FlowStore::Recorded(const ObjectMark& object) {
   return rc == SQLITE_ROW;
 }
 
-Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows) {
+Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows,
+                         const traffic::FlowPlaces& places) {
   const std::string what =
       "recording " + (objects.size() == 1 ? objects[0].name : std::to_string(objects.size()) + " objects");
+  if (!places.of.empty() && places.of.size() != flows.size()) {
+    return Fail(Internal(path_ + ": " + what + ": places for " + std::to_string(places.of.size()) + " of " +
+                         std::to_string(flows.size()) + " flows"));
+  }
   Transaction txn(db_.get());
   if (txn.Begin("BEGIN IMMEDIATE") != SQLITE_OK) return Fail(Failure(what));
   sqlite3_stmt* mark = mark_object_.get();
@@ -313,29 +353,56 @@ Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::
   sqlite3_bind_int64(count, 2, static_cast<int64_t>(flows.size()));
   if (sqlite3_step(count) != SQLITE_DONE) return Fail(Failure(what));
   if (sqlite3_changes(db_.get()) == 0) return Fail(Internal(path_ + ": " + what + ": no run " + std::to_string(run)));
-  if (!UpsertFlows(run, flows) || txn.Commit() != SQLITE_OK) return Fail(Failure(what));
+  // Each place named gets its id here (the same name, the same id, in every run).
+  std::vector<uint32_t> ids(places.names.size(), 0);
+  for (size_t i = 1; i < places.names.size(); ++i) {
+    if (places.names[i].empty()) continue;
+    auto id = PlaceId(places.names[i]);
+    if (!id) return Fail(std::move(id).error().Context(what));
+    ids[i] = *id;
+  }
+  if (!UpsertFlows(run, flows, places, ids) || txn.Commit() != SQLITE_OK) return Fail(Failure(what));
   return {};
+}
+
+Result<uint32_t> FlowStore::PlaceId(const std::string& name) {
+  if (!add_place_)
+    return Fail(Error{ErrorCode::kDenied, path_ + ": a version 1 flow store read as it is keeps no place"});
+  for (sqlite3_stmt* s : {add_place_.get(), place_id_.get()}) {
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+  }
+  if (sqlite3_step(add_place_.get()) != SQLITE_DONE || sqlite3_step(place_id_.get()) != SQLITE_ROW) {
+    return Fail(Failure("place " + name));
+  }
+  const int64_t id = sqlite3_column_int64(place_id_.get(), 0);
+  sqlite3_reset(place_id_.get());
+  if (id <= 0 || id > int64_t{UINT32_MAX}) return Fail(InvalidInput(path_ + ": place " + name + ": a damaged id"));
+  return static_cast<uint32_t>(id);
 }
 
 // Upserts in key order, kBatch rows a statement: neighbouring flows share pages, so each page is
 // read and written once. Sorts small rows on the keys' first 16 bytes (all of an IPv4 key).
-bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows) {
+bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows, const traffic::FlowPlaces& places,
+                            const std::vector<uint32_t>& ids) {
   struct Row {
     uint64_t hi, lo;
     int64_t day;
     const Flow* flow;
+    uint32_t place;
   };
   std::vector<Row> rows(flows.size());
   for (size_t i = 0; i < flows.size(); ++i) {
     Row& r = rows[i];
-    KeyPrefix(PackKey(flows[i].key), &r.hi, &r.lo);
+    r.place = places.of.empty() ? 0 : ids[places.of[i]];
+    KeyPrefix(PackKey(flows[i].key, r.place), &r.hi, &r.lo);
     r.day = DayOf(flows[i].counts.last);
     r.flow = &flows[i];
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
     if (a.hi != b.hi) return a.hi < b.hi;
     if (a.lo != b.lo) return a.lo < b.lo;
-    if (const int c = CompareKeys(PackKey(a.flow->key), PackKey(b.flow->key)); c != 0) return c < 0;
+    if (const int c = CompareKeys(PackKey(a.flow->key, a.place), PackKey(b.flow->key, b.place)); c != 0) return c < 0;
     return a.day < b.day;
   });
   PackedKey keys[kBatch];
@@ -347,7 +414,7 @@ bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows) {
     sqlite3_reset(s);
     for (size_t i = 0; i < n; ++i) {
       const Row& r = rows[at + i];
-      keys[i] = PackKey(r.flow->key);
+      keys[i] = PackKey(r.flow->key, r.place);
       values[i] = PackValue({r.flow->counts, run}, r.day);
       const int p = static_cast<int>(3 * i);
       sqlite3_bind_blob(s, p + 1, keys[i].bytes, keys[i].size, SQLITE_STATIC);
@@ -390,26 +457,51 @@ Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress)
   if (!latest) return Fail(latest.error());
   const Result<int64_t> total = QueryInt("SELECT count(*) FROM flows");
   if (!total) return Fail(total.error());
+  LoadedFlows out;
+  // The places by their ids; each gets its index in out.places.names when a flow of the window names it.
+  std::unordered_map<uint32_t, std::pair<std::string, uint32_t>> places;
+  if (schema_ >= 2) {
+    sqlite3_stmt* raw = nullptr;
+    int prc = sqlite3_prepare_v2(db_.get(), "SELECT id, name FROM places", -1, &raw, nullptr);
+    const Statement list(raw);
+    while (prc == SQLITE_OK && (prc = sqlite3_step(raw)) == SQLITE_ROW) {
+      const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+      places[static_cast<uint32_t>(sqlite3_column_int64(raw, 0))] = {name != nullptr ? name : "", 0};
+      prc = SQLITE_OK;
+    }
+    if (prc != SQLITE_DONE) return Fail(Failure("loading the places"));
+  }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_.get(), "SELECT key, day, value FROM flows ORDER BY key, day", -1, &s, nullptr);
   const Statement scan(s);
   if (rc != SQLITE_OK) return Fail(Failure("loading"));
 
-  LoadedFlows out;
   out.flows.reserve(static_cast<size_t>(*total));
   out.is_new.reserve(static_cast<size_t>(*total));
+  out.places.of.reserve(static_cast<size_t>(*total));
   KeyRows key;
   FlowCounts all;  // every row: the history's span
   const auto flush = [&] {
     if (key.size < 0) return true;
     ++out.recorded;
     if (!key.in_window) return true;
-    const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size));
-    if (k) {
-      out.flows.push_back(Flow{*k, key.counts});
-      out.is_new.push_back(key.first_run == *latest);
+    uint32_t id = 0;
+    const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size), &id);
+    if (!k) return false;
+    uint32_t index = 0;
+    if (id != 0) {
+      auto place = places.find(id);
+      if (place == places.end()) return false;  // a key naming no place
+      if (place->second.second == 0) {
+        place->second.second = static_cast<uint32_t>(out.places.names.size());
+        out.places.names.push_back(place->second.first);
+      }
+      index = place->second.second;
     }
-    return k.has_value();
+    out.flows.push_back(Flow{*k, key.counts});
+    out.is_new.push_back(key.first_run == *latest);
+    out.places.of.push_back(index);
+    return true;
   };
   const auto damaged = [this](int size) {
     return Fail(InvalidInput(path_ + ": loading: a damaged flow key (" + std::to_string(size) + " bytes)"));

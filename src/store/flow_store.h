@@ -28,6 +28,7 @@ namespace moat::store {
 using traffic::Flow;
 using traffic::FlowCounts;
 using traffic::FlowKey;
+using traffic::FlowPlaces;
 
 // One flow-log object as read: recorded at most once. `version` is its ETag, or its mtime for a
 // local file.
@@ -42,6 +43,8 @@ struct LoadedFlows {
   // Parallel to flows: the most recent run that recorded flows recorded this key first: no
   // earlier run had it (as far as the rows kept by Prune tell).
   std::vector<bool> is_new;
+  // Parallel to flows: where each was logged (its `of` has one entry per flow).
+  FlowPlaces places;
   // The whole store, whatever the window: its flows (keys), and the earliest and latest time of
   // any of them (kNoTime when none has times).
   uint64_t recorded = 0;
@@ -56,8 +59,9 @@ class FlowStore {
   static constexpr int kBusyTimeoutMs = 30'000;  // how long a writer waits for another one
 
   // Opens the store at `path`, creating the file, its missing parent directories (mode 0700) and
-  // the schema when absent. A file that is not a moat flow store, or was written by a newer moat,
-  // is an error and is left untouched.
+  // the schema when absent; a store of schema version 1 gains the places table (its flows stay of no
+  // known place). A file that is not a moat flow store, or was written by a newer moat, is an error
+  // and is left untouched.
   static Result<std::unique_ptr<FlowStore>> Open(const std::string& path);
   // Opens the store at `path` to read it (SQLITE_OPEN_READONLY): nothing is created or written,
   // so a store in a directory or file moat may not write serves. A missing or empty file is a
@@ -78,21 +82,24 @@ class FlowStore {
   // Whether this object (same name, size and version) is already recorded.
   Result<bool> Recorded(const ObjectMark& object);
 
-  // Adds `flows` to the store in one transaction — all of it or nothing — bucketed by the UTC day
-  // of each flow's `last` (kNoTime: day 0): counts add up, first is the minimum and last the
-  // maximum; and marks `objects` recorded by `run`. An object already recorded is a kConflict
+  // Adds `flows` to the store in one transaction — all of it or nothing — bucketed by their place
+  // (`places`, parallel to flows; empty: none known) and the UTC day of each flow's `last`
+  // (kNoTime: day 0): counts add up, first is the minimum and last the maximum; the same flow in
+  // two places is two flows. And marks `objects` recorded by `run`. An object already recorded is a kConflict
   // error and changes nothing, so re-reading the same flow logs never counts their records twice.
   // Cost: flows are sorted, then each page of the store they fall on is rewritten (4 KiB a page,
   // twice with the WAL), so the flows of several objects are best recorded together — aggregated
   // or not — in one call.
   // REQUIRES: `run` came from BeginRun on this file.
-  Status Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows);
-  Status Record(int64_t run, const ObjectMark& object, std::span<const Flow> flows) {
-    return Record(run, std::span(&object, 1), flows);
+  Status Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows,
+                const FlowPlaces& places = {});
+  Status Record(int64_t run, const ObjectMark& object, std::span<const Flow> flows, const FlowPlaces& places = {}) {
+    return Record(run, std::span(&object, 1), flows, places);
   }
 
   // The flows seen at or after `since` (0: all of them, those without times too), summed per
-  // FlowKey, in key order (responder, port, protocol, initiator, action). A day counts whole: it
+  // place and FlowKey, in key order (those of no place first, then place by place; each in
+  // responder, port, protocol, initiator, action order), with their places. A day counts whole: it
   // is in when its latest `last` is at or after `since`. The same pass counts the flows of the
   // whole store and its time span (LoadedFlows::recorded, first, last). Reads every row of the store once (about
   // 7 M rows/s); the result takes sizeof(Flow) bytes and a bit a flow. `progress`, when set, is
@@ -112,16 +119,21 @@ class FlowStore {
 
   FlowStore(std::string path, sqlite3* db);
   Status Initialize();
+  Status Upgrade();
+  Result<uint32_t> PlaceId(const std::string& name);  // the place's id, added when new
   Status SetUp(bool read_only);
   Status Prepare();
   static void BindObject(sqlite3_stmt* s, const ObjectMark& object);
-  bool UpsertFlows(int64_t run, std::span<const Flow> flows);
+  bool UpsertFlows(int64_t run, std::span<const Flow> flows, const FlowPlaces& places,
+                   const std::vector<uint32_t>& ids);
   Result<int64_t> QueryInt(const char* sql);
   Error Failure(std::string_view what) const;  // "path: what: SQLite's message"
 
   std::string path_;
   std::unique_ptr<sqlite3, Closer> db_;
+  int64_t schema_ = 0;                                                        // the file's schema version
   Statement upsert_one_, upsert_batch_, mark_object_, recorded_, count_run_;  // prepared once, reused
+  Statement add_place_, place_id_;                                            // schema 2 and later
 };
 
 // Where the store lives by default (XDG Base Directory): $XDG_STATE_HOME/moat/flows.sqlite when

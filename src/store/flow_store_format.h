@@ -1,12 +1,14 @@
-// The flow store's row format (schema version 1): a row of `flows` is (key BLOB, day INTEGER,
-// value BLOB), one per flow key and UTC day of its `last`. Pure functions over bytes.
+// The flow store's row format (schema version 2): a row of `flows` is (key BLOB, day INTEGER,
+// value BLOB), one per flow key, place and UTC day of its `last`. Pure functions over bytes.
 //
 // key: a FlowKey in big-endian bytes, so that byte order is key order, responder first (the flows
 // of one database sit together):
 //   responder family (1) + address (4 for IPv4, else 16), port (2), protocol (1),
 //   initiator family (1) + address (4 or 16), action (1)
 // — 14 bytes for IPv4, 38 for IPv6. The family byte fixes the address length, so a byte-wise
-// comparison compares field by field.
+// comparison compares field by field. A flow whose log named its account and region has the place's
+// id in front: kPlaceMark (1) + the id in the `places` table (4) — 19 or 43 bytes; a key without
+// it (every key of schema version 1) is a flow of no known place. No family byte is kPlaceMark.
 //
 // value: flags (1 byte: 1 = has first, 2 = has last), then LEB128 varints: records, packets,
 // bytes, run (the first run that wrote the row), and the present times as zigzag offsets from
@@ -27,9 +29,10 @@ using traffic::FlowCounts;
 using traffic::FlowKey;
 
 inline constexpr int64_t kDaySeconds = 86400;
+inline constexpr uint8_t kPlaceMark = 0xff;
 
 struct PackedKey {
-  static constexpr size_t kMaxSize = 38;
+  static constexpr size_t kMaxSize = 5 + 38;
   uint8_t bytes[kMaxSize];
   uint8_t size = 0;
 };
@@ -116,10 +119,16 @@ inline int64_t FromOffset(uint64_t z, int64_t base) {
 
 }  // namespace flow_store_internal
 
-inline PackedKey PackKey(const FlowKey& k) {
+// `place`: the id of the flow's place in the `places` table; 0: no place known.
+inline PackedKey PackKey(const FlowKey& k, uint32_t place = 0) {
   using namespace flow_store_internal;
   PackedKey out;
-  uint8_t* p = PutAddress(out.bytes, k.responder);
+  uint8_t* p = out.bytes;
+  if (place != 0) {
+    *p++ = kPlaceMark;
+    p = PutBig(p, place, 4);
+  }
+  p = PutAddress(p, k.responder);
   p = PutBig(p, k.port, 2);
   *p++ = k.protocol;
   p = PutAddress(p, k.initiator);
@@ -128,10 +137,19 @@ inline PackedKey PackKey(const FlowKey& k) {
   return out;
 }
 
-// The key in `size` bytes, or nullopt when they are not a packed key (a damaged file).
-inline std::optional<FlowKey> UnpackKey(const uint8_t* bytes, size_t size) {
+// The key in `size` bytes, or nullopt when they are not a packed key (a damaged file). `place`,
+// when given, receives the place's id (0: none).
+inline std::optional<FlowKey> UnpackKey(const uint8_t* bytes, size_t size, uint32_t* place = nullptr) {
   using namespace flow_store_internal;
   const uint8_t* end = bytes + size;
+  uint32_t id = 0;
+  if (size > 0 && bytes[0] == kPlaceMark) {
+    if (size < 5) return std::nullopt;
+    id = static_cast<uint32_t>(GetBig(bytes + 1, 4));
+    if (id == 0) return std::nullopt;
+    bytes += 5;
+  }
+  if (place != nullptr) *place = id;
   FlowKey k;
   const uint8_t* p = GetAddress(bytes, end, &k.responder);
   if (p == nullptr || end - p < 3) return std::nullopt;

@@ -35,6 +35,29 @@ TEST(FlowStoreFormat, KeysRoundTripAndWhatIsNotAKeyIsRejected) {
   EXPECT_FALSE(UnpackKey(bad_action, sizeof bad_action));
 }
 
+TEST(FlowStoreFormat, APlacedKeyCarriesItsPlaceInFrontAndAKeyWithoutOneHasNoPlace) {
+  const FlowKey k = Key("10.0.1.20", "10.0.2.45", 5432);
+  const PackedKey placed = PackKey(k, 0x01020304);
+  ASSERT_EQ(placed.size, 19);
+  EXPECT_EQ(placed.bytes[0], kPlaceMark);
+  uint32_t place = 0;
+  EXPECT_EQ(UnpackKey(placed.bytes, placed.size, &place), k);
+  EXPECT_EQ(place, 0x01020304u);
+  for (size_t n = 0; n < placed.size; ++n) EXPECT_FALSE(UnpackKey(placed.bytes, n)) << n;
+  const PackedKey plain = PackKey(k);
+  place = 7;
+  EXPECT_EQ(UnpackKey(plain.bytes, plain.size, &place), k);
+  EXPECT_EQ(place, 0u);
+  EXPECT_EQ(PackKey(Key("::1", "::2", 5432), 1).size, PackedKey::kMaxSize);
+  // Place 0 is no place: written without the mark, so a marked 0 is not a key.
+  PackedKey zero = placed;
+  zero.bytes[1] = zero.bytes[2] = zero.bytes[3] = zero.bytes[4] = 0;
+  EXPECT_FALSE(UnpackKey(zero.bytes, zero.size));
+  // The same flow in two places is two keys; the places' flows sit together.
+  EXPECT_NE(CompareKeys(PackKey(k, 1), PackKey(k, 2)), 0);
+  EXPECT_LT(CompareKeys(PackKey(Key("10.0.1.20", "10.0.2.99", 5432), 1), PackKey(k, 2)), 0);
+}
+
 TEST(FlowStoreFormat, KeyByteOrderIsResponderPortProtocolInitiatorAction) {
   std::vector<FlowKey> keys;
   for (const char* r : {"10.0.2.45", "10.0.2.9", "::1", "2001:db8::1"}) {

@@ -1,5 +1,6 @@
 #include "store/flow_store.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -85,8 +86,9 @@ class FlowStoreTest : public ::testing::Test {
     EXPECT_TRUE(r) << r.error().message;
     return r ? *r : 0;
   }
-  static void Record(FlowStore& store, int64_t run, const ObjectMark& object, const std::vector<Flow>& flows) {
-    Status s = store.Record(run, object, flows);
+  static void Record(FlowStore& store, int64_t run, const ObjectMark& object, const std::vector<Flow>& flows,
+                     const FlowPlaces& places = {}) {
+    Status s = store.Record(run, object, flows, places);
     ASSERT_TRUE(s) << s.error().message;
   }
   static std::map<FlowKey, StoredFlow> Load(FlowStore& store, int64_t since = 0) {
@@ -444,13 +446,104 @@ TEST_F(FlowStoreTest, AnotherSQLiteDatabaseIsNotAStoreAndIsLeftAlone) {
 
 TEST_F(FlowStoreTest, AStoreFromANewerMoatIsRefusedAndLeftAlone) {
   OpenStore().reset();
-  Sql(path_, "PRAGMA user_version = 2");
+  Sql(path_, "PRAGMA user_version = 3");
   const std::string bytes = ReadFile(path_);
   auto store = FlowStore::Open(path_.string());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().message,
-            path_.string() + ": written by a newer moat (its flow store schema is newer than version 1)");
+            path_.string() + ": written by a newer moat (its flow store schema is newer than version 2)");
   EXPECT_EQ(ReadFile(path_), bytes);
+}
+
+TEST_F(FlowStoreTest, FlowsKeepThePlaceTheyWereLoggedInAndTheSameFlowInTwoPlacesIsTwo) {
+  auto store = OpenStore();
+  const int64_t run = Run(*store);
+  const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 3, kT, kT + 60);
+  const Flow g = MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT, kT + 60);
+  FlowPlaces places;
+  places.names = {"", "111122223333/us-east-1", "444455556666/us-east-1"};
+  places.of = {1, 2, 0, 1};
+  Record(*store, run, {"a.log", 1, ""}, {f, f, f, g}, places);
+  // A second run adds to the same place's flow: the place's id is found again.
+  FlowPlaces second;
+  second.names = {"", "444455556666/us-east-1"};
+  second.of = {1};
+  Record(*store, Run(*store), {"b.log", 1, ""}, {f}, second);
+
+  auto loaded = store->Load(0);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->flows.size(), 4u);
+  ASSERT_EQ(loaded->places.of.size(), 4u);
+  std::map<std::pair<std::string, FlowKey>, uint64_t> records;
+  for (size_t i = 0; i < loaded->flows.size(); ++i) {
+    records[{loaded->places.Of(i), loaded->flows[i].key}] += loaded->flows[i].counts.records;
+  }
+  EXPECT_EQ(records, (std::map<std::pair<std::string, FlowKey>, uint64_t>{{{"", f.key}, 3},
+                                                                          {{"111122223333/us-east-1", f.key}, 3},
+                                                                          {{"111122223333/us-east-1", g.key}, 1},
+                                                                          {{"444455556666/us-east-1", f.key}, 6}}));
+  EXPECT_EQ(loaded->recorded, 4u);
+  // The flows of no place come first.
+  EXPECT_EQ(loaded->places.Of(0), "");
+}
+
+TEST_F(FlowStoreTest, PlacesOutsideTheWindowAreNotNamed) {
+  auto store = OpenStore();
+  FlowPlaces places;
+  places.names = {"", "111122223333/us-east-1", "444455556666/eu-west-1"};
+  places.of = {1, 2};
+  Record(*store, Run(*store), {"a.log", 1, ""},
+         {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT),
+          MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT + 5 * kDay, kT + 5 * kDay)},
+         places);
+  auto loaded = store->Load(kT + 3 * kDay);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->flows.size(), 1u);
+  EXPECT_EQ(loaded->places.names, (std::vector<std::string>{"", "444455556666/eu-west-1"}));
+  EXPECT_EQ(loaded->places.Of(0), "444455556666/eu-west-1");
+}
+
+TEST_F(FlowStoreTest, AVersionOneStoreIsReadAsItIsAndGainsPlacesWhenOpenedToWrite) {
+  // A store as the previous schema made it: no places table, user_version 1.
+  OpenStore().reset();
+  const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 2, kT, kT);
+  {
+    auto store = OpenStore();
+    Record(*store, Run(*store), {"old.log", 1, ""}, {f});
+  }
+  Sql(path_, "DROP TABLE places; PRAGMA user_version = 1");
+  {
+    auto read = FlowStore::OpenReadOnly(path_.string());
+    ASSERT_TRUE(read) << read.error().message;
+    auto loaded = (*read)->Load(0);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->flows.size(), 1u);
+    EXPECT_EQ(loaded->places.Of(0), "");
+    EXPECT_FALSE(loaded->places.Named());
+  }
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  FlowPlaces places;
+  places.names = {"", "111122223333/us-east-1"};
+  places.of = {1};
+  Record(*store, Run(*store), {"new.log", 1, ""}, {f}, places);
+  auto loaded = store->Load(0);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->flows.size(), 2u);
+  EXPECT_EQ(loaded->places.Of(0), "");
+  EXPECT_EQ(loaded->places.Of(1), "111122223333/us-east-1");
+}
+
+TEST_F(FlowStoreTest, AKeyNamingAPlaceTheStoreDoesNotHaveFailsTheLoad) {
+  OpenStore().reset();
+  const PackedKey k = PackKey(MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT).key, 9);
+  std::string hex;
+  for (size_t i = 0; i < k.size; ++i) hex += fmt::format("{:02x}", k.bytes[i]);
+  Sql(path_, "INSERT INTO flows VALUES(x'" + hex + "', 1, x'0001010101')");
+  auto store = OpenStore();
+  auto r = store->Load(0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, path_.string() + ": loading: a damaged flow key (19 bytes)");
 }
 
 TEST_F(FlowStoreTest, ADamagedKeyFailsTheLoad) {

@@ -4,6 +4,8 @@
 
 #include <compare>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "flowlog/record.h"
 #include "net/address.h"
@@ -40,6 +42,18 @@ struct FlowCounts {
 struct Flow {
   FlowKey key;
   FlowCounts counts;
+};
+
+// Where the flows of a history were logged: the account and region whose flow log each came
+// from, as "<account>/<region>" (flowlog::PlaceOfObject), or "" when its object's name said
+// neither. `of` is parallel to the flows and indexes `names`; empty, every flow's place is "".
+struct FlowPlaces {
+  std::vector<std::string> names{""};  // names[0] is ""
+  std::vector<uint32_t> of;
+
+  const std::string& Of(size_t flow) const { return of.empty() ? names[0] : names[of[flow]]; }
+  // Whether any flow names its place.
+  bool Named() const { return names.size() > 1; }
 };
 
 }  // namespace moat::traffic
