@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -402,6 +403,91 @@ TEST_F(FleetCliTest, TheMapDrawsEachAccountsDatabasesUnderTheirPlace) {
                                             o, dir_.path(), 120);
   EXPECT_EQ(without_plan.exit_code, 1);
   EXPECT_NE(without_plan.err.find("--accounts and --regions need --plan"), std::string::npos) << without_plan.err;
+}
+
+// A default-format flow log of `client` connecting to 10.0.2.45:5432, both directions, an hour ago,
+// logged by `account`.
+std::string FlowLogOf(const std::string& account, const std::string& client) {
+  const int64_t start = static_cast<int64_t>(std::time(nullptr)) - 3600;
+  const std::string s = std::to_string(start), e = std::to_string(start + 59);
+  return "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
+         "log-status\n"
+         "2 " +
+         account + " eni-0a " + client + " 10.0.2.45 40000 5432 6 10 840 " + s + " " + e +
+         " ACCEPT OK\n"
+         "2 " +
+         account + " eni-0a 10.0.2.45 " + client + " 5432 40000 6 8 620 " + s + " " + e + " ACCEPT OK\n";
+}
+
+// The initiators of the flows a place's database would cut.
+std::vector<std::string> Cuts(const Json& report, const std::string& account, const std::string& region,
+                              const std::string& id) {
+  std::vector<std::string> out;
+  for (const Json& p : report["places"]) {
+    if (p["aws"]["account"] != account || p["aws"]["region"] != region) continue;
+    for (const Json& t : p["targets"]) {
+      if (t["id"] != id) continue;
+      for (const Json& c : t["cuts"]) out.push_back(c["initiator"].get<std::string>());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Every database is at 10.0.2.45. A central log archive (the Control Tower layout) holds a's log in
+// us-east-1 (10.0.7.7 connects) and b's in eu-west-1 (10.0.8.8): each flow is weighed by the
+// database of the account and region whose log it is in, never by every database at its address.
+// A log whose name says no account (10.0.9.9) counts for every database at its address. (The prefix
+// has no '/': tests/aws_s3_test.cc says why.)
+TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWereLoggedIn) {
+  const std::string a = Id("a"), b = Id("b");
+  const std::string day = "2026/12/07/";
+  dir_.Write("archive/logs/AWSLogs/" + a + "/vpcflowlogs/us-east-1/" + day + a +
+                 "_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_20261207T0900Z_0a1b2c3d.log",
+             FlowLogOf(a, "10.0.7.7"));
+  dir_.Write("archive/logs/AWSLogs/" + b + "/vpcflowlogs/eu-west-1/" + day + b +
+                 "_vpcflowlogs_eu-west-1_fl-0b1b2c3d4e5f60718_20261207T0900Z_0b1b2c3d.log",
+             FlowLogOf(b, "10.0.8.8"));
+  const std::string elsewhere = dir_.Write("unnamed/capture.log", FlowLogOf(a, "10.0.9.9"));
+  Helper({"bucket", "log-archive", dir_.path() + "/archive"});
+
+  // moat flows over the archive: one result per account and region.
+  RunOptions o;
+  o.env = moto_.Environment();
+  const RunResult flows = RunProcess(MOAT_BINARY, {"flows", "--json", "s3://log-archive/logs"}, o, dir_.path(), 120);
+  ASSERT_EQ(flows.exit_code, 0) << Describe(flows);
+  const Json places = Json::parse(flows.out)["places"];
+  ASSERT_EQ(places.size(), 2u) << flows.out;
+  std::vector<std::string> named;
+  for (const Json& p : places) named.push_back(p["account"].get<std::string>() + "/" + p["region"].get<std::string>());
+  std::sort(named.begin(), named.end());
+  std::vector<std::string> want = {a + "/us-east-1", b + "/eu-west-1"};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(named, want);
+
+  const std::vector<std::string> where = {"--accounts",          a + "," + b,     "--regions",
+                                          "us-east-1,eu-west-1", "--external-id", kExternalId};
+  std::vector<std::string> recorded = where;
+  recorded.insert(recorded.end(), {"--flows", "s3://log-archive/logs", "--flows", elsewhere});
+  for (const std::vector<std::string>& args : {recorded, where}) {  // recording, then from the history alone
+    const RunResult plan = Moat("plan", args);
+    ASSERT_EQ(plan.exit_code, 1) << Describe(plan);  // held back: the cuts
+    const Json report = Json::parse(plan.out);
+    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db"), (std::vector<std::string>{"10.0.7.7", "10.0.9.9"}))
+        << plan.out.substr(0, 4000);
+    EXPECT_EQ(Cuts(report, b, "eu-west-1", "reports-db"), (std::vector<std::string>{"10.0.8.8", "10.0.9.9"}));
+    EXPECT_EQ(Cuts(report, a, "eu-west-1", "billing-db"), (std::vector<std::string>{"10.0.9.9"}));
+  }
+
+  // One account's own run weighs its own flows too: a us-east-1 run in the management account,
+  // whose orders-db is at 10.0.2.45 as well, sees only the flow of no place.
+  const RunResult own = Moat("plan", {"--target", "orders-db"});
+  const Json mine = Json::parse(own.out);
+  std::vector<std::string> cut;
+  for (const Json& t : mine["targets"]) {
+    for (const Json& c : t["cuts"]) cut.push_back(c["initiator"].get<std::string>());
+  }
+  EXPECT_EQ(cut, std::vector<std::string>{"10.0.9.9"}) << own.out.substr(0, 3000);
 }
 
 TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {

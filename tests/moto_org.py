@@ -13,7 +13,9 @@ and the management account's orders-db. Prints {"a": id, "b": id, "c": id, "d": 
   moto_org.py ENDPOINT EXTERNAL_ID                   makes the organisation
   moto_org.py ENDPOINT tamper ACCOUNT REGION TARGET  opens moat's group of TARGET there to the world
                                                      on 5432, as a member's administrator; prints the group
-  moto_org.py ENDPOINT open ACCOUNT REGION TARGET    prints 1 while that rule is there, else 0"""
+  moto_org.py ENDPOINT open ACCOUNT REGION TARGET    prints 1 while that rule is there, else 0
+  moto_org.py ENDPOINT bucket NAME DIR               makes bucket NAME (the log archive) holding every
+                                                     file under DIR, keyed by its path below DIR"""
 import json
 import os
 import sys
@@ -62,6 +64,15 @@ def main():
     endpoint = sys.argv[1]
     admin = boto3.Session(aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
                           aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1")
+    if sys.argv[2] == "bucket":
+        name, root = sys.argv[3:5]
+        s3 = admin.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket=name)
+        for where, _, files in os.walk(root):
+            for f in files:
+                path = os.path.join(where, f)
+                s3.upload_file(path, name, os.path.relpath(path, root))
+        return
     if sys.argv[2] in ("tamper", "open"):
         account, region, target = sys.argv[3:6]
         ec2 = member_session(admin, endpoint, account).client("ec2", endpoint_url=endpoint, region_name=region)

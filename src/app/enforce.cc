@@ -371,6 +371,23 @@ void ApplyPlace(PlannedPlace& p, const PolicyLoad& policy, const EnforceDeps& de
   p.report.writes = deps.aws->calls().writes();
 }
 
+enforce::ObservedIndex ObservedAt(const EnforceRequest& req, const std::string& place) {
+  if (req.observed == nullptr) return {};
+  const traffic::FlowPlaces* places = req.observed_places;
+  if (place.empty() || places == nullptr || !places->Named() || places->of.size() != req.observed->size()) {
+    return enforce::IndexByResponder(*req.observed);
+  }
+  // The place's index among the names (none: only the flows of no place count).
+  uint32_t here = 0;
+  for (size_t i = 1; i < places->names.size(); ++i) {
+    if (places->names[i] == place) here = static_cast<uint32_t>(i);
+  }
+  return enforce::IndexByResponder(*req.observed, [places, here](size_t i) {
+    const uint32_t of = places->of[i];
+    return of == 0 || of == here;
+  });
+}
+
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
   if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
   std::optional<PolicyLoad> policy;
@@ -378,8 +395,15 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     if (!policy) policy = LoadCompiled(req, deps);
     return *policy;
   };
-  enforce::ObservedIndex observed;
-  if (req.observed != nullptr) observed = enforce::IndexByResponder(*req.observed);
+  // Where this run is, when the history says where its flows were logged (the run asks STS once
+  // anyway); not known, every flow counts.
+  std::string here;
+  if (req.observed_places != nullptr && req.observed_places->Named()) {
+    auto region = deps.aws->Region();
+    auto who = deps.aws->Identity();
+    if (region && who) here = who->account + "/" + *region;
+  }
+  const enforce::ObservedIndex observed = ObservedAt(req, here);
   auto planned = PlanPlace(req, deps, load, req.observed != nullptr ? &observed : nullptr);
   if (!planned) return Fail(std::move(planned).error());
 

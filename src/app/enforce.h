@@ -56,6 +56,10 @@ struct EnforceRequest {
   // change that cuts traffic the enforced state admitted is held back unless
   // guards.allow_breaking. nullptr: no history, no what-if (the report says so).
   const std::vector<traffic::Flow>* observed = nullptr;
+  // Parallel to `observed`: the account and region each flow was logged in. A database counts the
+  // flows logged in its own account and region, and those whose log named none (by address: what
+  // is known of them). nullptr: every flow is of no known place.
+  const traffic::FlowPlaces* observed_places = nullptr;
   std::string observed_window;  // how the history was chosen, for the report ("since 2026-11-22")
   // The flow history `observed` came from (its size, span, and whether --since was given);
   // nullptr when the flows are an event's. An apply whose window holds none of the history's

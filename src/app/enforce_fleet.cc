@@ -114,8 +114,6 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
     if (!policy) policy = LoadCompiled(req, deps);
     return *policy;
   };
-  enforce::ObservedIndex observed;
-  if (req.observed != nullptr) observed = enforce::IndexByResponder(*req.observed);
 
   // Every place read and planned.
   FleetReport fleet;
@@ -137,6 +135,7 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
       audit = std::make_unique<apply::PlacedAuditLog>(*deps.audit, place.account, place.region);
       d.audit = audit.get();
     }
+    const enforce::ObservedIndex observed = ObservedAt(req, place.Name());
     auto planned = PlanPlace(*r, d, load, req.observed != nullptr ? &observed : nullptr);
     if (!planned) {
       out.error = planned.error().message;

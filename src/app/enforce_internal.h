@@ -26,6 +26,11 @@ PolicyLoad LoadCompiled(const EnforceRequest& request, const EnforceDeps& deps);
 // The state at a --state location: a directory, or s3://bucket/prefix/ in `aws`'s S3.
 Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws);
 
+// The what-if's flows for the databases of `place` ("<account>/<region>"): those logged there and
+// those whose log named no place (only their address is known: they count, so that no client of
+// theirs is cut unseen). Every flow when `place` is "" (not known) or no flow names a place.
+enforce::ObservedIndex ObservedAt(const EnforceRequest& request, const std::string& place);
+
 // One place read and planned (stages 1-3): what apply needs.
 struct PlannedPlace {
   std::unique_ptr<store::StateStore> store;

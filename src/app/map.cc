@@ -55,7 +55,10 @@ Result<EnforceReport> PlanEveryPlace(const EnforceRequest& e, const EnforceDeps&
     }
     const std::string prefix = p.Name() + "/";
     for (auto* list : {&r.targets, &r.unprotected}) {
-      for (TargetReport& t : *list) t.id = prefix + t.id;
+      for (TargetReport& t : *list) {
+        t.id = prefix + t.id;
+        t.place = p.Name();
+      }
     }
     all.targets.insert(all.targets.end(), r.targets.begin(), r.targets.end());
     all.unprotected.insert(all.unprotected.end(), r.unprotected.begin(), r.unprotected.end());
@@ -111,6 +114,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
     e.policy = req.policy;
     e.version = req.version;
     e.observed = &observed->flows;
+    e.observed_places = &observed->places;
     e.observed_window = observed->window;
     auto planned = req.places.empty() ? RunEnforce(e, plan_deps) : PlanEveryPlace(e, plan_deps, req.places, skipped);
     if (!planned) return Fail(std::move(planned).error().Context("--plan"));
@@ -119,6 +123,13 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
       if (error.starts_with("--target ")) return Fail(NotFound(error));
     }
     plan = std::move(*planned);
+    // One place's plan: its databases are where the run is, so that flows logged elsewhere at the
+    // same addresses are not theirs.
+    if (req.places.empty() && !plan->aws_account.empty() && !plan->aws_region.empty()) {
+      for (auto* list : {&plan->targets, &plan->unprotected}) {
+        for (TargetReport& t : *list) t.place = plan->aws_account + "/" + plan->aws_region;
+      }
+    }
   }
 
   map::MapInput in;
@@ -127,6 +138,7 @@ Result<MapReport> RunMap(const MapRequest& req, const PolicyDeps& policy_deps, c
   in.plan = plan ? &*plan : nullptr;
   in.flows = &observed->flows;
   in.is_new = &observed->is_new;
+  in.places = &observed->places;
   in.since = req.observed.since;
   in.until = now;
   in.generated = now;

@@ -119,6 +119,7 @@ int Enforce(const std::vector<std::string>& args, bool execute) {
   if (!observed) return Error(name, observed.error().message);
   if (observed->available) {
     req.observed = &observed->flows;
+    req.observed_places = &observed->places;
     req.observed_window = observed->window;
     req.history = &*observed;
   }

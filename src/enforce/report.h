@@ -15,6 +15,8 @@ namespace moat::enforce {
 
 struct TargetReport {
   std::string id;  // orders-db, cluster/ledger
+  // "<account>/<region>" where it is, when the run knows (a map over several places); "": not said.
+  std::string place;
   bool cluster = false;
   std::string endpoint;
   int port = 0;

@@ -194,9 +194,11 @@ std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, const s
 
 }  // namespace
 
-ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows) {
+ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows, const std::function<bool(size_t)>& keep) {
   ObservedIndex index;
-  for (const traffic::Flow& f : flows) index[f.key.responder].push_back(&f);
+  for (size_t i = 0; i < flows.size(); ++i) {
+    if (!keep || keep(i)) index[flows[i].key.responder].push_back(&flows[i]);
+  }
   return index;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -24,9 +25,10 @@
 
 namespace moat::enforce {
 
-// The observed flows by responder address; built once per run.
+// The observed flows by responder address; built once per run (per place of a run over several),
+// of the flows `keep` (given a flow's index) says count — every one when it is empty.
 using ObservedIndex = std::unordered_map<net::Address, std::vector<const traffic::Flow*>, net::AddressHash>;
-ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows);
+ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows, const std::function<bool(size_t)>& keep = {});
 
 // What every target of a run shares. Borrowed: the pointers outlive the PlanTarget calls.
 struct RunInputs {

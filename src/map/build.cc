@@ -112,13 +112,24 @@ class Grouper {
   std::vector<std::pair<uint64_t, size_t>> lists_;
 };
 
+struct FlowKeyHash {
+  size_t operator()(const traffic::FlowKey& k) const {
+    const net::AddressHash h;
+    return h(k.initiator) * 0x9e3779b97f4a7c15ULL ^ h(k.responder) ^ (size_t{k.port} << 16) ^
+           (size_t{k.protocol} << 8) ^ static_cast<size_t>(k.action);
+  }
+};
+using CutSet = std::unordered_set<traffic::FlowKey, FlowKeyHash>;
+
 struct Database {
   std::string id, label;
+  std::string place;  // "<account>/<region>"; "": any
   std::vector<std::string> addresses;
   const compile::Target* target = nullptr;
   const enforce::TargetReport* planned = nullptr;
   Protection protection = Protection::kProtected;
   std::string detail;
+  CutSet cut;  // the flows to it its plan would cut
 };
 
 const compile::Target* PolicyTargetNamed(const compile::Compiled* compiled, const std::string& name) {
@@ -156,7 +167,8 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
   std::vector<Database> dbs;
   if (in.plan != nullptr) {
     for (const enforce::TargetReport& t : in.plan->targets) {
-      Database d{"db:" + t.id, t.id, t.addresses, PolicyTargetNamed(in.compiled, t.policy_target), &t, {}, {}};
+      Database d{"db:" + t.id, t.id, t.place, t.addresses, PolicyTargetNamed(in.compiled, t.policy_target),
+                 &t,           {},   {},      {}};
       d.protection = t.policy_target.empty() ? Protection::kUnprotected : ProtectionOf(d.target);
       d.detail = Endpoint(t) + (t.policy_target.empty() ? "" : ", policy " + t.policy_target);
       if (!t.error.empty()) d.detail += "; " + t.error;
@@ -164,7 +176,7 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
     }
     for (const enforce::TargetReport& t : in.plan->unprotected) {
       const compile::Target* modelled = ModelledBy(in.compiled, t);
-      Database d{"db:" + t.id, t.id, t.addresses, modelled, nullptr, {}, {}};
+      Database d{"db:" + t.id, t.id, t.place, t.addresses, modelled, nullptr, {}, {}, {}};
       d.protection = modelled == nullptr        ? Protection::kUnprotected
                      : !modelled->error.empty() ? Protection::kUncompiled
                                                 : Protection::kNoRules;
@@ -178,7 +190,7 @@ std::vector<Database> Databases(const MapInput& in, std::vector<std::string>& no
     if (dbs.empty()) notes.push_back("the plan covers no database");
   } else if (in.compiled != nullptr) {
     for (const compile::Target& c : in.compiled->targets) {
-      Database d{"db:" + c.name, c.name, c.addresses.ToStrings(), &c, nullptr, {}, {}};
+      Database d{"db:" + c.name, c.name, "", c.addresses.ToStrings(), &c, nullptr, {}, {}, {}};
       // A target's addresses are single interface addresses; a /32 prints as "10.0.2.45/32".
       for (std::string& a : d.addresses) {
         if (const size_t slash = a.find('/'); slash != std::string::npos) a.resize(slash);
@@ -226,26 +238,57 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
   return best;
 }
 
+// Which database a flow goes to: the one at its responder address in the place it was logged in.
+class DatabaseAt {
+ public:
+  static constexpr size_t kNone = SIZE_MAX, kAmbiguous = SIZE_MAX - 1;
+
+  DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places) : dbs_(dbs), places_(places) {
+    for (size_t i = 0; i < dbs.size(); ++i) {
+      for (const std::string& a : dbs[i].addresses) {
+        if (auto parsed = net::ParseAddress(a)) {
+          std::vector<size_t>& at = at_[*parsed];
+          if (std::find(at.begin(), at.end(), i) == at.end()) at.push_back(i);
+        }
+      }
+    }
+  }
+
+  // The database flow `flow` (an index into the flows) at `responder` goes to; kNone, or
+  // kAmbiguous when it names no place and databases of several places are at its address.
+  size_t Find(const net::Address& responder, size_t flow) const {
+    const auto at = at_.find(responder);
+    if (at == at_.end()) return kNone;
+    const std::string& place = places_ == nullptr || places_->of.empty() ? kAny : places_->Of(flow);
+    size_t found = kNone;
+    for (const size_t i : at->second) {
+      const std::string& there = dbs_[i].place;
+      if (place.empty() || there.empty() || there == place) {
+        if (found != kNone && place.empty() && dbs_[found].place != there) return kAmbiguous;
+        if (found == kNone) found = i;
+      }
+    }
+    return found;
+  }
+
+ private:
+  static inline const std::string kAny;
+  const std::vector<Database>& dbs_;
+  const traffic::FlowPlaces* places_;
+  std::unordered_map<net::Address, std::vector<size_t>, net::AddressHash> at_;
+};
+
 // What a flow to a database makes of the map: the decision, and the policy rules that admit it.
 struct Verdict {
   map::Decision decision = map::Decision::kNotAllowed;
   std::vector<std::string> rules;
 };
 
-struct FlowKeyHash {
-  size_t operator()(const traffic::FlowKey& k) const {
-    const net::AddressHash h;
-    return h(k.initiator) * 0x9e3779b97f4a7c15ULL ^ h(k.responder) ^ (size_t{k.port} << 16) ^
-           (size_t{k.protocol} << 8) ^ static_cast<size_t>(k.action);
-  }
-};
-using CutSet = std::unordered_set<traffic::FlowKey, FlowKeyHash>;
-
-Verdict Judge(const traffic::Flow& f, const Database& d, const CutSet& cut) {
+Verdict Judge(const traffic::Flow& f, const Database& d) {
   Verdict v;
   if (f.key.action == flowlog::Action::kReject) {
     v.decision = map::Decision::kRejected;
-  } else if (cut.count(f.key) > 0) {
+  } else if (d.cut.count(f.key) > 0) {
     v.decision = map::Decision::kWouldCut;
   } else if (d.target != nullptr && d.protection != Protection::kUncompiled) {
     compile::Decision x = compile::Decide(*d.target, f.key.initiator, f.key.protocol, f.key.port, &f.key.responder);
@@ -316,9 +359,9 @@ class Accumulator {
       : grouper_(grouper), level_(level), edges_(databases) {}
 
   // Returns the flow's group.
-  uint32_t Add(const traffic::Flow& f, bool is_new, size_t db, const Database& d, const CutSet& cut) {
+  uint32_t Add(const traffic::Flow& f, bool is_new, size_t db, const Database& d) {
     const uint32_t g = GroupOf(f.key.initiator);
-    Verdict v = Judge(f, d, cut);
+    Verdict v = Judge(f, d);
     EdgeData& e = edges_[db][EdgeKey{g, f.key.protocol, f.key.port, v.decision}.Packed()];
     if (e.edge.flows == 0) {
       e.edge.protocol = f.key.protocol;
@@ -513,26 +556,21 @@ TrafficMap BuildMap(const MapInput& in) {
   map.top = in.top;
   map.recorded_flows = in.recorded_flows;
 
-  const std::vector<Database> dbs = Databases(in, map.notes);
+  std::vector<Database> dbs = Databases(in, map.notes);
   if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
-  std::unordered_map<net::Address, size_t, net::AddressHash> db_of;
-  for (size_t i = 0; i < dbs.size(); ++i) {
-    for (const std::string& a : dbs[i].addresses) {
-      if (auto parsed = net::ParseAddress(a)) db_of.emplace(*parsed, i);
-    }
-  }
-  CutSet cut;
-  for (const Database& d : dbs) {
+  const DatabaseAt db_of(dbs, in.places);
+  for (Database& d : dbs) {
     if (d.planned == nullptr) continue;
-    for (const plan::CutFlow& c : d.planned->plan.cuts) cut.insert(c.flow.key);
+    for (const plan::CutFlow& c : d.planned->plan.cuts) d.cut.insert(c.flow.key);
   }
 
   const Grouper grouper(in.policy);
   int level = 0;
   if (in.flows != nullptr && in.max_consumer_nodes > 0) {
     std::vector<net::Address> initiators;
-    for (const traffic::Flow& f : *in.flows) {
-      if (db_of.count(f.key.responder) > 0) initiators.push_back(f.key.initiator);
+    for (size_t i = 0; i < in.flows->size(); ++i) {
+      const traffic::Flow& f = (*in.flows)[i];
+      if (db_of.Find(f.key.responder, i) != DatabaseAt::kNone) initiators.push_back(f.key.initiator);
     }
     std::sort(initiators.begin(), initiators.end());
     initiators.erase(std::unique(initiators.begin(), initiators.end()), initiators.end());
@@ -542,24 +580,31 @@ TrafficMap BuildMap(const MapInput& in) {
   Accumulator acc(grouper, level, dbs.size());
   std::vector<bool> used(dbs.size(), false);
   std::vector<Placed> placed;
+  uint64_t unplaced = 0;
   if (in.flows != nullptr) {
     const size_t total = in.flows->size();
     placed.resize(total);
     for (size_t i = 0; i < total; ++i) {
       if (in.progress && i % 65536 == 0) in.progress(i, total);
       const traffic::Flow& f = (*in.flows)[i];
-      auto db = db_of.find(f.key.responder);
-      if (db == db_of.end()) continue;
-      used[db->second] = true;
+      const size_t db = db_of.Find(f.key.responder, i);
+      if (db == DatabaseAt::kAmbiguous) ++unplaced;
+      if (db >= dbs.size()) continue;
+      used[db] = true;
       ++map.window_flows;
       if (f.counts.first != flowlog::kNoTime && (map.first == 0 || f.counts.first < map.first)) {
         map.first = f.counts.first;
       }
       if (f.counts.last != flowlog::kNoTime && f.counts.last > map.last) map.last = f.counts.last;
       const bool is_new = in.is_new != nullptr && i < in.is_new->size() && (*in.is_new)[i];
-      placed[i] = {static_cast<uint32_t>(db->second), acc.Add(f, is_new, db->second, dbs[db->second], cut)};
+      placed[i] = {static_cast<uint32_t>(db), acc.Add(f, is_new, db, dbs[db])};
     }
     if (in.progress) in.progress(total, total);
+  }
+  if (unplaced > 0) {
+    map.notes.push_back(std::to_string(unplaced) +
+                        " flow(s) logged with no account or region go to an address databases of several "
+                        "accounts or regions share: drawn to none (their flow-log objects' names are not AWS's)");
   }
 
   for (size_t i = 0; i < dbs.size(); ++i) {

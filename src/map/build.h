@@ -27,6 +27,11 @@ struct MapInput {
   const enforce::EnforceReport* plan = nullptr;  // with it, the databases are AWS's and cut flows are marked
   const std::vector<traffic::Flow>* flows = nullptr;
   const std::vector<bool>* is_new = nullptr;  // parallel to flows; may be null
+  // Parallel to flows: where each was logged; may be null (no place known). A flow is drawn to a
+  // database at its responder address that is in the same place (TargetReport::place; a database
+  // of no place takes flows of any). A flow of no place goes to the one database at its address;
+  // when databases of several places share it, to none, and a note counts those.
+  const traffic::FlowPlaces* places = nullptr;
   int64_t since = 0, until = 0, generated = 0;
   uint64_t recorded_flows = 0;    // the flow history's, whatever the window (0: not known)
   size_t top = 15;                // consumer groups drawn per database; the rest fold into its "others"

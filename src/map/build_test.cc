@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "policy/loader.h"
 
 namespace moat::map {
@@ -254,6 +257,50 @@ TEST_F(BuildMapTest, WithAPlanEveryDatabaseIsDrawnAndTheOnesThePolicyDoesNotProt
     }
   }
   EXPECT_TRUE(to_reports);
+}
+
+TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedIn) {
+  // Two accounts' databases at the same address; a flow logged in account a is a's, one logged in
+  // b is b's, and one of no place cannot be told apart.
+  const std::vector<traffic::Flow> flows = {F("10.0.1.2"), F("10.0.1.1"), F("10.0.1.4"), F("10.0.1.6")};
+  traffic::FlowPlaces places;
+  places.names = {"", "111111111111/us-east-1", "222222222222/us-east-1"};
+  places.of = {1, 2, 0, 2};
+  enforce::EnforceReport plan;
+  enforce::TargetReport a;
+  a.id = "111111111111/us-east-1/orders-db";
+  a.place = "111111111111/us-east-1";
+  a.policy_target = "orders-db";
+  a.addresses = {"10.0.2.45"};
+  a.plan.cuts.push_back({flows[1], true});  // b's flow, at a's address: not a's to cut
+  plan.targets.push_back(a);
+  enforce::TargetReport b = a;
+  b.id = "222222222222/us-east-1/orders-db";
+  b.place = "222222222222/us-east-1";
+  b.plan.cuts = {{flows[1], true}};
+  plan.targets.push_back(b);
+  MapInput in = Input(flows);
+  in.plan = &plan;
+  in.places = &places;
+  const map::TrafficMap m = BuildMap(in);
+  std::map<std::string, std::set<std::string>> to;  // database -> groups
+  for (const map::MapEdge& e : m.edges) to[e.to].insert(e.from);
+  EXPECT_EQ(to["db:111111111111/us-east-1/orders-db"], std::set<std::string>{"labels:role=web,env=prod,loc=ap"});
+  EXPECT_EQ(to["db:222222222222/us-east-1/orders-db"],
+            (std::set<std::string>{"labels:role=web,env=dev,loc=us", "labels:role=web,env=prod,loc=eu"}));
+  // The cut is b's alone.
+  EXPECT_NE(Edge(m, "labels:role=web,env=dev,loc=us", map::Decision::kWouldCut), nullptr);
+  EXPECT_EQ(Edge(m, "labels:role=web,env=prod,loc=ap", map::Decision::kWouldCut), nullptr);
+  bool noted = false;
+  for (const std::string& n : m.notes) noted = noted || n.starts_with("1 flow(s) logged with no account or region");
+  EXPECT_TRUE(noted);
+
+  // One place's databases take the flows of no place too.
+  plan.targets.pop_back();
+  const map::TrafficMap one = BuildMap(in);
+  std::set<std::string> groups;
+  for (const map::MapEdge& e : one.edges) groups.insert(e.from);
+  EXPECT_EQ(groups, (std::set<std::string>{"labels:role=web,env=prod,loc=ap", "labels:role=web,env=prod,loc=us"}));
 }
 
 TEST(BuildMapNoRulesTest, AVirtualServiceNoRuleReachesYetIsADatabaseMarkedNoRules) {
