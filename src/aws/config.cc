@@ -206,7 +206,8 @@ std::string ResolveEndpoint(const AwsEnvironment& env, const std::string& servic
     while (!url.empty() && url.back() == '/') url.pop_back();
     if (!url.empty()) return url;
   }
-  return "https://" + service + "." + region + ".amazonaws.com";
+  // The partition's DNS suffix: the China regions' is amazonaws.com.cn.
+  return "https://" + service + "." + region + (region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");
 }
 
 }  // namespace moat::aws

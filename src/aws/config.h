@@ -42,7 +42,9 @@ Result<ResolvedCredentials> ResolveCredentials(const AwsEnvironment& env);
 // `env` (whose getenv, read_file and transport must outlive it) and borrows `clock`.
 std::shared_ptr<CredentialsProvider> NewCredentialsProvider(const AwsEnvironment& env, Clock& clock);
 Result<std::string> ResolveRegion(const AwsEnvironment& env);
-// The endpoint URL for `service` ("ec2", "rds", "s3", "sqs", "sts", "secretsmanager") in `region`.
+// The endpoint URL for `service` ("ec2", "rds", "s3", "sqs", "sts", "secretsmanager",
+// "organizations") in `region`: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL, else AWS's
+// (https://<service>.<region>.amazonaws.com, or .amazonaws.com.cn in the China regions).
 std::string ResolveEndpoint(const AwsEnvironment& env, const std::string& service, const std::string& region);
 
 }  // namespace moat::aws

@@ -169,6 +169,9 @@ TEST(AwsConfigTest, RegionAndEndpoints) {
   f.env.vars["AWS_REGION"] = "us-east-1";
   EXPECT_EQ(*ResolveRegion(f.Aws()), "us-east-1");
   EXPECT_EQ(ResolveEndpoint(f.Aws(), "ec2", "us-east-1"), "https://ec2.us-east-1.amazonaws.com");
+  EXPECT_EQ(ResolveEndpoint(f.Aws(), "organizations", "cn-northwest-1"),
+            "https://organizations.cn-northwest-1.amazonaws.com.cn");
+  EXPECT_EQ(ResolveEndpoint(f.Aws(), "rds", "us-gov-west-1"), "https://rds.us-gov-west-1.amazonaws.com");
   f.env.vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:5000/";
   EXPECT_EQ(ResolveEndpoint(f.Aws(), "ec2", "us-east-1"), "http://127.0.0.1:5000");
   f.env.vars["AWS_ENDPOINT_URL_SECRETSMANAGER"] = "http://127.0.0.1:5001";
