@@ -306,7 +306,7 @@ int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
 
 Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& deps,
                                const std::function<const PolicyLoad&()>& load_policy,
-                               const enforce::ObservedIndex* observed) {
+                               const enforce::ObservedIndex* observed, uint32_t observed_place) {
   // Stage 1: the state and the policy.
   PlannedPlace p;
   auto state_store = OpenStateStore(req.state_dir, deps.state_aws != nullptr ? *deps.state_aws : *deps.aws);
@@ -360,6 +360,7 @@ Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& dep
   run.guards = req.guards;
   run.over_permission_budget = req.over_permission_budget;
   run.observed = observed;
+  run.observed_place = observed_place;
   PlanTargets(req, *p.estate, p.state, run, report);
   report.reads = deps.aws->calls().reads();
   return p;
@@ -371,21 +372,20 @@ void ApplyPlace(PlannedPlace& p, const PolicyLoad& policy, const EnforceDeps& de
   p.report.writes = deps.aws->calls().writes();
 }
 
-enforce::ObservedIndex ObservedAt(const EnforceRequest& req, const std::string& place) {
+enforce::ObservedIndex IndexObserved(const EnforceRequest& req) {
   if (req.observed == nullptr) return {};
   const traffic::FlowPlaces* places = req.observed_places;
-  if (place.empty() || places == nullptr || !places->Named() || places->of.size() != req.observed->size()) {
-    return enforce::IndexByResponder(*req.observed);
-  }
-  // The place's index among the names (none: only the flows of no place count).
-  uint32_t here = 0;
+  if (places == nullptr || places->of.size() != req.observed->size()) return {*req.observed, {}};
+  return {*req.observed, places->of};
+}
+
+uint32_t ObservedPlace(const EnforceRequest& req, const std::string& place) {
+  const traffic::FlowPlaces* places = req.observed_places;
+  if (place.empty() || places == nullptr || !places->Named()) return enforce::ObservedIndex::kEveryPlace;
   for (size_t i = 1; i < places->names.size(); ++i) {
-    if (places->names[i] == place) here = static_cast<uint32_t>(i);
+    if (places->names[i] == place) return static_cast<uint32_t>(i);
   }
-  return enforce::IndexByResponder(*req.observed, [places, here](size_t i) {
-    const uint32_t of = places->of[i];
-    return of == 0 || of == here;
-  });
+  return static_cast<uint32_t>(places->names.size());  // no flow was logged there: only those of no place
 }
 
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
@@ -403,8 +403,8 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     auto who = deps.aws->Identity();
     if (region && who) here = who->account + "/" + *region;
   }
-  const enforce::ObservedIndex observed = ObservedAt(req, here);
-  auto planned = PlanPlace(req, deps, load, req.observed != nullptr ? &observed : nullptr);
+  const enforce::ObservedIndex observed = IndexObserved(req);
+  auto planned = PlanPlace(req, deps, load, req.observed != nullptr ? &observed : nullptr, ObservedPlace(req, here));
   if (!planned) return Fail(std::move(planned).error());
 
   // Stage 4: apply.

@@ -115,6 +115,8 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
     return *policy;
   };
 
+  const enforce::ObservedIndex observed = IndexObserved(req);
+
   // Every place read and planned.
   FleetReport fleet;
   std::vector<Chosen> chosen;
@@ -135,8 +137,8 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
       audit = std::make_unique<apply::PlacedAuditLog>(*deps.audit, place.account, place.region);
       d.audit = audit.get();
     }
-    const enforce::ObservedIndex observed = ObservedAt(req, place.Name());
-    auto planned = PlanPlace(*r, d, load, req.observed != nullptr ? &observed : nullptr);
+    auto planned =
+        PlanPlace(*r, d, load, req.observed != nullptr ? &observed : nullptr, ObservedPlace(req, place.Name()));
     if (!planned) {
       out.error = planned.error().message;
       fleet.places.push_back(std::move(out));

@@ -26,10 +26,12 @@ PolicyLoad LoadCompiled(const EnforceRequest& request, const EnforceDeps& deps);
 // The state at a --state location: a directory, or s3://bucket/prefix/ in `aws`'s S3.
 Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws);
 
-// The what-if's flows for the databases of `place` ("<account>/<region>"): those logged there and
-// those whose log named no place (only their address is known: they count, so that no client of
-// theirs is cut unseen). Every flow when `place` is "" (not known) or no flow names a place.
-enforce::ObservedIndex ObservedAt(const EnforceRequest& request, const std::string& place);
+// The what-if's flows, indexed once for every place of a run (req.observed_places).
+enforce::ObservedIndex IndexObserved(const EnforceRequest& request);
+// Which of them the databases of `place` ("<account>/<region>") weigh: those logged there and those
+// whose log named no place (only their address is known: they count, so that no client of theirs
+// is cut unseen). Every flow when `place` is "" (not known) or no flow names a place.
+uint32_t ObservedPlace(const EnforceRequest& request, const std::string& place);
 
 // One place read and planned (stages 1-3): what apply needs.
 struct PlannedPlace {
@@ -45,7 +47,8 @@ struct PlannedPlace {
 // state has been read. Errors stop this place before any change.
 Result<PlannedPlace> PlanPlace(const EnforceRequest& request, const EnforceDeps& deps,
                                const std::function<const PolicyLoad&()>& load_policy,
-                               const enforce::ObservedIndex* observed);
+                               const enforce::ObservedIndex* observed,
+                               uint32_t observed_place = enforce::ObservedIndex::kEveryPlace);
 // Stage 4 (after the confirmation): the planned targets applied and recorded.
 void ApplyPlace(PlannedPlace& place, const PolicyLoad& policy, const EnforceDeps& deps);
 

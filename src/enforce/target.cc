@@ -181,25 +181,39 @@ plan::ReconcileInput ReconcileInputFor(const estate::Estate& estate, const aws::
   return in;
 }
 
-std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, const std::vector<std::string>& addresses) {
+std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, uint32_t place,
+                                             const std::vector<std::string>& addresses) {
   std::vector<const traffic::Flow*> out;
   for (const std::string& a : addresses) {
-    const auto address = net::ParseAddress(a);
-    if (!address) continue;
-    auto it = index.find(*address);
-    if (it != index.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    if (const auto address = net::ParseAddress(a)) index.Append(place, *address, out);
   }
   return out;
 }
 
 }  // namespace
 
-ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows, const std::function<bool(size_t)>& keep) {
-  ObservedIndex index;
+ObservedIndex::ObservedIndex(const std::vector<traffic::Flow>& flows, const std::vector<uint32_t>& places) {
   for (size_t i = 0; i < flows.size(); ++i) {
-    if (!keep || keep(i)) index[flows[i].key.responder].push_back(&flows[i]);
+    const uint32_t place = places.empty() ? 0 : places[i];
+    std::vector<const traffic::Flow*>& to = flows_[{place, flows[i].key.responder}];
+    if (to.empty()) places_[flows[i].key.responder].push_back(place);
+    to.push_back(&flows[i]);
   }
-  return index;
+}
+
+void ObservedIndex::Append(uint32_t place, const net::Address& address, std::vector<const traffic::Flow*>& out) const {
+  const auto add = [&](uint32_t p) {
+    if (auto it = flows_.find({p, address}); it != flows_.end())
+      out.insert(out.end(), it->second.begin(), it->second.end());
+  };
+  if (place != kEveryPlace) {
+    add(0);
+    if (place != 0) add(place);
+    return;
+  }
+  if (auto it = places_.find(address); it != places_.end()) {
+    for (const uint32_t p : it->second) add(p);
+  }
 }
 
 Planned PlanTarget(const estate::Estate& estate, const aws::Database& db,
@@ -215,7 +229,7 @@ Planned PlanTarget(const estate::Estate& estate, const aws::Database& db,
   plan::ReconcileInput in = ReconcileInputFor(estate, db, last_applied, run, t);
   in.wanted = std::move(wanted.rules);
   std::vector<const traffic::Flow*> observed;
-  if (run.observed != nullptr) observed = ObservedTo(*run.observed, t.addresses);
+  if (run.observed != nullptr) observed = ObservedTo(*run.observed, run.observed_place, t.addresses);
   in.observed = observed;
   auto reconciled = plan::Reconcile(in);
   if (!reconciled) {

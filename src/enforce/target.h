@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -25,10 +24,33 @@
 
 namespace moat::enforce {
 
-// The observed flows by responder address; built once per run (per place of a run over several),
-// of the flows `keep` (given a flow's index) says count — every one when it is empty.
-using ObservedIndex = std::unordered_map<net::Address, std::vector<const traffic::Flow*>, net::AddressHash>;
-ObservedIndex IndexByResponder(const std::vector<traffic::Flow>& flows, const std::function<bool(size_t)>& keep = {});
+// The observed flows by the place they were logged in and their responder address; built once
+// per run. A place is an index into traffic::FlowPlaces::names (0: none known).
+class ObservedIndex {
+ public:
+  static constexpr uint32_t kEveryPlace = UINT32_MAX;
+
+  ObservedIndex() = default;
+  // `places`: parallel to `flows` (FlowPlaces::of); empty, every flow is of no known place. The
+  // flows are borrowed: they outlive the index.
+  ObservedIndex(const std::vector<traffic::Flow>& flows, const std::vector<uint32_t>& places);
+
+  // Appends the flows to `address` logged in `place` and those of no known place; with
+  // kEveryPlace, every flow to it.
+  void Append(uint32_t place, const net::Address& address, std::vector<const traffic::Flow*>& out) const;
+
+ private:
+  struct Key {
+    uint32_t place;
+    net::Address address;
+    friend bool operator==(const Key&, const Key&) = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return net::AddressHash()(k.address) * 31 + k.place; }
+  };
+  std::unordered_map<Key, std::vector<const traffic::Flow*>, KeyHash> flows_;
+  std::unordered_map<net::Address, std::vector<uint32_t>, net::AddressHash> places_;  // with flows to an address
+};
 
 // What every target of a run shares. Borrowed: the pointers outlive the PlanTarget calls.
 struct RunInputs {
@@ -38,7 +60,8 @@ struct RunInputs {
   plan::Quotas quotas;
   plan::Guards guards;
   uint64_t over_permission_budget = 0;
-  const ObservedIndex* observed = nullptr;  // nullptr: no what-if
+  const ObservedIndex* observed = nullptr;               // nullptr: no what-if
+  uint32_t observed_place = ObservedIndex::kEveryPlace;  // the flows of this place count (and those of none)
 };
 
 struct Planned {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace moat::enforce {
 namespace {
 
@@ -200,7 +202,7 @@ TEST(PlanTargetTest, TheWhatIfListsObservedFlowsThePlanWouldCut) {
     fl.key.action = flowlog::Action::kAccept;
     fl.counts.records = 1;
   }
-  const ObservedIndex index = IndexByResponder(flows);
+  const ObservedIndex index(flows, {});
   f.run.observed = &index;
   Planned p = PlanTarget(f.estate, f.db(), std::nullopt, f.run);
   // The logs saw it accepted: cutting it breaks observed traffic, so the change is held back...
@@ -211,6 +213,34 @@ TEST(PlanTargetTest, TheWhatIfListsObservedFlowsThePlanWouldCut) {
   EXPECT_TRUE(p.report.plan.held.empty()) << p.report.plan.held;
   ASSERT_EQ(p.report.plan.cuts.size(), 1u);
   EXPECT_EQ(p.report.plan.cuts[0].flow.key.initiator, *net::ParseAddress("10.8.0.9"));
+}
+
+TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndThoseOfNone) {
+  Fixture f({}, {Group("sg-legacy", "legacy", {Open("0.0.0.0/0")})}, {"sg-legacy"});
+  // None of them admitted by the policy; logged in place 1, in place 2, and in no known place.
+  std::vector<traffic::Flow> flows(3);
+  const char* initiators[] = {"10.8.0.1", "10.8.0.2", "10.8.0.3"};
+  for (size_t i = 0; i < flows.size(); ++i) {
+    flows[i].key = {*net::ParseAddress(initiators[i]), *net::ParseAddress("10.0.1.20"), 5432, 6,
+                    flowlog::Action::kAccept};
+    flows[i].counts.records = 1;
+  }
+  const ObservedIndex index(flows, {1, 2, 0});
+  f.run.observed = &index;
+  f.run.guards.allow_breaking = true;
+  const auto cut = [&](uint32_t place) {
+    f.run.observed_place = place;
+    std::vector<std::string> out;
+    for (const plan::CutFlow& c : PlanTarget(f.estate, f.db(), std::nullopt, f.run).report.plan.cuts) {
+      out.push_back(net::ToString(c.flow.key.initiator));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  EXPECT_EQ(cut(1), (std::vector<std::string>{"10.8.0.1", "10.8.0.3"}));
+  EXPECT_EQ(cut(2), (std::vector<std::string>{"10.8.0.2", "10.8.0.3"}));
+  EXPECT_EQ(cut(3), std::vector<std::string>{"10.8.0.3"});  // nothing logged there
+  EXPECT_EQ(cut(ObservedIndex::kEveryPlace), (std::vector<std::string>{"10.8.0.1", "10.8.0.2", "10.8.0.3"}));
 }
 
 TEST(PlanTargetTest, AnEndpointPortThePolicyDoesNotAdmitIsAWarning) {
