@@ -16,10 +16,17 @@ the management account's user, reaching the members through their role:
 (the management account, which holds no database, is one of `--accounts org`'s places too);
   4. `moat watch` over the same accounts: a member's moat group is opened to the world and the
      CloudTrail event of that call is queued, REPS times; the time from queuing to the rule being
-     gone, read as the member every 50 ms.
+     gone, read as the member every 50 ms;
+  0. before all that, a flow history from the organisation's log archive (a directory in the
+     Control Tower layout, AWSLogs/<account>/vpcflowlogs/<region>/…, every place's databases at the
+     same addresses): FLOWS flows per account-region, almost all rejected scans plus the VPN pool's
+     sessions, and one client per account-region the policy does not admit. `moat plan
+     --allow-breaking` records it (once), then plans from the history alone, REPS times, against
+     the same plan without a history (the baseline); every database's what-if must list exactly
+     its own account-region's client, never another's at the same address.
 
 Usage: org_bench.py [--moat PATH] [--source-dir DIR] [--accounts 50] [--regions 2] [--dbs 5]
-                    [--reps 3] [--workdir DIR] [--keep] [--json-out FILE] [--smoke]
+                    [--flows 20000] [--reps 3] [--workdir DIR] [--keep] [--json-out FILE] [--smoke]
 """
 
 import argparse
@@ -52,6 +59,7 @@ def parse_args(argv):
     p.add_argument("--accounts", type=int, default=50, help="member accounts (default 50)")
     p.add_argument("--regions", type=int, default=2, choices=[1, 2, 3], help="regions per account (default 2)")
     p.add_argument("--dbs", type=int, default=5, help="databases per account-region (default 5)")
+    p.add_argument("--flows", type=int, default=20000, help="flows logged per account-region (default 20000)")
     p.add_argument("--reps", type=int, default=3, help="converged runs, and reverts timed (default 3)")
     p.add_argument("--workdir", help="where bundles, state and logs go (default: a temp dir under /tmp)")
     p.add_argument("--keep", action="store_true", help="keep the default temp workdir")
@@ -61,7 +69,7 @@ def parse_args(argv):
     if args.moat is None:
         args.moat = os.path.join(args.source_dir, "build", "src", "cli", "moat")
     if args.smoke:
-        args.accounts, args.regions, args.dbs, args.reps = 3, 2, 2, 1
+        args.accounts, args.regions, args.dbs, args.reps, args.flows = 3, 2, 2, 1, 200
     return args
 
 
@@ -154,6 +162,73 @@ def calls_per_place(report):
     return reads, writes
 
 
+def write_archive(root, accounts, regions, dbs, flows):
+    """The log archive: one object per account-region, FLOWS one-record flows to db-<i>
+    (10.0.2.10+i) on 5432 — rejected scans from 10.64.0.0/10, the VPN pool's accepted sessions, and
+    one accepted session from 10.9.<account>.<region>, which the policy does not admit. Returns
+    {place: that client}."""
+    start = 1796630400  # 2026-12-07T09:00:00Z
+    own = {}
+    for a, account in enumerate(accounts):
+        for r, region in enumerate(regions):
+            place = "%s/%s" % (account, region)
+            own[place] = "10.9.%d.%d" % (a, r)
+            where = os.path.join(root, "AWSLogs", account, "vpcflowlogs", region, "2026", "12", "07")
+            os.makedirs(where, exist_ok=True)
+            name = "%s_vpcflowlogs_%s_fl-0a1b2c3d4e5f6%04d_20261207T0900Z_%08x.log" % (account, region, a, a * 7 + r)
+            lines = ["version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+                     "start end action log-status"]
+            rec = "2 %s eni-0a %%s 10.0.2.%%d 40000 5432 6 1 60 %d %d %%s OK" % (account, start, start + 59)
+            lines.append(rec % (own[place], 10, "ACCEPT"))
+            for n in range(flows - 1):
+                db = 10 + n % dbs
+                if n % 10 == 0:
+                    client = "192.168.50.%d" % (n // dbs % 128)
+                    action = "ACCEPT"
+                else:
+                    k = n // dbs
+                    client = "10.%d.%d.%d" % (64 + (k >> 16) % 64, (k >> 8) % 256, k % 256)
+                    action = "REJECT"
+                lines.append(rec % (client, db, action))
+            with open(os.path.join(where, name), "w") as f:
+                f.write("\n".join(lines) + "\n")
+    return own
+
+
+def history_runs(args, env, logs, work, policy, regions, accounts):
+    """Step 0: the history recorded once, then plans from it against plans without it."""
+    archive = os.path.join(work, "archive")
+    t = time.perf_counter()
+    own = write_archive(archive, accounts, regions, args.dbs, args.flows)
+    generated = time.perf_counter() - t
+    where = fleet_args(None, regions) + ["--allow-breaking"]
+    with_history = ["--policy", policy, "--state", os.path.join(work, "state-history"), "--json"] + where
+    without = ["--policy", policy, "--state", os.path.join(work, "state-none"), "--json"] + where
+    record_wall, _, first = loopback.run_moat("plan recording the archive",
+                                              [args.moat, "plan", "--flows", archive] + with_history, env, logs)
+    walls, base = [], []
+    for rep in range(args.reps):
+        wall, _, report = loopback.run_moat("plan from the history %d" % rep, [args.moat, "plan"] + with_history,
+                                            env, logs)
+        walls.append(wall)
+        wall, _, _ = loopback.run_moat("plan without a history %d" % rep, [args.moat, "plan"] + without, env, logs)
+        base.append(wall)
+    # Every database weighs its own account-region's flows only.
+    targets, wrong = 0, []
+    for p in report["places"]:
+        place = "%s/%s" % (p["aws"]["account"], p["aws"]["region"])
+        for t in p["targets"]:
+            targets += 1
+            cut = sorted(c["initiator"] for c in t["cuts"])
+            want = [own[place]] if t["id"] == "db-0" else []
+            if cut != want:
+                wrong.append("%s/%s: cuts %s, want %s" % (place, t["id"], cut[:5], want))
+    return {"flows_per_place": args.flows, "flows": max(p.get("what_if", {}).get("flows", 0) for p in report["places"]), "generated_s": generated,
+            "record_and_plan_s": record_wall, "wall_s": walls, "median_wall_s": statistics.median(walls),
+            "baseline_wall_s": base, "median_baseline_s": statistics.median(base), "targets": targets,
+            "misattributed": wrong, "first_flows": max(p.get("what_if", {}).get("flows", 0) for p in first["places"])}
+
+
 def time_reverts(args, url, env, sessions, accounts, regions, logs, policy, state):
     """Starts `moat watch` over the accounts; REPS times, opens a member's moat group and queues
     the CloudTrail event; returns the seconds to each revert."""
@@ -213,6 +288,7 @@ def bench(args, work):
             json.dump(bundle(args.source_dir, regions, args.dbs), f)
         env = loopback.clean_env(AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1], AWS_REGION="us-east-1",
                                  AWS_ENDPOINT_URL=moto.url)
+        out["history"] = history_runs(args, env, logs, work, policy, regions, accounts)
         state = os.path.join(work, "state")
         base = ["--policy", policy, "--state", state, "--json"]
         wall, _, first = loopback.run_moat("first apply", [args.moat, "apply", "--yes"] + base +
@@ -261,6 +337,15 @@ def main(argv):
     c = m["converged_apply"]
     print("organisation: %d accounts x %d regions x %d databases (seeded in %.0f s)" % (
         m["accounts"], m["regions"], m["dbs_per_place"], m["seed_s"]))
+    h = m["history"]
+    print("flow history: %d flows (%d per account-region) from the log archive; recorded and planned in %.2f s" % (
+        h["flows"], h["flows_per_place"], h["record_and_plan_s"]))
+    print("  plan from the history (%d runs): median %.2f s (%s); without a history: median %.2f s (%s); "
+          "ratio %.2f" % (len(h["wall_s"]), h["median_wall_s"], ", ".join("%.2f" % w for w in h["wall_s"]),
+                          h["median_baseline_s"], ", ".join("%.2f" % w for w in h["baseline_wall_s"]),
+                          h["median_wall_s"] / h["median_baseline_s"]))
+    print("  %d databases: %d weighed a flow of another account-region%s" % (
+        h["targets"], len(h["misattributed"]), "" if not h["misattributed"] else ": " + "; ".join(h["misattributed"][:3])))
     f = m["first_apply"]
     print("first apply: %d account-regions, %d writes, %.2f s" % (f["places"], f["writes"], f["wall_s"]))
     print("converged apply (%d runs): median %.2f s (%s), %.0f ms per account-region" % (
@@ -279,8 +364,9 @@ def main(argv):
         with open(args.json_out, "w") as fh:
             json.dump(m, fh, indent=1)
     met = c["writes"] == 0 and not c["changes"] and len(c["reads_per_place"]) == 1 and \
-        all(s <= 5 for s in m["revert_s"])
-    print("goal (converged: 0 writes, the same reads in every account-region; reverts within 5 s): %s" % (
+        all(s <= 5 for s in m["revert_s"]) and not h["misattributed"]
+    print("goal (converged: 0 writes, the same reads in every account-region; reverts within 5 s; every "
+          "database weighs its own account-region's flows): %s" % (
         "met" if met else "NOT met"))
     return 0 if met else 1
 
