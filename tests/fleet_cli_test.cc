@@ -128,17 +128,7 @@ class FleetWatchTest : public FleetCliTest {
     auto r = sqs_.Call("SendMessage", {{"QueueUrl", queue_}, {"MessageBody", body}});
     ASSERT_TRUE(r) << r.error().message;
   }
-  int Pending(const std::string& url) {
-    auto r = sqs_.Call("GetQueueAttributes", {{"QueueUrl", url},
-                                              {"AttributeName.1", "ApproximateNumberOfMessages"},
-                                              {"AttributeName.2", "ApproximateNumberOfMessagesNotVisible"}});
-    if (!r) return -1;
-    int n = 0;
-    for (const auto& a : aws::Children(aws::Child(*r, "GetQueueAttributesResult"), "Attribute")) {
-      n += aws::Sub(a, "Value").text().as_int();
-    }
-    return n;
-  }
+  int Pending(const std::string& url) { return QueueDepth(sqs_, url); }
   // Waits up to `seconds` for `done`.
   static bool Within(int seconds, const std::function<bool()>& done) {
     for (int i = 0; i < seconds * 10; ++i) {

@@ -14,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "aws/query.h"
+
 extern char** environ;
 
 namespace moat::integration {
@@ -123,6 +125,18 @@ MotoServer::~MotoServer() {
     int status = 0;
     waitpid(pid_, &status, 0);
   }
+}
+
+int QueueDepth(aws::QueryClient& sqs, const std::string& url) {
+  auto r = sqs.Call("GetQueueAttributes", {{"QueueUrl", url},
+                                           {"AttributeName.1", "ApproximateNumberOfMessages"},
+                                           {"AttributeName.2", "ApproximateNumberOfMessagesNotVisible"}});
+  if (!r) return -1;
+  int n = 0;
+  for (const auto& a : aws::Children(aws::Child(*r, "GetQueueAttributesResult"), "Attribute")) {
+    n += aws::Sub(a, "Value").text().as_int();
+  }
+  return n;
 }
 
 }  // namespace moat::integration

@@ -10,7 +10,14 @@
 
 #include "moat_process.h"
 
+namespace moat::aws {
+class QueryClient;
+}  // namespace moat::aws
+
 namespace moat::integration {
+
+// The messages of an SQS queue, visible plus in flight; -1 when it cannot be read.
+int QueueDepth(aws::QueryClient& sqs, const std::string& url);
 
 class MotoServer {
  public:

@@ -94,17 +94,7 @@ class WatchCliTest : public ::testing::Test {
     return listed ? listed->body : "";
   }
   // Messages visible plus in flight.
-  int Pending(const std::string& url) {
-    auto r = sqs_client_.Call("GetQueueAttributes", {{"QueueUrl", url},
-                                                     {"AttributeName.1", "ApproximateNumberOfMessages"},
-                                                     {"AttributeName.2", "ApproximateNumberOfMessagesNotVisible"}});
-    if (!r) return -1;
-    int n = 0;
-    for (const auto& a : aws::Children(aws::Child(*r, "GetQueueAttributesResult"), "Attribute")) {
-      n += aws::Sub(a, "Value").text().as_int();
-    }
-    return n;
-  }
+  int Pending(const std::string& url) { return QueueDepth(sqs_client_, url); }
   bool Drained(int seconds) {
     for (int i = 0; i < seconds * 4; ++i) {
       if (Pending(queue_) == 0) return true;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "app/enforce_internal.h"
 #include "apply/apply.h"
@@ -390,11 +391,8 @@ uint32_t ObservedPlace(const EnforceRequest& req, const std::string& place) {
 
 Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& deps) {
   if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
-  std::optional<PolicyLoad> policy;
-  const auto load = [&]() -> const PolicyLoad& {
-    if (!policy) policy = LoadCompiled(req, deps);
-    return *policy;
-  };
+  PolicyOnce policy(req, deps);
+  const std::function<const PolicyLoad&()> load = std::ref(policy);
   // Where this run is, when the history says where its flows were logged (the run asks STS once
   // anyway); not known, every flow counts.
   std::string here;

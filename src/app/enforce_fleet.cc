@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -109,11 +110,8 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
                                     const std::function<bool(const FleetReport&)>& confirm) {
   if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
   const store::AwsPlace top = TopStatePlace(req.state_dir, *deps.aws);
-  std::optional<PolicyLoad> policy;
-  const auto load = [&]() -> const PolicyLoad& {
-    if (!policy) policy = LoadCompiled(req, deps);
-    return *policy;
-  };
+  PolicyOnce policy(req, deps);
+  const std::function<const PolicyLoad&()> load = std::ref(policy);
 
   const enforce::ObservedIndex observed = IndexObserved(req);
 

@@ -23,6 +23,22 @@ struct PolicyLoad {
 };
 PolicyLoad LoadCompiled(const EnforceRequest& request, const EnforceDeps& deps);
 
+// The run's policy, loaded (LoadCompiled) the first time it is asked for, once for every place.
+// Borrows the request and deps.
+class PolicyOnce {
+ public:
+  PolicyOnce(const EnforceRequest& request, const EnforceDeps& deps) : request_(request), deps_(deps) {}
+  const PolicyLoad& operator()() {
+    if (!policy_) policy_ = LoadCompiled(request_, deps_);
+    return *policy_;
+  }
+
+ private:
+  const EnforceRequest& request_;
+  const EnforceDeps& deps_;
+  std::optional<PolicyLoad> policy_;
+};
+
 // The state at a --state location: a directory, or s3://bucket/prefix/ in `aws`'s S3.
 Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir, AwsServices& aws);
 
