@@ -427,8 +427,9 @@ std::vector<std::string> Cuts(const Json& report, const std::string& account, co
 // Every database is at 10.0.2.45. A central log archive (the Control Tower layout) holds a's log in
 // us-east-1 (10.0.7.7 connects) and b's in eu-west-1 (10.0.8.8): each flow is weighed by the
 // database of the account and region whose log it is in, never by every database at its address.
-// A log whose name says no account (10.0.9.9) counts for every database at its address. (The prefix
-// has no '/': tests/aws_s3_test.cc says why.)
+// b's log in us-east-1, where b has no database (10.0.5.5: a shared VPC's owner, a client's side
+// of a peering), and a log whose name says no account (10.0.9.9) count for every database at
+// their address. (The prefix has no '/': tests/aws_s3_test.cc says why.)
 TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWereLoggedIn) {
   const std::string a = Id("a"), b = Id("b");
   const std::string day = "2026/12/07/";
@@ -438,6 +439,9 @@ TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWe
   dir_.Write("archive/logs/AWSLogs/" + b + "/vpcflowlogs/eu-west-1/" + day + b +
                  "_vpcflowlogs_eu-west-1_fl-0b1b2c3d4e5f60718_20261207T0900Z_0b1b2c3d.log",
              FlowLogOf(b, "10.0.8.8"));
+  dir_.Write("archive/logs/AWSLogs/" + b + "/vpcflowlogs/us-east-1/" + day + b +
+                 "_vpcflowlogs_us-east-1_fl-0c1b2c3d4e5f60718_20261207T0900Z_0c1b2c3d.log",
+             FlowLogOf(b, "10.0.5.5"));
   const std::string elsewhere = dir_.Write("unnamed/capture.log", FlowLogOf(a, "10.0.9.9"));
   Helper({"bucket", "log-archive", dir_.path() + "/archive"});
 
@@ -447,11 +451,11 @@ TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWe
   const RunResult flows = RunProcess(MOAT_BINARY, {"flows", "--json", "s3://log-archive/logs"}, o, dir_.path(), 120);
   ASSERT_EQ(flows.exit_code, 0) << Describe(flows);
   const Json places = Json::parse(flows.out)["places"];
-  ASSERT_EQ(places.size(), 2u) << flows.out;
+  ASSERT_EQ(places.size(), 3u) << flows.out;
   std::vector<std::string> named;
   for (const Json& p : places) named.push_back(p["account"].get<std::string>() + "/" + p["region"].get<std::string>());
   std::sort(named.begin(), named.end());
-  std::vector<std::string> want = {a + "/us-east-1", b + "/eu-west-1"};
+  std::vector<std::string> want = {a + "/us-east-1", b + "/eu-west-1", b + "/us-east-1"};
   std::sort(want.begin(), want.end());
   EXPECT_EQ(named, want);
 
@@ -463,21 +467,24 @@ TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWe
     const RunResult plan = Moat("plan", args);
     ASSERT_EQ(plan.exit_code, 1) << Describe(plan);  // held back: the cuts
     const Json report = Json::parse(plan.out);
-    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db"), (std::vector<std::string>{"10.0.7.7", "10.0.9.9"}))
+    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db"), (std::vector<std::string>{"10.0.5.5", "10.0.7.7", "10.0.9.9"}))
         << plan.out.substr(0, 4000);
-    EXPECT_EQ(Cuts(report, b, "eu-west-1", "reports-db"), (std::vector<std::string>{"10.0.8.8", "10.0.9.9"}));
-    EXPECT_EQ(Cuts(report, a, "eu-west-1", "billing-db"), (std::vector<std::string>{"10.0.9.9"}));
+    EXPECT_EQ(Cuts(report, b, "eu-west-1", "reports-db"),
+              (std::vector<std::string>{"10.0.5.5", "10.0.8.8", "10.0.9.9"}));
+    EXPECT_EQ(Cuts(report, a, "eu-west-1", "billing-db"), (std::vector<std::string>{"10.0.5.5", "10.0.9.9"}));
   }
 
-  // One account's own run weighs its own flows too: a us-east-1 run in the management account,
-  // whose orders-db is at 10.0.2.45 as well, sees only the flow of no place.
+  // A run in one account knows no other account's databases: what the others logged at its
+  // address may be its own traffic seen from their side, so it counts. The management account's
+  // orders-db, at 10.0.2.45 as well, weighs every flow.
   const RunResult own = Moat("plan", {"--target", "orders-db"});
   const Json mine = Json::parse(own.out);
   std::vector<std::string> cut;
   for (const Json& t : mine["targets"]) {
     for (const Json& c : t["cuts"]) cut.push_back(c["initiator"].get<std::string>());
   }
-  EXPECT_EQ(cut, std::vector<std::string>{"10.0.9.9"}) << own.out.substr(0, 3000);
+  std::sort(cut.begin(), cut.end());
+  EXPECT_EQ(cut, (std::vector<std::string>{"10.0.5.5", "10.0.7.7", "10.0.8.8", "10.0.9.9"})) << own.out.substr(0, 3000);
 }
 
 TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {

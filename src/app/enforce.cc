@@ -305,9 +305,8 @@ int64_t PolicyDeadline(const EnforceRequest& req, Clock& clock) {
   return deadline;
 }
 
-Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& deps,
-                               const std::function<const PolicyLoad&()>& load_policy,
-                               const enforce::ObservedIndex* observed, uint32_t observed_place) {
+Result<PlannedPlace> ReadPlace(const EnforceRequest& req, const EnforceDeps& deps,
+                               const std::function<const PolicyLoad&()>& load_policy) {
   // Stage 1: the state and the policy.
   PlannedPlace p;
   auto state_store = OpenStateStore(req.state_dir, deps.state_aws != nullptr ? *deps.state_aws : *deps.aws);
@@ -352,7 +351,22 @@ Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& dep
         p.estate->adopted.size(), req.execute ? " and are recorded now" : "; apply records them"));
   }
 
+  p.report.reads = deps.aws->calls().reads();
+  return p;
+}
+
+void AddDatabases(const PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed) {
+  for (const auto& [db, found] : place.estate->addresses) {
+    for (const std::string& a : found.addresses) {
+      if (auto address = net::ParseAddress(a)) observed.AddDatabase(observed_place, *address);
+    }
+  }
+}
+
+void PlanRead(PlannedPlace& p, const EnforceRequest& req, const PolicyLoad& policy,
+              const enforce::ObservedIndex* observed, uint32_t observed_place) {
   // Stage 3: the plans.
+  EnforceReport& report = p.report;
   enforce::RunInputs run;
   run.compiled = policy.compiled ? &*policy.compiled : nullptr;
   run.named_targets = !req.targets.empty();
@@ -363,8 +377,6 @@ Result<PlannedPlace> PlanPlace(const EnforceRequest& req, const EnforceDeps& dep
   run.observed = observed;
   run.observed_place = observed_place;
   PlanTargets(req, *p.estate, p.state, run, report);
-  report.reads = deps.aws->calls().reads();
-  return p;
 }
 
 void ApplyPlace(PlannedPlace& p, const PolicyLoad& policy, const EnforceDeps& deps) {
@@ -401,9 +413,12 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
     auto who = deps.aws->Identity();
     if (region && who) here = who->account + "/" + *region;
   }
-  const enforce::ObservedIndex observed = IndexObserved(req);
-  auto planned = PlanPlace(req, deps, load, req.observed != nullptr ? &observed : nullptr, ObservedPlace(req, here));
+  enforce::ObservedIndex observed = IndexObserved(req);
+  auto planned = ReadPlace(req, deps, load);
   if (!planned) return Fail(std::move(planned).error());
+  const uint32_t observed_place = ObservedPlace(req, here);
+  AddDatabases(*planned, observed_place, observed);
+  PlanRead(*planned, req, load(), req.observed != nullptr ? &observed : nullptr, observed_place);
 
   // Stage 4: apply.
   EnforceReport& report = planned->report;

@@ -17,6 +17,8 @@ struct Chosen {
   size_t index;  // in FleetReport::places
   PlannedPlace planned;
   std::unique_ptr<apply::PlacedAuditLog> audit;
+  EnforceRequest request;   // the place's
+  uint32_t observed_place;  // its index in the flow history
 };
 
 // The request of one place: its state, and the targets that are its (nullopt: none of the
@@ -113,9 +115,10 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
   PolicyOnce policy(req, deps);
   const std::function<const PolicyLoad&()> load = std::ref(policy);
 
-  const enforce::ObservedIndex observed = IndexObserved(req);
+  enforce::ObservedIndex observed = IndexObserved(req);
 
-  // Every place read and planned.
+  // Every place read, then planned: a database's what-if weighs the flows logged in its place, and
+  // those of places where no database of the run is at their address (enforce::ObservedIndex).
   FleetReport fleet;
   std::vector<Chosen> chosen;
   for (const Place& place : places) {
@@ -135,17 +138,21 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
       audit = std::make_unique<apply::PlacedAuditLog>(*deps.audit, place.account, place.region);
       d.audit = audit.get();
     }
-    auto planned =
-        PlanPlace(*r, d, load, req.observed != nullptr ? &observed : nullptr, ObservedPlace(req, place.Name()));
-    if (!planned) {
-      out.error = planned.error().message;
+    auto read = ReadPlace(*r, d, load);
+    if (!read) {
+      out.error = read.error().message;
       fleet.places.push_back(std::move(out));
       continue;
     }
-    planned->report.place = place.Name();
-    out.report = planned->report;
+    read->report.place = place.Name();
     fleet.places.push_back(std::move(out));
-    chosen.push_back({fleet.places.size() - 1, std::move(*planned), std::move(audit)});
+    const uint32_t observed_place = ObservedPlace(req, place.Name());
+    if (req.observed != nullptr) AddDatabases(*read, observed_place, observed);
+    chosen.push_back({fleet.places.size() - 1, std::move(*read), std::move(audit), std::move(*r), observed_place});
+  }
+  for (Chosen& c : chosen) {
+    PlanRead(c.planned, c.request, load(), req.observed != nullptr ? &observed : nullptr, c.observed_place);
+    fleet.places[c.index].report = c.planned.report;
   }
   CheckTargets(req, places, fleet);
   fleet.reads = deps.aws->calls().reads();

@@ -44,9 +44,9 @@ Result<std::unique_ptr<store::StateStore>> OpenStateStore(const std::string& dir
 
 // The what-if's flows, indexed once for every place of a run (req.observed_places).
 enforce::ObservedIndex IndexObserved(const EnforceRequest& request);
-// Which of them the databases of `place` ("<account>/<region>") weigh: those logged there and those
-// whose log named no place (only their address is known: they count, so that no client of theirs
-// is cut unseen). Every flow when `place` is "" (not known) or no flow names a place.
+// The index in the flow history of `place` ("<account>/<region>"), whose databases weigh the
+// flows as enforce::ObservedIndex says; kEveryPlace (every flow counts) when `place` is "" (not
+// known) or no flow names a place.
 uint32_t ObservedPlace(const EnforceRequest& request, const std::string& place);
 
 // One place read and planned (stages 1-3): what apply needs.
@@ -59,12 +59,19 @@ struct PlannedPlace {
   EnforceReport report;
 };
 
-// Stages 1-3 in deps.aws's place, the state in request.state_dir; `load_policy` is asked once the
-// state has been read. Errors stop this place before any change.
-Result<PlannedPlace> PlanPlace(const EnforceRequest& request, const EnforceDeps& deps,
-                               const std::function<const PolicyLoad&()>& load_policy,
-                               const enforce::ObservedIndex* observed,
-                               uint32_t observed_place = enforce::ObservedIndex::kEveryPlace);
+// Stages 1-2 in deps.aws's place, the state in request.state_dir: the state, the policy
+// (`load_policy` is asked once the state has been read) and the estate. Errors stop this place
+// before any change.
+Result<PlannedPlace> ReadPlace(const EnforceRequest& request, const EnforceDeps& deps,
+                               const std::function<const PolicyLoad&()>& load_policy);
+// Tells `observed` where the place's chosen databases are (`observed_place`: the place's index in
+// the flow history, ObservedPlace), so that the flows logged there are theirs alone.
+void AddDatabases(const PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed);
+// Stage 3: each chosen database planned, its what-if over `observed` (nullptr: none) as a
+// database of `observed_place` weighs it.
+// No AWS call.
+void PlanRead(PlannedPlace& place, const EnforceRequest& request, const PolicyLoad& policy,
+              const enforce::ObservedIndex* observed, uint32_t observed_place);
 // Stage 4 (after the confirmation): the planned targets applied and recorded.
 void ApplyPlace(PlannedPlace& place, const PolicyLoad& policy, const EnforceDeps& deps);
 

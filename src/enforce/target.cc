@@ -201,18 +201,15 @@ ObservedIndex::ObservedIndex(const std::vector<traffic::Flow>& flows, const std:
   }
 }
 
+void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address) { databases_.insert({place, address}); }
+
 void ObservedIndex::Append(uint32_t place, const net::Address& address, std::vector<const traffic::Flow*>& out) const {
-  const auto add = [&](uint32_t p) {
-    if (auto it = flows_.find({p, address}); it != flows_.end())
-      out.insert(out.end(), it->second.begin(), it->second.end());
-  };
-  if (place != kEveryPlace) {
-    add(0);
-    if (place != 0) add(place);
-    return;
-  }
-  if (auto it = places_.find(address); it != places_.end()) {
-    for (const uint32_t p : it->second) add(p);
+  const auto there = places_.find(address);
+  if (there == places_.end()) return;
+  for (const uint32_t p : there->second) {
+    if (place != kEveryPlace && p != 0 && p != place && databases_.count({p, address}) > 0) continue;
+    const std::vector<const traffic::Flow*>& flows = flows_.at({p, address});
+    out.insert(out.end(), flows.begin(), flows.end());
   }
 }
 

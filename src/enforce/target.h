@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "compile/compile.h"
@@ -26,6 +27,13 @@ namespace moat::enforce {
 
 // The observed flows by the place they were logged in and their responder address; built once
 // per run. A place is an index into traffic::FlowPlaces::names (0: none known).
+//
+// Which flows a database weighs: those logged in its own place, those of no known place, and
+// those logged in a place where the run has no database at that address — a flow log names the
+// account that published it, and a conversation with a database can be logged elsewhere (a shared
+// VPC's owner, a client's side of a peering or a transit gateway), so such a flow counts for every
+// database at its address rather than none. A flow logged in a place that has its own database
+// at the address is that database's alone.
 class ObservedIndex {
  public:
   static constexpr uint32_t kEveryPlace = UINT32_MAX;
@@ -35,7 +43,9 @@ class ObservedIndex {
   // flows are borrowed: they outlive the index.
   ObservedIndex(const std::vector<traffic::Flow>& flows, const std::vector<uint32_t>& places);
 
-  // Appends the flows to `address` logged in `place` and those of no known place; with
+  // Says that the run has a database at `address` in `place`.
+  void AddDatabase(uint32_t place, const net::Address& address);
+  // Appends the flows to `address` that a database at it in `place` weighs (above); with
   // kEveryPlace, every flow to it.
   void Append(uint32_t place, const net::Address& address, std::vector<const traffic::Flow*>& out) const;
 
@@ -50,6 +60,7 @@ class ObservedIndex {
   };
   std::unordered_map<Key, std::vector<const traffic::Flow*>, KeyHash> flows_;
   std::unordered_map<net::Address, std::vector<uint32_t>, net::AddressHash> places_;  // with flows to an address
+  std::unordered_set<Key, KeyHash> databases_;
 };
 
 // What every target of a run shares. Borrowed: the pointers outlive the PlanTarget calls.

@@ -215,7 +215,7 @@ TEST(PlanTargetTest, TheWhatIfListsObservedFlowsThePlanWouldCut) {
   EXPECT_EQ(p.report.plan.cuts[0].flow.key.initiator, *net::ParseAddress("10.8.0.9"));
 }
 
-TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndThoseOfNone) {
+TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndOfPlacesWithoutADatabaseThere) {
   Fixture f({}, {Group("sg-legacy", "legacy", {Open("0.0.0.0/0")})}, {"sg-legacy"});
   // None of them admitted by the policy; logged in place 1, in place 2, and in no known place.
   std::vector<traffic::Flow> flows(3);
@@ -225,7 +225,7 @@ TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndThoseOfNone) {
                     flowlog::Action::kAccept};
     flows[i].counts.records = 1;
   }
-  const ObservedIndex index(flows, {1, 2, 0});
+  ObservedIndex index(flows, {1, 2, 0});
   f.run.observed = &index;
   f.run.guards.allow_breaking = true;
   const auto cut = [&](uint32_t place) {
@@ -237,10 +237,19 @@ TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndThoseOfNone) {
     std::sort(out.begin(), out.end());
     return out;
   };
+  const auto everything = std::vector<std::string>{"10.8.0.1", "10.8.0.2", "10.8.0.3"};
+  // Place 2 has no database at the address (a shared VPC's owner, a client's side): what it logged
+  // there counts for the database of place 1.
+  const net::Address at = *net::ParseAddress("10.0.1.20");
+  index.AddDatabase(1, at);
+  EXPECT_EQ(cut(1), everything);
+  // With a database of its own there, place 2's flows are that one's alone.
+  index.AddDatabase(2, at);
+  index.AddDatabase(3, at);
   EXPECT_EQ(cut(1), (std::vector<std::string>{"10.8.0.1", "10.8.0.3"}));
   EXPECT_EQ(cut(2), (std::vector<std::string>{"10.8.0.2", "10.8.0.3"}));
   EXPECT_EQ(cut(3), std::vector<std::string>{"10.8.0.3"});  // nothing logged there
-  EXPECT_EQ(cut(ObservedIndex::kEveryPlace), (std::vector<std::string>{"10.8.0.1", "10.8.0.2", "10.8.0.3"}));
+  EXPECT_EQ(cut(ObservedIndex::kEveryPlace), everything);
 }
 
 TEST(PlanTargetTest, AnEndpointPortThePolicyDoesNotAdmitIsAWarning) {

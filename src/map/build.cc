@@ -259,12 +259,18 @@ class DatabaseAt {
   size_t Find(const net::Address& responder, size_t flow) const {
     const auto at = at_.find(responder);
     if (at == at_.end()) return kNone;
-    const std::string& place = places_ == nullptr || places_->of.empty() ? kAny : places_->Of(flow);
+    const std::string* place = places_ == nullptr || places_->of.empty() ? &kAny : &places_->Of(flow);
+    // Logged in a place with no database at the address (a shared VPC's owner, a client's side):
+    // as good as a flow of no place.
+    if (!place->empty() &&
+        std::none_of(at->second.begin(), at->second.end(), [&](size_t i) { return dbs_[i].place == *place; })) {
+      place = &kAny;
+    }
     size_t found = kNone;
     for (const size_t i : at->second) {
       const std::string& there = dbs_[i].place;
-      if (place.empty() || there.empty() || there == place) {
-        if (found != kNone && place.empty() && dbs_[found].place != there) return kAmbiguous;
+      if (place->empty() || there.empty() || there == *place) {
+        if (found != kNone && place->empty() && dbs_[found].place != there) return kAmbiguous;
         if (found == kNone) found = i;
       }
     }
@@ -603,8 +609,8 @@ TrafficMap BuildMap(const MapInput& in) {
   }
   if (unplaced > 0) {
     map.notes.push_back(std::to_string(unplaced) +
-                        " flow(s) logged with no account or region go to an address databases of several "
-                        "accounts or regions share: drawn to none (their flow-log objects' names are not AWS's)");
+                        " flow(s) logged with no account or region, or in one with no database at their address, go "
+                        "to an address databases of several accounts or regions share: drawn to none");
   }
 
   for (size_t i = 0; i < dbs.size(); ++i) {

@@ -29,8 +29,9 @@ struct MapInput {
   const std::vector<bool>* is_new = nullptr;  // parallel to flows; may be null
   // Parallel to flows: where each was logged; may be null (no place known). A flow is drawn to a
   // database at its responder address that is in the same place (TargetReport::place; a database
-  // of no place takes flows of any). A flow of no place goes to the one database at its address;
-  // when databases of several places share it, to none, and a note counts those.
+  // of no place takes flows of any). A flow of no place, or logged in a place with no database at
+  // its address, goes to the one database at its address; when databases of several places share
+  // it, to none, and a note counts those.
   const traffic::FlowPlaces* places = nullptr;
   int64_t since = 0, until = 0, generated = 0;
   uint64_t recorded_flows = 0;    // the flow history's, whatever the window (0: not known)

@@ -295,12 +295,14 @@ TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedI
   for (const std::string& n : m.notes) noted = noted || n.starts_with("1 flow(s) logged with no account or region");
   EXPECT_TRUE(noted);
 
-  // One place's databases take the flows of no place too.
+  // Without b's database, what b logged at the address (a shared VPC's owner, a client's side)
+  // goes to the one database there, as the flow of no place does.
   plan.targets.pop_back();
   const map::TrafficMap one = BuildMap(in);
   std::set<std::string> groups;
   for (const map::MapEdge& e : one.edges) groups.insert(e.from);
-  EXPECT_EQ(groups, (std::set<std::string>{"labels:role=web,env=prod,loc=ap", "labels:role=web,env=prod,loc=us"}));
+  EXPECT_EQ(groups, (std::set<std::string>{"labels:role=web,env=prod,loc=ap", "labels:role=web,env=dev,loc=us",
+                                           "labels:role=web,env=prod,loc=us", "labels:role=web,env=prod,loc=eu"}));
 }
 
 TEST(BuildMapNoRulesTest, AVirtualServiceNoRuleReachesYetIsADatabaseMarkedNoRules) {
