@@ -405,17 +405,13 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   if (auto st = CheckEnforceRequest(req); !st) return Fail(std::move(st).error());
   PolicyOnce policy(req, deps);
   const std::function<const PolicyLoad&()> load = std::ref(policy);
-  // Where this run is, when the history says where its flows were logged (the run asks STS once
-  // anyway); not known, every flow counts.
-  std::string here;
-  if (req.observed_places != nullptr && req.observed_places->Named()) {
-    auto region = deps.aws->Region();
-    auto who = deps.aws->Identity();
-    if (region && who) here = who->account + "/" + *region;
-  }
   enforce::ObservedIndex observed = IndexObserved(req);
   auto planned = ReadPlace(req, deps, load);
   if (!planned) return Fail(std::move(planned).error());
+  // Where this run is (ReadPlace asked); not known, every flow counts.
+  const EnforceReport& read = planned->report;
+  const std::string here =
+      read.aws_account.empty() || read.aws_region.empty() ? "" : read.aws_account + "/" + read.aws_region;
   const uint32_t observed_place = ObservedPlace(req, here);
   AddDatabases(*planned, observed_place, observed);
   PlanRead(*planned, req, load(), req.observed != nullptr ? &observed : nullptr, observed_place);
