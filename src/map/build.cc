@@ -239,12 +239,22 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
 }
 
 // Which database a flow goes to: the one at its responder address in the place it was logged in.
+// Places are compared as numbers: the flows' (FlowPlaces::of), and each database's in the same
+// numbering (a place no flow names gets a number of its own).
 class DatabaseAt {
  public:
   static constexpr size_t kNone = SIZE_MAX, kAmbiguous = SIZE_MAX - 1;
 
-  DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places) : dbs_(dbs), places_(places) {
+  DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places)
+      : places_(places != nullptr && !places->of.empty() ? places : nullptr), place_of_(dbs.size(), kAny) {
+    std::unordered_map<std::string, uint32_t> number;
+    if (places_ != nullptr) {
+      for (size_t i = 1; i < places_->names.size(); ++i) number.emplace(places_->names[i], static_cast<uint32_t>(i));
+    }
     for (size_t i = 0; i < dbs.size(); ++i) {
+      if (!dbs[i].place.empty()) {
+        place_of_[i] = number.emplace(dbs[i].place, static_cast<uint32_t>(number.size() + 1)).first->second;
+      }
       for (const std::string& a : dbs[i].addresses) {
         if (auto parsed = net::ParseAddress(a)) {
           std::vector<size_t>& at = at_[*parsed];
@@ -259,18 +269,18 @@ class DatabaseAt {
   size_t Find(const net::Address& responder, size_t flow) const {
     const auto at = at_.find(responder);
     if (at == at_.end()) return kNone;
-    const std::string* place = places_ == nullptr || places_->of.empty() ? &kAny : &places_->Of(flow);
+    uint32_t place = places_ == nullptr ? kAny : places_->of[flow];
     // Logged in a place with no database at the address (a shared VPC's owner, a client's side):
     // as good as a flow of no place.
-    if (!place->empty() &&
-        std::none_of(at->second.begin(), at->second.end(), [&](size_t i) { return dbs_[i].place == *place; })) {
-      place = &kAny;
+    if (place != kAny &&
+        std::none_of(at->second.begin(), at->second.end(), [&](size_t i) { return place_of_[i] == place; })) {
+      place = kAny;
     }
     size_t found = kNone;
     for (const size_t i : at->second) {
-      const std::string& there = dbs_[i].place;
-      if (place->empty() || there.empty() || there == *place) {
-        if (found != kNone && place->empty() && dbs_[found].place != there) return kAmbiguous;
+      const uint32_t there = place_of_[i];
+      if (place == kAny || there == kAny || there == place) {
+        if (found != kNone && place == kAny && place_of_[found] != there) return kAmbiguous;
         if (found == kNone) found = i;
       }
     }
@@ -278,9 +288,9 @@ class DatabaseAt {
   }
 
  private:
-  static inline const std::string kAny;
-  const std::vector<Database>& dbs_;
+  static constexpr uint32_t kAny = 0;  // a flow of no place, a database of any
   const traffic::FlowPlaces* places_;
+  std::vector<uint32_t> place_of_;  // per database
   std::unordered_map<net::Address, std::vector<size_t>, net::AddressHash> at_;
 };
 
