@@ -263,9 +263,7 @@ TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedI
   // Two accounts' databases at the same address; a flow logged in account a is a's, one logged in
   // b is b's, and one of no place cannot be told apart.
   const std::vector<traffic::Flow> flows = {F("10.0.1.2"), F("10.0.1.1"), F("10.0.1.4"), F("10.0.1.6")};
-  traffic::FlowPlaces places;
-  places.names = {"", "111111111111/us-east-1", "222222222222/us-east-1"};
-  places.of = {1, 2, 0, 2};
+  const traffic::FlowPlaces places{{"", "111111111111/us-east-1", "222222222222/us-east-1"}, {1, 2, 0, 2}};
   enforce::EnforceReport plan;
   enforce::TargetReport a;
   a.id = "111111111111/us-east-1/orders-db";

@@ -460,14 +460,10 @@ TEST_F(FlowStoreTest, FlowsKeepThePlaceTheyWereLoggedInAndTheSameFlowInTwoPlaces
   const int64_t run = Run(*store);
   const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 3, kT, kT + 60);
   const Flow g = MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT, kT + 60);
-  FlowPlaces places;
-  places.names = {"", "111122223333/us-east-1", "444455556666/us-east-1"};
-  places.of = {1, 2, 0, 1};
+  const FlowPlaces places{{"", "111122223333/us-east-1", "444455556666/us-east-1"}, {1, 2, 0, 1}};
   Record(*store, run, {"a.log", 1, ""}, {f, f, f, g}, places);
   // A second run adds to the same place's flow: the place's id is found again.
-  FlowPlaces second;
-  second.names = {"", "444455556666/us-east-1"};
-  second.of = {1};
+  const FlowPlaces second{{"", "444455556666/us-east-1"}, {1}};
   Record(*store, Run(*store), {"b.log", 1, ""}, {f}, second);
 
   auto loaded = store->Load(0);
@@ -489,9 +485,7 @@ TEST_F(FlowStoreTest, FlowsKeepThePlaceTheyWereLoggedInAndTheSameFlowInTwoPlaces
 
 TEST_F(FlowStoreTest, PlacesOutsideTheWindowAreNotNamed) {
   auto store = OpenStore();
-  FlowPlaces places;
-  places.names = {"", "111122223333/us-east-1", "444455556666/eu-west-1"};
-  places.of = {1, 2};
+  const FlowPlaces places{{"", "111122223333/us-east-1", "444455556666/eu-west-1"}, {1, 2}};
   Record(*store, Run(*store), {"a.log", 1, ""},
          {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT),
           MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT + 5 * kDay, kT + 5 * kDay)},
@@ -523,9 +517,7 @@ TEST_F(FlowStoreTest, AVersionOneStoreIsReadAsItIsAndGainsPlacesWhenOpenedToWrit
   }
   auto store = OpenStore();
   ASSERT_TRUE(store);
-  FlowPlaces places;
-  places.names = {"", "111122223333/us-east-1"};
-  places.of = {1};
+  const FlowPlaces places{{"", "111122223333/us-east-1"}, {1}};
   Record(*store, Run(*store), {"new.log", 1, ""}, {f}, places);
   auto loaded = store->Load(0);
   ASSERT_TRUE(loaded) << loaded.error().message;
