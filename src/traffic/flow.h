@@ -46,12 +46,17 @@ struct Flow {
 
 // Where the flows of a history were logged: the account and region whose flow log each came
 // from, as "<account>/<region>" (flowlog::PlaceOfObject), or "" when its object's name said
-// neither. `of` is parallel to the flows and indexes `names`; empty, every flow's place is "".
+// neither; and the network interface that logged it ("eni-..."), or "" when its log's format has
+// no interface-id. `of` and `interface_of` are parallel to the flows and index `names` and
+// `interfaces`; empty, every flow's place (or interface) is "".
 struct FlowPlaces {
   std::vector<std::string> names{""};  // names[0] is ""
   std::vector<uint32_t> of;
+  std::vector<std::string> interfaces{""};  // interfaces[0] is ""
+  std::vector<uint32_t> interface_of{};
 
   const std::string& Of(size_t flow) const { return of.empty() ? names[0] : names[of[flow]]; }
+  uint32_t InterfaceOf(size_t flow) const { return interface_of.empty() ? 0 : interface_of[flow]; }
   // Whether any flow names its place.
   bool Named() const { return names.size() > 1; }
 };
