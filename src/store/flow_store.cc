@@ -16,18 +16,20 @@ namespace moat::store {
 namespace {
 
 constexpr int32_t kApplicationId = 0x6d6f6174;  // "moat" in the SQLite header
-constexpr int kSchemaVersion = 2;               // PRAGMA user_version; flow_store_format.h
+constexpr int kSchemaVersion = 3;               // PRAGMA user_version; flow_store_format.h
 constexpr int kCacheKiB = 64 * 1024;            // page cache per connection
 constexpr int64_t kMmapBytes = int64_t{1} << 31;
 constexpr int64_t kWalLimitBytes = 64 << 20;  // the WAL is cut back to this after a checkpoint
 constexpr uint64_t kProgressEvery = 1 << 16;  // rows between two progress calls
 constexpr int kBatch = 64;                    // rows per INSERT statement: fewer steps, binds and seeks
 
-// flows: one row per flow key (with its place) and UTC day of its `last`; key and value are
-// flow_store_format.h. The primary key keeps a key's days together, so Load sums them in one pass.
-// Pages are SQLite's default 4 KiB: as fast to scan as 16 KiB ones, and a flow added to a big
-// store rewrites less. places: the accounts and regions flows were logged in ("<account>/<region>"),
-// by the id their keys carry. Version 1 had no places; opening one to write adds the table.
+// flows: one row per flow key (with its place and interface) and UTC day of its `last`; key and
+// value are flow_store_format.h. The primary key keeps a key's days together, so Load sums them in
+// one pass. Pages are SQLite's default 4 KiB: as fast to scan as 16 KiB ones, and a flow added to a
+// big store rewrites less. places: the accounts and regions flows were logged in
+// ("<account>/<region>"), and interfaces: the network interfaces that logged them ("eni-..."), by
+// the ids their keys carry. Version 1 had neither, version 2 no interfaces; opening one to write
+// adds the missing tables.
 constexpr const char* kSchema = R"sql(
 PRAGMA page_size = 4096;
 CREATE TABLE runs(id INTEGER PRIMARY KEY, time INTEGER NOT NULL, command TEXT NOT NULL,
@@ -37,13 +39,15 @@ CREATE TABLE objects(name TEXT NOT NULL, size INTEGER NOT NULL, version TEXT NOT
 CREATE TABLE flows(key BLOB NOT NULL, day INTEGER NOT NULL, value BLOB NOT NULL,
                    PRIMARY KEY(key, day)) WITHOUT ROWID;
 CREATE TABLE places(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE interfaces(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 PRAGMA application_id = 1836015988;
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;
 )sql";
-static_assert(kApplicationId == 1836015988 && kSchemaVersion == 2, "kSchema repeats them");
-constexpr const char* kUpgradeFrom1 = R"sql(
+static_assert(kApplicationId == 1836015988 && kSchemaVersion == 3, "kSchema repeats them");
+constexpr const char* kUpgrade = R"sql(
 CREATE TABLE IF NOT EXISTS places(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-PRAGMA user_version = 2;
+CREATE TABLE IF NOT EXISTS interfaces(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+PRAGMA user_version = 3;
 )sql";
 
 // The upsert of `rows` flows; moat_merge adds a value to the one in the row (MergeValues).
@@ -240,7 +244,7 @@ Status FlowStore::Initialize() {
   return SetUp(false);
 }
 
-// A version 1 store gains the places table (its flows keep no place).
+// A version 1 or 2 store gains the tables it lacks (its flows keep no place or no interface).
 Status FlowStore::Upgrade() {
   sqlite3* db = db_.get();
   Kind kind;
@@ -251,7 +255,7 @@ Status FlowStore::Upgrade() {
     return Fail(Failure("cannot upgrade the flow store"));
   }
   if (schema_ < kSchemaVersion) {
-    if (sqlite3_exec(db, kUpgradeFrom1, nullptr, nullptr, nullptr) != SQLITE_OK || upgrade.Commit() != SQLITE_OK) {
+    if (sqlite3_exec(db, kUpgrade, nullptr, nullptr, nullptr) != SQLITE_OK || upgrade.Commit() != SQLITE_OK) {
       return Fail(Failure("cannot upgrade the flow store"));
     }
     schema_ = kSchemaVersion;
@@ -289,10 +293,14 @@ Status FlowStore::Prepare() {
       !prepare("UPDATE runs SET flows = flows + ?2 WHERE id = ?1", &count_run_)) {
     return Fail(Failure("not a moat flow store"));
   }
-  // A version 1 store read as it is has no places (and no flow of one).
-  if (schema_ >= 2 && (!prepare("INSERT INTO places(name) VALUES(?1) ON CONFLICT(name) DO NOTHING", &add_place_) ||
-                       !prepare("SELECT id FROM places WHERE name = ?1", &place_id_))) {
-    return Fail(Failure("not a moat flow store"));
+  // A store of an older version read as it is lacks the newer tables (and has no flow that names them).
+  for (NameTable* t : {&places_, &interfaces_}) {
+    if (schema_ < t->since) continue;
+    const std::string table = t->table;
+    if (!prepare("INSERT INTO " + table + "(name) VALUES(?1) ON CONFLICT(name) DO NOTHING", &t->add) ||
+        !prepare("SELECT id FROM " + table + " WHERE name = ?1", &t->id)) {
+      return Fail(Failure("not a moat flow store"));
+    }
   }
   return {};
 }
@@ -327,13 +335,38 @@ Result<bool> FlowStore::Recorded(const ObjectMark& object) {
   return rc == SQLITE_ROW;
 }
 
+namespace {
+
+// Why `places` cannot be the places of `flows` flows; empty when it can.
+std::string Misfit(const FlowPlaces& places, size_t flows) {
+  const auto count = [flows](const std::vector<uint32_t>& of, const char* what) {
+    if (of.empty() || of.size() == flows) return std::string();
+    return std::string(what) + " for " + std::to_string(of.size()) + " of " + std::to_string(flows) + " flows";
+  };
+  const auto range = [](const std::vector<uint32_t>& of, size_t names, const char* what) {
+    for (size_t i = 0; i < of.size(); ++i) {
+      if (of[i] >= names) {
+        return "flow " + std::to_string(i) + ": " + what + " " + std::to_string(of[i]) + " of " + std::to_string(names);
+      }
+    }
+    return std::string();
+  };
+  for (const std::string& why : {count(places.of, "places"), count(places.interface_of, "interfaces"),
+                                 range(places.of, places.names.size(), "place"),
+                                 range(places.interface_of, places.interfaces.size(), "interface")}) {
+    if (!why.empty()) return why;
+  }
+  return {};
+}
+
+}  // namespace
+
 Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::span<const Flow> flows,
                          const traffic::FlowPlaces& places) {
   const std::string what =
       "recording " + (objects.size() == 1 ? objects[0].name : std::to_string(objects.size()) + " objects");
-  if (!places.of.empty() && places.of.size() != flows.size()) {
-    return Fail(Internal(path_ + ": " + what + ": places for " + std::to_string(places.of.size()) + " of " +
-                         std::to_string(flows.size()) + " flows"));
+  if (const std::string why = Misfit(places, flows.size()); !why.empty()) {
+    return Fail(Internal(path_ + ": " + what + ": " + why));
   }
   Transaction txn(db_.get());
   if (txn.Begin("BEGIN IMMEDIATE") != SQLITE_OK) return Fail(Failure(what));
@@ -353,56 +386,74 @@ Status FlowStore::Record(int64_t run, std::span<const ObjectMark> objects, std::
   sqlite3_bind_int64(count, 2, static_cast<int64_t>(flows.size()));
   if (sqlite3_step(count) != SQLITE_DONE) return Fail(Failure(what));
   if (sqlite3_changes(db_.get()) == 0) return Fail(Internal(path_ + ": " + what + ": no run " + std::to_string(run)));
-  // Each place named gets its id here (the same name, the same id, in every run).
-  std::vector<uint32_t> ids(places.names.size(), 0);
-  for (size_t i = 1; i < places.names.size(); ++i) {
-    if (places.names[i].empty()) continue;
-    auto id = PlaceId(places.names[i]);
-    if (!id) return Fail(std::move(id).error().Context(what));
-    ids[i] = *id;
+  auto place_ids = NameIds(places_, places.names);
+  if (!place_ids) return Fail(std::move(place_ids).error().Context(what));
+  auto interface_ids = NameIds(interfaces_, places.interfaces);
+  if (!interface_ids) return Fail(std::move(interface_ids).error().Context(what));
+  if (!UpsertFlows(run, flows, places, *place_ids, *interface_ids) || txn.Commit() != SQLITE_OK) {
+    return Fail(Failure(what));
   }
-  if (!UpsertFlows(run, flows, places, ids) || txn.Commit() != SQLITE_OK) return Fail(Failure(what));
   return {};
 }
 
-Result<uint32_t> FlowStore::PlaceId(const std::string& name) {
-  if (!add_place_)
-    return Fail(Error{ErrorCode::kDenied, path_ + ": a version 1 flow store read as it is keeps no place"});
-  for (sqlite3_stmt* s : {add_place_.get(), place_id_.get()}) {
+// Each name gets its id here (the same name, the same id, in every run); "" is none, id 0.
+Result<std::vector<uint32_t>> FlowStore::NameIds(NameTable& table, const std::vector<std::string>& names) {
+  std::vector<uint32_t> ids(names.size(), 0);
+  for (size_t i = 1; i < names.size(); ++i) {
+    if (names[i].empty()) continue;
+    auto id = NameId(table, names[i]);
+    if (!id) return Fail(std::move(id).error());
+    ids[i] = *id;
+  }
+  return ids;
+}
+
+Result<uint32_t> FlowStore::NameId(NameTable& table, const std::string& name) {
+  if (!table.add) {
+    return Fail(Error{ErrorCode::kDenied, path_ + ": a version " + std::to_string(schema_) +
+                                              " flow store read as it is keeps no " + table.what});
+  }
+  for (sqlite3_stmt* s : {table.add.get(), table.id.get()}) {
     sqlite3_reset(s);
     sqlite3_bind_text(s, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
   }
-  if (sqlite3_step(add_place_.get()) != SQLITE_DONE || sqlite3_step(place_id_.get()) != SQLITE_ROW) {
-    return Fail(Failure("place " + name));
+  if (sqlite3_step(table.add.get()) != SQLITE_DONE || sqlite3_step(table.id.get()) != SQLITE_ROW) {
+    return Fail(Failure(std::string(table.what) + " " + name));
   }
-  const int64_t id = sqlite3_column_int64(place_id_.get(), 0);
-  sqlite3_reset(place_id_.get());
-  if (id <= 0 || id > int64_t{UINT32_MAX}) return Fail(InvalidInput(path_ + ": place " + name + ": a damaged id"));
+  const int64_t id = sqlite3_column_int64(table.id.get(), 0);
+  sqlite3_reset(table.id.get());
+  if (id <= 0 || id > int64_t{UINT32_MAX}) {
+    return Fail(InvalidInput(path_ + ": " + table.what + " " + name + ": a damaged id"));
+  }
   return static_cast<uint32_t>(id);
 }
 
 // Upserts in key order, kBatch rows a statement: neighbouring flows share pages, so each page is
-// read and written once. Sorts small rows on the keys' first 16 bytes (all of an IPv4 key).
+// read and written once. Sorts small rows by place and interface id, then on the first 16 bytes of
+// the key without them (all of an IPv4 key): the order of the packed keys (flow_store_format.h).
 bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows, const traffic::FlowPlaces& places,
-                            const std::vector<uint32_t>& ids) {
+                            const std::vector<uint32_t>& place_ids, const std::vector<uint32_t>& interface_ids) {
   struct Row {
+    uint32_t place, interface;
     uint64_t hi, lo;
     int64_t day;
     const Flow* flow;
-    uint32_t place;
   };
   std::vector<Row> rows(flows.size());
   for (size_t i = 0; i < flows.size(); ++i) {
     Row& r = rows[i];
-    r.place = places.of.empty() ? 0 : ids[places.of[i]];
-    KeyPrefix(PackKey(flows[i].key, r.place), &r.hi, &r.lo);
+    r.place = places.of.empty() ? 0 : place_ids[places.of[i]];
+    r.interface = interface_ids[places.InterfaceOf(i)];
+    KeyPrefix(PackKey(flows[i].key), &r.hi, &r.lo);
     r.day = DayOf(flows[i].counts.last);
     r.flow = &flows[i];
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.place != b.place) return a.place < b.place;
+    if (a.interface != b.interface) return a.interface < b.interface;
     if (a.hi != b.hi) return a.hi < b.hi;
     if (a.lo != b.lo) return a.lo < b.lo;
-    if (const int c = CompareKeys(PackKey(a.flow->key, a.place), PackKey(b.flow->key, b.place)); c != 0) return c < 0;
+    if (const int c = CompareKeys(PackKey(a.flow->key), PackKey(b.flow->key)); c != 0) return c < 0;
     return a.day < b.day;
   });
   PackedKey keys[kBatch];
@@ -414,7 +465,7 @@ bool FlowStore::UpsertFlows(int64_t run, std::span<const Flow> flows, const traf
     sqlite3_reset(s);
     for (size_t i = 0; i < n; ++i) {
       const Row& r = rows[at + i];
-      keys[i] = PackKey(r.flow->key, r.place);
+      keys[i] = PackKey(r.flow->key, r.place, r.interface);
       values[i] = PackValue({r.flow->counts, run}, r.day);
       const int p = static_cast<int>(3 * i);
       sqlite3_bind_blob(s, p + 1, keys[i].bytes, keys[i].size, SQLITE_STATIC);
@@ -447,29 +498,59 @@ struct KeyRows {
   int64_t first_run = std::numeric_limits<int64_t>::max();
 };
 
+// The names of a table (places, interfaces) by id, each appended to `out` (a FlowPlaces' names or
+// interfaces) when a flow first names it. REQUIRES: `out` outlives it.
+class NameIndex {
+ public:
+  explicit NameIndex(std::vector<std::string>* out) : out_(out) {}
+  void Add(uint32_t id, std::string name) { names_[id] = {std::move(name), 0}; }
+  // The index in `out` of the name of `id` (0: none, index 0); nullopt when the table has no `id`.
+  std::optional<uint32_t> IndexOf(uint32_t id) {
+    if (id == 0) return 0;
+    const auto it = names_.find(id);
+    if (it == names_.end()) return std::nullopt;
+    auto& [name, index] = it->second;
+    if (index == 0) {
+      index = static_cast<uint32_t>(out_->size());
+      out_->push_back(name);
+    }
+    return index;
+  }
+
+ private:
+  std::unordered_map<uint32_t, std::pair<std::string, uint32_t>> names_;
+  std::vector<std::string>* out_;
+};
+
+// Reads the names of `table` into `index`; SQLITE_DONE when all are read.
+int ReadNames(sqlite3* db, const char* table, NameIndex* index) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, (std::string("SELECT id, name FROM ") + table).c_str(), -1, &s, nullptr);
+  while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(s, 1));
+    index->Add(static_cast<uint32_t>(sqlite3_column_int64(s, 0)), name != nullptr ? name : "");
+    rc = SQLITE_OK;
+  }
+  sqlite3_finalize(s);
+  return rc;
+}
+
 }  // namespace
 
 // One pass over the primary key: a key's days are adjacent, so they are summed without a lookup.
 Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress) {
-  Transaction snapshot(db_.get());  // the three reads see the same data
+  Transaction snapshot(db_.get());  // the reads see the same data
   if (snapshot.Begin("BEGIN") != SQLITE_OK) return Fail(Failure("loading"));
   const Result<int64_t> latest = QueryInt("SELECT coalesce(max(id), 0) FROM runs WHERE flows > 0");
   if (!latest) return Fail(latest.error());
   const Result<int64_t> total = QueryInt("SELECT count(*) FROM flows");
   if (!total) return Fail(total.error());
   LoadedFlows out;
-  // The places by their ids; each gets its index in out.places.names when a flow of the window names it.
-  std::unordered_map<uint32_t, std::pair<std::string, uint32_t>> places;
-  if (schema_ >= 2) {
-    sqlite3_stmt* raw = nullptr;
-    int prc = sqlite3_prepare_v2(db_.get(), "SELECT id, name FROM places", -1, &raw, nullptr);
-    const Statement list(raw);
-    while (prc == SQLITE_OK && (prc = sqlite3_step(raw)) == SQLITE_ROW) {
-      const auto* name = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
-      places[static_cast<uint32_t>(sqlite3_column_int64(raw, 0))] = {name != nullptr ? name : "", 0};
-      prc = SQLITE_OK;
+  NameIndex places(&out.places.names), interfaces(&out.places.interfaces);
+  for (const auto& [table, index] : {std::pair{&places_, &places}, std::pair{&interfaces_, &interfaces}}) {
+    if (schema_ >= table->since && ReadNames(db_.get(), table->table, index) != SQLITE_DONE) {
+      return Fail(Failure(std::string("loading the ") + table->table));
     }
-    if (prc != SQLITE_DONE) return Fail(Failure("loading the places"));
   }
   sqlite3_stmt* s = nullptr;
   int rc = sqlite3_prepare_v2(db_.get(), "SELECT key, day, value FROM flows ORDER BY key, day", -1, &s, nullptr);
@@ -485,22 +566,19 @@ Result<LoadedFlows> FlowStore::Load(int64_t since, const LoadProgress& progress)
     if (key.size < 0) return true;
     ++out.recorded;
     if (!key.in_window) return true;
-    uint32_t id = 0;
-    const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size), &id);
+    uint32_t place_id = 0, interface_id = 0;
+    const std::optional<FlowKey> k = UnpackKey(key.bytes, static_cast<size_t>(key.size), &place_id, &interface_id);
     if (!k) return false;
-    uint32_t index = 0;
-    if (id != 0) {
-      auto place = places.find(id);
-      if (place == places.end()) return false;  // a key naming no place
-      if (place->second.second == 0) {
-        place->second.second = static_cast<uint32_t>(out.places.names.size());
-        out.places.names.push_back(place->second.first);
-      }
-      index = place->second.second;
+    const std::optional<uint32_t> place = places.IndexOf(place_id), interface = interfaces.IndexOf(interface_id);
+    if (!place || !interface) return false;  // a key naming an id its table does not have
+    // interface_of stays empty until a flow has an interface; the flows before it get none.
+    if (std::vector<uint32_t>& interface_of = out.places.interface_of; *interface != 0 || !interface_of.empty()) {
+      interface_of.resize(out.flows.size(), 0);
+      interface_of.push_back(*interface);
     }
     out.flows.push_back(Flow{*k, key.counts});
     out.is_new.push_back(key.first_run == *latest);
-    out.places.of.push_back(index);
+    out.places.of.push_back(*place);
     return true;
   };
   const auto damaged = [this](int size) {

@@ -1,14 +1,19 @@
-// The flow store's row format (schema version 2): a row of `flows` is (key BLOB, day INTEGER,
-// value BLOB), one per flow key, place and UTC day of its `last`. Pure functions over bytes.
+// The flow store's row format (schema version 3): a row of `flows` is (key BLOB, day INTEGER,
+// value BLOB), one per flow key, place, network interface and UTC day of its `last`. Pure
+// functions over bytes.
 //
 // key: a FlowKey in big-endian bytes, so that byte order is key order, responder first (the flows
 // of one database sit together):
 //   responder family (1) + address (4 for IPv4, else 16), port (2), protocol (1),
 //   initiator family (1) + address (4 or 16), action (1)
 // — 14 bytes for IPv4, 38 for IPv6. The family byte fixes the address length, so a byte-wise
-// comparison compares field by field. A flow whose log named its account and region has the place's
-// id in front: kPlaceMark (1) + the id in the `places` table (4) — 19 or 43 bytes; a key without
-// it (every key of schema version 1) is a flow of no known place. No family byte is kPlaceMark.
+// comparison compares field by field. In front, in this order, each only when known:
+//   kPlaceMark (1) + the id in the `places` table of the account and region it was logged in (4)
+//   kInterfaceMark (1) + the id in the `interfaces` table of the interface that logged it (4)
+// — up to 48 bytes. An id is never 0. A key without a place (every key of schema version 1) is a
+// flow of no known place; one without an interface (every key of versions 1 and 2), of no known
+// interface. No family byte is a mark, so the flows of no place sort first, then place by place;
+// within a place, those of no interface first, then interface by interface.
 //
 // value: flags (1 byte: 1 = has first, 2 = has last), then LEB128 varints: records, packets,
 // bytes, run (the first run that wrote the row), and the present times as zigzag offsets from
@@ -30,9 +35,10 @@ using traffic::FlowKey;
 
 inline constexpr int64_t kDaySeconds = 86400;
 inline constexpr uint8_t kPlaceMark = 0xff;
+inline constexpr uint8_t kInterfaceMark = 0xfe;
 
 struct PackedKey {
-  static constexpr size_t kMaxSize = 5 + 38;
+  static constexpr size_t kMaxSize = 5 + 5 + 38;
   uint8_t bytes[kMaxSize];
   uint8_t size = 0;
 };
@@ -119,14 +125,19 @@ inline int64_t FromOffset(uint64_t z, int64_t base) {
 
 }  // namespace flow_store_internal
 
-// `place`: the id of the flow's place in the `places` table; 0: no place known.
-inline PackedKey PackKey(const FlowKey& k, uint32_t place = 0) {
+// `place` and `interface`: the ids of the flow's place and interface in the `places` and
+// `interfaces` tables; 0: none known.
+inline PackedKey PackKey(const FlowKey& k, uint32_t place = 0, uint32_t interface = 0) {
   using namespace flow_store_internal;
   PackedKey out;
   uint8_t* p = out.bytes;
   if (place != 0) {
     *p++ = kPlaceMark;
     p = PutBig(p, place, 4);
+  }
+  if (interface != 0) {
+    *p++ = kInterfaceMark;
+    p = PutBig(p, interface, 4);
   }
   p = PutAddress(p, k.responder);
   p = PutBig(p, k.port, 2);
@@ -137,21 +148,35 @@ inline PackedKey PackKey(const FlowKey& k, uint32_t place = 0) {
   return out;
 }
 
-// The key in `size` bytes, or nullopt when they are not a packed key (a damaged file). `place`,
-// when given, receives the place's id (0: none).
-inline std::optional<FlowKey> UnpackKey(const uint8_t* bytes, size_t size, uint32_t* place = nullptr) {
+namespace flow_store_internal {
+
+// Reads the id after `mark` at `*p` into `id` and steps over it; leaves both when `*p` is not
+// `mark`. False when the bytes after the mark are not an id.
+inline bool GetMarkedId(const uint8_t** p, const uint8_t* end, uint8_t mark, uint32_t* id) {
+  if (*p == end || **p != mark) return true;
+  if (end - *p < 5) return false;
+  *id = static_cast<uint32_t>(GetBig(*p + 1, 4));
+  *p += 5;
+  return *id != 0;
+}
+
+}  // namespace flow_store_internal
+
+// The key in `size` bytes, or nullopt when they are not a packed key (a damaged file). `place`
+// and `interface`, when given, receive the ids of its place and interface (0: none).
+inline std::optional<FlowKey> UnpackKey(const uint8_t* bytes, size_t size, uint32_t* place = nullptr,
+                                        uint32_t* interface = nullptr) {
   using namespace flow_store_internal;
   const uint8_t* end = bytes + size;
-  uint32_t id = 0;
-  if (size > 0 && bytes[0] == kPlaceMark) {
-    if (size < 5) return std::nullopt;
-    id = static_cast<uint32_t>(GetBig(bytes + 1, 4));
-    if (id == 0) return std::nullopt;
-    bytes += 5;
+  uint32_t place_id = 0, interface_id = 0;
+  const uint8_t* p = bytes;
+  if (!GetMarkedId(&p, end, kPlaceMark, &place_id) || !GetMarkedId(&p, end, kInterfaceMark, &interface_id)) {
+    return std::nullopt;
   }
-  if (place != nullptr) *place = id;
+  if (place != nullptr) *place = place_id;
+  if (interface != nullptr) *interface = interface_id;
   FlowKey k;
-  const uint8_t* p = GetAddress(bytes, end, &k.responder);
+  p = GetAddress(p, end, &k.responder);  // a mark out of order or twice is no family
   if (p == nullptr || end - p < 3) return std::nullopt;
   k.port = static_cast<uint16_t>(GetBig(p, 2));
   k.protocol = p[2];

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 #include <vector>
 
@@ -48,7 +49,7 @@ TEST(FlowStoreFormat, APlacedKeyCarriesItsPlaceInFrontAndAKeyWithoutOneHasNoPlac
   place = 7;
   EXPECT_EQ(UnpackKey(plain.bytes, plain.size, &place), k);
   EXPECT_EQ(place, 0u);
-  EXPECT_EQ(PackKey(Key("::1", "::2", 5432), 1).size, PackedKey::kMaxSize);
+  EXPECT_EQ(PackKey(Key("::1", "::2", 5432), 1).size, 43);
   // Place 0 is no place: written without the mark, so a marked 0 is not a key.
   PackedKey zero = placed;
   zero.bytes[1] = zero.bytes[2] = zero.bytes[3] = zero.bytes[4] = 0;
@@ -56,6 +57,108 @@ TEST(FlowStoreFormat, APlacedKeyCarriesItsPlaceInFrontAndAKeyWithoutOneHasNoPlac
   // The same flow in two places is two keys; the places' flows sit together.
   EXPECT_NE(CompareKeys(PackKey(k, 1), PackKey(k, 2)), 0);
   EXPECT_LT(CompareKeys(PackKey(Key("10.0.1.20", "10.0.2.99", 5432), 1), PackKey(k, 2)), 0);
+}
+
+TEST(FlowStoreFormat, AKeyOfAnInterfaceCarriesItsIdAfterThePlace) {
+  const FlowKey k = Key("10.0.1.20", "10.0.2.45", 5432);
+  const PackedKey both = PackKey(k, 0x01020304, 0x0a0b0c0d);
+  ASSERT_EQ(both.size, 24);
+  EXPECT_EQ(both.bytes[0], kPlaceMark);
+  EXPECT_EQ(both.bytes[5], kInterfaceMark);
+  EXPECT_EQ(both.bytes[6], 0x0a);
+  EXPECT_EQ(both.bytes[9], 0x0d);
+  uint32_t place = 0, interface = 0;
+  EXPECT_EQ(UnpackKey(both.bytes, both.size, &place, &interface), k);
+  EXPECT_EQ(place, 0x01020304u);
+  EXPECT_EQ(interface, 0x0a0b0c0du);
+  for (size_t n = 0; n < both.size; ++n) EXPECT_FALSE(UnpackKey(both.bytes, n)) << n;
+
+  const PackedKey alone = PackKey(k, 0, 7);
+  ASSERT_EQ(alone.size, 19);
+  EXPECT_EQ(alone.bytes[0], kInterfaceMark);
+  place = interface = 9;
+  EXPECT_EQ(UnpackKey(alone.bytes, alone.size, &place, &interface), k);
+  EXPECT_EQ(place, 0u);
+  EXPECT_EQ(interface, 7u);
+  for (size_t n = 0; n < alone.size; ++n) EXPECT_FALSE(UnpackKey(alone.bytes, n)) << n;
+
+  const PackedKey placed = PackKey(k, 3);
+  interface = 9;
+  EXPECT_EQ(UnpackKey(placed.bytes, placed.size, &place, &interface), k);
+  EXPECT_EQ(interface, 0u) << "a key of schema version 2 has no interface";
+  EXPECT_EQ(PackKey(Key("::1", "::2", 5432), 1, 1).size, PackedKey::kMaxSize);
+}
+
+TEST(FlowStoreFormat, AnInterfaceMarkThatIsNotOneIdAfterThePlaceIsADamagedKey) {
+  const FlowKey k = Key("10.0.1.20", "10.0.2.45", 5432);
+  const PackedKey both = PackKey(k, 0x01020304, 0x0a0b0c0d);
+  // Interface 0 is no interface: written without the mark, so a marked 0 is not a key.
+  PackedKey zero = both;
+  zero.bytes[6] = zero.bytes[7] = zero.bytes[8] = zero.bytes[9] = 0;
+  EXPECT_FALSE(UnpackKey(zero.bytes, zero.size));
+  // A mark with fewer than 4 bytes of id after it.
+  const uint8_t truncated[] = {kInterfaceMark, 0, 0, 7};
+  EXPECT_FALSE(UnpackKey(truncated, sizeof truncated));
+  // The interface before the place: the same bytes in the other order.
+  PackedKey swapped;
+  std::copy(both.bytes + 5, both.bytes + 10, swapped.bytes);
+  std::copy(both.bytes, both.bytes + 5, swapped.bytes + 5);
+  std::copy(both.bytes + 10, both.bytes + both.size, swapped.bytes + 10);
+  swapped.size = both.size;
+  EXPECT_FALSE(UnpackKey(swapped.bytes, swapped.size));
+  // Two interfaces, or two places.
+  const PackedKey alone = PackKey(k, 0, 7);
+  PackedKey twice;
+  std::copy(alone.bytes, alone.bytes + 5, twice.bytes);
+  std::copy(alone.bytes, alone.bytes + alone.size, twice.bytes + 5);
+  twice.size = static_cast<uint8_t>(alone.size + 5);
+  EXPECT_FALSE(UnpackKey(twice.bytes, twice.size));
+  const PackedKey placed = PackKey(k, 3);
+  std::copy(placed.bytes, placed.bytes + 5, twice.bytes);
+  std::copy(placed.bytes, placed.bytes + placed.size, twice.bytes + 5);
+  twice.size = static_cast<uint8_t>(placed.size + 5);
+  EXPECT_FALSE(UnpackKey(twice.bytes, twice.size));
+}
+
+// Keys of every combination of place and interface: byte order is (place, interface, key), each
+// of none (0) first, and each key unpacks to what was packed.
+TEST(FlowStoreFormat, KeyByteOrderIsPlaceThenInterfaceThenKey) {
+  struct Packed {
+    uint32_t place, interface;
+    FlowKey key;
+  };
+  std::vector<Packed> keys;
+  for (uint32_t place : {0u, 1u, 2u, 0x100u}) {
+    for (uint32_t interface : {0u, 1u, 5u, 0x01000000u}) {
+      for (const char* r : {"10.0.2.45", "10.0.2.9", "2001:db8::1"}) {
+        for (const char* i : {"10.0.1.20", "::"}) keys.push_back({place, interface, Key(i, r, 5432)});
+      }
+    }
+  }
+  for (const Packed& p : keys) {
+    const PackedKey bytes = PackKey(p.key, p.place, p.interface);
+    uint32_t place = 0, interface = 0;
+    EXPECT_EQ(UnpackKey(bytes.bytes, bytes.size, &place, &interface), p.key);
+    EXPECT_EQ(std::tie(place, interface), std::tie(p.place, p.interface));
+  }
+  std::vector<Packed> by_bytes = keys;
+  std::sort(by_bytes.begin(), by_bytes.end(), [](const Packed& a, const Packed& b) {
+    return CompareKeys(PackKey(a.key, a.place, a.interface), PackKey(b.key, b.place, b.interface)) < 0;
+  });
+  std::sort(keys.begin(), keys.end(), [](const Packed& a, const Packed& b) {
+    return std::tie(a.place, a.interface, a.key.responder, a.key.port, a.key.initiator) <
+           std::tie(b.place, b.interface, b.key.responder, b.key.port, b.key.initiator);
+  });
+  for (size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(std::tie(by_bytes[i].place, by_bytes[i].interface, by_bytes[i].key),
+              std::tie(keys[i].place, keys[i].interface, keys[i].key))
+        << i;
+  }
+  // CompareKeys is memcmp over the bytes, then the shorter first.
+  const PackedKey plain = PackKey(Key("10.0.1.20", "10.0.2.45", 5432), 1);
+  const PackedKey at_interface = PackKey(Key("10.0.1.20", "10.0.2.45", 5432), 1, 1);
+  EXPECT_LT(std::memcmp(plain.bytes, at_interface.bytes, plain.size), 0);
+  EXPECT_LT(CompareKeys(plain, at_interface), 0);
 }
 
 TEST(FlowStoreFormat, KeyByteOrderIsResponderPortProtocolInitiatorAction) {

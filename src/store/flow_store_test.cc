@@ -12,6 +12,7 @@
 #include <iterator>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "store/flow_store_format.h"
 #include "testing/env.h"
@@ -64,6 +65,28 @@ void Sql(const fs::path& file, const std::string& sql) {
   EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
   sqlite3_free(err);
   sqlite3_close(db);
+}
+
+// The one integer `sql` reads from the file, through a connection of its own; -1 when it fails.
+int64_t QueryInt(const fs::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+// The hex of a packed key, for SQL.
+std::string Hex(const PackedKey& k) {
+  std::string hex;
+  for (size_t i = 0; i < k.size; ++i) hex += fmt::format("{:02x}", k.bytes[i]);
+  return hex;
 }
 
 class FlowStoreTest : public ::testing::Test {
@@ -446,12 +469,12 @@ TEST_F(FlowStoreTest, AnotherSQLiteDatabaseIsNotAStoreAndIsLeftAlone) {
 
 TEST_F(FlowStoreTest, AStoreFromANewerMoatIsRefusedAndLeftAlone) {
   OpenStore().reset();
-  Sql(path_, "PRAGMA user_version = 3");
+  Sql(path_, "PRAGMA user_version = 4");
   const std::string bytes = ReadFile(path_);
   auto store = FlowStore::Open(path_.string());
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().message,
-            path_.string() + ": written by a newer moat (its flow store schema is newer than version 2)");
+            path_.string() + ": written by a newer moat (its flow store schema is newer than version 3)");
   EXPECT_EQ(ReadFile(path_), bytes);
 }
 
@@ -498,14 +521,14 @@ TEST_F(FlowStoreTest, PlacesOutsideTheWindowAreNotNamed) {
 }
 
 TEST_F(FlowStoreTest, AVersionOneStoreIsReadAsItIsAndGainsPlacesWhenOpenedToWrite) {
-  // A store as the previous schema made it: no places table, user_version 1.
+  // A store as the first schema made it: no places or interfaces table, user_version 1.
   OpenStore().reset();
   const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 2, kT, kT);
   {
     auto store = OpenStore();
     Record(*store, Run(*store), {"old.log", 1, ""}, {f});
   }
-  Sql(path_, "DROP TABLE places; PRAGMA user_version = 1");
+  Sql(path_, "DROP TABLE places; DROP TABLE interfaces; PRAGMA user_version = 1");
   {
     auto read = FlowStore::OpenReadOnly(path_.string());
     ASSERT_TRUE(read) << read.error().message;
@@ -524,17 +547,140 @@ TEST_F(FlowStoreTest, AVersionOneStoreIsReadAsItIsAndGainsPlacesWhenOpenedToWrit
   ASSERT_EQ(loaded->flows.size(), 2u);
   EXPECT_EQ(loaded->places.Of(0), "");
   EXPECT_EQ(loaded->places.Of(1), "111122223333/us-east-1");
+  EXPECT_EQ(QueryInt(path_, "PRAGMA user_version"), 3);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM interfaces"), 0);
+}
+
+TEST_F(FlowStoreTest, AVersionTwoStoreIsReadAsItIsAndGainsInterfacesWhenOpenedToWrite) {
+  // A store as the second schema made it: places but no interfaces table, user_version 2.
+  OpenStore().reset();
+  const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 2, kT, kT);
+  const FlowPlaces placed{{"", "111122223333/us-east-1"}, {1}};
+  {
+    auto store = OpenStore();
+    Record(*store, Run(*store), {"old.log", 1, ""}, {f}, placed);
+  }
+  Sql(path_, "DROP TABLE interfaces; PRAGMA user_version = 2");
+  const std::string bytes = ReadFile(path_);
+  {
+    auto read = FlowStore::OpenReadOnly(path_.string());
+    ASSERT_TRUE(read) << read.error().message;
+    auto loaded = (*read)->Load(0);
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    ASSERT_EQ(loaded->flows.size(), 1u);
+    EXPECT_EQ(loaded->places.Of(0), "111122223333/us-east-1");
+    EXPECT_EQ(loaded->places.interfaces, (std::vector<std::string>{""}));
+    EXPECT_EQ(loaded->places.InterfaceOf(0), 0u);
+    const FlowPlaces at{{""}, {}, {"", "eni-0a1b2c3d4e5f60718"}, {1}};
+    EXPECT_FALSE((*read)->Record(1, {"new.log", 1, ""}, std::vector<Flow>{f}, at));
+  }
+  EXPECT_EQ(ReadFile(path_), bytes) << "read as it is";
+  auto store = OpenStore();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(QueryInt(path_, "PRAGMA user_version"), 3);
+  const FlowPlaces at{{"", "111122223333/us-east-1"}, {1}, {"", "eni-0a1b2c3d4e5f60718"}, {1}};
+  Record(*store, Run(*store), {"new.log", 1, ""}, {f}, at);
+  auto loaded = store->Load(0);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->flows.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(loaded->places.Of(i), "111122223333/us-east-1") << i;
+  ASSERT_EQ(loaded->places.interface_of.size(), 2u);
+  EXPECT_EQ(loaded->places.interfaces[loaded->places.InterfaceOf(0)], "") << "the old flow has no interface";
+  EXPECT_EQ(loaded->places.interfaces[loaded->places.InterfaceOf(1)], "eni-0a1b2c3d4e5f60718");
+}
+
+TEST_F(FlowStoreTest, FlowsKeepTheInterfaceTheyWereLoggedAtAndTheSameFlowAtTwoIsTwo) {
+  auto store = OpenStore();
+  const Flow f = MakeFlow("10.0.1.20", "10.0.2.45", 5432, 3, kT, kT + 60);
+  const Flow g = MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT, kT + 60);
+  const FlowPlaces places{{"", "111122223333/us-east-1"}, {1, 1, 1, 0}, {"", "eni-aaaa", "eni-bbbb"}, {1, 2, 0, 2}};
+  Record(*store, Run(*store), {"a.log", 1, ""}, {f, f, f, g}, places);
+  // A second run names eni-bbbb at another index: the interface's id is found again.
+  const FlowPlaces second{{"", "111122223333/us-east-1"}, {1, 1}, {"", "eni-cccc", "eni-bbbb"}, {2, 1}};
+  Record(*store, Run(*store), {"b.log", 1, ""}, {f, g}, second);
+
+  auto loaded = store->Load(0);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->places.interface_of.size(), loaded->flows.size());
+  std::map<std::tuple<std::string, std::string, FlowKey>, uint64_t> records;
+  for (size_t i = 0; i < loaded->flows.size(); ++i) {
+    const std::string& interface = loaded->places.interfaces[loaded->places.InterfaceOf(i)];
+    records[{loaded->places.Of(i), interface, loaded->flows[i].key}] += loaded->flows[i].counts.records;
+  }
+  const std::string p = "111122223333/us-east-1";
+  EXPECT_EQ(records, (std::map<std::tuple<std::string, std::string, FlowKey>, uint64_t>{{{p, "", f.key}, 3},
+                                                                                        {{p, "eni-aaaa", f.key}, 3},
+                                                                                        {{p, "eni-bbbb", f.key}, 6},
+                                                                                        {{"", "eni-bbbb", g.key}, 1},
+                                                                                        {{p, "eni-cccc", g.key}, 1}}));
+  EXPECT_EQ(loaded->places.interfaces.size(), 4u) << "each name once";
+  EXPECT_EQ(loaded->places.interfaces[0], "");
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM interfaces"), 3);
+  // Key order: no place first; in a place, no interface first.
+  EXPECT_EQ(loaded->places.Of(0), "");
+  EXPECT_EQ(loaded->places.interfaces[loaded->places.InterfaceOf(1)], "");
+}
+
+TEST_F(FlowStoreTest, AWindowOfFlowsOfNoInterfaceNamesNone) {
+  auto store = OpenStore();
+  const FlowPlaces places{{""}, {}, {"", "eni-aaaa"}, {1, 0}};
+  Record(*store, Run(*store), {"a.log", 1, ""},
+         {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT),
+          MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT + 5 * kDay, kT + 5 * kDay)},
+         places);
+  auto loaded = store->Load(kT + 3 * kDay);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->flows.size(), 1u);
+  EXPECT_EQ(loaded->places.interfaces, (std::vector<std::string>{""}));
+  EXPECT_TRUE(loaded->places.interface_of.empty());
+  EXPECT_EQ(loaded->places.InterfaceOf(0), 0u);
+}
+
+TEST_F(FlowStoreTest, PlacesThatDoNotFitTheFlowsAreAnErrorAndWriteNothing) {
+  auto store = OpenStore();
+  const int64_t run = Run(*store);
+  const std::vector<Flow> flows = {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT),
+                                   MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT, kT)};
+  const std::pair<FlowPlaces, std::string> cases[] = {
+      {{{""}, {}, {"", "eni-aaaa"}, {1}}, "interfaces for 1 of 2 flows"},
+      {{{"", "111122223333/us-east-1"}, {1, 0, 1}}, "places for 3 of 2 flows"},
+      {{{""}, {}, {"", "eni-aaaa"}, {1, 2}}, "flow 1: interface 2 of 2"},
+      {{{"", "111122223333/us-east-1"}, {2, 1}}, "flow 0: place 2 of 2"},
+  };
+  for (const auto& [places, why] : cases) {
+    const Status s = store->Record(run, {"a.log", 1, ""}, flows, places);
+    ASSERT_FALSE(s) << why;
+    EXPECT_EQ(s.error().code, ErrorCode::kInternal);
+    EXPECT_EQ(s.error().message, path_.string() + ": recording a.log: " + why);
+  }
+  EXPECT_FALSE(*store->Recorded({"a.log", 1, ""}));
+  EXPECT_TRUE(Load(*store).empty());
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM interfaces"), 0);
+  EXPECT_EQ(QueryInt(path_, "SELECT count(*) FROM places"), 0);
 }
 
 TEST_F(FlowStoreTest, AKeyNamingAPlaceTheStoreDoesNotHaveFailsTheLoad) {
   OpenStore().reset();
   const PackedKey k = PackKey(MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT).key, 9);
-  std::string hex;
-  for (size_t i = 0; i < k.size; ++i) hex += fmt::format("{:02x}", k.bytes[i]);
-  Sql(path_, "INSERT INTO flows VALUES(x'" + hex + "', 1, x'0001010101')");
+  Sql(path_, "INSERT INTO flows VALUES(x'" + Hex(k) + "', 1, x'0001010101')");
   auto store = OpenStore();
   auto r = store->Load(0);
   ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, path_.string() + ": loading: a damaged flow key (19 bytes)");
+}
+
+TEST_F(FlowStoreTest, AKeyNamingAnInterfaceTheStoreDoesNotHaveFailsTheLoad) {
+  {
+    auto store = OpenStore();
+    const FlowPlaces places{{""}, {}, {"", "eni-aaaa"}, {1}};
+    Record(*store, Run(*store), {"a.log", 1, ""}, {MakeFlow("10.0.1.20", "10.0.2.45", 5432, 1, kT, kT)}, places);
+  }
+  const PackedKey k = PackKey(MakeFlow("10.0.1.21", "10.0.2.45", 5432, 1, kT, kT).key, 0, 9);
+  Sql(path_, "INSERT INTO flows VALUES(x'" + Hex(k) + "', 1, x'0001010101')");
+  auto store = OpenStore();
+  auto r = store->Load(0);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidInput);
   EXPECT_EQ(r.error().message, path_.string() + ": loading: a damaged flow key (19 bytes)");
 }
 
