@@ -93,7 +93,7 @@ Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& 
   const size_t places = place_index.size();
   std::vector<std::unique_ptr<traffic::FlowTable>> tables;  // tables[thread * places + place]
   for (size_t t = 0; t < threads * std::max<size_t>(places, 1); ++t) {
-    tables.push_back(std::make_unique<traffic::FlowTable>(service_ports));
+    tables.push_back(std::make_unique<traffic::FlowTable>(service_ports, req.interfaces));
   }
   std::atomic<size_t> next{0};
   auto work = [&](unsigned t) {
@@ -117,7 +117,8 @@ Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& 
   }
   if (named) {
     for (const auto& [where, p] : place_index) {
-      traffic::PlaceFlows out{where.first, where.second, {}, tables[p]->Sorted()};
+      traffic::PlaceFlows out{where.first, where.second, {}, {}, {}, tables[p]->interface_names()};
+      out.flows = tables[p]->Sorted(req.interfaces ? &out.interface_of : nullptr);
       for (size_t i = 0; i < items.size(); ++i) {
         if (place_of[i] == p) out.stats.Merge(stats[i]);
       }
@@ -125,7 +126,8 @@ Result<traffic::FlowsReport> RunFlows(const FlowsRequest& req, const FlowsDeps& 
     }
   }
   for (size_t p = 1; p < places; ++p) tables[0]->Merge(*tables[p]);
-  report.flows = tables[0]->Sorted();
+  report.flows = tables[0]->Sorted(req.interfaces ? &report.interface_of : nullptr);
+  report.interfaces = tables[0]->interface_names();
   return report;
 }
 

@@ -20,6 +20,9 @@ struct FlowsRequest {
   unsigned threads = 0;                 // 0: one per core
   std::vector<uint16_t> service_ports;  // in addition to ports below 1024
   bool exact = false;                   // each source names one object: opened as it is, not listed
+  // Keep the flows of different network interfaces apart (the flow history): each report's
+  // `interface_of` and `interfaces` say which logged each flow.
+  bool interfaces = false;
 };
 
 struct FlowsDeps {

@@ -154,5 +154,39 @@ TEST(RunFlowsTest, ObjectsOfACentralBucketAreCountedForTheirAccountAndRegion) {
   EXPECT_TRUE(plain->places.empty());  // no object names a place: no breakdown
 }
 
+TEST(RunFlowsTest, KeepingInterfacesKeepsTheFlowsOfEachInterfaceApartWhateverTheThreads) {
+  MemoryStore store;
+  const auto at = [](const std::string& records, const char* eni) {
+    std::string out = records;
+    for (size_t p = out.find("eni-1 "); p != std::string::npos; p = out.find("eni-1 ", p)) {
+      out.replace(p, 6, std::string(eni) + " ");
+    }
+    return out;
+  };
+  for (int f = 0; f < 6; ++f) {
+    store.objects["d/" + std::to_string(100 + f) + ".log"] =
+        std::string(kHeader) + at(Records(1, 2), f % 2 ? "eni-0aaaaaaaaaaaaaaa1" : "eni-0bbbbbbbbbbbbbbb2") +
+        at(Records(2, 1), "-");
+  }
+  FlowsDeps deps{&store, nullptr};
+  auto plain = RunFlows({{"d/"}, 2, {}}, deps);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->flows.size(), 2u);  // `moat flows`: interfaces are not kept
+  EXPECT_TRUE(plain->interface_of.empty());
+  for (unsigned threads : {1u, 3u}) {
+    FlowsRequest req{{"d/"}, threads, {}};
+    req.interfaces = true;
+    auto r = RunFlows(req, deps);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->flows.size(), 3u);
+    ASSERT_EQ(r->interface_of.size(), 3u);
+    std::map<std::string, uint64_t> records;  // by interface
+    for (size_t i = 0; i < r->flows.size(); ++i)
+      records[r->interfaces[r->interface_of[i]]] += r->flows[i].counts.records;
+    EXPECT_EQ(records,
+              (std::map<std::string, uint64_t>{{"", 6}, {"eni-0aaaaaaaaaaaaaaa1", 6}, {"eni-0bbbbbbbbbbbbbbb2", 6}}));
+  }
+}
+
 }  // namespace
 }  // namespace moat::app

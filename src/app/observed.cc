@@ -72,14 +72,29 @@ Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& 
     std::vector<std::future<Result<traffic::FlowsReport>>> reading;
     for (size_t j = i; j < fresh.size() && j < i + width; ++j) {
       reading.push_back(std::async(std::launch::async, [&deps, name = fresh[j]->name] {
-        return RunFlows(FlowsRequest{{name}, 1, {}, true}, deps);
+        return RunFlows(FlowsRequest{{name}, 1, {}, true, true}, deps);
       }));
     }
     // The batch's readable objects go into the store together: one transaction.
     std::vector<store::ObjectMark> marks;
     std::vector<traffic::Flow> flows;
-    traffic::FlowPlaces places;  // by the objects' names (flowlog::PlaceOfObject)
-    std::map<std::string, uint32_t> place_index;
+    traffic::FlowPlaces places;  // by the objects' names (flowlog::PlaceOfObject) and records
+    std::map<std::string, uint32_t> place_index, interface_index;
+    const auto add = [&](uint32_t place, std::vector<traffic::Flow>& more, const std::vector<uint32_t>& interface_of,
+                         const std::vector<std::string>& interfaces) {
+      std::vector<uint32_t> numbers(interfaces.size(), 0);  // the report's interface -> the batch's
+      for (size_t n = 1; n < interfaces.size(); ++n) {
+        const auto [at, added] =
+            interface_index.emplace(interfaces[n], static_cast<uint32_t>(places.interfaces.size()));
+        if (added) places.interfaces.push_back(at->first);
+        numbers[n] = at->second;
+      }
+      places.of.resize(places.of.size() + more.size(), place);
+      for (size_t f = 0; f < more.size(); ++f) {
+        places.interface_of.push_back(interface_of.empty() ? 0 : numbers[interface_of[f]]);
+      }
+      flows.insert(flows.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    };
     for (size_t j = 0; j < reading.size(); ++j) {
       const ObjectInfo& o = *fresh[i + j];
       auto report = reading[j].get();
@@ -91,9 +106,7 @@ Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& 
       }
       marks.push_back({o.name, o.size, ""});
       if (report->places.empty()) {
-        places.of.resize(places.of.size() + report->flows.size(), 0);
-        flows.insert(flows.end(), std::make_move_iterator(report->flows.begin()),
-                     std::make_move_iterator(report->flows.end()));
+        add(0, report->flows, report->interface_of, report->interfaces);
         continue;
       }
       for (traffic::PlaceFlows& p : report->places) {
@@ -104,8 +117,7 @@ Status RecordNew(const std::vector<ObjectInfo>& objects, const ObservedRequest& 
           if (added) places.names.push_back(at->first);
           index = at->second;
         }
-        places.of.resize(places.of.size() + p.flows.size(), index);
-        flows.insert(flows.end(), std::make_move_iterator(p.flows.begin()), std::make_move_iterator(p.flows.end()));
+        add(index, p.flows, p.interface_of, p.interfaces);
       }
     }
     if (!marks.empty()) {

@@ -80,6 +80,7 @@ constexpr SlotName kUsed[] = {
     {"pkt-srcaddr", Slot::kPktSrcAddr},
     {"pkt-dstaddr", Slot::kPktDstAddr},
     {"flow-direction", Slot::kFlowDirection},
+    {"interface-id", Slot::kInterfaceId},
 };
 
 // The fields without which a record is not a flow.

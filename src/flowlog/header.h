@@ -31,6 +31,7 @@ enum class Slot : uint8_t {
   kPktSrcAddr,
   kPktDstAddr,
   kFlowDirection,
+  kInterfaceId,
 };
 
 // Every field name of flow-log versions 2 through 8, in AWS's documentation order.

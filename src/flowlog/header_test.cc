@@ -24,6 +24,7 @@ TEST(HeaderTest, DefaultFormatMapsColumnsToSlots) {
   EXPECT_EQ(h.slots[6], Slot::kDstPort);
   EXPECT_EQ(h.slots[13], Slot::kLogStatus);
   EXPECT_EQ(h.slots[1], Slot::kOther);
+  EXPECT_EQ(h.slots[2], Slot::kInterfaceId);
   EXPECT_TRUE(h.missing.empty());
   EXPECT_TRUE(h.unknown.empty());
 }

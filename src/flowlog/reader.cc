@@ -142,7 +142,7 @@ class FileReader {
     }
     if (!parser_) ++stats_.files_read;
     header_ = std::make_unique<Header>(std::move(h));
-    parser_ = std::make_unique<RecordParser>(*header_);
+    parser_ = std::make_unique<RecordParser>(*header_, sink_.interfaces());
     return true;
   }
 

@@ -45,11 +45,27 @@ inline const char* PortProblem(std::string_view f) {
 
 }  // namespace
 
-RecordParser::RecordParser(const Header& header) : header_(header) {
+RecordParser::RecordParser(const Header& header, InterfaceNames* interfaces)
+    : header_(header), interfaces_(interfaces) {
   column_.fill(kAbsent);
   for (size_t c = 0; c < header.slots.size() && c < kMaxFields; ++c) {
     column_[static_cast<size_t>(header.slots[c])] = static_cast<int>(c);
   }
+  if (interfaces_ != nullptr) interface_column_ = column_[static_cast<size_t>(Slot::kInterfaceId)];
+}
+
+uint32_t InterfaceNames::Number(std::string_view id) {
+  constexpr size_t kMaxDigits = 32;  // AWS's ids have 8 or 17
+  if (!id.starts_with("eni-") || id.size() == 4 || id.size() > 4 + kMaxDigits ||
+      !std::all_of(id.begin() + 4, id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); })) {
+    return 0;
+  }
+  if (const auto it = numbers_.find(id); it != numbers_.end()) return it->second;
+  if (names_.size() > UINT32_MAX - 1) return 0;
+  const auto n = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(id);
+  numbers_.emplace(names_.back(), n);
+  return n;
 }
 
 LineKind RecordParser::Fail(SkipReason reason, size_t column, std::string_view value, const char* what) {
@@ -186,6 +202,15 @@ LineKind RecordParser::ParsePadded(std::string_view line, Record* out) {
     if (c == kAbsent || IsAbsent(field(c))) continue;
     net::Address* target = s == Slot::kPktSrcAddr ? &out->src : &out->dst;
     if (!ParseAddressField(field(c), target, &quads_)) return fail(SkipReason::kBadAddress, c, "not an IP address");
+  }
+  // Only for a sink that keeps interfaces (the flow history); one that is not an id is none.
+  if (interface_column_ != kAbsent) {
+    const std::string_view f = field(interface_column_);
+    if (f != last_interface_) {
+      last_interface_.assign(f);
+      last_number_ = interfaces_->Number(f);
+    }
+    out->interface = last_number_;
   }
   return LineKind::kRecord;
 }

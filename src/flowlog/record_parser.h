@@ -23,8 +23,9 @@ inline constexpr size_t kMaxFields = 128;
 
 class RecordParser {
  public:
-  // REQUIRES: header.missing is empty. `header` must outlive the parser.
-  explicit RecordParser(const Header& header);
+  // REQUIRES: header.missing is empty. `header` must outlive the parser. With `interfaces`, each
+  // record's interface-id is numbered there (Record::interface); it must outlive the parser too.
+  explicit RecordParser(const Header& header, InterfaceNames* interfaces = nullptr);
 
   // Parses `line` (no trailing newline) into *out. On kSkipped, reason() and Message() say why.
   // REQUIRES: kPadding (fast_parse.h) readable bytes after the line's end.
@@ -46,12 +47,16 @@ class RecordParser {
     uint32_t begin, end;  // offsets into the line
   };
   static constexpr int kAbsent = -1;
-  static constexpr size_t kSlotCount = static_cast<size_t>(Slot::kFlowDirection) + 1;
+  static constexpr size_t kSlotCount = static_cast<size_t>(Slot::kInterfaceId) + 1;
 
   const Header& header_;
   std::array<int, kSlotCount> column_;     // slot -> its column, or kAbsent
   std::array<Bounds, kMaxFields> bounds_;  // the current line's fields
   DottedQuadCache quads_;
+  InterfaceNames* interfaces_ = nullptr;
+  int interface_column_ = kAbsent;  // read only when interfaces_ is set
+  std::string last_interface_;      // the previous record's interface-id, and its number
+  uint32_t last_number_ = 0;
   std::string copy_;  // Parse()'s padded copy of its line
   SkipReason reason_ = SkipReason::kBadValue;
   size_t err_column_ = 0;

@@ -179,5 +179,53 @@ TEST(RecordParserTest, LongLinesAcrossSimdChunksSplitExactly) {
   EXPECT_EQ(p.record.protocol, 6);
 }
 
+TEST(RecordParserTest, TheInterfaceIdIsNumberedOnlyForASinkThatKeepsInterfaces) {
+  const Header h = ParseHeader(kV2);
+  const std::string a = "2 123456789012 eni-0a1b2c3d4e5f60718 10.1.0.17 10.0.2.45 49152 5432 6 1 1 1 2 ACCEPT OK";
+  const std::string b = "2 123456789012 eni-7d3e0c91 10.1.0.18 10.0.2.45 49152 5432 6 1 1 1 2 ACCEPT OK";
+  Record r;
+  RecordParser plain(h);
+  ASSERT_EQ(plain.Parse(a, &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 0u);
+
+  InterfaceNames names;
+  RecordParser keeping(h, &names);
+  ASSERT_EQ(keeping.Parse(a, &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 1u);
+  ASSERT_EQ(keeping.Parse(b, &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 2u);
+  ASSERT_EQ(keeping.Parse(a, &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 1u);
+  EXPECT_EQ(names.names(), (std::vector<std::string>{"", "eni-0a1b2c3d4e5f60718", "eni-7d3e0c91"}));
+  // A second file's parser numbers into the same names.
+  RecordParser next(h, &names);
+  ASSERT_EQ(next.Parse(b, &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 2u);
+}
+
+TEST(RecordParserTest, AnInterfaceIdThatIsNotOneIsNoInterfaceAndTheRecordIsKept) {
+  const Header h = ParseHeader(kV2);
+  InterfaceNames names;
+  RecordParser p(h, &names);
+  for (const char* id :
+       {"-", "eni-", "eni-0A1B", "eni-0a1g", "tgw-attach-0a1b", "eni-0123456789abcdef0123456789abcdef0"}) {
+    Record r;
+    const std::string line =
+        std::string("2 123456789012 ") + id + " 10.1.0.17 10.0.2.45 49152 5432 6 1 1 1 2 ACCEPT OK";
+    ASSERT_EQ(p.Parse(line, &r), LineKind::kRecord) << id;
+    EXPECT_EQ(r.interface, 0u) << id;
+  }
+  EXPECT_EQ(names.names().size(), 1u);
+}
+
+TEST(RecordParserTest, AFormatWithoutInterfaceIdKeepsNone) {
+  const Header h = ParseHeader("srcaddr dstaddr srcport dstport protocol action");
+  InterfaceNames names;
+  RecordParser p(h, &names);
+  Record r;
+  ASSERT_EQ(p.Parse("10.1.0.17 10.0.2.45 49152 5432 6 ACCEPT", &r), LineKind::kRecord);
+  EXPECT_EQ(r.interface, 0u);
+}
+
 }  // namespace
 }  // namespace moat::flowlog

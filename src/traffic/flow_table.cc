@@ -10,21 +10,23 @@ constexpr uint64_t kHighHalf = 0xffffffff00000000ULL;
 
 }  // namespace
 
-FlowTable::PackedKey FlowTable::Pack(const FlowKey& k) {
+// The fifth word: port (16 bits), protocol (8), action (2), the two families (3 each: 0, 4 or
+// 6), and the interface number in the high half.
+FlowTable::PackedKey FlowTable::Pack(const FlowKey& k, uint32_t interface) {
   const uint64_t small = uint64_t{k.port} | (uint64_t{k.protocol} << 16) |
                          (uint64_t{static_cast<uint8_t>(k.action)} << 24) |
-                         (uint64_t{static_cast<uint8_t>(k.initiator.family)} << 32) |
-                         (uint64_t{static_cast<uint8_t>(k.responder.family)} << 40);
+                         (uint64_t{static_cast<uint8_t>(k.initiator.family)} << 26) |
+                         (uint64_t{static_cast<uint8_t>(k.responder.family)} << 29) | (uint64_t{interface} << 32);
   return {{k.initiator.hi, k.initiator.lo, k.responder.hi, k.responder.lo, small}};
 }
 
 FlowKey FlowTable::Unpack(const PackedKey& p) {
   FlowKey k;
-  k.initiator = {p.w[0], p.w[1], static_cast<net::Family>(p.w[4] >> 32 & 0xff)};
-  k.responder = {p.w[2], p.w[3], static_cast<net::Family>(p.w[4] >> 40 & 0xff)};
+  k.initiator = {p.w[0], p.w[1], static_cast<net::Family>(p.w[4] >> 26 & 7)};
+  k.responder = {p.w[2], p.w[3], static_cast<net::Family>(p.w[4] >> 29 & 7)};
   k.port = static_cast<uint16_t>(p.w[4]);
   k.protocol = static_cast<uint8_t>(p.w[4] >> 16);
-  k.action = static_cast<flowlog::Action>(p.w[4] >> 24 & 0xff);
+  k.action = static_cast<flowlog::Action>(p.w[4] >> 24 & 3);
   return k;
 }
 
@@ -39,8 +41,11 @@ uint64_t FlowTable::Hash(const PackedKey& k) {
   return h ^ (h >> 29);
 }
 
-FlowTable::FlowTable(const ServicePorts& service_ports)
-    : service_ports_(service_ports), index_(kInitialSlots, 0), mask_(kInitialSlots - 1) {}
+FlowTable::FlowTable(const ServicePorts& service_ports, bool keep_interfaces)
+    : service_ports_(service_ports),
+      keep_interfaces_(keep_interfaces),
+      index_(kInitialSlots, 0),
+      mask_(kInitialSlots - 1) {}
 
 void FlowTable::Grow() {
   std::vector<uint64_t> bigger(index_.size() * 2, 0);
@@ -91,7 +96,7 @@ void FlowTable::AddBatch(std::span<const flowlog::Record> records) {
   for (size_t base = 0; base < records.size(); base += kChunk) {
     const size_t n = std::min(kChunk, records.size() - base);
     for (size_t i = 0; i < n; ++i) {
-      keys[i] = Pack(KeyOf(records[base + i], service_ports_));
+      keys[i] = Pack(KeyOf(records[base + i], service_ports_), records[base + i].interface);
       hashes[i] = Hash(keys[i]);
       __builtin_prefetch(&index_[hashes[i] & mask_]);
     }
@@ -108,12 +113,24 @@ void FlowTable::AddBatch(std::span<const flowlog::Record> records) {
 }
 
 void FlowTable::Add(const FlowKey& key, const FlowCounts& counts) {
-  const PackedKey k = Pack(key);
+  const PackedKey k = Pack(key, 0);
   Slot(k, Hash(k)).Add(counts);
 }
 
 void FlowTable::Merge(const FlowTable& other) {
-  for (const Entry& e : other.entries_) Slot(e.key, Hash(e.key)).Add(e.counts);
+  if (other.interface_names().size() <= 1) {
+    for (const Entry& e : other.entries_) Slot(e.key, Hash(e.key)).Add(e.counts);
+    return;
+  }
+  // The other table's interface numbers, as this one numbers the same names.
+  std::vector<uint64_t> renumber;
+  renumber.reserve(other.interface_names().size());
+  for (const std::string& name : other.interface_names()) renumber.push_back(uint64_t{interfaces_.Number(name)} << 32);
+  for (const Entry& e : other.entries_) {
+    PackedKey k = e.key;
+    k.w[4] = (k.w[4] & ~kHighHalf) | renumber[InterfaceOf(k)];
+    Slot(k, Hash(k)).Add(e.counts);
+  }
 }
 
 std::vector<Flow> FlowTable::flows() const {
@@ -123,12 +140,32 @@ std::vector<Flow> FlowTable::flows() const {
   return out;
 }
 
-std::vector<Flow> FlowTable::Sorted() const {
-  std::vector<Flow> out = flows();
-  std::sort(out.begin(), out.end(), [](const Flow& a, const Flow& b) {
+std::vector<Flow> FlowTable::Sorted(std::vector<uint32_t>* interface_of) const {
+  const auto before = [](const Flow& a, const Flow& b) {
     if (a.counts.records != b.counts.records) return a.counts.records > b.counts.records;
     return a.key < b.key;
+  };
+  if (interface_of == nullptr) {
+    std::vector<Flow> out = flows();
+    std::sort(out.begin(), out.end(), before);
+    return out;
+  }
+  std::vector<std::pair<Flow, uint32_t>> both;
+  both.reserve(entries_.size());
+  for (const Entry& e : entries_) both.emplace_back(Flow{Unpack(e.key), e.counts}, InterfaceOf(e.key));
+  std::sort(both.begin(), both.end(), [&](const auto& a, const auto& b) {
+    if (before(a.first, b.first)) return true;
+    if (before(b.first, a.first)) return false;
+    return a.second < b.second;
   });
+  std::vector<Flow> out;
+  out.reserve(both.size());
+  interface_of->clear();
+  interface_of->reserve(both.size());
+  for (auto& [flow, interface] : both) {
+    out.push_back(flow);
+    interface_of->push_back(interface);
+  }
   return out;
 }
 

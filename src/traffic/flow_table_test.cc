@@ -107,5 +107,63 @@ TEST(FlowTableTest, SortedByRecordsDescendingThenByKey) {
   EXPECT_EQ(net::ToString(s[2].key.initiator), "10.1.0.9");
 }
 
+TEST(FlowTableTest, ATableThatKeepsInterfacesKeepsAFlowOfTwoInterfacesApart) {
+  FlowTable t(Ports(), true);
+  ASSERT_NE(t.interfaces(), nullptr);
+  const uint32_t client_side = t.interfaces()->Number("eni-0aaaaaaaaaaaaaaa1");
+  const uint32_t database_side = t.interfaces()->Number("eni-0bbbbbbbbbbbbbbb2");
+  flowlog::Record r = Rec("10.1.0.17", 49152, "10.0.2.45", 5432);
+  r.interface = client_side;
+  t.Add(r);
+  t.Add(r);
+  r.interface = database_side;
+  t.Add(r);
+  r = Rec("2001:db8::17", 49152, "2001:db8::45", 5432, flowlog::Action::kReject);
+  r.interface = database_side;
+  t.Add(r);
+  std::vector<uint32_t> interface_of;
+  const std::vector<Flow> flows = t.Sorted(&interface_of);
+  ASSERT_EQ(flows.size(), 3u);
+  ASSERT_EQ(interface_of.size(), 3u);
+  EXPECT_EQ(flows[0].counts.records, 2u);
+  EXPECT_EQ(t.interface_names()[interface_of[0]], "eni-0aaaaaaaaaaaaaaa1");
+  EXPECT_EQ(flows[1].key, flows[0].key);
+  EXPECT_EQ(t.interface_names()[interface_of[1]], "eni-0bbbbbbbbbbbbbbb2");
+  // The key comes back whole beside the interface.
+  EXPECT_EQ(net::ToString(flows[2].key.initiator), "2001:db8::17");
+  EXPECT_EQ(net::ToString(flows[2].key.responder), "2001:db8::45");
+  EXPECT_EQ(flows[2].key.action, flowlog::Action::kReject);
+  EXPECT_EQ(flows[2].key.port, 5432);
+  EXPECT_EQ(interface_of[2], database_side);
+}
+
+TEST(FlowTableTest, ATableThatDoesNotKeepInterfacesHasNoneToNumber) {
+  FlowTable t(Ports());
+  EXPECT_EQ(t.interfaces(), nullptr);
+  t.Add(Rec("10.1.0.17", 49152, "10.0.2.45", 5432));
+  std::vector<uint32_t> interface_of;
+  t.Sorted(&interface_of);
+  EXPECT_EQ(interface_of, std::vector<uint32_t>{0});
+}
+
+TEST(FlowTableTest, MergeMatchesInterfacesByNameNotByNumber) {
+  FlowTable a(Ports(), true), b(Ports(), true);
+  flowlog::Record r = Rec("10.1.0.17", 49152, "10.0.2.45", 5432);
+  r.interface = a.interfaces()->Number("eni-0aaaaaaaaaaaaaaa1");  // 1 in a
+  a.Add(r);
+  b.interfaces()->Number("eni-0ccccccccccccccc3");
+  r.interface = b.interfaces()->Number("eni-0aaaaaaaaaaaaaaa1");  // 2 in b
+  b.Add(r);
+  r.interface = 1;  // eni-0ccc... in b
+  b.Add(r);
+  a.Merge(b);
+  std::vector<uint32_t> interface_of;
+  const std::vector<Flow> flows = a.Sorted(&interface_of);
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].counts.records, 2u);
+  EXPECT_EQ(a.interface_names()[interface_of[0]], "eni-0aaaaaaaaaaaaaaa1");
+  EXPECT_EQ(a.interface_names()[interface_of[1]], "eni-0ccccccccccccccc3");
+}
+
 }  // namespace
 }  // namespace moat::traffic

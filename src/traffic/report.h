@@ -16,11 +16,17 @@ struct PlaceFlows {
   std::string account, region;
   flowlog::Stats stats;
   std::vector<Flow> flows;  // in output order
+  // When the reading kept interfaces: parallel to flows, each one's interface in `interfaces`
+  // (0: its log had no interface-id); else empty.
+  std::vector<uint32_t> interface_of;
+  std::vector<std::string> interfaces{""};
 };
 
 struct FlowsReport {
   flowlog::Stats stats;
-  std::vector<Flow> flows;  // in output order (FlowTable::Sorted)
+  std::vector<Flow> flows;             // in output order (FlowTable::Sorted)
+  std::vector<uint32_t> interface_of;  // as in PlaceFlows
+  std::vector<std::string> interfaces{""};
   // By account and region, in that order, when at least one object names its own; else empty.
   std::vector<PlaceFlows> places;
 };
