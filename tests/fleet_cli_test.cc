@@ -29,14 +29,16 @@ constexpr const char* kExternalId = "moat-test-external-id";
 constexpr const char* kManagement = "123456789012";  // moto's default account
 
 // The sample policy's virtual service, once per database endpoint (the rules choose them by label).
-Json Bundle() {
+Json Bundle(const std::vector<std::string>& more = {}) {
   Json b = Json::parse(ReadFile(MOAT_SOURCE_DIR "/samples/policy/orders-db.bundle.json"));
   const Json vs = b["virtual_services"][0];
   b["virtual_services"] = Json::array();
   int n = 0;
-  for (const char* fqdn :
-       {"orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com", "billing-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com",
-        "reports-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com"}) {
+  std::vector<std::string> fqdns = {"orders-db.aaaaaaaaaa.us-east-1.rds.amazonaws.com",
+                                    "billing-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com",
+                                    "reports-db.aaaaaaaaaa.eu-west-1.rds.amazonaws.com"};
+  fqdns.insert(fqdns.end(), more.begin(), more.end());
+  for (const std::string& fqdn : fqdns) {
     Json v = vs;
     if (n > 0) v["href"] = "/orgs/1/sec_policy/active/virtual_services/fleet-" + std::to_string(n);
     v["name"] = std::string("VS-") + fqdn;
@@ -485,6 +487,60 @@ TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWe
   }
   std::sort(cut.begin(), cut.end());
   EXPECT_EQ(cut, (std::vector<std::string>{"10.0.5.5", "10.0.7.7", "10.0.8.8", "10.0.9.9"})) << own.out.substr(0, 3000);
+}
+
+// Two VPCs of member a in us-east-1, each with a database at 10.0.2.45: orders-db and its twin.
+// A flow logged at one database's network interface is that database's alone (10.0.7.7 and
+// 10.0.6.6); one logged at another interface (a client's: 10.0.5.5) counts for both. A log format
+// without interface-id leaves the address and the place to decide, and both weigh every flow.
+TEST_F(FleetCliTest, AFlowLoggedAtADatabasesNetworkInterfaceIsWeighedByThatDatabaseAlone) {
+  const std::string a = Id("a");
+  Helper({"twin", a, "us-east-1", "orders-db-twin"});
+  dir_.Write("policy.json", Bundle({"orders-db-twin.aaaaaaaaaa.us-east-1.rds.amazonaws.com"}).dump());
+  const Json interfaces = Json::parse(Helper({"interfaces", a, "us-east-1"}));
+  const std::string orders = interfaces["orders-db"], twin = interfaces["orders-db-twin"];
+  ASSERT_NE(orders, twin);
+  const int64_t start = static_cast<int64_t>(std::time(nullptr)) - 3600;
+  const std::string times = " " + std::to_string(start) + " " + std::to_string(start + 59);
+  const auto record = [&](const std::string& eni, const char* client) {
+    return "2 " + a + " " + eni + " " + client + " 10.0.2.45 40000 5432 6 10 840" + times + " ACCEPT OK\n";
+  };
+  const std::string name = "_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f60718_20261207T0900Z_0a1b2c3d.log";
+  dir_.Write("logs/AWSLogs/" + a + "/vpcflowlogs/us-east-1/2026/12/07/" + a + name,
+             "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
+             "action log-status\n" +
+                 record(orders, "10.0.7.7") + record(twin, "10.0.6.6") + record("eni-0c0c0c0c0c0c0c0c0", "10.0.5.5"));
+  const std::vector<std::string> where = {"--accounts", a, "--regions", "us-east-1", "--external-id", kExternalId};
+  std::vector<std::string> recorded = where;
+  recorded.insert(recorded.end(), {"--flows", dir_.path() + "/logs"});
+  for (const std::vector<std::string>& args : {recorded, where}) {  // recording, then from the history alone
+    const RunResult plan = Moat("plan", args);
+    ASSERT_EQ(plan.exit_code, 1) << Describe(plan);  // held back: the cuts
+    const Json report = Json::parse(plan.out);
+    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db"), (std::vector<std::string>{"10.0.5.5", "10.0.7.7"}))
+        << plan.out.substr(0, 4000);
+    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db-twin"), (std::vector<std::string>{"10.0.5.5", "10.0.6.6"}));
+  }
+
+  // The same flows in a format without interface-id, in a fresh history.
+  dir_.Write("plain/AWSLogs/" + a + "/vpcflowlogs/us-east-1/2026/12/07/" + a + name,
+             "version account-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+             "2 " +
+                 a + " 10.0.7.7 10.0.2.45 40000 5432 6 10 840" + times +
+                 " ACCEPT OK\n"
+                 "2 " +
+                 a + " 10.0.6.6 10.0.2.45 40000 5432 6 10 840" + times + " ACCEPT OK\n");
+  for (const char* file : {"/flows.sqlite", "/flows.sqlite-wal", "/flows.sqlite-shm"}) {
+    std::filesystem::remove(State() + file);
+  }
+  std::vector<std::string> plain = where;
+  plain.insert(plain.end(), {"--flows", dir_.path() + "/plain"});
+  const RunResult plan = Moat("plan", plain);
+  ASSERT_EQ(plan.exit_code, 1) << Describe(plan);
+  const Json report = Json::parse(plan.out);
+  for (const char* db : {"orders-db", "orders-db-twin"}) {
+    EXPECT_EQ(Cuts(report, a, "us-east-1", db), (std::vector<std::string>{"10.0.6.6", "10.0.7.7"})) << db;
+  }
 }
 
 TEST_F(FleetWatchTest, AMembersTamperIsRevertedThereAndAScheduleFansOutOneMessagePerAccountRegion) {

@@ -15,7 +15,10 @@ and the management account's orders-db. Prints {"a": id, "b": id, "c": id, "d": 
                                                      on 5432, as a member's administrator; prints the group
   moto_org.py ENDPOINT open ACCOUNT REGION TARGET    prints 1 while that rule is there, else 0
   moto_org.py ENDPOINT bucket NAME DIR               makes bucket NAME (the log archive) holding every
-                                                     file under DIR, keyed by its path below DIR"""
+                                                     file under DIR, keyed by its path below DIR
+  moto_org.py ENDPOINT twin ACCOUNT REGION NAME      makes database NAME there, in a VPC of its own whose
+                                                     addresses are the same as the others'
+  moto_org.py ENDPOINT interfaces ACCOUNT REGION     prints {database: its interface stand-in} there"""
 import json
 import os
 import sys
@@ -38,11 +41,11 @@ def database(session, endpoint, region, name):
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     ec2.create_network_interface(SubnetId=subnet, Description="RDSNetworkInterface", Groups=[sg],
                                  PrivateIpAddress="10.0.2.45")
-    rds.create_db_subnet_group(DBSubnetGroupName="db-subnets", DBSubnetGroupDescription="db",
+    rds.create_db_subnet_group(DBSubnetGroupName=name + "-subnets", DBSubnetGroupDescription="db",
                                SubnetIds=[subnet, subnet_b])
     rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
                            AllocatedStorage=20, MasterUsername="app", MasterUserPassword="not-a-secret-0",
-                           DBSubnetGroupName="db-subnets", VpcSecurityGroupIds=[sg])
+                           DBSubnetGroupName=name + "-subnets", VpcSecurityGroupIds=[sg])
 
 
 def member_session(admin, endpoint, account):
@@ -72,6 +75,23 @@ def main():
             for f in files:
                 path = os.path.join(where, f)
                 s3.upload_file(path, name, os.path.relpath(path, root))
+        return
+    if sys.argv[2] == "twin":
+        account, region, name = sys.argv[3:6]
+        database(member_session(admin, endpoint, account), endpoint, region, name)
+        return
+    if sys.argv[2] == "interfaces":
+        account, region = sys.argv[3:5]
+        session = member_session(admin, endpoint, account)
+        ec2 = session.client("ec2", endpoint_url=endpoint, region_name=region)
+        rds = session.client("rds", endpoint_url=endpoint, region_name=region)
+        found = {}
+        for db in rds.describe_db_instances()["DBInstances"]:
+            vpc = db["DBSubnetGroup"]["VpcId"]
+            enis = ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}, {
+                "Name": "description", "Values": ["RDSNetworkInterface"]}])["NetworkInterfaces"]
+            found[db["DBInstanceIdentifier"]] = enis[0]["NetworkInterfaceId"]
+        print(json.dumps(found))
         return
     if sys.argv[2] in ("tamper", "open"):
         account, region, target = sys.argv[3:6]

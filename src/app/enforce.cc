@@ -341,7 +341,11 @@ Result<PlannedPlace> ReadPlace(const EnforceRequest& req, const EnforceDeps& dep
     auto found = store::GroupRecorded(records, id, g);
     return found && *found;
   };
-  auto estate = estate::ReadEstate(*p.ec2, *p.rds, p.state, lookup, req.targets, deps.resolve, report.errors);
+  // The databases' network interfaces are read when the flow history knows where flows were logged.
+  const bool interfaces =
+      req.observed != nullptr && req.observed_places != nullptr && req.observed_places->interfaces.size() > 1;
+  auto estate =
+      estate::ReadEstate(*p.ec2, *p.rds, p.state, lookup, req.targets, deps.resolve, interfaces, report.errors);
   if (!estate) return Fail(std::move(estate).error());
   p.estate = std::make_unique<estate::Estate>(std::move(*estate));
   if (!p.estate->adopted.empty()) {
@@ -358,7 +362,7 @@ Result<PlannedPlace> ReadPlace(const EnforceRequest& req, const EnforceDeps& dep
 void AddDatabases(const PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed) {
   for (const auto& [db, found] : place.estate->addresses) {
     for (const std::string& a : found.addresses) {
-      if (auto address = net::ParseAddress(a)) observed.AddDatabase(observed_place, *address);
+      if (auto address = net::ParseAddress(a)) observed.AddDatabase(observed_place, *address, found.interfaces);
     }
   }
 }
@@ -387,9 +391,7 @@ void ApplyPlace(PlannedPlace& p, const PolicyLoad& policy, const EnforceDeps& de
 
 enforce::ObservedIndex IndexObserved(const EnforceRequest& req) {
   if (req.observed == nullptr) return {};
-  const traffic::FlowPlaces* places = req.observed_places;
-  if (places == nullptr || places->of.size() != req.observed->size()) return {*req.observed, {}};
-  return {*req.observed, places->of};
+  return {*req.observed, req.observed_places};
 }
 
 uint32_t ObservedPlace(const EnforceRequest& req, const std::string& place) {

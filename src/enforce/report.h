@@ -24,6 +24,9 @@ struct TargetReport {
   std::string policy_target;  // the policy's name for it
   std::string matched_by;     // "endpoint" or "address"
   std::vector<std::string> addresses;
+  // Its RDS network interfaces, read when the flow history names interfaces: a flow logged at one
+  // of them is this database's alone.
+  std::vector<std::string> interfaces;
   std::vector<std::string> attached;               // before
   std::map<std::string, std::string> group_names;  // id -> name, for the groups it mentions
   plan::Reconciled plan;

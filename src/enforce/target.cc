@@ -72,6 +72,7 @@ TargetReport Describe(const estate::Estate& estate, const aws::Database& db) {
   }
   if (auto it = estate.addresses.find(&db); it != estate.addresses.end()) {
     t.addresses = it->second.addresses;
+    t.interfaces = it->second.interfaces;
     if (t.addresses.empty()) t.warnings.push_back(it->second.warning + "; matched by endpoint only");
   }
   return t;
@@ -181,35 +182,59 @@ plan::ReconcileInput ReconcileInputFor(const estate::Estate& estate, const aws::
   return in;
 }
 
-std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, uint32_t place,
-                                             const std::vector<std::string>& addresses) {
+std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, uint32_t place, const TargetReport& t) {
   std::vector<const traffic::Flow*> out;
-  for (const std::string& a : addresses) {
-    if (const auto address = net::ParseAddress(a)) index.Append(place, *address, out);
+  for (const std::string& a : t.addresses) {
+    if (const auto address = net::ParseAddress(a)) index.Append(place, *address, t.interfaces, out);
   }
   return out;
 }
 
 }  // namespace
 
-ObservedIndex::ObservedIndex(const std::vector<traffic::Flow>& flows, const std::vector<uint32_t>& places) {
+ObservedIndex::ObservedIndex(const std::vector<traffic::Flow>& flows, const traffic::FlowPlaces* places)
+    : places_(places), first_(flows.data()) {
+  const bool placed = places != nullptr && places->of.size() == flows.size();
   for (size_t i = 0; i < flows.size(); ++i) {
-    const uint32_t place = places.empty() ? 0 : places[i];
+    const uint32_t place = placed ? places->of[i] : 0;
     std::vector<const traffic::Flow*>& to = flows_[{place, flows[i].key.responder}];
-    if (to.empty()) places_[flows[i].key.responder].push_back(place);
+    if (to.empty()) places_at_[flows[i].key.responder].push_back(place);
     to.push_back(&flows[i]);
+  }
+  if (places != nullptr && places->interface_of.size() == flows.size()) {
+    for (size_t n = 1; n < places->interfaces.size(); ++n) interface_numbers_.emplace(places->interfaces[n], n);
   }
 }
 
-void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address) { databases_.insert({place, address}); }
+void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address,
+                                const std::vector<std::string>& interfaces) {
+  databases_.insert({place, address});
+  for (const std::string& name : interfaces) {
+    if (const auto n = interface_numbers_.find(name); n != interface_numbers_.end()) {
+      database_interfaces_.insert(n->second);
+    }
+  }
+}
 
-void ObservedIndex::Append(uint32_t place, const net::Address& address, std::vector<const traffic::Flow*>& out) const {
-  const auto there = places_.find(address);
-  if (there == places_.end()) return;
+void ObservedIndex::Append(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces,
+                           std::vector<const traffic::Flow*>& out) const {
+  const auto there = places_at_.find(address);
+  if (there == places_at_.end()) return;
+  std::unordered_set<uint32_t> own;
+  for (const std::string& name : interfaces) {
+    if (const auto n = interface_numbers_.find(name); n != interface_numbers_.end()) own.insert(n->second);
+  }
   for (const uint32_t p : there->second) {
-    if (place != kEveryPlace && p != 0 && p != place && databases_.count({p, address}) > 0) continue;
+    const bool of_place = place == kEveryPlace || p == 0 || p == place || databases_.count({p, address}) == 0;
     const std::vector<const traffic::Flow*>& flows = flows_.at({p, address});
-    out.insert(out.end(), flows.begin(), flows.end());
+    if (database_interfaces_.empty()) {
+      if (of_place) out.insert(out.end(), flows.begin(), flows.end());
+      continue;
+    }
+    for (const traffic::Flow* f : flows) {
+      const uint32_t at = places_->InterfaceOf(static_cast<size_t>(f - first_));
+      if (at != 0 && database_interfaces_.count(at) > 0 ? own.count(at) > 0 : of_place) out.push_back(f);
+    }
   }
 }
 
@@ -226,7 +251,7 @@ Planned PlanTarget(const estate::Estate& estate, const aws::Database& db,
   plan::ReconcileInput in = ReconcileInputFor(estate, db, last_applied, run, t);
   in.wanted = std::move(wanted.rules);
   std::vector<const traffic::Flow*> observed;
-  if (run.observed != nullptr) observed = ObservedTo(*run.observed, run.observed_place, t.addresses);
+  if (run.observed != nullptr) observed = ObservedTo(*run.observed, run.observed_place, t);
   in.observed = observed;
   auto reconciled = plan::Reconcile(in);
   if (!reconciled) {

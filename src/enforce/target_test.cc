@@ -202,7 +202,7 @@ TEST(PlanTargetTest, TheWhatIfListsObservedFlowsThePlanWouldCut) {
     fl.key.action = flowlog::Action::kAccept;
     fl.counts.records = 1;
   }
-  const ObservedIndex index(flows, {});
+  const ObservedIndex index(flows, nullptr);
   f.run.observed = &index;
   Planned p = PlanTarget(f.estate, f.db(), std::nullopt, f.run);
   // The logs saw it accepted: cutting it breaks observed traffic, so the change is held back...
@@ -225,7 +225,8 @@ TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndOfPlacesWithoutADatabas
                     flowlog::Action::kAccept};
     flows[i].counts.records = 1;
   }
-  ObservedIndex index(flows, {1, 2, 0});
+  const traffic::FlowPlaces places{{"", "a", "b"}, {1, 2, 0}};
+  ObservedIndex index(flows, &places);
   f.run.observed = &index;
   f.run.guards.allow_breaking = true;
   const auto cut = [&](uint32_t place) {
@@ -250,6 +251,51 @@ TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndOfPlacesWithoutADatabas
   EXPECT_EQ(cut(2), (std::vector<std::string>{"10.8.0.2", "10.8.0.3"}));
   EXPECT_EQ(cut(3), std::vector<std::string>{"10.8.0.3"});  // nothing logged there
   EXPECT_EQ(cut(ObservedIndex::kEveryPlace), everything);
+}
+
+TEST(PlanTargetTest, AFlowLoggedAtAnotherDatabasesInterfaceIsNotWeighed) {
+  // orders-db (eni-0aaa...) and a database of another VPC of the same place (eni-0bbb...) share
+  // 10.0.1.20. None of the clients is admitted by the policy.
+  Fixture f({}, {Group("sg-legacy", "legacy", {Open("0.0.0.0/0")})}, {"sg-legacy"});
+  f.estate.addresses[&f.estate.databases[0]].interfaces = {"eni-0aaaaaaaaaaaaaaa1"};
+  std::vector<traffic::Flow> flows(5);
+  const char* initiators[] = {"10.8.0.1", "10.8.0.2", "10.8.0.3", "10.8.0.4", "10.8.0.5"};
+  for (size_t i = 0; i < flows.size(); ++i) {
+    flows[i].key = {*net::ParseAddress(initiators[i]), *net::ParseAddress("10.0.1.20"), 5432, 6,
+                    flowlog::Action::kAccept};
+    flows[i].counts.records = 1;
+  }
+  // Logged at orders-db's interface, at the other database's, at a client's, at none known, and
+  // at orders-db's again in another place (a shared VPC's owner logs the participant's interfaces).
+  const traffic::FlowPlaces places{{"", "1/us-east-1", "2/us-east-1"},
+                                   {1, 1, 1, 1, 2},
+                                   {"", "eni-0aaaaaaaaaaaaaaa1", "eni-0bbbbbbbbbbbbbbb2", "eni-0ccccccccccccccc3"},
+                                   {1, 2, 3, 0, 1}};
+  ObservedIndex index(flows, &places);
+  const net::Address at = *net::ParseAddress("10.0.1.20");
+  index.AddDatabase(1, at, {"eni-0aaaaaaaaaaaaaaa1"});
+  index.AddDatabase(1, at, {"eni-0bbbbbbbbbbbbbbb2"});
+  index.AddDatabase(2, at, {});
+  f.run.observed = &index;
+  f.run.guards.allow_breaking = true;
+  const auto cut = [&](uint32_t place) {
+    f.run.observed_place = place;
+    std::vector<std::string> out;
+    for (const plan::CutFlow& c : PlanTarget(f.estate, f.db(), std::nullopt, f.run).report.plan.cuts) {
+      out.push_back(net::ToString(c.flow.key.initiator));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const auto own = std::vector<std::string>{"10.8.0.1", "10.8.0.3", "10.8.0.4", "10.8.0.5"};
+  EXPECT_EQ(cut(1), own);
+  EXPECT_EQ(cut(ObservedIndex::kEveryPlace), own);
+  // With no database's interfaces read, places and addresses decide, as without interfaces.
+  ObservedIndex by_place(flows, &places);
+  by_place.AddDatabase(1, at);
+  by_place.AddDatabase(2, at);
+  f.run.observed = &by_place;
+  EXPECT_EQ(cut(1), (std::vector<std::string>{"10.8.0.1", "10.8.0.2", "10.8.0.3", "10.8.0.4"}));
 }
 
 TEST(PlanTargetTest, AnEndpointPortThePolicyDoesNotAdmitIsAWarning) {

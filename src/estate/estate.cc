@@ -50,37 +50,52 @@ std::vector<const aws::Database*> Choose(const std::vector<aws::Database>& datab
   return chosen;
 }
 
+std::vector<std::string> RdsInterfacesOf(const std::vector<std::string>& addresses, const std::string& vpc,
+                                         const std::vector<aws::NetworkInterface>& all) {
+  std::vector<std::string> out;
+  for (const aws::NetworkInterface& n : all) {
+    if (!vpc.empty() && n.vpc_id != vpc) continue;
+    const bool holds = std::any_of(n.private_addresses.begin(), n.private_addresses.end(), [&](const std::string& a) {
+      return std::find(addresses.begin(), addresses.end(), a) != addresses.end();
+    });
+    if (holds && std::find(out.begin(), out.end(), n.id) == out.end()) out.push_back(n.id);
+  }
+  return out;
+}
+
 Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
     const std::vector<const aws::Database*>& databases, aws::Ec2& ec2,
     const std::function<std::vector<std::string>(const std::string& host)>& resolve,
-    const std::function<std::string(const aws::Database&)>& vpc_of) {
+    const std::function<std::string(const aws::Database&)>& vpc_of, bool interfaces) {
   std::map<const aws::Database*, AddressLookup> out;
-  bool need_interfaces = false;
+  bool need_interfaces = interfaces && !databases.empty();
   for (const aws::Database* d : databases) {
     if (resolve && !d->endpoint.empty()) out[d].addresses = resolve(d->endpoint);
     if (out[d].addresses.empty()) need_interfaces = true;
   }
   if (!need_interfaces) return out;
-  auto interfaces = ec2.DescribeNetworkInterfaces({{"description", {"RDSNetworkInterface"}}});
-  if (!interfaces) return Fail(std::move(interfaces).error());
+  auto read = ec2.DescribeNetworkInterfaces({{"description", {"RDSNetworkInterface"}}});
+  if (!read) return Fail(std::move(read).error());
   for (const aws::Database* d : databases) {
     AddressLookup& found = out[d];
-    if (!found.addresses.empty()) continue;
     const std::string vpc = vpc_of(*d);
-    std::vector<std::string> groups = d->security_groups;
-    std::sort(groups.begin(), groups.end());
-    std::vector<const aws::NetworkInterface*> candidates;
-    for (const aws::NetworkInterface& n : *interfaces) {
-      std::vector<std::string> a = n.security_groups;
-      std::sort(a.begin(), a.end());
-      if ((vpc.empty() || n.vpc_id == vpc) && a == groups) candidates.push_back(&n);
+    if (found.addresses.empty()) {
+      std::vector<std::string> groups = d->security_groups;
+      std::sort(groups.begin(), groups.end());
+      std::vector<const aws::NetworkInterface*> candidates;
+      for (const aws::NetworkInterface& n : *read) {
+        std::vector<std::string> a = n.security_groups;
+        std::sort(a.begin(), a.end());
+        if ((vpc.empty() || n.vpc_id == vpc) && a == groups) candidates.push_back(&n);
+      }
+      if (candidates.size() == 1) {
+        found.addresses = candidates[0]->private_addresses;
+      } else {
+        found.warning = "private address not found (" + std::to_string(candidates.size()) +
+                        " RDS network interfaces in its VPC carry its groups)";
+      }
     }
-    if (candidates.size() == 1) {
-      found.addresses = candidates[0]->private_addresses;
-    } else {
-      found.warning = "private address not found (" + std::to_string(candidates.size()) +
-                      " RDS network interfaces in its VPC carry its groups)";
-    }
+    if (interfaces) found.interfaces = RdsInterfacesOf(found.addresses, vpc, *read);
   }
   return out;
 }
@@ -213,7 +228,7 @@ void Classify(Estate& e, const store::EnforcedState& state, const RecordLookup& 
 Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const store::EnforcedState& state, const RecordLookup& lookup,
                           const std::vector<std::string>& selectors,
                           const std::function<std::vector<std::string>(const std::string& host)>& resolve,
-                          std::vector<std::string>& errors) {
+                          bool interfaces, std::vector<std::string>& errors) {
   Estate e;
   auto dbs = ReadDatabases(rds);
   if (!dbs) return Fail(std::move(dbs).error());
@@ -228,7 +243,8 @@ Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const store::EnforcedSta
   read.insert(read.end(), std::make_move_iterator(by_id->begin()), std::make_move_iterator(by_id->end()));
   Classify(e, state, lookup, std::move(read));
 
-  auto addresses = FindAddresses(e.chosen, ec2, resolve, [&e](const aws::Database& d) { return e.VpcOf(d); });
+  auto addresses = FindAddresses(
+      e.chosen, ec2, resolve, [&e](const aws::Database& d) { return e.VpcOf(d); }, interfaces);
   if (!addresses) return Fail(std::move(addresses).error());
   e.addresses = std::move(*addresses);
   return e;

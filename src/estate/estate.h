@@ -41,15 +41,24 @@ std::vector<const aws::Database*> Choose(const std::vector<aws::Database>& datab
 struct AddressLookup {
   std::vector<std::string> addresses;  // empty when not found
   std::string warning;                 // why not, when not found
+  // Its RDS network interfaces ("eni-..."), when asked for: those in its VPC that hold one of its
+  // addresses (RdsInterfacesOf).
+  std::vector<std::string> interfaces;
 };
 
 // The private addresses of each database: its endpoint resolved (`resolve`, when set), else the
 // one RDS network interface in its VPC (`vpc_of`; "" for any) that carries exactly its security
-// groups — one DescribeNetworkInterfaces for all of them, only when a name did not resolve.
+// groups — one DescribeNetworkInterfaces for all of them, only when a name did not resolve or
+// `interfaces` asks for each database's network interfaces too.
 Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
     const std::vector<const aws::Database*>& databases, aws::Ec2& ec2,
     const std::function<std::vector<std::string>(const std::string& host)>& resolve,
-    const std::function<std::string(const aws::Database&)>& vpc_of);
+    const std::function<std::string(const aws::Database&)>& vpc_of, bool interfaces = false);
+
+// The ids of the RDS network interfaces of `all` that are in `vpc` ("": any) and hold one of
+// `addresses`: a database's own, since no two interfaces of a VPC share an address. Pure.
+std::vector<std::string> RdsInterfacesOf(const std::vector<std::string>& addresses, const std::string& vpc,
+                                         const std::vector<aws::NetworkInterface>& all);
 
 // What plan and apply act on, read once per run. Indexes point into the vectors it owns, so an
 // Estate moves but is never copied.
@@ -88,7 +97,8 @@ struct Estate {
 
 // Reads the estate: the databases (2 reads), the groups tagged as moat's (1), the other groups
 // attached to the chosen ones and moat's recorded groups that lost their tags (1 per 200, none
-// when there are none), and the RDS network interfaces when a name does not resolve (1). Which
+// when there are none), and the RDS network interfaces when a name does not resolve or
+// `interfaces` asks for each database's (1, paginated). Which
 // groups are moat's comes from `state` (its `groups`, and `lookup` for a tagged group it lacks; on
 // a state that predates them, the tags).
 // A selector that names nothing adds a line to `errors`; a failed read is the error.
@@ -99,6 +109,6 @@ using RecordLookup = std::function<bool(const std::string& id, const store::Owne
 Result<Estate> ReadEstate(aws::Ec2& ec2, aws::Rds& rds, const store::EnforcedState& state, const RecordLookup& lookup,
                           const std::vector<std::string>& selectors,
                           const std::function<std::vector<std::string>(const std::string& host)>& resolve,
-                          std::vector<std::string>& errors);
+                          bool interfaces, std::vector<std::string>& errors);
 
 }  // namespace moat::estate

@@ -238,18 +238,24 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
   return best;
 }
 
-// Which database a flow goes to: the one at its responder address in the place it was logged in.
-// Places are compared as numbers: the flows' (FlowPlaces::of), and each database's in the same
-// numbering (a place no flow names gets a number of its own).
+// Which database a flow goes to: the one whose network interface logged it, else the one at its
+// responder address in the place it was logged in. Places are compared as numbers: the flows'
+// (FlowPlaces::of), and each database's in the same numbering (a place no flow names gets a
+// number of its own); interfaces too (FlowPlaces::interface_of).
 class DatabaseAt {
  public:
   static constexpr size_t kNone = SIZE_MAX, kAmbiguous = SIZE_MAX - 1;
 
   DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places)
       : places_(places != nullptr && !places->of.empty() ? places : nullptr), place_of_(dbs.size(), kAny) {
-    std::unordered_map<std::string, uint32_t> number;
+    std::unordered_map<std::string, uint32_t> number, interface_number;
     if (places_ != nullptr) {
       for (size_t i = 1; i < places_->names.size(); ++i) number.emplace(places_->names[i], static_cast<uint32_t>(i));
+      if (places_->interface_of.size() == places_->of.size()) {
+        for (size_t i = 1; i < places_->interfaces.size(); ++i) {
+          interface_number.emplace(places_->interfaces[i], static_cast<uint32_t>(i));
+        }
+      }
     }
     for (size_t i = 0; i < dbs.size(); ++i) {
       if (!dbs[i].place.empty()) {
@@ -261,14 +267,25 @@ class DatabaseAt {
           if (std::find(at.begin(), at.end(), i) == at.end()) at.push_back(i);
         }
       }
+      if (dbs[i].planned == nullptr) continue;
+      for (const std::string& name : dbs[i].planned->interfaces) {
+        if (auto n = interface_number.find(name); n != interface_number.end()) by_interface_.emplace(n->second, i);
+      }
     }
   }
 
   // The database flow `flow` (an index into the flows) at `responder` goes to; kNone, or
-  // kAmbiguous when it names no place and databases of several places are at its address.
+  // kAmbiguous when several databases are at its address and neither its interface nor its place
+  // tells which.
   size_t Find(const net::Address& responder, size_t flow) const {
     const auto at = at_.find(responder);
     if (at == at_.end()) return kNone;
+    // Logged at a database's interface: that database's, or (not at the responder) none's.
+    if (!by_interface_.empty() && places_->InterfaceOf(flow) != 0) {
+      if (const auto db = by_interface_.find(places_->InterfaceOf(flow)); db != by_interface_.end()) {
+        return std::find(at->second.begin(), at->second.end(), db->second) != at->second.end() ? db->second : kNone;
+      }
+    }
     uint32_t place = places_ == nullptr ? kAny : places_->of[flow];
     // Logged in a place with no database at the address (a shared VPC's owner, a client's side):
     // as good as a flow of no place.
@@ -280,8 +297,8 @@ class DatabaseAt {
     for (const size_t i : at->second) {
       const uint32_t there = place_of_[i];
       if (place == kAny || there == kAny || there == place) {
-        if (found != kNone && place == kAny && place_of_[found] != there) return kAmbiguous;
-        if (found == kNone) found = i;
+        if (found != kNone) return kAmbiguous;
+        found = i;
       }
     }
     return found;
@@ -292,6 +309,7 @@ class DatabaseAt {
   const traffic::FlowPlaces* places_;
   std::vector<uint32_t> place_of_;  // per database
   std::unordered_map<net::Address, std::vector<size_t>, net::AddressHash> at_;
+  std::unordered_map<uint32_t, size_t> by_interface_;  // a database's interface -> the database
 };
 
 // What a flow to a database makes of the map: the decision, and the policy rules that admit it.
@@ -619,8 +637,8 @@ TrafficMap BuildMap(const MapInput& in) {
   }
   if (unplaced > 0) {
     map.notes.push_back(std::to_string(unplaced) +
-                        " flow(s) logged with no account or region, or in one with no database at their address, go "
-                        "to an address databases of several accounts or regions share: drawn to none");
+                        " flow(s) go to an address several databases share, and neither the network interface nor "
+                        "the account and region that logged them tells which: drawn to none");
   }
 
   for (size_t i = 0; i < dbs.size(); ++i) {

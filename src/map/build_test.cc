@@ -290,7 +290,7 @@ TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedI
   EXPECT_NE(Edge(m, "labels:role=web,env=dev,loc=us", map::Decision::kWouldCut), nullptr);
   EXPECT_EQ(Edge(m, "labels:role=web,env=prod,loc=ap", map::Decision::kWouldCut), nullptr);
   bool noted = false;
-  for (const std::string& n : m.notes) noted = noted || n.starts_with("1 flow(s) logged with no account or region");
+  for (const std::string& n : m.notes) noted = noted || n.starts_with("1 flow(s) go to an address several databases");
   EXPECT_TRUE(noted);
 
   // Without b's database, what b logged at the address (a shared VPC's owner, a client's side)
@@ -301,6 +301,39 @@ TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedI
   for (const map::MapEdge& e : one.edges) groups.insert(e.from);
   EXPECT_EQ(groups, (std::set<std::string>{"labels:role=web,env=prod,loc=ap", "labels:role=web,env=dev,loc=us",
                                            "labels:role=web,env=prod,loc=us", "labels:role=web,env=prod,loc=eu"}));
+}
+
+TEST_F(BuildMapTest, AFlowLoggedAtADatabasesInterfaceIsDrawnToThatDatabase) {
+  // Two VPCs of one account and region, a database in each at the same address. Flows logged at
+  // each database's interface, at a client's, and at none.
+  const std::vector<traffic::Flow> flows = {F("10.0.1.2"), F("10.0.1.1"), F("10.0.1.4"), F("10.0.1.6")};
+  const traffic::FlowPlaces places{{"", "111111111111/us-east-1"},
+                                   {1, 1, 1, 1},
+                                   {"", "eni-0aaaaaaaaaaaaaaa1", "eni-0bbbbbbbbbbbbbbb2", "eni-0ccccccccccccccc3"},
+                                   {1, 2, 3, 0}};
+  enforce::EnforceReport plan;
+  enforce::TargetReport a;
+  a.id = "orders-db";
+  a.place = "111111111111/us-east-1";
+  a.policy_target = "orders-db";
+  a.addresses = {"10.0.2.45"};
+  a.interfaces = {"eni-0aaaaaaaaaaaaaaa1"};
+  plan.targets.push_back(a);
+  enforce::TargetReport b = a;
+  b.id = "orders-db-copy";
+  b.interfaces = {"eni-0bbbbbbbbbbbbbbb2"};
+  plan.targets.push_back(b);
+  MapInput in = Input(flows);
+  in.plan = &plan;
+  in.places = &places;
+  const map::TrafficMap m = BuildMap(in);
+  std::map<std::string, std::set<std::string>> to;  // database -> groups
+  for (const map::MapEdge& e : m.edges) to[e.to].insert(e.from);
+  EXPECT_EQ(to["db:orders-db"], std::set<std::string>{"labels:role=web,env=prod,loc=ap"});
+  EXPECT_EQ(to["db:orders-db-copy"], std::set<std::string>{"labels:role=web,env=dev,loc=us"});
+  bool noted = false;
+  for (const std::string& n : m.notes) noted = noted || n.starts_with("2 flow(s) go to an address several databases");
+  EXPECT_TRUE(noted);
 }
 
 TEST(BuildMapNoRulesTest, AVirtualServiceNoRuleReachesYetIsADatabaseMarkedNoRules) {

@@ -45,6 +45,17 @@ std::vector<CutFlow> Cuts(std::span<const traffic::Flow* const> flows, const Rul
     const bool breaking = before == nullptr || before->Admits(k.initiator, k.protocol, k.port);
     out.push_back({*f, breaking});
   }
+  // One conversation logged twice (at both ends, or by two accounts) is one flow cut.
+  std::sort(out.begin(), out.end(), [](const CutFlow& a, const CutFlow& b) { return a.flow.key < b.flow.key; });
+  size_t kept = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (kept > 0 && out[kept - 1].flow.key == out[i].flow.key) {
+      out[kept - 1].flow.counts.Add(out[i].flow.counts);
+    } else {
+      out[kept++] = out[i];
+    }
+  }
+  out.resize(kept);
   std::sort(out.begin(), out.end(), [](const CutFlow& a, const CutFlow& b) {
     if (a.flow.counts.records != b.flow.counts.records) return a.flow.counts.records > b.flow.counts.records;
     return a.flow.key < b.flow.key;

@@ -45,8 +45,9 @@ struct CutFlow {
 // The accepted flows of `flows` (already those whose responder is the target) that `now` admits
 // and `after` does not: what the change from now to after cuts. `now` nullptr: what AWS admits
 // now is not fully known (a group rule names another group), so every accepted flow counts.
-// `before` is what moat enforced (nullptr: never applied, the logs are the evidence). Sorted by
-// records, busiest first.
+// `before` is what moat enforced (nullptr: never applied, the logs are the evidence). Flows of the
+// same key (one conversation logged in two places or at two interfaces) are one, their counts
+// added up. Sorted by records, busiest first.
 std::vector<CutFlow> Cuts(std::span<const traffic::Flow* const> flows, const RuleMatcher& after,
                           const RuleMatcher* before, const RuleMatcher* now);
 

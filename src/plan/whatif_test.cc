@@ -77,6 +77,21 @@ TEST(WhatIfTest, OnlyAcceptedFlowsTheRulesDoNotAdmitAreCut) {
   EXPECT_EQ(net::ToString(cuts[0].flow.key.initiator), "10.0.9.9");
 }
 
+TEST(WhatIfTest, OneConversationLoggedTwiceIsOneCut) {
+  // Logged at the client's interface and at the database's (or by two accounts): two flows of one key.
+  std::vector<traffic::Flow> flows = {F("10.0.9.9", "10.0.2.45", 5432, flowlog::Action::kAccept, 3),
+                                      F("10.0.9.8", "10.0.2.45", 5432, flowlog::Action::kAccept, 5),
+                                      F("10.0.9.9", "10.0.2.45", 5432, flowlog::Action::kAccept, 4)};
+  flows[2].counts.last = 1714528800;
+  const RuleMatcher after(std::vector<SgRule>{});
+  const auto cuts = Cuts(Ptrs(flows), after, nullptr, nullptr);
+  ASSERT_EQ(cuts.size(), 2u);
+  EXPECT_EQ(net::ToString(cuts[0].flow.key.initiator), "10.0.9.9");
+  EXPECT_EQ(cuts[0].flow.counts.records, 7u);
+  EXPECT_EQ(cuts[0].flow.counts.last, 1714528800);
+  EXPECT_EQ(net::ToString(cuts[1].flow.key.initiator), "10.0.9.8");
+}
+
 TEST(WhatIfTest, NothingIsCutTwice) {
   const std::vector<traffic::Flow> flows = {F("10.0.9.9", "10.0.2.45", 5432)};
   const RuleMatcher after(std::vector<SgRule>{Tcp(5432, "10.0.1.20/32")});
