@@ -491,8 +491,10 @@ TEST_F(FleetCliTest, FlowsOfACentralArchiveAreWeighedByTheAccountAndRegionTheyWe
 
 // Two VPCs of member a in us-east-1, each with a database at 10.0.2.45: orders-db and its twin.
 // A flow logged at one database's network interface is that database's alone (10.0.7.7 and
-// 10.0.6.6); one logged at another interface (a client's: 10.0.5.5) counts for both. A log format
-// without interface-id leaves the address and the place to decide, and both weigh every flow.
+// 10.0.6.6), and so is one logged at a client's interface in the twin's VPC (10.0.4.4: an address
+// of a VPC's own range never leaves it); one logged at an interface moat cannot place (10.0.5.5)
+// counts for both. A log format without interface-id leaves the address and the place to decide,
+// and both weigh every flow.
 TEST_F(FleetCliTest, AFlowLoggedAtADatabasesNetworkInterfaceIsWeighedByThatDatabaseAlone) {
   const std::string a = Id("a");
   Helper({"twin", a, "us-east-1", "orders-db-twin"});
@@ -500,6 +502,7 @@ TEST_F(FleetCliTest, AFlowLoggedAtADatabasesNetworkInterfaceIsWeighedByThatDatab
   const Json interfaces = Json::parse(Helper({"interfaces", a, "us-east-1"}));
   const std::string orders = interfaces["orders-db"], twin = interfaces["orders-db-twin"];
   ASSERT_NE(orders, twin);
+  const std::string client = Helper({"client", a, "us-east-1", "orders-db-twin"});
   const int64_t start = static_cast<int64_t>(std::time(nullptr)) - 3600;
   const std::string times = " " + std::to_string(start) + " " + std::to_string(start + 59);
   const auto record = [&](const std::string& eni, const char* client) {
@@ -509,7 +512,8 @@ TEST_F(FleetCliTest, AFlowLoggedAtADatabasesNetworkInterfaceIsWeighedByThatDatab
   dir_.Write("logs/AWSLogs/" + a + "/vpcflowlogs/us-east-1/2026/12/07/" + a + name,
              "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end "
              "action log-status\n" +
-                 record(orders, "10.0.7.7") + record(twin, "10.0.6.6") + record("eni-0c0c0c0c0c0c0c0c0", "10.0.5.5"));
+                 record(orders, "10.0.7.7") + record(twin, "10.0.6.6") + record("eni-0c0c0c0c0c0c0c0c0", "10.0.5.5") +
+                 record(client, "10.0.4.4"));
   const std::vector<std::string> where = {"--accounts", a, "--regions", "us-east-1", "--external-id", kExternalId};
   std::vector<std::string> recorded = where;
   recorded.insert(recorded.end(), {"--flows", dir_.path() + "/logs"});
@@ -519,7 +523,8 @@ TEST_F(FleetCliTest, AFlowLoggedAtADatabasesNetworkInterfaceIsWeighedByThatDatab
     const Json report = Json::parse(plan.out);
     EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db"), (std::vector<std::string>{"10.0.5.5", "10.0.7.7"}))
         << plan.out.substr(0, 4000);
-    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db-twin"), (std::vector<std::string>{"10.0.5.5", "10.0.6.6"}));
+    EXPECT_EQ(Cuts(report, a, "us-east-1", "orders-db-twin"),
+              (std::vector<std::string>{"10.0.4.4", "10.0.5.5", "10.0.6.6"}));
   }
 
   // The same flows in a format without interface-id, in a fresh history.

@@ -18,7 +18,9 @@ and the management account's orders-db. Prints {"a": id, "b": id, "c": id, "d": 
                                                      file under DIR, keyed by its path below DIR
   moto_org.py ENDPOINT twin ACCOUNT REGION NAME      makes database NAME there, in a VPC of its own whose
                                                      addresses are the same as the others'
-  moto_org.py ENDPOINT interfaces ACCOUNT REGION     prints {database: its interface stand-in} there"""
+  moto_org.py ENDPOINT interfaces ACCOUNT REGION     prints {database: its interface stand-in} there
+  moto_org.py ENDPOINT client ACCOUNT REGION DB      makes a client's interface (10.0.2.99) in DB's VPC;
+                                                     prints its id"""
 import json
 import os
 import sys
@@ -79,6 +81,16 @@ def main():
     if sys.argv[2] == "twin":
         account, region, name = sys.argv[3:6]
         database(member_session(admin, endpoint, account), endpoint, region, name)
+        return
+    if sys.argv[2] == "client":
+        account, region, name = sys.argv[3:6]
+        session = member_session(admin, endpoint, account)
+        ec2 = session.client("ec2", endpoint_url=endpoint, region_name=region)
+        rds = session.client("rds", endpoint_url=endpoint, region_name=region)
+        db = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+        subnet = db["DBSubnetGroup"]["Subnets"][0]["SubnetIdentifier"]
+        eni = ec2.create_network_interface(SubnetId=subnet, Description="app server", PrivateIpAddress="10.0.2.99")
+        print(eni["NetworkInterface"]["NetworkInterfaceId"])
         return
     if sys.argv[2] == "interfaces":
         account, region = sys.argv[3:5]

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <set>
 
 #include "app/enforce_internal.h"
 #include "apply/apply.h"
@@ -359,12 +361,41 @@ Result<PlannedPlace> ReadPlace(const EnforceRequest& req, const EnforceDeps& dep
   return p;
 }
 
-void AddDatabases(const PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed) {
+Status AddDatabases(PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed,
+                    const EnforceDeps& deps) {
+  // Each database, and the VPCs of those that share an address.
+  std::map<net::Address, std::set<std::string>> vpcs;
   for (const auto& [db, found] : place.estate->addresses) {
+    const std::string vpc = place.estate->VpcOf(*db);
     for (const std::string& a : found.addresses) {
-      if (auto address = net::ParseAddress(a)) observed.AddDatabase(observed_place, *address, found.interfaces);
+      if (auto address = net::ParseAddress(a)) {
+        observed.AddDatabase(observed_place, *address, found.interfaces, vpc);
+        if (!vpc.empty()) vpcs[*address].insert(vpc);
+      }
     }
   }
+  // Where databases of different VPCs share an address, the VPC of each other interface that
+  // logged flows to it here: one DescribeNetworkInterfaces (a page of ids each), only then.
+  std::set<std::string> others;
+  for (const auto& [address, in] : vpcs) {
+    if (in.size() < 2) continue;
+    for (std::string& id : observed.OtherInterfaces(observed_place, address)) others.insert(std::move(id));
+  }
+  constexpr size_t kIdsPerRead = 200;
+  const std::vector<std::string> ids(others.begin(), others.end());
+  for (size_t at = 0; at < ids.size(); at += kIdsPerRead) {
+    const std::vector<std::string> page(
+        ids.begin() + static_cast<std::ptrdiff_t>(at),
+        ids.begin() + static_cast<std::ptrdiff_t>(std::min(at + kIdsPerRead, ids.size())));
+    auto read = place.ec2->DescribeNetworkInterfaces({{"network-interface-id", page}});
+    if (!read) return Fail(std::move(read).error().Context("the network interfaces that logged flows"));
+    for (const aws::NetworkInterface& n : *read) {
+      observed.SetInterfaceVpc(n.id, n.vpc_id);
+      place.report.interface_vpcs[n.id] = n.vpc_id;
+    }
+  }
+  place.report.reads = deps.aws->calls().reads();
+  return {};
 }
 
 void PlanRead(PlannedPlace& p, const EnforceRequest& req, const PolicyLoad& policy,
@@ -415,7 +446,9 @@ Result<EnforceReport> RunEnforce(const EnforceRequest& req, const EnforceDeps& d
   const std::string here =
       read.aws_account.empty() || read.aws_region.empty() ? "" : read.aws_account + "/" + read.aws_region;
   const uint32_t observed_place = ObservedPlace(req, here);
-  AddDatabases(*planned, observed_place, observed);
+  if (req.observed != nullptr) {
+    if (auto st = AddDatabases(*planned, observed_place, observed, deps); !st) return Fail(std::move(st).error());
+  }
   PlanRead(*planned, req, load(), req.observed != nullptr ? &observed : nullptr, observed_place);
 
   // Stage 4: apply.

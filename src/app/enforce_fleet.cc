@@ -139,15 +139,16 @@ Result<FleetReport> RunFleetEnforce(const EnforceRequest& req, const EnforceDeps
       d.audit = audit.get();
     }
     auto read = ReadPlace(*r, d, load);
-    if (!read) {
-      out.error = read.error().message;
+    const uint32_t observed_place = ObservedPlace(req, place.Name());
+    Status located;
+    if (read && req.observed != nullptr) located = AddDatabases(*read, observed_place, observed, d);
+    if (!read || !located) {
+      out.error = !read ? read.error().message : located.error().message;
       fleet.places.push_back(std::move(out));
       continue;
     }
     read->report.place = place.Name();
     fleet.places.push_back(std::move(out));
-    const uint32_t observed_place = ObservedPlace(req, place.Name());
-    if (req.observed != nullptr) AddDatabases(*read, observed_place, observed);
     chosen.push_back({fleet.places.size() - 1, std::move(*read), std::move(audit), std::move(*r), observed_place});
   }
   for (Chosen& c : chosen) {

@@ -65,8 +65,11 @@ struct PlannedPlace {
 Result<PlannedPlace> ReadPlace(const EnforceRequest& request, const EnforceDeps& deps,
                                const std::function<const PolicyLoad&()>& load_policy);
 // Tells `observed` where the place's chosen databases are (`observed_place`: the place's index in
-// the flow history, ObservedPlace), so that the flows logged there are theirs alone.
-void AddDatabases(const PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed);
+// the flow history, ObservedPlace), so that the flows logged there are theirs alone; where
+// databases of different VPCs share an address, reads (in deps.aws's place) the VPCs of the other
+// interfaces that logged flows to it. A failed read is the error: nothing is planned there.
+Status AddDatabases(PlannedPlace& place, uint32_t observed_place, enforce::ObservedIndex& observed,
+                    const EnforceDeps& deps);
 // Stage 3: each chosen database planned, its what-if over `observed` (nullptr: none) as a
 // database of `observed_place` weighs it.
 // No AWS call.

@@ -61,6 +61,7 @@ Result<EnforceReport> PlanEveryPlace(const EnforceRequest& e, const EnforceDeps&
       }
     }
     all.targets.insert(all.targets.end(), r.targets.begin(), r.targets.end());
+    all.interface_vpcs.insert(r.interface_vpcs.begin(), r.interface_vpcs.end());
     all.unprotected.insert(all.unprotected.end(), r.unprotected.begin(), r.unprotected.end());
     for (auto& [id, why] : r.skipped) all.skipped.emplace_back(prefix + id, why);
     for (const std::string& error : r.errors) all.errors.push_back(prefix + error);

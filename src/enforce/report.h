@@ -55,6 +55,9 @@ struct EnforceReport {
   std::vector<std::pair<std::string, std::string>> skipped;  // database, why
   // The skipped databases as read (id, endpoint, port, addresses; no plan), for the map.
   std::vector<TargetReport> unprotected;
+  // The VPCs of the other network interfaces that logged flows to an address several of its
+  // databases share (ObservedIndex::SetInterfaceVpc), for the map: interface id -> VPC id.
+  std::map<std::string, std::string> interface_vpcs;
   bool what_if = false;         // observed flows were replayed against the plans
   std::string observed_window;  // how the flow history was chosen
   uint64_t observed_flows = 0;

@@ -185,7 +185,7 @@ plan::ReconcileInput ReconcileInputFor(const estate::Estate& estate, const aws::
 std::vector<const traffic::Flow*> ObservedTo(const ObservedIndex& index, uint32_t place, const TargetReport& t) {
   std::vector<const traffic::Flow*> out;
   for (const std::string& a : t.addresses) {
-    if (const auto address = net::ParseAddress(a)) index.Append(place, *address, t.interfaces, out);
+    if (const auto address = net::ParseAddress(a)) index.Append(place, *address, t.interfaces, t.vpc_id, out);
   }
   return out;
 }
@@ -206,9 +206,10 @@ ObservedIndex::ObservedIndex(const std::vector<traffic::Flow>& flows, const traf
   }
 }
 
-void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address,
-                                const std::vector<std::string>& interfaces) {
+void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces,
+                                const std::string& vpc) {
   databases_.insert({place, address});
+  if (!vpc.empty()) database_vpcs_.emplace(address, vpc);
   for (const std::string& name : interfaces) {
     if (const auto n = interface_numbers_.find(name); n != interface_numbers_.end()) {
       database_interfaces_.insert(n->second);
@@ -216,8 +217,31 @@ void ObservedIndex::AddDatabase(uint32_t place, const net::Address& address,
   }
 }
 
+std::vector<std::string> ObservedIndex::OtherInterfaces(uint32_t place, const net::Address& address) const {
+  std::set<uint32_t> found;
+  const auto there = places_at_.find(address);
+  if (there == places_at_.end() || interface_numbers_.empty()) return {};
+  for (const uint32_t p : there->second) {
+    if (place != kEveryPlace && p != 0 && p != place) continue;
+    for (const traffic::Flow* f : flows_.at({p, address})) {
+      const uint32_t at = InterfaceOf(f);
+      if (at != 0 && database_interfaces_.count(at) == 0) found.insert(at);
+    }
+  }
+  std::vector<std::string> out;
+  out.reserve(found.size());
+  for (const uint32_t at : found) out.push_back(places_->interfaces[at]);
+  return out;
+}
+
+void ObservedIndex::SetInterfaceVpc(const std::string& name, const std::string& vpc) {
+  if (const auto n = interface_numbers_.find(name); n != interface_numbers_.end() && !vpc.empty()) {
+    interface_vpcs_[n->second] = vpc;
+  }
+}
+
 void ObservedIndex::Append(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces,
-                           std::vector<const traffic::Flow*>& out) const {
+                           const std::string& vpc, std::vector<const traffic::Flow*>& out) const {
   const auto there = places_at_.find(address);
   if (there == places_at_.end()) return;
   std::unordered_set<uint32_t> own;
@@ -227,13 +251,20 @@ void ObservedIndex::Append(uint32_t place, const net::Address& address, const st
   for (const uint32_t p : there->second) {
     const bool of_place = place == kEveryPlace || p == 0 || p == place || databases_.count({p, address}) == 0;
     const std::vector<const traffic::Flow*>& flows = flows_.at({p, address});
-    if (database_interfaces_.empty()) {
+    if (database_interfaces_.empty() && interface_vpcs_.empty()) {
       if (of_place) out.insert(out.end(), flows.begin(), flows.end());
       continue;
     }
     for (const traffic::Flow* f : flows) {
-      const uint32_t at = places_->InterfaceOf(static_cast<size_t>(f - first_));
-      if (at != 0 && database_interfaces_.count(at) > 0 ? own.count(at) > 0 : of_place) out.push_back(f);
+      const uint32_t at = InterfaceOf(f);
+      bool weighs = of_place;
+      if (at != 0 && database_interfaces_.count(at) > 0) {
+        weighs = own.count(at) > 0;
+      } else if (const auto v = at != 0 ? interface_vpcs_.find(at) : interface_vpcs_.end();
+                 v != interface_vpcs_.end() && database_vpcs_.count({address, v->second}) > 0) {
+        weighs = v->second == vpc;
+      }
+      if (weighs) out.push_back(f);
     }
   }
 }

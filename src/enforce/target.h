@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -28,14 +29,18 @@ namespace moat::enforce {
 // The observed flows by the place they were logged in and their responder address; built once
 // per run. A place is an index into traffic::FlowPlaces::names (0: none known).
 //
-// Which flows a database weighs. A flow logged at a network interface of a database of the run is
-// that database's alone (an interface id names one interface, whatever account logged it).
-// Otherwise: those logged in its own place, those of no known place, and those logged in a place
-// where the run has no database at that address — a flow log names the account that published
-// it, and a conversation with a database can be logged elsewhere (a shared VPC's owner, a
-// client's side of a peering or a transit gateway), so such a flow counts for every database at
-// its address rather than none. A flow logged in a place that has its own database at the
-// address is that database's alone.
+// Which flows a database weighs, the first rule that applies deciding:
+// 1. A flow logged at a network interface of a database of the run is that database's alone (an
+//    interface id names one interface, whatever account logged it).
+// 2. A flow logged at another interface whose VPC is known (SetInterfaceVpc) and has a database of
+//    the run at the flow's address is that VPC's databases' alone: an address inside a VPC's own
+//    range never leaves it.
+// 3. Otherwise: those logged in its own place, those of no known place, and those logged in a
+//    place where the run has no database at that address — a flow log names the account that
+//    published it, and a conversation with a database can be logged elsewhere (a shared VPC's
+//    owner, a client's side of a peering or a transit gateway), so such a flow counts for every
+//    database at its address rather than none. A flow logged in a place that has its own
+//    database at the address is that database's alone.
 class ObservedIndex {
  public:
   static constexpr uint32_t kEveryPlace = UINT32_MAX;
@@ -45,13 +50,19 @@ class ObservedIndex {
   // empty, every flow is of no known place or interface. Both are borrowed: they outlive the index.
   ObservedIndex(const std::vector<traffic::Flow>& flows, const traffic::FlowPlaces* places);
 
-  // Says that the run has a database at `address` in `place`, whose network interfaces are
-  // `interfaces` ("eni-...").
-  void AddDatabase(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces = {});
-  // Appends the flows to `address` that a database at it in `place` with `interfaces` weighs
-  // (above); with kEveryPlace, every flow to it not logged at another database's interface.
+  // Says that the run has a database at `address` in `place`, in `vpc` ("": not known), whose
+  // network interfaces are `interfaces` ("eni-...").
+  void AddDatabase(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces = {},
+                   const std::string& vpc = "");
+  // The interfaces, none of them a database's, that logged flows to `address` in `place` or in no
+  // known place (kEveryPlace: in any), in the order of the history's names.
+  std::vector<std::string> OtherInterfaces(uint32_t place, const net::Address& address) const;
+  // Says that the interface `name` is in `vpc`.
+  void SetInterfaceVpc(const std::string& name, const std::string& vpc);
+  // Appends the flows to `address` that a database at it in `place` with `interfaces`, in `vpc`,
+  // weighs (above); with kEveryPlace, rule 3 takes every flow to it.
   void Append(uint32_t place, const net::Address& address, const std::vector<std::string>& interfaces,
-              std::vector<const traffic::Flow*>& out) const;
+              const std::string& vpc, std::vector<const traffic::Flow*>& out) const;
 
  private:
   struct Key {
@@ -62,13 +73,19 @@ class ObservedIndex {
   struct KeyHash {
     size_t operator()(const Key& k) const { return net::AddressHash()(k.address) * 31 + k.place; }
   };
+  uint32_t InterfaceOf(const traffic::Flow* flow) const {
+    return places_->InterfaceOf(static_cast<size_t>(flow - first_));
+  }
+
   const traffic::FlowPlaces* places_ = nullptr;
   const traffic::Flow* first_ = nullptr;  // flows[0]: a flow's index is its offset from it
   std::unordered_map<Key, std::vector<const traffic::Flow*>, KeyHash> flows_;
   std::unordered_map<net::Address, std::vector<uint32_t>, net::AddressHash> places_at_;  // with flows to an address
   std::unordered_set<Key, KeyHash> databases_;
-  std::unordered_map<std::string, uint32_t> interface_numbers_;  // the history's interfaces by name
-  std::unordered_set<uint32_t> database_interfaces_;             // those of a database of the run
+  std::unordered_map<std::string, uint32_t> interface_numbers_;   // the history's interfaces by name
+  std::unordered_set<uint32_t> database_interfaces_;              // those of a database of the run
+  std::unordered_map<uint32_t, std::string> interface_vpcs_;      // other interfaces' VPCs, where known
+  std::set<std::pair<net::Address, std::string>> database_vpcs_;  // (address, VPC) of the run's databases
 };
 
 // What every target of a run shares. Borrowed: the pointers outlive the PlanTarget calls.

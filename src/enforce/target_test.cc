@@ -290,6 +290,18 @@ TEST(PlanTargetTest, AFlowLoggedAtAnotherDatabasesInterfaceIsNotWeighed) {
   const auto own = std::vector<std::string>{"10.8.0.1", "10.8.0.3", "10.8.0.4", "10.8.0.5"};
   EXPECT_EQ(cut(1), own);
   EXPECT_EQ(cut(ObservedIndex::kEveryPlace), own);
+  // 10.8.0.3's interface is in the other database's VPC: an address of a VPC's own range never
+  // leaves it, so that database's alone. One in a VPC without a database there changes nothing.
+  EXPECT_EQ(index.OtherInterfaces(1, at), std::vector<std::string>{"eni-0ccccccccccccccc3"});
+  index.AddDatabase(1, at, {"eni-0bbbbbbbbbbbbbbb2"}, "vpc-2");
+  index.SetInterfaceVpc("eni-0ccccccccccccccc3", "vpc-3");
+  EXPECT_EQ(cut(1), own);
+  index.SetInterfaceVpc("eni-0ccccccccccccccc3", "vpc-2");
+  EXPECT_EQ(cut(1), (std::vector<std::string>{"10.8.0.1", "10.8.0.4", "10.8.0.5"}));
+  index.AddDatabase(1, at, {"eni-0aaaaaaaaaaaaaaa1"}, "vpc-1");
+  index.SetInterfaceVpc("eni-0ccccccccccccccc3", "vpc-1");
+  EXPECT_EQ(cut(1), own);
+
   // With no database's interfaces read, places and addresses decide, as without interfaces.
   ObservedIndex by_place(flows, &places);
   by_place.AddDatabase(1, at);

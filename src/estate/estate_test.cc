@@ -66,5 +66,22 @@ TEST(EstateTest, TheVpcComesFromTheDatabaseElseAReadableGroup) {
   EXPECT_TRUE(e.groups_by_id.count("sg-unknown") == 0);  // looking up adds nothing
 }
 
+TEST(EstateTest, ADatabasesInterfacesAreThoseOfItsVpcThatHoldItsAddress) {
+  const auto eni = [](const char* id, const char* vpc, std::vector<std::string> addresses) {
+    aws::NetworkInterface n;
+    n.id = id;
+    n.vpc_id = vpc;
+    n.private_addresses = std::move(addresses);
+    return n;
+  };
+  const std::vector<aws::NetworkInterface> all = {
+      eni("eni-1", "vpc-1", {"10.0.2.45"}), eni("eni-2", "vpc-2", {"10.0.2.45"}),  // another VPC, same range
+      eni("eni-3", "vpc-1", {"10.0.2.46", "10.0.2.45"}), eni("eni-4", "vpc-1", {"10.0.2.47"})};
+  EXPECT_EQ(RdsInterfacesOf({"10.0.2.45"}, "vpc-1", all), (std::vector<std::string>{"eni-1", "eni-3"}));
+  EXPECT_EQ(RdsInterfacesOf({"10.0.2.45"}, "vpc-2", all), std::vector<std::string>{"eni-2"});
+  EXPECT_EQ(RdsInterfacesOf({"10.0.2.45"}, "", all), (std::vector<std::string>{"eni-1", "eni-2", "eni-3"}));
+  EXPECT_TRUE(RdsInterfacesOf({}, "vpc-1", all).empty());
+}
+
 }  // namespace
 }  // namespace moat::estate

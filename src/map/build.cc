@@ -238,15 +238,19 @@ int GroupingLevel(const Grouper& grouper, const std::vector<net::Address>& initi
   return best;
 }
 
-// Which database a flow goes to: the one whose network interface logged it, else the one at its
-// responder address in the place it was logged in. Places are compared as numbers: the flows'
-// (FlowPlaces::of), and each database's in the same numbering (a place no flow names gets a
-// number of its own); interfaces too (FlowPlaces::interface_of).
+// Which database a flow goes to: the one whose network interface logged it; else, logged at an
+// interface in the VPC of a database at its responder address, that one; else the one at its
+// responder address in the place it was logged in (enforce::ObservedIndex weighs flows the same
+// way). Places are compared as numbers: the flows' (FlowPlaces::of), and each database's in the
+// same numbering (a place no flow names gets a number of its own); interfaces too
+// (FlowPlaces::interface_of).
 class DatabaseAt {
  public:
   static constexpr size_t kNone = SIZE_MAX, kAmbiguous = SIZE_MAX - 1;
 
-  DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places)
+  // `interface_vpcs`: the VPCs of interfaces that are no database's (EnforceReport::interface_vpcs); may be null.
+  DatabaseAt(const std::vector<Database>& dbs, const traffic::FlowPlaces* places,
+             const std::map<std::string, std::string>* interface_vpcs)
       : places_(places != nullptr && !places->of.empty() ? places : nullptr), place_of_(dbs.size(), kAny) {
     std::unordered_map<std::string, uint32_t> number, interface_number;
     if (places_ != nullptr) {
@@ -267,9 +271,16 @@ class DatabaseAt {
           if (std::find(at.begin(), at.end(), i) == at.end()) at.push_back(i);
         }
       }
+      vpc_of_.push_back(dbs[i].planned != nullptr ? dbs[i].planned->vpc_id : "");
       if (dbs[i].planned == nullptr) continue;
       for (const std::string& name : dbs[i].planned->interfaces) {
         if (auto n = interface_number.find(name); n != interface_number.end()) by_interface_.emplace(n->second, i);
+      }
+    }
+    if (interface_vpcs != nullptr) {
+      for (const auto& [name, vpc] : *interface_vpcs) {
+        if (auto n = interface_number.find(name); n != interface_number.end())
+          vpc_of_interface_.emplace(n->second, vpc);
       }
     }
   }
@@ -281,9 +292,22 @@ class DatabaseAt {
     const auto at = at_.find(responder);
     if (at == at_.end()) return kNone;
     // Logged at a database's interface: that database's, or (not at the responder) none's.
-    if (!by_interface_.empty() && places_->InterfaceOf(flow) != 0) {
-      if (const auto db = by_interface_.find(places_->InterfaceOf(flow)); db != by_interface_.end()) {
+    const uint32_t logged_at = places_ != nullptr ? places_->InterfaceOf(flow) : 0;
+    if (logged_at != 0 && !by_interface_.empty()) {
+      if (const auto db = by_interface_.find(logged_at); db != by_interface_.end()) {
         return std::find(at->second.begin(), at->second.end(), db->second) != at->second.end() ? db->second : kNone;
+      }
+    }
+    // Logged at another interface of a VPC with a database at the address: that VPC's.
+    if (logged_at != 0 && !vpc_of_interface_.empty()) {
+      if (const auto vpc = vpc_of_interface_.find(logged_at); vpc != vpc_of_interface_.end()) {
+        size_t found = kNone;
+        for (const size_t i : at->second) {
+          if (vpc_of_[i] != vpc->second) continue;
+          if (found != kNone) return kAmbiguous;
+          found = i;
+        }
+        if (found != kNone) return found;
       }
     }
     uint32_t place = places_ == nullptr ? kAny : places_->of[flow];
@@ -309,7 +333,9 @@ class DatabaseAt {
   const traffic::FlowPlaces* places_;
   std::vector<uint32_t> place_of_;  // per database
   std::unordered_map<net::Address, std::vector<size_t>, net::AddressHash> at_;
-  std::unordered_map<uint32_t, size_t> by_interface_;  // a database's interface -> the database
+  std::unordered_map<uint32_t, size_t> by_interface_;           // a database's interface -> the database
+  std::vector<std::string> vpc_of_;                             // per database; "": not known
+  std::unordered_map<uint32_t, std::string> vpc_of_interface_;  // another interface -> its VPC
 };
 
 // What a flow to a database makes of the map: the decision, and the policy rules that admit it.
@@ -592,7 +618,7 @@ TrafficMap BuildMap(const MapInput& in) {
 
   std::vector<Database> dbs = Databases(in, map.notes);
   if (in.policy == nullptr) map.notes.push_back("no policy: every accepted flow is marked not-allowed");
-  const DatabaseAt db_of(dbs, in.places);
+  const DatabaseAt db_of(dbs, in.places, in.plan != nullptr ? &in.plan->interface_vpcs : nullptr);
   for (Database& d : dbs) {
     if (d.planned == nullptr) continue;
     for (const plan::CutFlow& c : d.planned->plan.cuts) d.cut.insert(c.flow.key);

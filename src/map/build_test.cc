@@ -334,6 +334,19 @@ TEST_F(BuildMapTest, AFlowLoggedAtADatabasesInterfaceIsDrawnToThatDatabase) {
   bool noted = false;
   for (const std::string& n : m.notes) noted = noted || n.starts_with("2 flow(s) go to an address several databases");
   EXPECT_TRUE(noted);
+
+  // The client's interface is in the copy's VPC: the flow it logged is the copy's.
+  plan.targets[0].vpc_id = "vpc-1";
+  plan.targets[1].vpc_id = "vpc-2";
+  plan.interface_vpcs["eni-0ccccccccccccccc3"] = "vpc-2";
+  const map::TrafficMap located = BuildMap(in);
+  to.clear();
+  for (const map::MapEdge& e : located.edges) to[e.to].insert(e.from);
+  EXPECT_EQ(to["db:orders-db-copy"],
+            (std::set<std::string>{"labels:role=web,env=dev,loc=us", "labels:role=web,env=prod,loc=us"}));
+  noted = false;
+  for (const std::string& n : located.notes) noted = noted || n.starts_with("1 flow(s) go to an address several");
+  EXPECT_TRUE(noted);
 }
 
 TEST(BuildMapNoRulesTest, AVirtualServiceNoRuleReachesYetIsADatabaseMarkedNoRules) {
