@@ -6,8 +6,11 @@
 //           (on a later day), half new — what a run that reads new flow logs does.
 // The data is generated with a fixed seed (deterministic): 1,000 responders on five database ports,
 // initiators from 10.0.0.0/8, one flow in 20 over IPv6, `last` spread over 7 days.
+// With `placed` 1, every flow is recorded with a place (one of 10 account-regions) and the network
+// interface that logged it (its responder's: 1,000 interfaces), as flows of a central log archive
+// of the databases' subnets are; 0 (the default) records flows of neither.
 // Fails (exit 1) when a step fails or Load does not give back what was recorded.
-// Usage: flow_store_bench [flows] [loads] [object_flows]   (defaults 10000000 5 flows: one object)
+// Usage: flow_store_bench [flows] [loads] [object_flows] [placed]   (defaults 10000000 5 flows 0)
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +84,23 @@ uint64_t FileBytes(const std::filesystem::path& file) {
   return ec ? 0 : n;
 }
 
-int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t object_flows) {
+// Where flows [first, first + count) of MakeFlow were logged: place i % 10 + 1 and interface i % 1,000 + 1.
+moat::traffic::FlowPlaces PlacesOf(uint64_t first, size_t count) {
+  moat::traffic::FlowPlaces p;
+  for (int k = 0; k < 10; ++k) p.names.push_back("1111111111" + std::to_string(10 + k) + "/us-east-1");
+  for (int k = 0; k < kResponders; ++k) {
+    char name[32];
+    std::snprintf(name, sizeof name, "eni-0%016x", 0x5eed0000 + k);
+    p.interfaces.emplace_back(name);
+  }
+  for (uint64_t i = first; i < first + count; ++i) {
+    p.of.push_back(static_cast<uint32_t>(i % 10 + 1));
+    p.interface_of.push_back(static_cast<uint32_t>(i % kResponders + 1));
+  }
+  return p;
+}
+
+int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t object_flows, bool placed) {
   Rng rng(42);
   std::vector<Flow> flows;
   flows.reserve(n);
@@ -90,6 +109,9 @@ int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t obje
     flows.push_back(MakeFlow(i, rng, 0));
     records += flows.back().counts.records;
   }
+  const auto places = [placed](uint64_t first, size_t count) {
+    return placed ? PlacesOf(first, count) : moat::traffic::FlowPlaces{};
+  };
   auto store = FlowStore::Open((dir / "flows.sqlite").string());
   if (!store) return Fail(store.error().message);
   FlowStore& s = **store;
@@ -99,7 +121,7 @@ int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t obje
   const int64_t run = *s.BeginRun(kNow, "bench");
   for (uint64_t at = 0, k = 0; at < n; at += object_flows, ++k) {
     const std::span<const Flow> part(flows.data() + at, std::min(object_flows, n - at));
-    if (auto r = s.Record(run, {"object-" + std::to_string(k), part.size(), "1"}, part); !r) {
+    if (auto r = s.Record(run, {"object-" + std::to_string(k), part.size(), "1"}, part, places(at, part.size())); !r) {
       return Fail(r.error().message);
     }
   }
@@ -133,12 +155,17 @@ int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t obje
   double update_s = 0;
   for (int k = 0; k < kUpdates; ++k) {
     std::vector<Flow> part;
+    moat::traffic::FlowPlaces where = places(0, 0);
     for (uint64_t j = 0; j < update_flows; ++j) {
       const uint64_t i = j % 2 == 0 ? pick.Next() % n : n + k * update_flows + j;
       part.push_back(MakeFlow(i, rng, 7 * 86400));
+      if (placed) {
+        where.of.push_back(static_cast<uint32_t>(i % 10 + 1));
+        where.interface_of.push_back(static_cast<uint32_t>(i % kResponders + 1));
+      }
     }
     t0 = std::chrono::steady_clock::now();
-    if (auto r = s.Record(run2, {"update-" + std::to_string(k), part.size(), "1"}, part); !r) {
+    if (auto r = s.Record(run2, {"update-" + std::to_string(k), part.size(), "1"}, part, where); !r) {
       return Fail(r.error().message);
     }
     update_s += Seconds(t0);
@@ -146,10 +173,10 @@ int Bench(const std::filesystem::path& dir, uint64_t n, int loads, uint64_t obje
 
   const double load = load_s[load_s.size() / 2];
   std::printf(
-      "flow_store %llu flows: record %.2f s (%.2f M/s; cpu %.2f s; objects of %llu), load median %.2f s (%.2f M/s; "
+      "flow_store %llu flows%s: record %.2f s (%.2f M/s; cpu %.2f s; objects of %llu), load median %.2f s (%.2f M/s; "
       "cpu %.2f s), file %.0f MiB (+ WAL %.0f MiB); update %d x %llu flows: %.2f s (%.2f M/s)\n",
-      static_cast<unsigned long long>(n), record_s, n / record_s / 1e6, record_cpu,
-      static_cast<unsigned long long>(object_flows), load, n / load / 1e6, load_cpu[load_cpu.size() / 2],
+      static_cast<unsigned long long>(n), placed ? " (placed, at interfaces)" : "", record_s, n / record_s / 1e6,
+      record_cpu, static_cast<unsigned long long>(object_flows), load, n / load / 1e6, load_cpu[load_cpu.size() / 2],
       file / 1048576.0, wal / 1048576.0, kUpdates, static_cast<unsigned long long>(update_flows), update_s,
       kUpdates * update_flows / update_s / 1e6);
   return 0;
@@ -161,14 +188,15 @@ int main(int argc, char** argv) {
   const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
   const int loads = argc > 2 ? std::atoi(argv[2]) : 5;
   const uint64_t object_flows = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : n;
+  const bool placed = argc > 4 && std::atoi(argv[4]) != 0;
   if (n == 0 || loads < 1 || object_flows == 0) {
-    std::fprintf(stderr, "usage: flow_store_bench [flows] [loads] [object_flows]\n");
+    std::fprintf(stderr, "usage: flow_store_bench [flows] [loads] [object_flows] [placed]\n");
     return 2;
   }
   const char* tmp = std::getenv("TMPDIR");
   std::string tmpl = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/moat-flow-store-bench-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) return Fail("cannot create a temporary directory");
-  const int rc = Bench(tmpl, n, loads, object_flows);
+  const int rc = Bench(tmpl, n, loads, object_flows, placed);
   std::filesystem::remove_all(tmpl);
   return rc;
 }
