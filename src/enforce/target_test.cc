@@ -64,6 +64,28 @@ struct Fixture {
   const aws::Database& db() const { return estate.databases[0]; }
 };
 
+// Accepted flows on 5432 to 10.0.1.20 (the fixture's database), one record each.
+std::vector<traffic::Flow> FlowsFrom(const std::vector<const char*>& initiators) {
+  std::vector<traffic::Flow> flows(initiators.size());
+  for (size_t i = 0; i < flows.size(); ++i) {
+    flows[i].key = {*net::ParseAddress(initiators[i]), *net::ParseAddress("10.0.1.20"), 5432, 6,
+                    flowlog::Action::kAccept};
+    flows[i].counts.records = 1;
+  }
+  return flows;
+}
+
+// The initiators of the flows the fixture's plan would cut, as a database of `place` weighs them.
+std::vector<std::string> CutFrom(Fixture& f, uint32_t place) {
+  f.run.observed_place = place;
+  std::vector<std::string> out;
+  for (const plan::CutFlow& c : PlanTarget(f.estate, f.db(), std::nullopt, f.run).report.plan.cuts) {
+    out.push_back(net::ToString(c.flow.key.initiator));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<plan::SgRule> AppliedRules() {
   return {{6, 5432, 5432, *net::ParsePrefix("10.0.2.0/24"), "moat orders-db-vs"}};
 }
@@ -218,26 +240,12 @@ TEST(PlanTargetTest, TheWhatIfListsObservedFlowsThePlanWouldCut) {
 TEST(PlanTargetTest, TheWhatIfWeighsTheFlowsOfItsPlaceAndOfPlacesWithoutADatabaseThere) {
   Fixture f({}, {Group("sg-legacy", "legacy", {Open("0.0.0.0/0")})}, {"sg-legacy"});
   // None of them admitted by the policy; logged in place 1, in place 2, and in no known place.
-  std::vector<traffic::Flow> flows(3);
-  const char* initiators[] = {"10.8.0.1", "10.8.0.2", "10.8.0.3"};
-  for (size_t i = 0; i < flows.size(); ++i) {
-    flows[i].key = {*net::ParseAddress(initiators[i]), *net::ParseAddress("10.0.1.20"), 5432, 6,
-                    flowlog::Action::kAccept};
-    flows[i].counts.records = 1;
-  }
+  const std::vector<traffic::Flow> flows = FlowsFrom({"10.8.0.1", "10.8.0.2", "10.8.0.3"});
   const traffic::FlowPlaces places{{"", "a", "b"}, {1, 2, 0}};
   ObservedIndex index(flows, &places);
   f.run.observed = &index;
   f.run.guards.allow_breaking = true;
-  const auto cut = [&](uint32_t place) {
-    f.run.observed_place = place;
-    std::vector<std::string> out;
-    for (const plan::CutFlow& c : PlanTarget(f.estate, f.db(), std::nullopt, f.run).report.plan.cuts) {
-      out.push_back(net::ToString(c.flow.key.initiator));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
+  const auto cut = [&](uint32_t place) { return CutFrom(f, place); };
   const auto everything = std::vector<std::string>{"10.8.0.1", "10.8.0.2", "10.8.0.3"};
   // Place 2 has no database at the address (a shared VPC's owner, a client's side): what it logged
   // there counts for the database of place 1.
@@ -258,13 +266,7 @@ TEST(PlanTargetTest, AFlowLoggedAtAnotherDatabasesInterfaceIsNotWeighed) {
   // 10.0.1.20. None of the clients is admitted by the policy.
   Fixture f({}, {Group("sg-legacy", "legacy", {Open("0.0.0.0/0")})}, {"sg-legacy"});
   f.estate.addresses[&f.estate.databases[0]].interfaces = {"eni-0aaaaaaaaaaaaaaa1"};
-  std::vector<traffic::Flow> flows(5);
-  const char* initiators[] = {"10.8.0.1", "10.8.0.2", "10.8.0.3", "10.8.0.4", "10.8.0.5"};
-  for (size_t i = 0; i < flows.size(); ++i) {
-    flows[i].key = {*net::ParseAddress(initiators[i]), *net::ParseAddress("10.0.1.20"), 5432, 6,
-                    flowlog::Action::kAccept};
-    flows[i].counts.records = 1;
-  }
+  const std::vector<traffic::Flow> flows = FlowsFrom({"10.8.0.1", "10.8.0.2", "10.8.0.3", "10.8.0.4", "10.8.0.5"});
   // Logged at orders-db's interface, at the other database's, at a client's, at none known, and
   // at orders-db's again in another place (a shared VPC's owner logs the participant's interfaces).
   const traffic::FlowPlaces places{{"", "1/us-east-1", "2/us-east-1"},
@@ -278,15 +280,7 @@ TEST(PlanTargetTest, AFlowLoggedAtAnotherDatabasesInterfaceIsNotWeighed) {
   index.AddDatabase(2, at, {});
   f.run.observed = &index;
   f.run.guards.allow_breaking = true;
-  const auto cut = [&](uint32_t place) {
-    f.run.observed_place = place;
-    std::vector<std::string> out;
-    for (const plan::CutFlow& c : PlanTarget(f.estate, f.db(), std::nullopt, f.run).report.plan.cuts) {
-      out.push_back(net::ToString(c.flow.key.initiator));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
+  const auto cut = [&](uint32_t place) { return CutFrom(f, place); };
   const auto own = std::vector<std::string>{"10.8.0.1", "10.8.0.3", "10.8.0.4", "10.8.0.5"};
   EXPECT_EQ(cut(1), own);
   EXPECT_EQ(cut(ObservedIndex::kEveryPlace), own);

@@ -54,6 +54,13 @@ traffic::Flow F(const char* from, flowlog::Action action = flowlog::Action::kAcc
   return f;
 }
 
+// The consumer groups each database's edges come from.
+std::map<std::string, std::set<std::string>> GroupsByDatabase(const map::TrafficMap& m) {
+  std::map<std::string, std::set<std::string>> to;
+  for (const map::MapEdge& e : m.edges) to[e.to].insert(e.from);
+  return to;
+}
+
 const map::MapEdge* Edge(const map::TrafficMap& m, const std::string& from, map::Decision d) {
   for (const map::MapEdge& e : m.edges) {
     if (e.from == from && e.decision == d) return &e;
@@ -281,8 +288,7 @@ TEST_F(BuildMapTest, AFlowIsDrawnToTheDatabaseAtItsAddressInThePlaceItWasLoggedI
   in.plan = &plan;
   in.places = &places;
   const map::TrafficMap m = BuildMap(in);
-  std::map<std::string, std::set<std::string>> to;  // database -> groups
-  for (const map::MapEdge& e : m.edges) to[e.to].insert(e.from);
+  std::map<std::string, std::set<std::string>> to = GroupsByDatabase(m);
   EXPECT_EQ(to["db:111111111111/us-east-1/orders-db"], std::set<std::string>{"labels:role=web,env=prod,loc=ap"});
   EXPECT_EQ(to["db:222222222222/us-east-1/orders-db"],
             (std::set<std::string>{"labels:role=web,env=dev,loc=us", "labels:role=web,env=prod,loc=eu"}));
@@ -327,8 +333,7 @@ TEST_F(BuildMapTest, AFlowLoggedAtADatabasesInterfaceIsDrawnToThatDatabase) {
   in.plan = &plan;
   in.places = &places;
   const map::TrafficMap m = BuildMap(in);
-  std::map<std::string, std::set<std::string>> to;  // database -> groups
-  for (const map::MapEdge& e : m.edges) to[e.to].insert(e.from);
+  std::map<std::string, std::set<std::string>> to = GroupsByDatabase(m);
   EXPECT_EQ(to["db:orders-db"], std::set<std::string>{"labels:role=web,env=prod,loc=ap"});
   EXPECT_EQ(to["db:orders-db-copy"], std::set<std::string>{"labels:role=web,env=dev,loc=us"});
   bool noted = false;
@@ -340,8 +345,7 @@ TEST_F(BuildMapTest, AFlowLoggedAtADatabasesInterfaceIsDrawnToThatDatabase) {
   plan.targets[1].vpc_id = "vpc-2";
   plan.interface_vpcs["eni-0ccccccccccccccc3"] = "vpc-2";
   const map::TrafficMap located = BuildMap(in);
-  to.clear();
-  for (const map::MapEdge& e : located.edges) to[e.to].insert(e.from);
+  to = GroupsByDatabase(located);
   EXPECT_EQ(to["db:orders-db-copy"],
             (std::set<std::string>{"labels:role=web,env=dev,loc=us", "labels:role=web,env=prod,loc=us"}));
   noted = false;
