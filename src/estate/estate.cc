@@ -63,6 +63,31 @@ std::vector<std::string> RdsInterfacesOf(const std::vector<std::string>& address
   return out;
 }
 
+namespace {
+
+// The addresses of the one RDS network interface in `vpc` ("": any) that carries exactly the
+// database's groups, or why there are none.
+AddressLookup ByGroups(const aws::Database& d, const std::string& vpc, const std::vector<aws::NetworkInterface>& all) {
+  std::vector<std::string> groups = d.security_groups;
+  std::sort(groups.begin(), groups.end());
+  std::vector<const aws::NetworkInterface*> candidates;
+  for (const aws::NetworkInterface& n : all) {
+    std::vector<std::string> a = n.security_groups;
+    std::sort(a.begin(), a.end());
+    if ((vpc.empty() || n.vpc_id == vpc) && a == groups) candidates.push_back(&n);
+  }
+  AddressLookup out;
+  if (candidates.size() == 1) {
+    out.addresses = candidates[0]->private_addresses;
+  } else {
+    out.warning = "private address not found (" + std::to_string(candidates.size()) +
+                  " RDS network interfaces in its VPC carry its groups)";
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
     const std::vector<const aws::Database*>& databases, aws::Ec2& ec2,
     const std::function<std::vector<std::string>(const std::string& host)>& resolve,
@@ -79,22 +104,7 @@ Result<std::map<const aws::Database*, AddressLookup>> FindAddresses(
   for (const aws::Database* d : databases) {
     AddressLookup& found = out[d];
     const std::string vpc = vpc_of(*d);
-    if (found.addresses.empty()) {
-      std::vector<std::string> groups = d->security_groups;
-      std::sort(groups.begin(), groups.end());
-      std::vector<const aws::NetworkInterface*> candidates;
-      for (const aws::NetworkInterface& n : *read) {
-        std::vector<std::string> a = n.security_groups;
-        std::sort(a.begin(), a.end());
-        if ((vpc.empty() || n.vpc_id == vpc) && a == groups) candidates.push_back(&n);
-      }
-      if (candidates.size() == 1) {
-        found.addresses = candidates[0]->private_addresses;
-      } else {
-        found.warning = "private address not found (" + std::to_string(candidates.size()) +
-                        " RDS network interfaces in its VPC carry its groups)";
-      }
-    }
+    if (found.addresses.empty()) found = ByGroups(*d, vpc, *read);
     if (interfaces) found.interfaces = RdsInterfacesOf(found.addresses, vpc, *read);
   }
   return out;
